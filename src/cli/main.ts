@@ -1,0 +1,35 @@
+/** The `catalyst` program: global options and one sub-command per file in this folder. */
+import { Command, CommanderError } from "commander";
+import { ExitCode } from "../share/errors.js";
+import { Reporter } from "./output.js";
+
+/** Each command file exports one `register…(program)`; add new commands to this list. */
+const commands: Array<(program: Command) => void> = [];
+
+export function buildProgram(): Command {
+  const program = new Command("catalyst")
+    .description("Secure multiparty queries over hospital records that never leave their site in the clear.")
+    .version("0.1.0")
+    .option("--json", "machine-readable output: one JSON document on stdout")
+    .option("--no-color", "never use colour (NO_COLOR is respected too)")
+    .option("-q, --quiet", "print nothing but errors")
+    .showHelpAfterError()
+    .exitOverride();
+  for (const register of commands) register(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are successes; everything commander rejects is a usage error.
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return ExitCode.ok;
+      return ExitCode.usage;
+    }
+    return new Reporter({ json: argv.includes("--json") }).failure(error);
+  }
+  return typeof process.exitCode === "number" ? process.exitCode : ExitCode.ok;
+}

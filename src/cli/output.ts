@@ -1,0 +1,75 @@
+/** How a command talks to its user: human lines (colour and spinners only on a TTY) or one JSON document. */
+import chalk, { Chalk, type ChalkInstance } from "chalk";
+import ora, { type Ora } from "ora";
+import { CatalystError, ExitCode } from "../share/errors.js";
+
+export interface GlobalOptions {
+  json?: boolean;
+  color?: boolean;
+  quiet?: boolean;
+}
+
+export interface Progress {
+  update(text: string): void;
+  succeed(text: string): void;
+  stop(): void;
+}
+
+export class Reporter {
+  readonly json: boolean;
+  readonly quiet: boolean;
+  readonly style: ChalkInstance;
+  private readonly interactive: boolean;
+
+  constructor(options: GlobalOptions, private readonly out: NodeJS.WriteStream = process.stdout, private readonly err: NodeJS.WriteStream = process.stderr) {
+    this.json = Boolean(options.json);
+    this.quiet = Boolean(options.quiet);
+    const colourAllowed = options.color !== false && !("NO_COLOR" in process.env) && Boolean(err.isTTY);
+    this.style = colourAllowed ? chalk : new Chalk({ level: 0 });
+    this.interactive = Boolean(err.isTTY) && !this.json && !this.quiet && !process.env.CI;
+  }
+
+  /** A line of human output on stdout; silent in --json or --quiet mode. */
+  line(text = ""): void {
+    if (!this.json && !this.quiet) this.out.write(text + "\n");
+  }
+
+  /** A human note on stderr, kept out of stdout so pipelines stay clean. */
+  note(text: string): void {
+    if (!this.json && !this.quiet) this.err.write(text + "\n");
+  }
+
+  warn(text: string): void {
+    if (!this.json) this.err.write(this.style.yellow("warning: ") + text + "\n");
+  }
+
+  /** The single machine-readable result of a command in --json mode. */
+  result(document: object): void {
+    if (this.json) this.out.write(JSON.stringify({ ok: true, ...document }, null, 2) + "\n");
+  }
+
+  /** A spinner on a TTY; plain no-ops elsewhere, so logs never fill with control codes. */
+  progress(text: string): Progress {
+    if (!this.interactive) return { update() {}, succeed: (done) => this.note(done), stop() {} };
+    const spinner: Ora = ora({ text, stream: this.err }).start();
+    return {
+      update: (next) => { spinner.text = next; },
+      succeed: (done) => { spinner.succeed(done); },
+      stop: () => { if (spinner.isSpinning) spinner.stop(); },
+    };
+  }
+
+  /** Prints a failure: one line on stderr, plus a JSON document on stdout in --json mode. */
+  failure(error: unknown): number {
+    const known = error instanceof CatalystError ? error : undefined;
+    const message = known ? known.describe() : error instanceof Error ? error.message : String(error);
+    const exitCode = known ? known.exitCode : ExitCode.failure;
+    this.err.write(this.style.red("catalyst: ") + message.split("\n")[0] + "\n");
+    if (!known && process.env.CATALYST_DEBUG && error instanceof Error) this.err.write(String(error.stack) + "\n");
+    if (this.json) {
+      const detail = known ? { code: known.code, ...known.location } : { code: "failure" };
+      this.out.write(JSON.stringify({ ok: false, error: { message, exitCode, ...detail } }, null, 2) + "\n");
+    }
+    return exitCode;
+  }
+}
