@@ -2,9 +2,15 @@
 import { Command, CommanderError } from "commander";
 import { ExitCode } from "../share/errors.js";
 import { Reporter } from "./output.js";
+import { registerInbox } from "./inbox.js";
+import { registerKeys } from "./keys.js";
+import { registerReveal } from "./reveal.js";
+import { registerShare } from "./share.js";
+import { registerStudy } from "./study.js";
+import { registerUpload } from "./upload.js";
 
 /** Each command file exports one `register…(program)`; add new commands to this list. */
-const commands: Array<(program: Command) => void> = [];
+const commands: Array<(program: Command) => void> = [registerKeys, registerStudy, registerShare, registerUpload, registerInbox, registerReveal];
 
 export function buildProgram(): Command {
   const program = new Command("catalyst")

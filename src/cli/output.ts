@@ -44,8 +44,8 @@ export class Reporter {
   }
 
   /** The single machine-readable result of a command in --json mode. */
-  result(document: object): void {
-    if (this.json) this.out.write(JSON.stringify({ ok: true, ...document }, null, 2) + "\n");
+  result(document: object, ok = true): void {
+    if (this.json) this.out.write(JSON.stringify({ ok, ...document }, jsonValue, 2) + "\n");
   }
 
   /** A spinner on a TTY; plain no-ops elsewhere, so logs never fill with control codes. */
@@ -68,8 +68,13 @@ export class Reporter {
     if (!known && process.env.CATALYST_DEBUG && error instanceof Error) this.err.write(String(error.stack) + "\n");
     if (this.json) {
       const detail = known ? { code: known.code, ...known.location } : { code: "failure" };
-      this.out.write(JSON.stringify({ ok: false, error: { message, exitCode, ...detail } }, null, 2) + "\n");
+      this.out.write(JSON.stringify({ ok: false, error: { message, exitCode, ...detail }, ...(known?.details ?? {}) }, jsonValue, 2) + "\n");
     }
     return exitCode;
   }
+}
+
+/** JSON has no BigInt; INT64 values are printed as decimal strings. */
+function jsonValue(_key: string, value: unknown): unknown {
+  return typeof value === "bigint" ? value.toString() : value;
 }

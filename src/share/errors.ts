@@ -21,6 +21,8 @@ export class CatalystError extends Error {
   readonly code: string;
   readonly exitCode: number;
   readonly location: SourceLocation;
+  /** Extra machine-readable context for --json output (e.g. a full inbox report). */
+  details?: Record<string, unknown>;
 
   constructor(code: string, message: string, exitCode: number = ExitCode.failure, location: SourceLocation = {}) {
     super(message);

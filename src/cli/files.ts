@@ -1,0 +1,32 @@
+/** Reading the user's files with errors that name them: studies, keys, SQL. */
+import { readFile } from "node:fs/promises";
+import { InputError } from "../share/errors.js";
+import { parsePublicKey, parseSecretKey, type PublicKey, type SecretKey } from "../share/keys.js";
+import { parseStudy, type Study } from "../share/study.js";
+
+export async function readText(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : code === "EACCES" ? "permission denied" : (error as Error).message;
+    throw new InputError(`cannot read ${what}: ${reason}`, { file: path }, "unreadable");
+  }
+}
+
+export async function loadStudy(path: string): Promise<Study> {
+  return parseStudy(await readText(path, "the study file"), path);
+}
+
+export async function loadSecretKey(path: string): Promise<SecretKey> {
+  return parseSecretKey(await readText(path, "the secret key"), path);
+}
+
+export async function loadPublicKey(path: string): Promise<PublicKey> {
+  return parsePublicKey(await readText(path, "the public key"), path);
+}
+
+export function requireOption<T>(value: T | undefined, flag: string): T {
+  if (value === undefined || value === "") throw new InputError(`missing required option ${flag}`, {}, "usage");
+  return value;
+}

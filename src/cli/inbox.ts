@@ -1,0 +1,106 @@
+/** `catalyst inbox check`: open and verify every share in a compute party's inbox and list what is missing. */
+import { createReadStream } from "node:fs";
+import { readdir } from "node:fs/promises";
+import { join, relative, sep } from "node:path";
+import type { Command } from "commander";
+import { CatalystError, ExitCode, InputError, IntegrityError } from "../share/errors.js";
+import { fingerprint } from "../share/keys.js";
+import { openShareFile, shareFileName } from "../share/shareFile.js";
+import { partyOf, roleOfKey, type Role, type Study } from "../share/study.js";
+import { action } from "./command.js";
+import { loadSecretKey, loadStudy } from "./files.js";
+
+interface CheckOptions {
+  study: string;
+  key: string;
+  inbox: string;
+}
+
+export interface InboxEntry {
+  partner: string;
+  table: string;
+  file: string;
+  status: "ok" | "missing" | "invalid";
+  rows?: number;
+  error?: string;
+}
+
+/** The compute role a secret key plays in the study, or a clear error. */
+export function computeRoleOf(study: Study, publicKey: Uint8Array, keyFile: string): Role {
+  const role = roleOfKey(study, publicKey);
+  if (role === "garbler" || role === "evaluator") return role;
+  throw new IntegrityError(`this key (${fingerprint(publicKey)}) is neither compute party's in study "${study.name}": the garbler ${study.garbler.name} has ${fingerprint(study.garbler.publicKey)}, the evaluator ${study.evaluator.name} has ${fingerprint(study.evaluator.publicKey)}`, { file: keyFile }, "wrong-key");
+}
+
+async function listFiles(root: string): Promise<string[]> {
+  const entries = await readdir(root, { withFileTypes: true, recursive: true }).catch((error: NodeJS.ErrnoException) => {
+    throw new InputError(`cannot read the inbox: ${error.code === "ENOENT" ? "no such folder" : error.message}`, { file: root }, "unreadable");
+  });
+  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name));
+}
+
+/** Verifies every share in the inbox for `role`; returns one entry per expected or unexpected share file. */
+export async function checkInbox(study: Study, role: Role, secretKey: Uint8Array, inbox: string): Promise<InboxEntry[]> {
+  const files = (await listFiles(inbox)).filter((path) => path.endsWith(".share"));
+  const entries: InboxEntry[] = [];
+  const seen = new Set<string>();
+  for (const partner of study.partners) {
+    for (const table of partner.tables) {
+      const name = shareFileName(study, partner.name, table, role);
+      const path = join(inbox, ...name.split("/"));
+      if (!files.includes(path)) { entries.push({ partner: partner.name, table, file: path, status: "missing" }); continue; }
+      seen.add(path);
+      try {
+        const opened = await openShareFile(createReadStream(path), secretKey, study, path, { role, partner: partner.name, table });
+        entries.push({ partner: partner.name, table, file: path, status: "ok", rows: opened.rows });
+      } catch (error) {
+        if (!(error instanceof CatalystError)) throw error;
+        entries.push({ partner: partner.name, table, file: path, status: "invalid", error: error.describe() });
+      }
+    }
+  }
+  for (const path of files.filter((file) => !seen.has(file))) {
+    const [partner = "?", base = ""] = relative(inbox, path).split(sep);
+    const expectedName = `${partyOf(study, role).name}.share`;
+    const reason = base.endsWith(`.${expectedName}`) ? "this study expects no such partner or table" : `not addressed to this party (expected names ending in .${expectedName})`;
+    entries.push({ partner, table: base.split(".")[0], file: path, status: "invalid", error: `${path}: unexpected share file: ${reason}` });
+  }
+  return entries;
+}
+
+export function registerInbox(program: Command): void {
+  const inbox = program.command("inbox").description("inspect a compute party's inbox");
+  inbox
+    .command("check")
+    .description("decrypt and verify every share in the inbox; list present and missing partners and tables")
+    .requiredOption("--study <file>", "study.json")
+    .requiredOption("--key <file>", "this compute party's secret key (NAME.key)")
+    .requiredOption("--inbox <dir>", "the inbox folder")
+    .action(action<CheckOptions>(async (options, reporter) => {
+      const study = await loadStudy(options.study);
+      const key = await loadSecretKey(options.key);
+      const role = computeRoleOf(study, key.publicKey, options.key);
+      const entries = await checkInbox(study, role, key.secretKey, options.inbox);
+      const invalid = entries.filter((entry) => entry.status === "invalid");
+      const missing = entries.filter((entry) => entry.status === "missing");
+      const present = entries.filter((entry) => entry.status === "ok");
+      const report = { study: study.id, role, party: partyOf(study, role).name, complete: invalid.length === 0 && missing.length === 0, present, missing, invalid };
+      reporter.line(`inbox ${options.inbox} of the ${role} ${partyOf(study, role).name}, study "${study.name}"`);
+      for (const entry of entries) {
+        const mark = entry.status === "ok" ? reporter.style.green("ok     ") : entry.status === "missing" ? reporter.style.yellow("missing") : reporter.style.red("INVALID");
+        reporter.line(`  ${mark}  ${entry.partner}/${entry.table}${entry.rows !== undefined ? `  ${entry.rows} rows` : ""}${entry.error ? `  ${entry.error}` : ""}`);
+      }
+      reporter.line(`${present.length} present, ${missing.length} missing, ${invalid.length} invalid`);
+      if (invalid.length > 0) {
+        // The error line names the first bad file; --json carries the whole report.
+        const failure = new IntegrityError(invalid[0].error ?? "invalid share", {}, "invalid-share");
+        failure.details = report;
+        throw failure;
+      }
+      reporter.result(report, missing.length === 0);
+      if (missing.length > 0) {
+        process.exitCode = ExitCode.incomplete;
+        reporter.note(`incomplete: ${missing.map((entry) => `${entry.partner}/${entry.table}`).join(", ")} not yet uploaded`);
+      }
+    }));
+}

@@ -1,0 +1,50 @@
+/** `catalyst reveal`: open both sealed result shares, XOR them and write the released rows as CSV. */
+import { createReadStream } from "node:fs";
+import type { Command } from "commander";
+import { stringify } from "csv-stringify/sync";
+import { writeFileAtomically } from "../share/atomicFile.js";
+import { IntegrityError } from "../share/errors.js";
+import { fingerprint } from "../share/keys.js";
+import { openResultFile, revealResult, type RevealedResult } from "../share/resultFile.js";
+import { roleOfKey } from "../share/study.js";
+import { formatValue } from "../share/values.js";
+import { action } from "./command.js";
+import { loadSecretKey, loadStudy } from "./files.js";
+
+interface RevealOptions {
+  study: string;
+  key: string;
+  garbler: string;
+  evaluator: string;
+  out: string;
+}
+
+/** The result as CSV text: suppressed and NULL cells are written empty. */
+export function resultToCsv(result: RevealedResult): string {
+  const rows = result.rows.map((cells) => cells.map((cell) => (typeof cell === "object" ? "" : formatValue(cell))));
+  return stringify([result.columns.map((column) => column.name), ...rows]);
+}
+
+export function registerReveal(program: Command): void {
+  program
+    .command("reveal")
+    .description("combine the garbler's and the evaluator's result shares into the released result")
+    .requiredOption("--study <file>", "study.json")
+    .requiredOption("--key <file>", "the investigator's secret key")
+    .requiredOption("--garbler <file>", "the garbler's QUERY.PARTY.result")
+    .requiredOption("--evaluator <file>", "the evaluator's QUERY.PARTY.result")
+    .requiredOption("--out <file>", "the result CSV to write")
+    .action(action<RevealOptions>(async (options, reporter) => {
+      const study = await loadStudy(options.study);
+      const key = await loadSecretKey(options.key);
+      if (roleOfKey(study, key.publicKey) !== "investigator") {
+        throw new IntegrityError(`this key (${fingerprint(key.publicKey)}) is not the investigator's key of study "${study.name}" (${fingerprint(study.investigator.publicKey)})`, { file: options.key }, "wrong-key");
+      }
+      const garbler = await openResultFile(createReadStream(options.garbler), key.secretKey, study, options.garbler);
+      const evaluator = await openResultFile(createReadStream(options.evaluator), key.secretKey, study, options.evaluator);
+      const result = revealResult(garbler, evaluator, { garbler: options.garbler, evaluator: options.evaluator });
+      await writeFileAtomically(options.out, resultToCsv(result));
+      reporter.result({ study: study.id, query: result.query, run: result.run, out: options.out, rows: result.rows.length, suppressedCells: result.suppressedCells, columns: result.columns.map((column) => column.name) });
+      reporter.line(`wrote ${options.out}: query ${result.query}, ${result.rows.length} rows, ${result.suppressedCells} suppressed cells (written empty)`);
+    }));
+}

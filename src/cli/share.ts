@@ -1,0 +1,62 @@
+/** `catalyst share`: validate a partner's CSV, encode it, split it into XOR shares and seal one to each compute party. */
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { Command } from "commander";
+import { AtomicFile, commitAll } from "../share/atomicFile.js";
+import { readCsvRows } from "../share/csvTable.js";
+import { InputError } from "../share/errors.js";
+import { shareFileName, writeTableShares } from "../share/shareFile.js";
+import { findPartner, findTable, ROLES, type Role } from "../share/study.js";
+import { action } from "./command.js";
+import { loadStudy } from "./files.js";
+
+interface ShareOptions {
+  study: string;
+  partner: string;
+  table: string;
+  csv: string;
+  out: string;
+}
+
+export function registerShare(program: Command): void {
+  program
+    .command("share")
+    .description("validate a CSV against its table, split it into two XOR shares and seal each to its compute party")
+    .requiredOption("--study <file>", "study.json")
+    .requiredOption("--partner <name>", "your data partner name in the study")
+    .requiredOption("--table <name>", "the table this CSV holds")
+    .requiredOption("--csv <file>", "the CSV exported from your database (header line required)")
+    .requiredOption("--out <dir>", "folder for the sealed shares (written as OUT/PARTNER/TABLE.PARTY.share)")
+    .action(action<ShareOptions>(async (options, reporter) => {
+      const study = await loadStudy(options.study);
+      findPartner(study, options.partner);
+      const schema = findTable(study, options.table);
+      const csvStat = await stat(options.csv).catch(() => undefined);
+      if (!csvStat) throw new InputError("cannot read the CSV: no such file", { file: options.csv }, "unreadable");
+      if (!csvStat.isFile()) throw new InputError("cannot read the CSV: not a file", { file: options.csv }, "unreadable");
+
+      const paths = Object.fromEntries(ROLES.map((role) => [role, join(options.out, ...shareFileName(study, options.partner, options.table, role).split("/"))])) as Record<Role, string>;
+      const files = { garbler: await AtomicFile.create(paths.garbler), evaluator: await AtomicFile.create(paths.evaluator) };
+      const started = performance.now();
+      const progress = reporter.progress(`sharing ${options.csv}`);
+      try {
+        const rows = readCsvRows(createReadStream(options.csv), schema, { file: options.csv });
+        const outcome = await writeTableShares(study, options.partner, options.table, rows, { garbler: files.garbler.write, evaluator: files.evaluator.write }, (done) => {
+          progress.update(`sharing ${options.csv}: ${done.toLocaleString("en-US")} rows`);
+        });
+        await commitAll([files.garbler, files.evaluator]);
+        const seconds = (performance.now() - started) / 1000;
+        progress.succeed(`shared ${outcome.rows.toLocaleString("en-US")} rows of ${options.table} in ${seconds.toFixed(1)} s`);
+        const receipt = ROLES.map((role) => ({ role, party: role === "garbler" ? study.garbler.name : study.evaluator.name, path: paths[role], bytes: files[role].bytesWritten, digest: outcome.digests[role] }));
+        reporter.result({ study: study.id, partner: options.partner, table: options.table, rows: outcome.rows, seconds, shares: receipt });
+        reporter.line(`${options.partner}/${options.table}: ${outcome.rows} rows`);
+        for (const entry of receipt) reporter.line(`  ${entry.role.padEnd(9)} ${entry.path}  ${entry.bytes} bytes  ${entry.digest}`);
+        if (outcome.rows === 0) reporter.warn(`${options.csv} has a header but no rows; an empty table was shared`);
+      } catch (error) {
+        progress.stop();
+        await AtomicFile.abortAll([files.garbler, files.evaluator]);
+        throw error;
+      }
+    }));
+}

@@ -1,0 +1,133 @@
+/** `catalyst study init|show`: define a study and read it back. */
+import { basename, extname } from "node:path";
+import type { Command } from "commander";
+import { writeFileAtomically } from "../share/atomicFile.js";
+import { InputError } from "../share/errors.js";
+import { fingerprint } from "../share/keys.js";
+import { rowBits, typeName } from "../share/schema.js";
+import { createStudy, DEFAULT_MIN_CELL_COUNT, serializeStudy, type Partner, type Study } from "../share/study.js";
+import { parseTablesSql } from "../share/tablesSql.js";
+import { action, collect } from "./command.js";
+import { loadPublicKey, loadStudy, readText } from "./files.js";
+
+interface InitOptions {
+  name: string;
+  id?: string;
+  tables: string;
+  query?: string[];
+  partner?: string[];
+  garbler: string;
+  evaluator: string;
+  investigator: string;
+  minCellCount: string;
+  out: string;
+}
+
+export function registerStudy(program: Command): void {
+  const study = program.command("study").description("define and inspect studies");
+  study
+    .command("init")
+    .description("create study.json from table schemas, queries, partners and keys")
+    .requiredOption("--name <name>", "the study's name")
+    .requiredOption("--tables <file>", "TABLES.sql with CREATE TABLE statements")
+    .option("--query <file>", "a query file; its base name is the query's name (repeatable)", collect)
+    .option("--partner <partner:tables>", "PARTNER:TABLE[,TABLE…], a data partner and what it contributes (repeatable)", collect)
+    .requiredOption("--garbler <name:pubfile>", "the garbling compute party and its public key")
+    .requiredOption("--evaluator <name:pubfile>", "the evaluating compute party and its public key")
+    .requiredOption("--investigator <pubfile>", "the investigator's public key, to which results are sealed")
+    .option("--min-cell-count <n>", "cells with a count from 1 to n−1 are suppressed inside MPC", String(DEFAULT_MIN_CELL_COUNT))
+    .option("--id <id>", "study id (default: derived from the study's content)")
+    .requiredOption("--out <file>", "where to write study.json")
+    .action(action<InitOptions>(async (options, reporter) => {
+      const tables = parseTablesSql(await readText(options.tables, "the tables file"), options.tables);
+      const partners = (options.partner ?? []).map(parsePartnerFlag);
+      const queries = await Promise.all((options.query ?? []).map(async (file) => ({
+        name: basename(file, extname(file)),
+        sql: (await readText(file, "a query file")).trim(),
+      })));
+      const garbler = await partyFlag(options.garbler, "--garbler");
+      const evaluator = await partyFlag(options.evaluator, "--evaluator");
+      const investigator = await loadPublicKey(options.investigator);
+      if (!/^\d+$/.test(options.minCellCount)) throw new InputError(`--min-cell-count must be a whole number, got "${options.minCellCount}"`);
+      const created = createStudy({
+        id: options.id,
+        name: options.name,
+        minCellCount: Number(options.minCellCount),
+        tables,
+        partners,
+        garbler,
+        evaluator,
+        investigator: { publicKey: investigator.publicKey },
+        queries,
+      });
+      await writeFileAtomically(options.out, serializeStudy(created));
+      reporter.result({ study: options.out, id: created.id, digest: created.digest });
+      reporter.line(`wrote ${options.out}: study "${created.name}" (${created.id})`);
+      reporter.line(`  ${created.tables.length} tables, ${created.partners.length} partners, ${created.queries.length} queries, minimum cell count ${created.minCellCount}`);
+      reporter.line(`  digest ${created.digest}`);
+    }));
+
+  study
+    .command("show")
+    .description("print a readable summary of a study file (and check its digest)")
+    .argument("<study>", "study.json")
+    .action(action<object>(async (_options, reporter, args) => {
+      const loaded = await loadStudy(args[0]);
+      reporter.result(summarize(loaded));
+      printSummary(loaded, reporter.line.bind(reporter), reporter.style.bold);
+    }));
+}
+
+function parsePartnerFlag(value: string): Partner {
+  const match = /^([^:]+):(.+)$/.exec(value);
+  if (!match) throw new InputError(`--partner expects PARTNER:TABLE[,TABLE…], got "${value}"`);
+  return { name: match[1].trim(), tables: match[2].split(",").map((table) => table.trim()).filter(Boolean) };
+}
+
+async function partyFlag(value: string, flag: string): Promise<{ name: string; publicKey: Uint8Array }> {
+  const match = /^([^:]+):(.+)$/.exec(value);
+  if (!match) throw new InputError(`${flag} expects NAME:PUBFILE, got "${value}"`);
+  const key = await loadPublicKey(match[2]);
+  return { name: match[1].trim(), publicKey: key.publicKey };
+}
+
+export function summarize(study: Study): Record<string, unknown> {
+  return {
+    id: study.id,
+    name: study.name,
+    digest: study.digest,
+    minCellCount: study.minCellCount,
+    tables: study.tables.map((table) => ({ name: table.name, columns: table.columns.map((column) => ({ name: column.name, type: typeName(column.type) })), rowBits: rowBits(table.columns) })),
+    partners: study.partners,
+    computeParties: {
+      garbler: { name: study.garbler.name, fingerprint: fingerprint(study.garbler.publicKey) },
+      evaluator: { name: study.evaluator.name, fingerprint: fingerprint(study.evaluator.publicKey) },
+    },
+    investigator: { fingerprint: fingerprint(study.investigator.publicKey) },
+    queries: study.queries,
+  };
+}
+
+function printSummary(study: Study, line: (text?: string) => void, bold: (text: string) => string): void {
+  line(`${bold("Study")} ${study.name}`);
+  line(`  id      ${study.id}`);
+  line(`  digest  ${study.digest} (verified)`);
+  line(`  minimum cell count ${study.minCellCount}`);
+  line();
+  line(bold("Tables"));
+  for (const table of study.tables) {
+    line(`  ${table.name} (${table.columns.map((column) => `${column.name} ${typeName(column.type)}`).join(", ")})  ${rowBits(table.columns)} bits/row`);
+  }
+  line();
+  line(bold("Data partners"));
+  for (const partner of study.partners) line(`  ${partner.name}: ${partner.tables.join(", ")}`);
+  line();
+  line(bold("Compute parties"));
+  line(`  garbler    ${study.garbler.name}  ${fingerprint(study.garbler.publicKey)}`);
+  line(`  evaluator  ${study.evaluator.name}  ${fingerprint(study.evaluator.publicKey)}`);
+  line(`  investigator  ${fingerprint(study.investigator.publicKey)}`);
+  line();
+  line(bold("Queries"));
+  if (study.queries.length === 0) line("  (none)");
+  for (const query of study.queries) line(`  ${query.name}: ${query.sql.replace(/\s+/g, " ")}`);
+}

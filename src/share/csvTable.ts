@@ -1,0 +1,96 @@
+/** Streams a CSV file into validated rows of a table schema, with errors that say file, line and column. */
+import { parse, CsvError } from "csv-parse";
+import { InputError } from "./errors.js";
+import type { TableSchema } from "./schema.js";
+import { parseValue, type Value } from "./values.js";
+
+export type Row = Value[];
+
+export interface CsvOptions {
+  /** The name used in error messages. */
+  file: string;
+  /** Rows per yielded batch: large enough to amortise encoding, small enough to stay in memory. */
+  batchRows?: number;
+}
+
+/**
+ * Yields batches of rows in schema column order. The header must name exactly the schema's columns,
+ * in any order (case and surrounding spaces ignored). Accepts a UTF-8 BOM, CRLF and quoted fields.
+ */
+export async function* readCsvRows(source: AsyncIterable<Uint8Array | string>, schema: TableSchema, options: CsvOptions): AsyncGenerator<Row[]> {
+  const { file } = options;
+  const batchRows = options.batchRows ?? 8192;
+  const parser = parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true });
+  const feeding = (async () => {
+    try {
+      for await (const chunk of source) {
+        if (!parser.write(chunk)) await new Promise((resolve) => parser.once("drain", resolve));
+      }
+      parser.end();
+    } catch (error) {
+      parser.destroy(error as Error);
+    }
+  })();
+
+  let order: number[] | undefined;
+  let batch: Row[] = [];
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      const line = info.lines;
+      if (!order) {
+        order = headerOrder(record, schema, file, line);
+        continue;
+      }
+      if (record.length !== schema.columns.length) {
+        throw new InputError(`expected ${schema.columns.length} fields, found ${record.length}`, { file, line, column: Math.min(record.length, schema.columns.length) + 1 });
+      }
+      const row: Row = new Array(schema.columns.length);
+      for (let field = 0; field < record.length; field++) {
+        const target = order[field];
+        const column = schema.columns[target];
+        const parsed = parseValue(column.type, record[field]);
+        if ("expected" in parsed) {
+          throw new InputError(`column ${field + 1} (${column.name}): expected ${parsed.expected}`, { file, line, column: field + 1 });
+        }
+        row[target] = parsed.value;
+      }
+      batch.push(row);
+      if (batch.length >= batchRows) {
+        yield batch;
+        batch = [];
+      }
+    }
+  } catch (error) {
+    if (error instanceof CsvError) {
+      const details = error as CsvError & { lines?: number };
+      throw new InputError(`malformed CSV: ${error.message.replace(/^Invalid[^:]*: /, "")}`, { file, line: details.lines }, "malformed-csv");
+    }
+    throw error;
+  } finally {
+    parser.destroy();
+    await feeding;
+  }
+  if (!order) throw new InputError(`the file is empty: expected a header line naming the columns ${schema.columns.map((c) => c.name).join(", ")}`, { file, line: 1, column: 1 }, "empty-file");
+  if (batch.length > 0) yield batch;
+}
+
+/** Maps each CSV field position to its schema column, or explains what is wrong with the header. */
+function headerOrder(header: string[], schema: TableSchema, file: string, line: number): number[] {
+  const wanted = new Map(schema.columns.map((column, index) => [column.name.toLowerCase(), index]));
+  const order: number[] = [];
+  const seen = new Set<number>();
+  header.forEach((name, field) => {
+    const index = wanted.get(name.trim().toLowerCase());
+    if (index === undefined) {
+      throw new InputError(`header column ${field + 1} "${name}" is not a column of table ${schema.name} (expected ${schema.columns.map((c) => c.name).join(", ")})`, { file, line, column: field + 1 }, "bad-header");
+    }
+    if (seen.has(index)) throw new InputError(`header names column "${name}" twice`, { file, line, column: field + 1 }, "bad-header");
+    seen.add(index);
+    order.push(index);
+  });
+  const missing = schema.columns.filter((_, index) => !seen.has(index)).map((column) => column.name);
+  if (missing.length > 0) {
+    throw new InputError(`header lacks column${missing.length > 1 ? "s" : ""} ${missing.join(", ")} of table ${schema.name}`, { file, line, column: header.length + 1 }, "bad-header");
+  }
+  return order;
+}

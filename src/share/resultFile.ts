@@ -1,0 +1,134 @@
+/** Result files: one compute party's XOR share of a query's output table, sealed to the investigator. */
+import { IntegrityError } from "./errors.js";
+import { RowCodec, type Cell } from "./rowCodec.js";
+import { parseTypeName, typeName, type Column } from "./schema.js";
+import { openSealed, SealedWriter, type ByteSink, type SealedHeader } from "./sealedStream.js";
+import { partyOf, ROLES, type Role, type Study } from "./study.js";
+import { xorBytes } from "./xorShare.js";
+
+export const RESULT_FORMAT_VERSION = 1;
+
+interface ColumnDescription {
+  name: string;
+  type: string;
+  suppressible: boolean;
+  nullable: boolean;
+}
+
+export interface ResultHeader extends SealedHeader {
+  kind: "result";
+  version: number;
+  study: string;
+  studyDigest: string;
+  query: string;
+  /** Both parties of one computation agree on this id, so shares of different runs never mix. */
+  run: string;
+  role: Role;
+  party: string;
+  columns: ColumnDescription[];
+  rowBytes: number;
+}
+
+export interface ResultIdentity {
+  query: string;
+  run: string;
+  role: Role;
+  columns: Column[];
+}
+
+/** `QUERY.PARTY.result`, in a compute party's output folder. */
+export function resultFileName(identity: { query: string; role: Role }, study: Study): string {
+  return `${identity.query}.${partyOf(study, identity.role).name}.result`;
+}
+
+function describeColumns(columns: Column[]): ColumnDescription[] {
+  return columns.map((column) => ({ name: column.name, type: typeName(column.type), suppressible: Boolean(column.suppressible), nullable: Boolean(column.nullable) }));
+}
+
+/** Seals a party's share of the output (rows × rowBytes of the output schema) to the investigator. */
+export async function writeResultShare(study: Study, identity: ResultIdentity, share: Uint8Array, sink: ByteSink): Promise<{ digest: string; rows: number }> {
+  const codec = new RowCodec(identity.columns);
+  if (share.length % codec.recordBytes !== 0) throw new RangeError(`result share of ${share.length} bytes is not a whole number of ${codec.recordBytes}-byte rows`);
+  const fields: Omit<ResultHeader, keyof SealedHeader> = {
+    kind: "result", version: RESULT_FORMAT_VERSION, study: study.id, studyDigest: study.digest,
+    query: identity.query, run: identity.run, role: identity.role, party: partyOf(study, identity.role).name,
+    columns: describeColumns(identity.columns), rowBytes: codec.recordBytes,
+  };
+  const writer = new SealedWriter(study.investigator.publicKey, fields, sink);
+  await writer.write(share);
+  const { digest } = await writer.finish();
+  return { digest, rows: share.length / codec.recordBytes };
+}
+
+export interface OpenedResult {
+  header: ResultHeader;
+  columns: Column[];
+  data: Uint8Array;
+}
+
+/** Decrypts one result share with the investigator's secret key and checks it belongs to `study`. */
+export async function openResultFile(source: AsyncIterable<Uint8Array>, secretKey: Uint8Array, study: Study, file: string): Promise<OpenedResult> {
+  let header: ResultHeader | undefined;
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of openSealed(source, secretKey, file, (sealed) => { header = checkResultHeader(sealed, study, file); })) chunks.push(chunk.slice());
+  if (!header) throw new IntegrityError("empty sealed file", { file }, "truncated");
+  const data = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
+  let offset = 0;
+  for (const chunk of chunks) { data.set(chunk, offset); offset += chunk.length; }
+  const columns = header.columns.map((column) => ({ name: column.name, type: parseTypeName(column.type)!, suppressible: column.suppressible, nullable: column.nullable }));
+  if (data.length % new RowCodec(columns).recordBytes !== 0) throw new IntegrityError("holds a partial row", { file }, "tampered");
+  return { header, columns, data };
+}
+
+function checkResultHeader(sealed: SealedHeader, study: Study, file: string): ResultHeader {
+  const header = sealed as ResultHeader;
+  if (header.kind !== "result") throw new IntegrityError(`not a result file (it is a ${String(header.kind)} file)`, { file }, "wrong-kind");
+  if (header.version !== RESULT_FORMAT_VERSION) throw new IntegrityError(`unsupported result format version ${header.version}`, { file }, "version");
+  if (header.study !== study.id || header.studyDigest !== study.digest) {
+    throw new IntegrityError(`belongs to another study (${header.study}), not to "${study.name}" (${study.id})`, { file }, "foreign-study");
+  }
+  if (!ROLES.includes(header.role)) throw new IntegrityError(`names an unknown role ${String(header.role)}`, { file }, "tampered");
+  if (!Array.isArray(header.columns) || header.columns.some((column) => !parseTypeName(String(column.type)))) {
+    throw new IntegrityError("its output schema is damaged", { file }, "tampered");
+  }
+  const codec = new RowCodec(header.columns.map((column) => ({ name: column.name, type: parseTypeName(column.type)!, suppressible: column.suppressible, nullable: column.nullable })));
+  if (header.rowBytes !== codec.recordBytes) throw new IntegrityError("its row width does not match its output schema", { file }, "tampered");
+  return header;
+}
+
+export interface RevealedResult {
+  query: string;
+  run: string;
+  columns: Column[];
+  rows: Cell[][];
+  /** Rows the computation marked as dummies (padding, filtered or suppressed groups), dropped here. */
+  dummyRows: number;
+  suppressedCells: number;
+}
+
+/** XORs the garbler's and the evaluator's shares of one run and decodes the released rows. */
+export function revealResult(garbler: OpenedResult, evaluator: OpenedResult, files: Record<Role, string>): RevealedResult {
+  if (garbler.header.role !== "garbler") throw new IntegrityError(`is the ${garbler.header.role}'s share, expected the garbler's`, { file: files.garbler }, "wrong-party");
+  if (evaluator.header.role !== "evaluator") throw new IntegrityError(`is the ${evaluator.header.role}'s share, expected the evaluator's`, { file: files.evaluator }, "wrong-party");
+  if (garbler.header.query !== evaluator.header.query) {
+    throw new IntegrityError(`the shares are of different queries (${garbler.header.query} and ${evaluator.header.query})`, { file: files.evaluator }, "mismatched-shares");
+  }
+  if (garbler.header.run !== evaluator.header.run) {
+    throw new IntegrityError(`the shares come from different runs (${garbler.header.run} and ${evaluator.header.run}); use the two files of the same computation`, { file: files.evaluator }, "mismatched-shares");
+  }
+  if (JSON.stringify(garbler.header.columns) !== JSON.stringify(evaluator.header.columns) || garbler.data.length !== evaluator.data.length) {
+    throw new IntegrityError("the two shares disagree on the output schema or size", { file: files.evaluator }, "mismatched-shares");
+  }
+  const plain = xorBytes(garbler.data, evaluator.data);
+  const codec = new RowCodec(garbler.columns);
+  const total = plain.length / codec.recordBytes;
+  const rows: Cell[][] = [];
+  let suppressedCells = 0;
+  for (let index = 0; index < total; index++) {
+    const row = codec.decode(plain, index);
+    if (!row.valid) continue;
+    suppressedCells += row.cells.filter((cell) => typeof cell === "object" && "suppressed" in cell).length;
+    rows.push(row.cells);
+  }
+  return { query: garbler.header.query, run: garbler.header.run, columns: garbler.columns, rows, dummyRows: total - rows.length, suppressedCells };
+}

@@ -1,0 +1,142 @@
+/** Fixed-width bit encoding of rows: a `valid` bit, then per column its flag bits and value bits, LSB first. */
+import { InputError } from "./errors.js";
+import { rowBytes, valueBits, type Column } from "./schema.js";
+import type { Value } from "./values.js";
+
+/** A decoded cell: its value, or a marker that the cell is empty for a reason. */
+export type Cell = Value | { suppressed: true } | { null: true };
+
+export interface DecodedRow {
+  valid: boolean;
+  cells: Cell[];
+}
+
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder("utf-8", { fatal: false });
+
+/** Writes bits into a zeroed byte array at increasing bit offsets. */
+class BitWriter {
+  constructor(private readonly bytes: Uint8Array, public offset: number) {}
+
+  bit(value: boolean): void {
+    if (value) this.bytes[this.offset >>> 3] |= 1 << (this.offset & 7);
+    this.offset++;
+  }
+
+  /** The low `count` (≤ 32) bits of `value`, least significant first. */
+  uint(value: number, count: number): void {
+    for (let i = 0; i < count; i++) {
+      if ((value >>> i) & 1) this.bytes[(this.offset + i) >>> 3] |= 1 << ((this.offset + i) & 7);
+    }
+    this.offset += count;
+  }
+
+  byteArray(source: Uint8Array, length: number): void {
+    for (let i = 0; i < length; i++) this.uint(i < source.length ? source[i] : 0, 8);
+  }
+}
+
+class BitReader {
+  constructor(private readonly bytes: Uint8Array, public offset: number) {}
+
+  bit(): boolean {
+    const value = (this.bytes[this.offset >>> 3] >>> (this.offset & 7)) & 1;
+    this.offset++;
+    return value === 1;
+  }
+
+  uint(count: number): number {
+    let value = 0;
+    for (let i = 0; i < count; i++) {
+      value |= ((this.bytes[(this.offset + i) >>> 3] >>> ((this.offset + i) & 7)) & 1) << i;
+    }
+    this.offset += count;
+    return value >>> 0;
+  }
+}
+
+/** Encodes and decodes rows of one schema into records of `recordBytes` bytes. */
+export class RowCodec {
+  readonly recordBytes: number;
+
+  constructor(readonly columns: readonly Column[]) {
+    this.recordBytes = rowBytes(columns);
+  }
+
+  /** Writes one row at record `index` of a zero-filled buffer. Input rows have no flags set. */
+  encode(target: Uint8Array, index: number, cells: readonly Cell[], valid = true): void {
+    const writer = new BitWriter(target, index * this.recordBytes * 8);
+    writer.bit(valid);
+    this.columns.forEach((column, position) => {
+      const cell = cells[position];
+      const suppressed = typeof cell === "object" && "suppressed" in cell;
+      const isNull = typeof cell === "object" && "null" in cell;
+      if (column.suppressible) writer.bit(suppressed);
+      else if (suppressed) throw new InputError(`column ${column.name} cannot be suppressed`);
+      if (column.nullable) writer.bit(isNull);
+      else if (isNull) throw new InputError(`column ${column.name} cannot be NULL`);
+      if (suppressed || isNull) {
+        writer.offset += valueBits(column.type);
+        return;
+      }
+      writeValue(writer, column, cell as Value);
+    });
+  }
+
+  decode(source: Uint8Array, index: number): DecodedRow {
+    const reader = new BitReader(source, index * this.recordBytes * 8);
+    const valid = reader.bit();
+    const cells = this.columns.map((column): Cell => {
+      const suppressed = column.suppressible ? reader.bit() : false;
+      const isNull = column.nullable ? reader.bit() : false;
+      const value = readValue(reader, column);
+      if (suppressed) return { suppressed: true };
+      if (isNull) return { null: true };
+      return value;
+    });
+    return { valid, cells };
+  }
+}
+
+function writeValue(writer: BitWriter, column: Column, value: Value): void {
+  switch (column.type.kind) {
+    case "int32":
+      writer.uint(Number(value) | 0, 32);
+      return;
+    case "int64": {
+      const twosComplement = BigInt.asUintN(64, BigInt(value));
+      writer.uint(Number(twosComplement & 0xffffffffn), 32);
+      writer.uint(Number(twosComplement >> 32n), 32);
+      return;
+    }
+    case "bool":
+      writer.bit(Boolean(value));
+      return;
+    case "char":
+    case "varchar":
+      writer.byteArray(utf8Encoder.encode(String(value)), column.type.length);
+      return;
+  }
+}
+
+function readValue(reader: BitReader, column: Column): Value {
+  switch (column.type.kind) {
+    case "int32":
+      return reader.uint(32) | 0;
+    case "int64": {
+      const low = BigInt(reader.uint(32));
+      const high = BigInt(reader.uint(32));
+      return BigInt.asIntN(64, (high << 32n) | low);
+    }
+    case "bool":
+      return reader.bit();
+    case "char":
+    case "varchar": {
+      const bytes = new Uint8Array(column.type.length);
+      for (let i = 0; i < bytes.length; i++) bytes[i] = reader.uint(8);
+      let end = bytes.length;
+      while (end > 0 && bytes[end - 1] === 0) end--;
+      return utf8Decoder.decode(bytes.subarray(0, end));
+    }
+  }
+}

@@ -1,0 +1,146 @@
+/** Share files: one XOR share of one partner's table, sealed to one compute party. */
+import { IntegrityError, InputError } from "./errors.js";
+import type { Row } from "./csvTable.js";
+import { RowCodec } from "./rowCodec.js";
+import { typeName, type TableSchema } from "./schema.js";
+import { openSealed, readSealedHeader, SealedWriter, type ByteSink, type SealedHeader } from "./sealedStream.js";
+import { findPartner, findTable, partyOf, ROLES, type Role, type Study } from "./study.js";
+import { fillRandom } from "./random.js";
+
+export const SHARE_FORMAT_VERSION = 1;
+
+export interface ShareHeader extends SealedHeader {
+  kind: "share";
+  version: number;
+  study: string;
+  studyDigest: string;
+  partner: string;
+  table: string;
+  role: Role;
+  party: string;
+  columns: string[];
+  rowBytes: number;
+}
+
+/** `PARTNER/TABLE.PARTY.share`, relative to a share folder or an inbox. */
+export function shareFileName(study: Study, partner: string, table: string, role: Role): string {
+  return `${partner}/${table}.${partyOf(study, role).name}.share`;
+}
+
+function columnsSignature(schema: TableSchema): string[] {
+  return schema.columns.map((column) => `${column.name} ${typeName(column.type)}`);
+}
+
+export interface ShareOutcome {
+  rows: number;
+  /** SHA-256 of each sealed file, for the partner's receipt and upload checks. */
+  digests: Record<Role, string>;
+}
+
+/**
+ * Encodes rows, splits each batch into two XOR shares and seals each to its compute party.
+ * Returns once both sealed streams are finished; on any error the sinks' output must be discarded.
+ */
+export async function writeTableShares(
+  study: Study,
+  partnerName: string,
+  tableName: string,
+  batches: AsyncIterable<Row[]>,
+  sinks: Record<Role, ByteSink>,
+  onProgress?: (rows: number) => void,
+): Promise<ShareOutcome> {
+  const partner = findPartner(study, partnerName);
+  const schema = findTable(study, tableName);
+  if (!partner.tables.includes(tableName)) {
+    throw new InputError(`partner ${partnerName} does not contribute table ${tableName} in this study (it contributes ${partner.tables.join(", ")})`);
+  }
+  const codec = new RowCodec(schema.columns);
+  const writers = Object.fromEntries(ROLES.map((role) => {
+    const fields: Omit<ShareHeader, keyof SealedHeader> = {
+      kind: "share", version: SHARE_FORMAT_VERSION, study: study.id, studyDigest: study.digest,
+      partner: partnerName, table: tableName, role, party: partyOf(study, role).name,
+      columns: columnsSignature(schema), rowBytes: codec.recordBytes,
+    };
+    return [role, new SealedWriter(partyOf(study, role).publicKey, fields, sinks[role])];
+  })) as Record<Role, SealedWriter>;
+
+  let rows = 0;
+  for await (const batch of batches) {
+    const plaintext = new Uint8Array(batch.length * codec.recordBytes);
+    batch.forEach((row, index) => codec.encode(plaintext, index, row));
+    const garblerShare = fillRandom(new Uint8Array(plaintext.length));
+    for (let i = 0; i < plaintext.length; i++) plaintext[i] ^= garblerShare[i];
+    await writers.garbler.write(garblerShare);
+    await writers.evaluator.write(plaintext);
+    rows += batch.length;
+    onProgress?.(rows);
+  }
+  const [garbler, evaluator] = await Promise.all([writers.garbler.finish(), writers.evaluator.finish()]);
+  return { rows, digests: { garbler: garbler.digest, evaluator: evaluator.digest } };
+}
+
+/** Checks a share header against the study and the file's expected place, before or without a key. */
+export function checkShareHeader(header: SealedHeader, study: Study, file: string, expected: { role?: Role; partner?: string; table?: string } = {}): ShareHeader {
+  const share = header as ShareHeader;
+  if (share.kind !== "share") throw new IntegrityError(`not a share file (it is a ${String(share.kind)} file)`, { file }, "wrong-kind");
+  if (share.version !== SHARE_FORMAT_VERSION) throw new IntegrityError(`unsupported share format version ${share.version}`, { file }, "version");
+  if (share.study !== study.id) throw new IntegrityError(`belongs to another study (${share.study}), not to "${study.name}" (${study.id})`, { file }, "foreign-study");
+  if (share.studyDigest !== study.digest) throw new IntegrityError(`was made for another version of study "${study.name}" (digest ${share.studyDigest}, this study file has ${study.digest})`, { file }, "foreign-study");
+  if (!ROLES.includes(share.role)) throw new IntegrityError(`names an unknown role ${String(share.role)}`, { file }, "tampered");
+  if (expected.role && share.role !== expected.role) {
+    throw new IntegrityError(`is the ${share.role}'s share (${share.party}), not the ${expected.role}'s (${partyOf(study, expected.role).name})`, { file }, "wrong-party");
+  }
+  const partner = study.partners.find((candidate) => candidate.name === share.partner);
+  if (!partner || !partner.tables.includes(share.table)) {
+    throw new IntegrityError(`claims partner ${share.partner} and table ${share.table}, which this study does not expect`, { file }, "unexpected-share");
+  }
+  if ((expected.partner && share.partner !== expected.partner) || (expected.table && share.table !== expected.table)) {
+    throw new IntegrityError(`holds ${share.partner}/${share.table}, but its file name says ${expected.partner}/${expected.table}: it was renamed or moved`, { file }, "misplaced");
+  }
+  const schema = findTable(study, share.table);
+  const codec = new RowCodec(schema.columns);
+  if (share.rowBytes !== codec.recordBytes || JSON.stringify(share.columns) !== JSON.stringify(columnsSignature(schema))) {
+    throw new IntegrityError(`its columns do not match table ${share.table} of this study`, { file }, "schema-mismatch");
+  }
+  return share;
+}
+
+/** Reads only the header of a share file (no key needed), for routing uploads. */
+export async function peekShareHeader(source: AsyncIterable<Uint8Array>, study: Study, file: string, expected: { role?: Role; partner?: string; table?: string } = {}): Promise<ShareHeader> {
+  const { header } = await readSealedHeader(source, file);
+  return checkShareHeader(header, study, file, expected);
+}
+
+export interface OpenedShare {
+  header: ShareHeader;
+  rows: number;
+  /** The decrypted share bytes (rows × rowBytes), when asked for. */
+  data?: Uint8Array;
+}
+
+/** Decrypts and verifies a whole share file with a compute party's secret key. */
+export async function openShareFile(
+  source: AsyncIterable<Uint8Array>,
+  secretKey: Uint8Array,
+  study: Study,
+  file: string,
+  expected: { role?: Role; partner?: string; table?: string } = {},
+  keepData = false,
+): Promise<OpenedShare> {
+  let header: ShareHeader | undefined;
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  for await (const chunk of openSealed(source, secretKey, file, (sealed) => { header = checkShareHeader(sealed, study, file, expected); })) {
+    bytes += chunk.length;
+    if (keepData) chunks.push(chunk.slice());
+  }
+  if (!header) throw new IntegrityError("empty sealed file", { file }, "truncated");
+  if (bytes % header.rowBytes !== 0) throw new IntegrityError(`holds ${bytes} bytes, not a whole number of ${header.rowBytes}-byte rows`, { file }, "tampered");
+  let data: Uint8Array | undefined;
+  if (keepData) {
+    data = new Uint8Array(bytes);
+    let offset = 0;
+    for (const chunk of chunks) { data.set(chunk, offset); offset += chunk.length; }
+  }
+  return { header, rows: bytes / header.rowBytes, data };
+}
