@@ -13,6 +13,23 @@ interface GenerateOptions {
   force?: boolean;
 }
 
+/** Writes DIR/NAME.key (mode 0600) and DIR/NAME.pub; refuses to replace a key unless forced. */
+export async function writeKeyPair(name: string, dir: string, force: boolean): Promise<{ name: string; secretKey: string; publicKey: string; fingerprint: string }> {
+  const key = generateKeyPair(name);
+  const secretPath = join(dir, `${name}.key`);
+  const publicPath = join(dir, `${name}.pub`);
+  if (!force) {
+    for (const path of [secretPath, publicPath]) {
+      if (await stat(path).catch(() => undefined)) {
+        throw new InputError(`${path} already exists; refusing to overwrite a key (pass --force to replace it)`, { file: path }, "exists");
+      }
+    }
+  }
+  await writeFileAtomically(secretPath, formatSecretKey(key), 0o600);
+  await writeFileAtomically(publicPath, formatPublicKey(key));
+  return { name, secretKey: secretPath, publicKey: publicPath, fingerprint: fingerprint(key.publicKey) };
+}
+
 export function registerKeys(program: Command): void {
   const keys = program.command("keys").description("manage X25519 key pairs");
   keys
@@ -22,21 +39,9 @@ export function registerKeys(program: Command): void {
     .option("--dir <dir>", "folder for the key files", ".")
     .option("--force", "overwrite existing key files")
     .action(action<GenerateOptions>(async (options, reporter) => {
-      const key = generateKeyPair(options.name);
-      const secretPath = join(options.dir, `${options.name}.key`);
-      const publicPath = join(options.dir, `${options.name}.pub`);
-      if (!options.force) {
-        for (const path of [secretPath, publicPath]) {
-          if (await stat(path).catch(() => undefined)) {
-            throw new InputError(`${path} already exists; refusing to overwrite a key (pass --force to replace it)`, { file: path }, "exists");
-          }
-        }
-      }
-      await writeFileAtomically(secretPath, formatSecretKey(key), 0o600);
-      await writeFileAtomically(publicPath, formatPublicKey(key));
-      const print = fingerprint(key.publicKey);
-      reporter.result({ name: key.name, secretKey: secretPath, publicKey: publicPath, fingerprint: print });
-      reporter.line(`wrote ${secretPath} (secret, keep it private) and ${publicPath}`);
-      reporter.line(`fingerprint ${print}`);
+      const written = await writeKeyPair(options.name, options.dir, Boolean(options.force));
+      reporter.result(written);
+      reporter.line(`wrote ${written.secretKey} (secret, keep it private) and ${written.publicKey}`);
+      reporter.line(`fingerprint ${written.fingerprint}`);
     }));
 }

@@ -2,6 +2,8 @@
 import { Command, CommanderError } from "commander";
 import { ExitCode } from "../share/errors.js";
 import { Reporter } from "./output.js";
+import { registerDemo } from "./demo.js";
+import { registerFixtures } from "./fixtures.js";
 import { registerInbox } from "./inbox.js";
 import { registerKeys } from "./keys.js";
 import { registerReveal } from "./reveal.js";
@@ -10,7 +12,7 @@ import { registerStudy } from "./study.js";
 import { registerUpload } from "./upload.js";
 
 /** Each command file exports one `register…(program)`; add new commands to this list. */
-const commands: Array<(program: Command) => void> = [registerKeys, registerStudy, registerShare, registerUpload, registerInbox, registerReveal];
+const commands: Array<(program: Command) => void> = [registerKeys, registerStudy, registerShare, registerUpload, registerInbox, registerReveal, registerFixtures, registerDemo];
 
 export function buildProgram(): Command {
   const program = new Command("catalyst")

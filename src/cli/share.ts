@@ -7,7 +7,7 @@ import { AtomicFile, commitAll } from "../share/atomicFile.js";
 import { readCsvRows } from "../share/csvTable.js";
 import { InputError } from "../share/errors.js";
 import { shareFileName, writeTableShares } from "../share/shareFile.js";
-import { findPartner, findTable, ROLES, type Role } from "../share/study.js";
+import { findPartner, findTable, partyOf, ROLES, type Role, type Study } from "../share/study.js";
 import { action } from "./command.js";
 import { loadStudy } from "./files.js";
 
@@ -17,6 +17,42 @@ interface ShareOptions {
   table: string;
   csv: string;
   out: string;
+}
+
+export interface ShareReceipt {
+  partner: string;
+  table: string;
+  rows: number;
+  seconds: number;
+  shares: Array<{ role: Role; party: string; path: string; bytes: number; digest: string }>;
+}
+
+/** Shares one CSV into OUT/PARTNER/TABLE.PARTY.share for both parties; writes nothing if any row is bad. */
+export async function shareCsv(study: Study, options: { partner: string; table: string; csv: string; out: string }, onProgress?: (rows: number) => void): Promise<ShareReceipt> {
+  findPartner(study, options.partner);
+  const schema = findTable(study, options.table);
+  const csvStat = await stat(options.csv).catch(() => undefined);
+  if (!csvStat) throw new InputError("cannot read the CSV: no such file", { file: options.csv }, "unreadable");
+  if (!csvStat.isFile()) throw new InputError("cannot read the CSV: not a file", { file: options.csv }, "unreadable");
+
+  const paths = Object.fromEntries(ROLES.map((role) => [role, join(options.out, ...shareFileName(study, options.partner, options.table, role).split("/"))])) as Record<Role, string>;
+  const files = { garbler: await AtomicFile.create(paths.garbler), evaluator: await AtomicFile.create(paths.evaluator) };
+  const started = performance.now();
+  try {
+    const rows = readCsvRows(createReadStream(options.csv), schema, { file: options.csv });
+    const outcome = await writeTableShares(study, options.partner, options.table, rows, { garbler: files.garbler.write, evaluator: files.evaluator.write }, onProgress);
+    await commitAll([files.garbler, files.evaluator]);
+    return {
+      partner: options.partner,
+      table: options.table,
+      rows: outcome.rows,
+      seconds: (performance.now() - started) / 1000,
+      shares: ROLES.map((role) => ({ role, party: partyOf(study, role).name, path: paths[role], bytes: files[role].bytesWritten, digest: outcome.digests[role] })),
+    };
+  } catch (error) {
+    await AtomicFile.abortAll([files.garbler, files.evaluator]);
+    throw error;
+  }
 }
 
 export function registerShare(program: Command): void {
@@ -30,33 +66,16 @@ export function registerShare(program: Command): void {
     .requiredOption("--out <dir>", "folder for the sealed shares (written as OUT/PARTNER/TABLE.PARTY.share)")
     .action(action<ShareOptions>(async (options, reporter) => {
       const study = await loadStudy(options.study);
-      findPartner(study, options.partner);
-      const schema = findTable(study, options.table);
-      const csvStat = await stat(options.csv).catch(() => undefined);
-      if (!csvStat) throw new InputError("cannot read the CSV: no such file", { file: options.csv }, "unreadable");
-      if (!csvStat.isFile()) throw new InputError("cannot read the CSV: not a file", { file: options.csv }, "unreadable");
-
-      const paths = Object.fromEntries(ROLES.map((role) => [role, join(options.out, ...shareFileName(study, options.partner, options.table, role).split("/"))])) as Record<Role, string>;
-      const files = { garbler: await AtomicFile.create(paths.garbler), evaluator: await AtomicFile.create(paths.evaluator) };
-      const started = performance.now();
       const progress = reporter.progress(`sharing ${options.csv}`);
+      let receipt: ShareReceipt;
       try {
-        const rows = readCsvRows(createReadStream(options.csv), schema, { file: options.csv });
-        const outcome = await writeTableShares(study, options.partner, options.table, rows, { garbler: files.garbler.write, evaluator: files.evaluator.write }, (done) => {
-          progress.update(`sharing ${options.csv}: ${done.toLocaleString("en-US")} rows`);
-        });
-        await commitAll([files.garbler, files.evaluator]);
-        const seconds = (performance.now() - started) / 1000;
-        progress.succeed(`shared ${outcome.rows.toLocaleString("en-US")} rows of ${options.table} in ${seconds.toFixed(1)} s`);
-        const receipt = ROLES.map((role) => ({ role, party: role === "garbler" ? study.garbler.name : study.evaluator.name, path: paths[role], bytes: files[role].bytesWritten, digest: outcome.digests[role] }));
-        reporter.result({ study: study.id, partner: options.partner, table: options.table, rows: outcome.rows, seconds, shares: receipt });
-        reporter.line(`${options.partner}/${options.table}: ${outcome.rows} rows`);
-        for (const entry of receipt) reporter.line(`  ${entry.role.padEnd(9)} ${entry.path}  ${entry.bytes} bytes  ${entry.digest}`);
-        if (outcome.rows === 0) reporter.warn(`${options.csv} has a header but no rows; an empty table was shared`);
-      } catch (error) {
+        receipt = await shareCsv(study, options, (rows) => progress.update(`sharing ${options.csv}: ${rows.toLocaleString("en-US")} rows`));
+      } finally {
         progress.stop();
-        await AtomicFile.abortAll([files.garbler, files.evaluator]);
-        throw error;
       }
+      reporter.result({ study: study.id, ...receipt });
+      reporter.line(`${options.partner}/${options.table}: ${receipt.rows} rows in ${receipt.seconds.toFixed(1)} s`);
+      for (const entry of receipt.shares) reporter.line(`  ${entry.role.padEnd(9)} ${entry.path}  ${entry.bytes} bytes  ${entry.digest}`);
+      if (receipt.rows === 0) reporter.warn(`${options.csv} has a header but no rows; an empty table was shared`);
     }));
 }
