@@ -29,8 +29,12 @@ export function buildProgram(): Command {
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  // Commands report failure through process.exitCode; read it and restore it so main() can be called repeatedly.
+  const previous = process.exitCode;
+  process.exitCode = undefined;
   try {
     await program.parseAsync(argv);
+    return typeof process.exitCode === "number" ? process.exitCode : ExitCode.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version are successes; everything commander rejects is a usage error.
@@ -38,6 +42,7 @@ export async function main(argv: string[]): Promise<number> {
       return ExitCode.usage;
     }
     return new Reporter({ json: argv.includes("--json") }).failure(error);
+  } finally {
+    process.exitCode = previous;
   }
-  return typeof process.exitCode === "number" ? process.exitCode : ExitCode.ok;
 }

@@ -151,11 +151,12 @@ export async function readSealedHeader(source: AsyncIterable<Uint8Array>, file: 
  */
 export async function* openSealed(source: AsyncIterable<Uint8Array>, recipientSecretKey: Uint8Array, file: string, onHeader?: (header: SealedHeader) => void): AsyncGenerator<Uint8Array> {
   const { header, headerBytes, rest, leftover } = await readSealedHeader(source, file);
+  // The caller's checks run first: "this is the other party's share" says more than "wrong key".
+  onHeader?.(header);
   const recipientPublicKey = x25519.getPublicKey(recipientSecretKey);
   if (header.recipient !== fingerprint(recipientPublicKey)) {
     throw new IntegrityError(`sealed to another key (${header.recipient}), not to this key (${fingerprint(recipientPublicKey)})`, { file }, "wrong-key");
   }
-  onHeader?.(header);
   const ephemeralPublicKey = hexToBytes(header.ephemeralPublicKey);
   let sharedSecret: Uint8Array;
   try {

@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Column } from "../../src/share/schema.js";
+import { removeFolder, runCli, temporaryFolder } from "../helpers/cli.js";
+import { loadStudyFile, makeResultShares, type PlainRow } from "../helpers/resultShares.js";
+import { createTestStudy, type TestStudy } from "../helpers/study.js";
+
+const columns: Column[] = [
+  { name: "age_cat", type: { kind: "char", length: 1 } },
+  { name: "zip", type: { kind: "char", length: 5 } },
+  { name: "patient_cnt", type: { kind: "int64" }, suppressible: true },
+  { name: "diabetes_cnt", type: { kind: "int64" }, suppressible: true },
+  { name: "mean_cost", type: { kind: "int32" }, nullable: true },
+  { name: "any_smoker", type: { kind: "bool" } },
+];
+
+const rows: PlainRow[] = [
+  { cells: ["0", "60601", 120n, 14n, 500, true] },
+  { cells: ["9", "99999", 999n, 999n, 1, true], valid: false },
+  { cells: ["1", "60614", 35n, { suppressed: true }, { null: true }, false] },
+  { cells: ["", "", 0n, 0n, 0, false], valid: false },
+  { cells: ["2", "60660,x".slice(0, 5), -4n, 11n, -3, true] },
+];
+
+let setup: TestStudy;
+let files: { garbler: string; evaluator: string };
+beforeAll(async () => {
+  setup = await createTestStudy(await temporaryFolder());
+  files = await makeResultShares(await loadStudyFile(setup.study), "q_count", columns, rows, setup.dir, "run-1");
+});
+afterAll(async () => { await removeFolder(setup.dir); });
+
+const reveal = (extra: Partial<Record<"key" | "garbler" | "evaluator" | "out" | "study", string>> = {}, flags: string[] = []) => runCli([
+  "reveal", "--study", extra.study ?? setup.study, "--key", extra.key ?? setup.keys.investigator,
+  "--garbler", extra.garbler ?? files.garbler, "--evaluator", extra.evaluator ?? files.evaluator,
+  "--out", extra.out ?? join(setup.dir, "result.csv"), ...flags,
+]);
+
+describe("catalyst reveal", () => {
+  it("XORs both shares, drops dummy rows and writes suppressed and NULL cells empty", async () => {
+    expect(files.garbler).toMatch(/q_count\.nm\.result$/);
+    const run = await reveal({}, ["--json"]);
+    expect(run.code).toBe(0);
+    expect(run.json).toMatchObject({ ok: true, query: "q_count", run: "run-1", rows: 3, suppressedCells: 1 });
+    expect(await readFile(join(setup.dir, "result.csv"), "utf8")).toBe([
+      "age_cat,zip,patient_cnt,diabetes_cnt,mean_cost,any_smoker",
+      "0,60601,120,14,500,true",
+      "1,60614,35,,,false",
+      "2,60660,-4,11,-3,true",
+      "",
+    ].join("\n"));
+  });
+
+  it("refuses shares from different runs, in the wrong slots, or for another key", async () => {
+    const secondRun = join(setup.dir, "run-2");
+    await mkdir(secondRun);
+    const otherRun = await makeResultShares(await loadStudyFile(setup.study), "q_count", columns, rows, secondRun, "run-2");
+    const out = join(setup.dir, "refused.csv");
+    const mixed = await reveal({ evaluator: otherRun.evaluator, out });
+    expect(mixed.code).toBe(4);
+    expect(mixed.stderr).toMatch(/different runs \(run-1 and run-2\)/);
+    const swapped = await reveal({ garbler: files.evaluator, evaluator: files.garbler, out });
+    expect(swapped.stderr).toMatch(/is the evaluator's share, expected the garbler's/);
+    const wrongKey = await reveal({ key: setup.keys.garbler, out });
+    expect(wrongKey.code).toBe(4);
+    expect(wrongKey.stderr).toMatch(/not the investigator's key/);
+    await expect(stat(out)).rejects.toThrow();
+  });
+
+  it("detects a tampered result share", async () => {
+    const tampered = join(setup.dir, "tampered.result");
+    const bytes = await readFile(files.evaluator);
+    bytes[bytes.length - 20] ^= 1;
+    await writeFile(tampered, bytes);
+    const run = await reveal({ evaluator: tampered, out: join(setup.dir, "t.csv") });
+    expect(run.code).toBe(4);
+    expect(run.stderr).toContain(`${tampered}: tampered or truncated`);
+    await expect(stat(join(setup.dir, "t.csv"))).rejects.toThrow();
+  });
+
+  it("refuses result shares of another study", async () => {
+    const other = await createTestStudy(setup.dir, { name: "Another" });
+    const run = await reveal({ study: other.study, out: join(setup.dir, "o.csv") });
+    expect(run.code).toBe(4);
+    expect(run.stderr).toMatch(/belongs to another study/);
+  });
+});

@@ -1,0 +1,51 @@
+import { describe, expect, it } from "@jest/globals";
+import { InputError } from "../../src/share/errors.js";
+import { rowBits } from "../../src/share/schema.js";
+import { parseTablesSql } from "../../src/share/tablesSql.js";
+import { PHAME_TABLES_SQL } from "../../src/share/synthetic/phame.js";
+
+function errorOf(text: string): InputError {
+  try {
+    parseTablesSql(text, "t.sql");
+  } catch (error) {
+    if (error instanceof InputError) return error;
+    throw error;
+  }
+  throw new Error("expected a parse error");
+}
+
+describe("TABLES.sql", () => {
+  it("reads the pilot's four tables with their types", () => {
+    const tables = parseTablesSql(PHAME_TABLES_SQL);
+    expect(tables.map((table) => table.name)).toEqual(["phame_cohort_counts", "phame_demographic", "phame_diagnosis", "phame_diagnosis_rollup"]);
+    expect(tables[0].columns).toEqual([
+      { name: "description", type: { kind: "varchar", length: 42 } },
+      { name: "count", type: { kind: "int64" } },
+      { name: "site_id", type: { kind: "int32" } },
+    ]);
+    // valid bit + patid 32 + six CHAR(1) + CHAR(5)
+    expect(rowBits(tables[1].columns)).toBe(1 + 32 + 6 * 8 + 40);
+  });
+
+  it("accepts the portal's short form, lower-case types, comments and missing semicolons", () => {
+    const tables = parseTablesSql("/* portal */ visits (patid int32, flag bool) -- trailing\nlabs (value Int64);");
+    expect(tables.map((table) => [table.name, table.columns.map((column) => column.type.kind)])).toEqual([["visits", ["int32", "bool"]], ["labs", ["int64"]]]);
+  });
+
+  it.each([
+    ["CREATE TABLE t (a INT16);", 1, 19, "unknown or invalid type INT16"],
+    ["CREATE TABLE t (a INT32,\n  b CHAR(0));", 2, 5, "unknown or invalid type CHAR(0)"],
+    ["CREATE TABLE t (a INT32 b INT32);", 1, 25, 'expected "," or ")"'],
+    ["CREATE TABLE t (a INT32, a BOOL);", 1, 26, "appears twice"],
+    ["CREATE TABLE t (_site INT32);", 1, 17, "reserved"],
+    ["CREATE TABLE t (a INT32);\nCREATE TABLE t (b INT32);", 2, 14, "defined twice"],
+    ["CREATE TABLE t (a INT32", 1, 24, "end of file"],
+    ["CREATE t (a INT32);", 1, 8, "expected TABLE"],
+    ["CREATE TABLE t (a VARCHAR(5000));", 1, 19, "VARCHAR(5000)"],
+    ["-- nothing\n", 1, 1, "no CREATE TABLE"],
+  ])("rejects %j at line %i column %i", (text, line, column, message) => {
+    const error = errorOf(text);
+    expect(error.location).toEqual({ file: "t.sql", line, column });
+    expect(error.message).toContain(message);
+  });
+});
