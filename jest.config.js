@@ -7,4 +7,5 @@ export default {
   moduleNameMapper: { "^(\\.{1,2}/.*)\\.js$": "$1" },
   transform: { "^.+\\.ts$": ["ts-jest", { useESM: true }] },
   testTimeout: 120000,
+  reporters: ["default", "<rootDir>/test/summaryReporter.cjs"],
 };

@@ -113,9 +113,16 @@ function writeValue(writer: BitWriter, column: Column, value: Value): void {
       writer.bit(Boolean(value));
       return;
     case "char":
-    case "varchar":
-      writer.byteArray(utf8Encoder.encode(String(value)), column.type.length);
+    case "varchar": {
+      const text = String(value);
+      // ASCII needs no encoder call, which dominates sharing time otherwise.
+      if (/^[\x00-\x7f]*$/.test(text)) {
+        for (let i = 0; i < column.type.length; i++) writer.uint(i < text.length ? text.charCodeAt(i) : 0, 8);
+      } else {
+        writer.byteArray(utf8Encoder.encode(text), column.type.length);
+      }
       return;
+    }
   }
 }
 

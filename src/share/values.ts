@@ -8,7 +8,6 @@ const INT32_MAX = 2 ** 31 - 1;
 const INT64_MIN = -(1n << 63n);
 const INT64_MAX = (1n << 63n) - 1n;
 const INTEGER = /^[+-]?[0-9]+$/;
-const utf8 = new TextEncoder();
 
 /** Parses one CSV field; returns the value, or a message saying what was expected. */
 export function parseValue(type: ColumnType, text: string): { value: Value } | { expected: string } {
@@ -36,7 +35,7 @@ export function parseValue(type: ColumnType, text: string): { value: Value } | {
     case "char":
     case "varchar": {
       if (text.includes("\0")) return { expected: `${typeName(type)} text without NUL characters` };
-      const bytes = utf8.encode(text).length;
+      const bytes = utf8Length(text);
       if (bytes > type.length) return { expected: `${typeName(type)}: at most ${type.length} byte${type.length === 1 ? "" : "s"}, got ${bytes} (${quote(text)})` };
       return { value: text };
     }
@@ -52,4 +51,17 @@ export function formatValue(value: Value): string {
 function quote(text: string): string {
   const shown = text.length > 40 ? text.slice(0, 40) + "…" : text;
   return text === "" ? "an empty value" : JSON.stringify(shown);
+}
+
+/** UTF-8 byte length without allocating: CSV cells are mostly ASCII, so this runs once per cell. */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) { bytes += 4; i++; }
+    else bytes += 3;
+  }
+  return bytes;
 }

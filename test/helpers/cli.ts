@@ -2,10 +2,11 @@
 import { execFile } from "node:child_process";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, relative } from "node:path";
+import { packageRoot } from "../../src/cli/packageRoot.js";
 
-export const repositoryRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+/** The repository root, whether this file runs from test/ under ts-jest or from dist/test/ in a benchmark. */
+export const repositoryRoot = packageRoot();
 const binary = join(repositoryRoot, "bin", "catalyst");
 
 export interface CliRun {
