@@ -1,0 +1,66 @@
+/**
+ * The first message of every compute session. Both sides send theirs before reading the peer's, so a
+ * mismatch (another study, another query, another version, the same role twice, different input sizes)
+ * is seen and reported by both sides, not only by the one that reads first.
+ */
+import { CatalystError, ExitCode } from "../share/errors.js";
+import { exchangeFirstMessages, type MessageChannel } from "./channel.js";
+
+export const PROTOCOL_NAME = "catalyst-2pc";
+export const PROTOCOL_VERSION = 1;
+
+export interface ProtocolHeader {
+  protocol: string;
+  version: number;
+  role: "garbler" | "evaluator";
+  study: string;
+  studyDigest: string;
+  query: string;
+  /** Public sizes both sides must agree on: rows of each uploaded table, by `partner/table`. */
+  inputs: Record<string, number>;
+  /** The garbler picks the run id; the evaluator sends "" and adopts it. */
+  run: string;
+}
+
+/** The peer is running something else: a different study, query, version or input set. */
+export class PeerMismatchError extends CatalystError {
+  constructor(message: string) {
+    super("peer-mismatch", message, ExitCode.integrity);
+  }
+}
+
+function describeInputs(inputs: Record<string, number>): string[] {
+  return Object.entries(inputs).sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, rows]) => `${name}=${rows}`);
+}
+
+/** Checks the peer's header against ours; returns the first disagreement as a sentence, or undefined. */
+export function findMismatch(ours: ProtocolHeader, theirs: ProtocolHeader): string | undefined {
+  if (theirs.protocol !== PROTOCOL_NAME) return `the peer does not speak ${PROTOCOL_NAME} (is something else listening on that port?)`;
+  if (theirs.version !== ours.version) return `the peer runs protocol version ${theirs.version}, we run ${ours.version}: upgrade the older side`;
+  if (theirs.role === ours.role) return `both sides are the ${ours.role}: one must run --party=garbler and the other --party=evaluator`;
+  if (theirs.study !== ours.study) return `the peer runs study ${theirs.study}, we run ${ours.study}`;
+  if (theirs.studyDigest !== ours.studyDigest) return `the peer's study.json differs from ours (digest ${theirs.studyDigest}, ours ${ours.studyDigest})`;
+  if (theirs.query !== ours.query) return `the peer runs query ${theirs.query}, we run ${ours.query}`;
+  const mine = describeInputs(ours.inputs);
+  const peer = describeInputs(theirs.inputs);
+  if (mine.join(",") !== peer.join(",")) {
+    const onlyMine = mine.filter((entry) => !peer.includes(entry));
+    const onlyPeer = peer.filter((entry) => !mine.includes(entry));
+    return `the inboxes differ: we have ${onlyMine.join(", ") || "nothing else"}, the peer has ${onlyPeer.join(", ") || "nothing else"}`;
+  }
+  return undefined;
+}
+
+/** Sends our header, reads the peer's, and fails with PeerMismatchError on any disagreement. */
+export async function exchangeProtocolHeaders(channel: MessageChannel, ours: ProtocolHeader): Promise<ProtocolHeader> {
+  const reply = await exchangeFirstMessages(channel, new TextEncoder().encode(JSON.stringify(ours)));
+  let theirs: ProtocolHeader;
+  try {
+    theirs = JSON.parse(new TextDecoder().decode(reply));
+  } catch {
+    throw new PeerMismatchError(`the peer's first message is not a ${PROTOCOL_NAME} header (is something else listening on that port?)`);
+  }
+  const mismatch = findMismatch(ours, theirs);
+  if (mismatch) throw new PeerMismatchError(mismatch);
+  return theirs;
+}
