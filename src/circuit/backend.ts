@@ -1,0 +1,44 @@
+/** The one interface every circuit program is written against: plaintext, counting, garbler and evaluator. */
+import type { WireVector } from "./wireVector.js";
+
+/**
+ * Operations act on whole vectors so that one call processes thousands of wires. XOR and NOT are free
+ * (synchronous, no communication); AND is one batched garbling step and may wait for the table stream.
+ */
+export interface Backend {
+  /** "plaintext", "counting", "garbler" or "evaluator". */
+  readonly kind: BackendKind;
+
+  /** Public constant wires, one per entry of `bits` (0 or 1). Both parties know them. */
+  constant(bits: ArrayLike<number>): WireVector;
+  xor(a: WireVector, b: WireVector): WireVector;
+  not(a: WireVector): WireVector;
+  /** Element-wise AND: one half-gates pair (32 bytes) per wire, all hashed in a few batched AES calls. */
+  and(a: WireVector, b: WireVector): Promise<WireVector>;
+  /**
+   * Element-wise AND with bits the garbler knows in the clear (one half-gate, 16 bytes per wire), for example
+   * the switches of a permutation network it chose. The garbler and the plaintext backend need `garblerBits`;
+   * the evaluator and the counting backend receive `undefined` and ignore it.
+   */
+  andWithGarblerKnown(a: WireVector, garblerBits: Uint8Array | undefined): Promise<WireVector>;
+
+  slice(a: WireVector, start: number, end?: number): WireVector;
+  concat(parts: readonly WireVector[]): WireVector;
+  gather(a: WireVector, indices: ArrayLike<number>): WireVector;
+  /** A copy of `target` with `target[indices[i]] = values[i]`. */
+  scatter(target: WireVector, indices: ArrayLike<number>, values: WireVector): WireVector;
+
+  /**
+   * This party's share of each wire's value, one byte (0 or 1) per wire. The garbler's and evaluator's
+   * shares XOR to the value; the plaintext backend returns the value itself; nothing is ever decoded.
+   */
+  outputShare(a: WireVector): Uint8Array;
+
+  /** Waits until everything produced so far has been handed to the sink (garbler) or consumed (evaluator). */
+  finish(): Promise<void>;
+}
+
+export type BackendKind = "plaintext" | "counting" | "garbler" | "evaluator";
+
+/** A circuit program: written once, run on any backend. */
+export type CircuitProgram = (backend: Backend, inputs: WireVector[]) => Promise<WireVector[]>;

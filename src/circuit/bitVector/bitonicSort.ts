@@ -1,0 +1,61 @@
+/** Bitonic sort of bit-plane integers: every stage's compare-exchanges are one vectorised comparator and swap. */
+import type { Backend } from "../backend.js";
+import type { BitPlanes } from "./bitPlanes.js";
+import { lessThan } from "./compare.js";
+import { conditionalSwap } from "./select.js";
+
+/** Ascending unsigned sort of the lanes of `keys` (a power of two): (n/4)·lg·(lg+1) compare-exchanges of 2·width ANDs. */
+export async function bitonicSort(backend: Backend, keys: BitPlanes): Promise<BitPlanes> {
+  const rows = keys.lanes;
+  if (rows & (rows - 1)) throw new RangeError(`bitonic sort needs a power-of-two row count, got ${rows}`);
+  const { width } = keys;
+  const pairs = rows / 2;
+  // Where each row's bit 0 sits in `current`, and the distance between its bit-planes: rows are not moved
+  // back into order after a stage, the next stage's gather reads them where they are (a public relabelling).
+  let current = keys.wires;
+  let position = Int32Array.from({ length: rows }, (_, row) => row);
+  let planeStride = rows;
+  for (let block = 2; block <= rows; block *= 2) {
+    for (let distance = block / 2; distance >= 1; distance /= 2) {
+      // Row `smaller[r]` must end up holding the smaller key of pair r; the positions are public.
+      const smaller = new Int32Array(pairs);
+      const larger = new Int32Array(pairs);
+      let pair = 0;
+      for (let row = 0; row < rows; row++) {
+        const partner = row ^ distance;
+        if (partner <= row) continue;
+        const ascending = (row & block) === 0;
+        smaller[pair] = ascending ? row : partner;
+        larger[pair] = ascending ? partner : row;
+        pair++;
+      }
+      const first = { wires: backend.gather(current, planeIndices(smaller, position, planeStride, width)), width, lanes: pairs };
+      const second = { wires: backend.gather(current, planeIndices(larger, position, planeStride, width)), width, lanes: pairs };
+      const outOfOrder = await lessThan(backend, second, first);
+      const [low, high] = await conditionalSwap(backend, outOfOrder, first, second);
+      // Both halves side by side: plane i of pair r at i·pairs + r in `low`, after all of `low` in `high`.
+      current = backend.concat([low.wires, high.wires]);
+      const next = new Int32Array(rows);
+      for (let r = 0; r < pairs; r++) {
+        next[smaller[r]] = r;
+        next[larger[r]] = width * pairs + r;
+      }
+      position = next;
+      planeStride = pairs;
+    }
+  }
+  const inOrder = new Int32Array(width * rows);
+  for (let i = 0; i < width; i++) for (let row = 0; row < rows; row++) inOrder[i * rows + row] = position[row] + i * planeStride;
+  return { wires: backend.gather(current, inOrder), width, lanes: rows };
+}
+
+/** Gather indices of the given rows' bit-planes, plane-major. */
+function planeIndices(selectedRows: Int32Array, position: Int32Array, planeStride: number, width: number): Int32Array {
+  const count = selectedRows.length;
+  const indices = new Int32Array(width * count);
+  for (let i = 0; i < width; i++) {
+    const offset = i * planeStride;
+    for (let r = 0; r < count; r++) indices[i * count + r] = position[selectedRows[r]] + offset;
+  }
+  return indices;
+}

@@ -1,0 +1,78 @@
+/** The backend that only counts gates and the bytes garbling would send: exact cost estimates, no cryptography. */
+import type { Backend } from "./backend.js";
+import { LABEL_BYTES, WireVector, checkSameLength, concatWires, gatherWires, scatterWires, sliceWires } from "./wireVector.js";
+
+/** What a program would cost if garbled. */
+export interface GateCounts {
+  and: number;
+  /** ANDs with a garbler-known input: one half-gate each. */
+  andWithGarblerKnown: number;
+  xor: number;
+  not: number;
+  /** Garbled-table bytes: 32 per AND, 16 per garbler-known AND (the 16-byte stream header is not counted). */
+  tableBytes: number;
+}
+
+export class CountingBackend implements Backend {
+  readonly kind = "counting" as const;
+  readonly counts: GateCounts = { and: 0, andWithGarblerKnown: 0, xor: 0, not: 0, tableBytes: 0 };
+
+  private vectorOf(length: number): WireVector {
+    return new WireVector(length, 0, new Uint8Array(0));
+  }
+
+  /** Input wires of the given count (their values do not matter here). */
+  input(length: number): WireVector {
+    return this.vectorOf(length);
+  }
+
+  constant(bits: ArrayLike<number>): WireVector {
+    return this.vectorOf(bits.length);
+  }
+
+  xor(a: WireVector, b: WireVector): WireVector {
+    checkSameLength(a, b);
+    this.counts.xor += a.length;
+    return this.vectorOf(a.length);
+  }
+
+  not(a: WireVector): WireVector {
+    this.counts.not += a.length;
+    return this.vectorOf(a.length);
+  }
+
+  async and(a: WireVector, b: WireVector): Promise<WireVector> {
+    checkSameLength(a, b);
+    this.counts.and += a.length;
+    this.counts.tableBytes += 2 * LABEL_BYTES * a.length;
+    return this.vectorOf(a.length);
+  }
+
+  async andWithGarblerKnown(a: WireVector): Promise<WireVector> {
+    this.counts.andWithGarblerKnown += a.length;
+    this.counts.tableBytes += LABEL_BYTES * a.length;
+    return this.vectorOf(a.length);
+  }
+
+  slice(a: WireVector, start: number, end?: number): WireVector {
+    return sliceWires(a, start, end);
+  }
+
+  concat(parts: readonly WireVector[]): WireVector {
+    return concatWires(parts);
+  }
+
+  gather(a: WireVector, indices: ArrayLike<number>): WireVector {
+    return gatherWires(a, indices);
+  }
+
+  scatter(target: WireVector, indices: ArrayLike<number>, values: WireVector): WireVector {
+    return scatterWires(target, indices, values);
+  }
+
+  outputShare(a: WireVector): Uint8Array {
+    return new Uint8Array(a.length);
+  }
+
+  async finish(): Promise<void> {}
+}

@@ -1,0 +1,181 @@
+/** The evaluator: mirrors the garbler, holding one label per wire and reading garbled tables from a byte source. */
+import type { Backend } from "./backend.js";
+import type { CorrelatedOtReceiver } from "./correlatedOt.js";
+import { GATES_PER_BATCH, STREAM_HEADER_BYTES } from "./garbler.js";
+import { TableReader, type ByteSource } from "./tableStream.js";
+import { TccrHash } from "./tccrHash.js";
+import { LABEL_BYTES, WireVector, checkSameLength, concatWires, gatherWires, scatterWires, sliceWires } from "./wireVector.js";
+
+const TWO_TO_32 = 2 ** 32;
+
+/** A wire vector from another backend (or of the wrong shape) was given to the evaluator. */
+export class EvaluatorMisuseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "EvaluatorMisuseError";
+  }
+}
+
+/**
+ * Holds the one label per wire that encodes its value; it never learns which value that is. It consumes
+ * tables in exactly the order the garbler produced them, so both must run the same program.
+ */
+export class Evaluator implements Backend {
+  readonly kind = "evaluator" as const;
+  /** Must match the garbler's tweak sequence gate for gate. */
+  private gateIndex = 0;
+  private andCount = 0;
+
+  private constructor(private readonly reader: TableReader, private readonly hash: TccrHash) {}
+
+  /** Reads the stream header (the garbler's fresh hash key) and returns a ready evaluator. */
+  static async create(source: ByteSource): Promise<Evaluator> {
+    const reader = new TableReader(source);
+    const hashKey = (await reader.take(STREAM_HEADER_BYTES)).slice();
+    return new Evaluator(reader, new TccrHash(hashKey));
+  }
+
+  get andGates(): number {
+    return this.andCount;
+  }
+
+  /** Bytes of the garbled-table stream consumed so far, header included. */
+  get streamBytes(): number {
+    return this.reader.bytesConsumed;
+  }
+
+  /** Input wires for XOR-shared bits: the COT output K ⊕ sE·Δ is the label of v = sG ⊕ sE. */
+  async inputShared(evaluatorShare: Uint8Array, ot: CorrelatedOtReceiver): Promise<WireVector> {
+    const labels = await ot.receiveCorrelated(evaluatorShare);
+    if (labels.length !== evaluatorShare.length * LABEL_BYTES) throw new EvaluatorMisuseError("the COT returned the wrong number of labels");
+    return new WireVector(evaluatorShare.length, 16, labels.slice());
+  }
+
+  /** Every public constant is the all-zero label here (the garbler's 0-label is c·Δ). */
+  constant(bits: ArrayLike<number>): WireVector {
+    return WireVector.allocate(bits.length, 16);
+  }
+
+  xor(a: WireVector, b: WireVector): WireVector {
+    this.checkLabels(a, b);
+    const result = WireVector.allocate(a.length, 16);
+    const x = a.words(), y = b.words(), z = result.words();
+    for (let q = 0; q < z.length; q++) z[q] = x[q] ^ y[q];
+    return result;
+  }
+
+  /** Free: the garbler swaps the meaning of the labels, the evaluator's label stays the same. */
+  not(a: WireVector): WireVector {
+    this.checkLabels(a);
+    return a;
+  }
+
+  async and(a: WireVector, b: WireVector): Promise<WireVector> {
+    this.checkLabels(a, b);
+    const result = WireVector.allocate(a.length, 16);
+    for (let start = 0; start < a.length; start += GATES_PER_BATCH) {
+      const end = Math.min(a.length, start + GATES_PER_BATCH);
+      const tables = await this.reader.take((end - start) * 2 * LABEL_BYTES);
+      this.evaluateAndBatch(a.data.subarray(start * 16, end * 16), b.data.subarray(start * 16, end * 16), result.data.subarray(start * 16, end * 16), tables);
+    }
+    this.andCount += a.length;
+    return result;
+  }
+
+  /**
+   * Half-gates evaluation for a batch: with sa, sb the permute bits of the held labels A, B and the table TG ‖ TE,
+   *   WG = H(A) ⊕ sa·TG,   WE = H(B) ⊕ sb·(TE ⊕ A),   C = WG ⊕ WE.
+   */
+  private evaluateAndBatch(aBytes: Uint8Array, bBytes: Uint8Array, outputBytes: Uint8Array, tableBytes: Uint8Array): void {
+    const gates = aBytes.length / LABEL_BYTES;
+    const firstTweak = 2 * this.gateIndex;
+    this.gateIndex += gates;
+    // H(x, t) = outer ⊕ inner ⊕ t, folded into the loop as in the garbler.
+    const innerA = this.hash.inner(aBytes, firstTweak, 2);
+    const innerB = this.hash.inner(bBytes, firstTweak + 1, 2);
+    const outerA = this.hash.outer(innerA);
+    const outerB = this.hash.outer(innerB);
+    const a = new Uint32Array(aBytes.buffer, aBytes.byteOffset, gates * 4);
+    const b = new Uint32Array(bBytes.buffer, bBytes.byteOffset, gates * 4);
+    const out = new Uint32Array(outputBytes.buffer, outputBytes.byteOffset, gates * 4);
+    const table = alignedWords(tableBytes);
+    let tweakLow = firstTweak % TWO_TO_32;
+    let tweakHigh = Math.floor(firstTweak / TWO_TO_32);
+    for (let i = 0, q = 0, t = 0; i < gates; i++, q += 4, t += 8) {
+      const sa = -(a[q] & 1);
+      const sb = -(b[q] & 1);
+      out[q] = outerA[q] ^ innerA[q] ^ tweakLow ^ (table[t] & sa) ^ outerB[q] ^ innerB[q] ^ tweakLow ^ 1 ^ ((table[t + 4] ^ a[q]) & sb);
+      out[q + 1] = outerA[q + 1] ^ innerA[q + 1] ^ tweakHigh ^ (table[t + 1] & sa) ^ outerB[q + 1] ^ innerB[q + 1] ^ tweakHigh ^ ((table[t + 5] ^ a[q + 1]) & sb);
+      out[q + 2] = outerA[q + 2] ^ innerA[q + 2] ^ (table[t + 2] & sa) ^ outerB[q + 2] ^ innerB[q + 2] ^ ((table[t + 6] ^ a[q + 2]) & sb);
+      out[q + 3] = outerA[q + 3] ^ innerA[q + 3] ^ (table[t + 3] & sa) ^ outerB[q + 3] ^ innerB[q + 3] ^ ((table[t + 7] ^ a[q + 3]) & sb);
+      tweakLow += 2;
+      if (tweakLow >= TWO_TO_32) { tweakLow -= TWO_TO_32; tweakHigh += 1; }
+    }
+  }
+
+  /** One half-gate per wire: C = H(A) ⊕ sa·T. */
+  async andWithGarblerKnown(a: WireVector): Promise<WireVector> {
+    this.checkLabels(a);
+    const result = WireVector.allocate(a.length, 16);
+    for (let start = 0; start < a.length; start += GATES_PER_BATCH) {
+      const end = Math.min(a.length, start + GATES_PER_BATCH);
+      const gates = end - start;
+      const aBytes = a.data.subarray(start * 16, end * 16);
+      const firstTweak = 2 * this.gateIndex;
+      this.gateIndex += gates;
+      const table = alignedWords(await this.reader.take(gates * LABEL_BYTES));
+      const hashA = this.hash.hash(aBytes, firstTweak, 2);
+      const labels = new Uint32Array(aBytes.buffer, aBytes.byteOffset, gates * 4);
+      const out = new Uint32Array(result.data.buffer, result.data.byteOffset + start * 16, gates * 4);
+      for (let i = 0, q = 0; i < gates; i++, q += 4) {
+        const sa = -(labels[q] & 1);
+        out[q] = hashA[q] ^ (table[q] & sa);
+        out[q + 1] = hashA[q + 1] ^ (table[q + 1] & sa);
+        out[q + 2] = hashA[q + 2] ^ (table[q + 2] & sa);
+        out[q + 3] = hashA[q + 3] ^ (table[q + 3] & sa);
+      }
+    }
+    this.andCount += a.length;
+    return result;
+  }
+
+  slice(a: WireVector, start: number, end?: number): WireVector {
+    return sliceWires(a, start, end);
+  }
+
+  concat(parts: readonly WireVector[]): WireVector {
+    return concatWires(parts);
+  }
+
+  gather(a: WireVector, indices: ArrayLike<number>): WireVector {
+    return gatherWires(a, indices);
+  }
+
+  scatter(target: WireVector, indices: ArrayLike<number>, values: WireVector): WireVector {
+    return scatterWires(target, indices, values);
+  }
+
+  /** The evaluator's output share of each wire: the permute bit of the label it holds. */
+  outputShare(a: WireVector): Uint8Array {
+    this.checkLabels(a);
+    const shares = new Uint8Array(a.length);
+    for (let i = 0; i < a.length; i++) shares[i] = a.data[i * 16] & 1;
+    return shares;
+  }
+
+  /** Checks that the garbler sent nothing beyond what this program consumed. */
+  async finish(): Promise<void> {
+    await this.reader.expectEnd();
+  }
+
+  private checkLabels(a: WireVector, b?: WireVector): void {
+    if (a.bytesPerWire !== 16 || (b && b.bytesPerWire !== 16)) throw new EvaluatorMisuseError("the evaluator works on 16-byte labels only");
+    if (b) checkSameLength(a, b);
+  }
+}
+
+/** Table bytes from a socket may sit at any offset; copy only in that rare case. */
+function alignedWords(bytes: Uint8Array): Uint32Array {
+  if (bytes.byteOffset % 4 === 0) return new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2);
+  return new Uint32Array(bytes.slice().buffer);
+}

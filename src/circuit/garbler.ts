@@ -1,0 +1,267 @@
+/** The garbler: free-XOR, half-gates and a TCCR hash; writes garbled tables to a byte sink as they are produced. */
+import { randomFillSync } from "node:crypto";
+import type { Backend } from "./backend.js";
+import type { CorrelatedOtSender } from "./correlatedOt.js";
+import { TableWriter, type ByteSink } from "./tableStream.js";
+import { TccrHash } from "./tccrHash.js";
+import { LABEL_BYTES, WireVector, checkSameLength, concatWires, gatherWires, scatterWires, sliceWires } from "./wireVector.js";
+
+/** ANDs garbled per batch: big enough that AES calls are efficient, small enough to stay in cache. */
+export const GATES_PER_BATCH = 8192;
+/** The stream starts with the 16-byte hash key; the evaluator reads it first. */
+export const STREAM_HEADER_BYTES = 16;
+const TWO_TO_32 = 2 ** 32;
+
+/** A wire vector from another backend (or of the wrong shape) was given to the garbler. */
+export class GarblerMisuseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "GarblerMisuseError";
+  }
+}
+
+export interface GarblerOptions {
+  /** Size of the chunks handed to the sink (default 1 MiB). */
+  chunkBytes?: number;
+}
+
+/**
+ * Holds the 0-label of every wire; the 1-label is the 0-label ⊕ Δ (free-XOR). The point-and-permute bit of a
+ * label is the lowest bit of its first byte, and Δ has it set, so the two labels of a wire differ in it.
+ */
+export class Garbler implements Backend {
+  readonly kind = "garbler" as const;
+  private readonly delta = new Uint8Array(LABEL_BYTES);
+  private readonly deltaWords: Uint32Array;
+  private readonly hash: TccrHash;
+  private readonly writer: TableWriter;
+  /** Unique tweaks: half-gate pair g uses tweaks 2g and 2g+1, a single half-gate g uses 2g. */
+  private gateIndex = 0;
+  private andCount = 0;
+
+  constructor(sink: ByteSink, options: GarblerOptions = {}) {
+    randomFillSync(this.delta);
+    this.delta[0] |= 1;
+    this.deltaWords = new Uint32Array(this.delta.buffer);
+    const hashKey = randomFillSync(new Uint8Array(16));
+    this.hash = new TccrHash(hashKey);
+    this.writer = new TableWriter(sink, options.chunkBytes);
+    this.writer.reserve(STREAM_HEADER_BYTES).set(hashKey);
+  }
+
+  /** AND gates garbled so far (a garbler-known AND counts as one). */
+  get andGates(): number {
+    return this.andCount;
+  }
+
+  /** Bytes of the garbled-table stream so far, header included. */
+  get streamBytes(): number {
+    return this.writer.bytesProduced;
+  }
+
+  /**
+   * Input wires for XOR-shared bits v = sG ⊕ sE: the COT gives K per bit and the 0-label is K ⊕ sG·Δ, while
+   * the evaluator's COT output K ⊕ sE·Δ is then the label of v. For bits only the garbler holds, sE = 0.
+   */
+  async inputShared(garblerShare: Uint8Array, ot: CorrelatedOtSender): Promise<WireVector> {
+    const keys = await ot.sendCorrelated(this.delta, garblerShare.length);
+    if (keys.length !== garblerShare.length * LABEL_BYTES) throw new GarblerMisuseError("the COT returned the wrong number of keys");
+    const vector = new WireVector(garblerShare.length, 16, keys.slice());
+    const words = vector.words();
+    const d = this.deltaWords;
+    for (let i = 0; i < garblerShare.length; i++) {
+      if (!garblerShare[i]) continue;
+      const q = i * 4;
+      words[q] ^= d[0]; words[q + 1] ^= d[1]; words[q + 2] ^= d[2]; words[q + 3] ^= d[3];
+    }
+    return vector;
+  }
+
+  /** A public constant c has 0-label c·Δ; the evaluator holds the all-zero label for every constant. */
+  constant(bits: ArrayLike<number>): WireVector {
+    const vector = WireVector.allocate(bits.length, 16);
+    const words = vector.words();
+    const d = this.deltaWords;
+    for (let i = 0; i < bits.length; i++) {
+      if (!bits[i]) continue;
+      const q = i * 4;
+      words[q] = d[0]; words[q + 1] = d[1]; words[q + 2] = d[2]; words[q + 3] = d[3];
+    }
+    return vector;
+  }
+
+  xor(a: WireVector, b: WireVector): WireVector {
+    this.checkLabels(a, b);
+    const result = WireVector.allocate(a.length, 16);
+    const x = a.words(), y = b.words(), z = result.words();
+    for (let q = 0; q < z.length; q++) z[q] = x[q] ^ y[q];
+    return result;
+  }
+
+  not(a: WireVector): WireVector {
+    this.checkLabels(a);
+    const result = WireVector.allocate(a.length, 16);
+    const x = a.words(), z = result.words(), d = this.deltaWords;
+    const d0 = d[0], d1 = d[1], d2 = d[2], d3 = d[3];
+    for (let q = 0; q < z.length; q += 4) {
+      z[q] = x[q] ^ d0; z[q + 1] = x[q + 1] ^ d1; z[q + 2] = x[q + 2] ^ d2; z[q + 3] = x[q + 3] ^ d3;
+    }
+    return result;
+  }
+
+  async and(a: WireVector, b: WireVector): Promise<WireVector> {
+    this.checkLabels(a, b);
+    const result = WireVector.allocate(a.length, 16);
+    for (let start = 0; start < a.length; start += GATES_PER_BATCH) {
+      const end = Math.min(a.length, start + GATES_PER_BATCH);
+      const tables = this.writer.reserve((end - start) * 2 * LABEL_BYTES);
+      this.garbleAndBatch(a.data.subarray(start * 16, end * 16), b.data.subarray(start * 16, end * 16), result.data.subarray(start * 16, end * 16), tables);
+      if (this.writer.hasFullChunks) await this.writer.flush();
+    }
+    this.andCount += a.length;
+    return result;
+  }
+
+  /**
+   * Half-gates (Zahur, Rosulek, Evans 2015) for a batch: with pa, pb the permute bits of the 0-labels,
+   *   TG = H(A0) ⊕ H(A1) ⊕ pb·Δ,   WG = H(A0) ⊕ pa·TG,
+   *   TE = H(B0) ⊕ H(B1) ⊕ A0,     WE = H(B0) ⊕ pb·(TE ⊕ A0),   C0 = WG ⊕ WE,
+   * and the table of gate i is TG ‖ TE.
+   */
+  private garbleAndBatch(a0Bytes: Uint8Array, b0Bytes: Uint8Array, outputBytes: Uint8Array, tableBytes: Uint8Array): void {
+    const gates = a0Bytes.length / LABEL_BYTES;
+    const firstTweak = 2 * this.gateIndex;
+    this.gateIndex += gates;
+    // H(x, t) = outer ⊕ inner ⊕ t; the last XOR is folded into the loop below to save a pass.
+    const innerA0 = this.hash.inner(a0Bytes, firstTweak, 2);
+    const innerA1 = this.hash.inner(this.withDelta(a0Bytes), firstTweak, 2);
+    const innerB0 = this.hash.inner(b0Bytes, firstTweak + 1, 2);
+    const innerB1 = this.hash.inner(this.withDelta(b0Bytes), firstTweak + 1, 2);
+    const outerA0 = this.hash.outer(innerA0);
+    const outerA1 = this.hash.outer(innerA1);
+    const outerB0 = this.hash.outer(innerB0);
+    const outerB1 = this.hash.outer(innerB1);
+    const a0 = new Uint32Array(a0Bytes.buffer, a0Bytes.byteOffset, gates * 4);
+    const b0 = new Uint32Array(b0Bytes.buffer, b0Bytes.byteOffset, gates * 4);
+    const out = new Uint32Array(outputBytes.buffer, outputBytes.byteOffset, gates * 4);
+    const table = new Uint32Array(tableBytes.buffer, tableBytes.byteOffset, gates * 8);
+    const d = this.deltaWords;
+    const d0 = d[0], d1 = d[1], d2 = d[2], d3 = d[3];
+    // Tweaks: 2g for the A half, 2g+1 for the B half; 2g is even, so 2g+1 never carries into the high word.
+    let tweakLow = firstTweak % TWO_TO_32;
+    let tweakHigh = Math.floor(firstTweak / TWO_TO_32);
+    for (let i = 0, q = 0, t = 0; i < gates; i++, q += 4, t += 8) {
+      const pa = -(a0[q] & 1);
+      const pb = -(b0[q] & 1);
+      // Word 0 carries the tweak's low half, word 1 its high half.
+      let a = a0[q];
+      let ha0 = outerA0[q] ^ innerA0[q] ^ tweakLow, ha1 = outerA1[q] ^ innerA1[q] ^ tweakLow;
+      let hb0 = outerB0[q] ^ innerB0[q] ^ tweakLow ^ 1, hb1 = outerB1[q] ^ innerB1[q] ^ tweakLow ^ 1;
+      let tg = ha0 ^ ha1 ^ (d0 & pb), te = hb0 ^ hb1 ^ a;
+      out[q] = ha0 ^ (tg & pa) ^ hb0 ^ ((te ^ a) & pb);
+      table[t] = tg; table[t + 4] = te;
+      a = a0[q + 1];
+      ha0 = outerA0[q + 1] ^ innerA0[q + 1] ^ tweakHigh; ha1 = outerA1[q + 1] ^ innerA1[q + 1] ^ tweakHigh;
+      hb0 = outerB0[q + 1] ^ innerB0[q + 1] ^ tweakHigh; hb1 = outerB1[q + 1] ^ innerB1[q + 1] ^ tweakHigh;
+      tg = ha0 ^ ha1 ^ (d1 & pb); te = hb0 ^ hb1 ^ a;
+      out[q + 1] = ha0 ^ (tg & pa) ^ hb0 ^ ((te ^ a) & pb);
+      table[t + 1] = tg; table[t + 5] = te;
+      a = a0[q + 2];
+      ha0 = outerA0[q + 2] ^ innerA0[q + 2]; ha1 = outerA1[q + 2] ^ innerA1[q + 2];
+      hb0 = outerB0[q + 2] ^ innerB0[q + 2]; hb1 = outerB1[q + 2] ^ innerB1[q + 2];
+      tg = ha0 ^ ha1 ^ (d2 & pb); te = hb0 ^ hb1 ^ a;
+      out[q + 2] = ha0 ^ (tg & pa) ^ hb0 ^ ((te ^ a) & pb);
+      table[t + 2] = tg; table[t + 6] = te;
+      a = a0[q + 3];
+      ha0 = outerA0[q + 3] ^ innerA0[q + 3]; ha1 = outerA1[q + 3] ^ innerA1[q + 3];
+      hb0 = outerB0[q + 3] ^ innerB0[q + 3]; hb1 = outerB1[q + 3] ^ innerB1[q + 3];
+      tg = ha0 ^ ha1 ^ (d3 & pb); te = hb0 ^ hb1 ^ a;
+      out[q + 3] = ha0 ^ (tg & pa) ^ hb0 ^ ((te ^ a) & pb);
+      table[t + 3] = tg; table[t + 7] = te;
+      tweakLow += 2;
+      if (tweakLow >= TWO_TO_32) { tweakLow -= TWO_TO_32; tweakHigh += 1; }
+    }
+  }
+
+  /**
+   * AND with bits the garbler knows (one half-gate): T = H(A0) ⊕ H(A1) ⊕ k·Δ and C0 = H(A0) ⊕ pa·T.
+   * The evaluator computes H(A) ⊕ sa·T, which is C0 when a = 0 and C0 ⊕ k·Δ when a = 1.
+   */
+  async andWithGarblerKnown(a: WireVector, garblerBits: Uint8Array | undefined): Promise<WireVector> {
+    this.checkLabels(a);
+    if (!garblerBits || garblerBits.length !== a.length) throw new GarblerMisuseError("the garbler needs its clear bits, one per wire");
+    const result = WireVector.allocate(a.length, 16);
+    const d = this.deltaWords;
+    for (let start = 0; start < a.length; start += GATES_PER_BATCH) {
+      const end = Math.min(a.length, start + GATES_PER_BATCH);
+      const gates = end - start;
+      const a0Bytes = a.data.subarray(start * 16, end * 16);
+      const firstTweak = 2 * this.gateIndex;
+      this.gateIndex += gates;
+      const hashA0 = this.hash.hash(a0Bytes, firstTweak, 2);
+      const hashA1 = this.hash.hash(this.withDelta(a0Bytes), firstTweak, 2);
+      const tableBytes = this.writer.reserve(gates * LABEL_BYTES);
+      const table = new Uint32Array(tableBytes.buffer, tableBytes.byteOffset, gates * 4);
+      const a0 = new Uint32Array(a0Bytes.buffer, a0Bytes.byteOffset, gates * 4);
+      const out = new Uint32Array(result.data.buffer, result.data.byteOffset + start * 16, gates * 4);
+      for (let i = 0, q = 0; i < gates; i++, q += 4) {
+        const pa = -(a0[q] & 1);
+        const known = -(garblerBits[start + i] & 1);
+        for (let k = 0; k < 4; k++) {
+          const tg = hashA0[q + k] ^ hashA1[q + k] ^ (d[k] & known);
+          table[q + k] = tg;
+          out[q + k] = hashA0[q + k] ^ (tg & pa);
+        }
+      }
+      if (this.writer.hasFullChunks) await this.writer.flush();
+    }
+    this.andCount += a.length;
+    return result;
+  }
+
+  private withDelta(labels: Uint8Array): Uint8Array {
+    const result = new Uint8Array(labels.length);
+    const x = new Uint32Array(labels.buffer, labels.byteOffset, labels.length >>> 2);
+    const z = new Uint32Array(result.buffer);
+    const d = this.deltaWords;
+    const d0 = d[0], d1 = d[1], d2 = d[2], d3 = d[3];
+    for (let q = 0; q < z.length; q += 4) {
+      z[q] = x[q] ^ d0; z[q + 1] = x[q + 1] ^ d1; z[q + 2] = x[q + 2] ^ d2; z[q + 3] = x[q + 3] ^ d3;
+    }
+    return result;
+  }
+
+  slice(a: WireVector, start: number, end?: number): WireVector {
+    return sliceWires(a, start, end);
+  }
+
+  concat(parts: readonly WireVector[]): WireVector {
+    return concatWires(parts);
+  }
+
+  gather(a: WireVector, indices: ArrayLike<number>): WireVector {
+    return gatherWires(a, indices);
+  }
+
+  scatter(target: WireVector, indices: ArrayLike<number>, values: WireVector): WireVector {
+    return scatterWires(target, indices, values);
+  }
+
+  /** The garbler's output share of each wire: the permute bit of its 0-label. */
+  outputShare(a: WireVector): Uint8Array {
+    this.checkLabels(a);
+    const shares = new Uint8Array(a.length);
+    for (let i = 0; i < a.length; i++) shares[i] = a.data[i * 16] & 1;
+    return shares;
+  }
+
+  /** Hands the last partial chunk to the sink and ends it. */
+  async finish(): Promise<void> {
+    await this.writer.flush(true);
+  }
+
+  private checkLabels(a: WireVector, b?: WireVector): void {
+    if (a.bytesPerWire !== 16 || (b && b.bytesPerWire !== 16)) throw new GarblerMisuseError("the garbler works on 16-byte labels only");
+    if (b) checkSameLength(a, b);
+  }
+}

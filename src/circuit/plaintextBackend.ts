@@ -1,0 +1,65 @@
+/** The backend that computes in the clear, one byte per bit: reference semantics for tests and verify mode. */
+import type { Backend } from "./backend.js";
+import { WireVector, checkSameLength, concatWires, gatherWires, scatterWires, sliceWires } from "./wireVector.js";
+
+export class PlaintextBackend implements Backend {
+  readonly kind = "plaintext" as const;
+
+  /** Wires carrying the given clear bits (any non-zero byte counts as 1). */
+  input(bits: ArrayLike<number>): WireVector {
+    return this.constant(bits);
+  }
+
+  constant(bits: ArrayLike<number>): WireVector {
+    const vector = WireVector.allocate(bits.length, 1);
+    for (let i = 0; i < bits.length; i++) vector.data[i] = bits[i] ? 1 : 0;
+    return vector;
+  }
+
+  xor(a: WireVector, b: WireVector): WireVector {
+    checkSameLength(a, b);
+    const result = WireVector.allocate(a.length, 1);
+    for (let i = 0; i < a.length; i++) result.data[i] = a.data[i] ^ b.data[i];
+    return result;
+  }
+
+  not(a: WireVector): WireVector {
+    const result = WireVector.allocate(a.length, 1);
+    for (let i = 0; i < a.length; i++) result.data[i] = a.data[i] ^ 1;
+    return result;
+  }
+
+  async and(a: WireVector, b: WireVector): Promise<WireVector> {
+    checkSameLength(a, b);
+    const result = WireVector.allocate(a.length, 1);
+    for (let i = 0; i < a.length; i++) result.data[i] = a.data[i] & b.data[i];
+    return result;
+  }
+
+  async andWithGarblerKnown(a: WireVector, garblerBits: Uint8Array | undefined): Promise<WireVector> {
+    if (!garblerBits || garblerBits.length !== a.length) throw new RangeError("the plaintext backend needs the garbler's clear bits, one per wire");
+    return this.and(a, this.constant(garblerBits));
+  }
+
+  slice(a: WireVector, start: number, end?: number): WireVector {
+    return sliceWires(a, start, end);
+  }
+
+  concat(parts: readonly WireVector[]): WireVector {
+    return concatWires(parts);
+  }
+
+  gather(a: WireVector, indices: ArrayLike<number>): WireVector {
+    return gatherWires(a, indices);
+  }
+
+  scatter(target: WireVector, indices: ArrayLike<number>, values: WireVector): WireVector {
+    return scatterWires(target, indices, values);
+  }
+
+  outputShare(a: WireVector): Uint8Array {
+    return a.data.slice();
+  }
+
+  async finish(): Promise<void> {}
+}

@@ -1,0 +1,142 @@
+/** A vector of wires stored contiguously: 16-byte labels, one byte per bit, or (for counting) nothing but a length. */
+
+/** Bytes of one garbled-circuit label. */
+export const LABEL_BYTES = 16;
+
+/** How a backend stores one wire: 16 for labels, 1 for a clear bit, 0 when only lengths are tracked. */
+export type BytesPerWire = 0 | 1 | 16;
+
+/**
+ * An immutable vector of wires. Operations never modify a vector they were given, so slices can share storage.
+ * Wire `i` occupies bytes `[i·bytesPerWire, (i+1)·bytesPerWire)` of `data`.
+ */
+export class WireVector {
+  constructor(
+    readonly length: number,
+    readonly bytesPerWire: BytesPerWire,
+    readonly data: Uint8Array,
+  ) {
+    if (data.length !== length * bytesPerWire) throw new RangeError(`wire vector of ${length} wires needs ${length * bytesPerWire} bytes, got ${data.length}`);
+  }
+
+  static allocate(length: number, bytesPerWire: BytesPerWire): WireVector {
+    return new WireVector(length, bytesPerWire, new Uint8Array(length * bytesPerWire));
+  }
+
+  /** The storage as 32-bit words (labels are 4 words); all storage here is allocated 4-byte aligned. */
+  words(): Uint32Array {
+    return wordsOf(this.data);
+  }
+}
+
+/** A Uint32Array over the same bytes; copies only if the bytes are not 4-byte aligned. */
+export function wordsOf(bytes: Uint8Array): Uint32Array {
+  if (bytes.byteOffset % 4 === 0) return new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2);
+  return new Uint32Array(bytes.slice().buffer);
+}
+
+function checkSameKind(vectors: readonly WireVector[]): BytesPerWire {
+  const kind = vectors[0].bytesPerWire;
+  for (const vector of vectors) if (vector.bytesPerWire !== kind) throw new TypeError("wire vectors from different backends cannot be mixed");
+  return kind;
+}
+
+export function checkSameLength(a: WireVector, b: WireVector): void {
+  if (a.length !== b.length) throw new RangeError(`wire vectors differ in length: ${a.length} and ${b.length}`);
+  checkSameKind([a, b]);
+}
+
+/** Wires `[start, end)` as a view that shares storage (free). */
+export function sliceWires(vector: WireVector, start: number, end: number = vector.length): WireVector {
+  if (start < 0 || end > vector.length || start > end) throw new RangeError(`slice [${start}, ${end}) outside a vector of ${vector.length} wires`);
+  const size = vector.bytesPerWire;
+  return new WireVector(end - start, size, vector.data.subarray(start * size, end * size));
+}
+
+/** The wires of every part one after another (one copy). */
+export function concatWires(parts: readonly WireVector[]): WireVector {
+  if (parts.length === 0) throw new RangeError("cannot concatenate zero wire vectors");
+  const size = checkSameKind(parts);
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const result = WireVector.allocate(length, size);
+  let offset = 0;
+  for (const part of parts) {
+    result.data.set(part.data, offset);
+    offset += part.data.length;
+  }
+  return result;
+}
+
+/** `result[i] = vector[indices[i]]`: any permutation, selection or repetition of wires. */
+export function gatherWires(vector: WireVector, indices: ArrayLike<number>): WireVector {
+  const count = indices.length;
+  const size = vector.bytesPerWire;
+  const result = WireVector.allocate(count, size);
+  const limit = vector.length;
+  if (size === 16) {
+    const from = vector.words();
+    const to = result.words();
+    for (let i = 0; i < count; i++) {
+      const index = indices[i];
+      if (!(index >= 0 && index < limit)) throw new RangeError(`gather index ${index} outside a vector of ${limit} wires`);
+      const source = index * 4;
+      const target = i * 4;
+      to[target] = from[source];
+      to[target + 1] = from[source + 1];
+      to[target + 2] = from[source + 2];
+      to[target + 3] = from[source + 3];
+    }
+  } else if (size === 1) {
+    const from = vector.data;
+    const to = result.data;
+    for (let i = 0; i < count; i++) {
+      const index = indices[i];
+      if (!(index >= 0 && index < limit)) throw new RangeError(`gather index ${index} outside a vector of ${limit} wires`);
+      to[i] = from[index];
+    }
+  } else {
+    for (let i = 0; i < count; i++) {
+      const index = indices[i];
+      if (!(index >= 0 && index < limit)) throw new RangeError(`gather index ${index} outside a vector of ${limit} wires`);
+    }
+  }
+  return result;
+}
+
+/** A copy of `target` with `target[indices[i]] = values[i]`. */
+export function scatterWires(target: WireVector, indices: ArrayLike<number>, values: WireVector): WireVector {
+  const result = new WireVector(target.length, target.bytesPerWire, target.data.slice());
+  scatterWiresInPlace(result, indices, values);
+  return result;
+}
+
+/**
+ * `store[indices[i]] = values[i]`, modifying `store`. Only for a store the caller owns and has never sliced
+ * (the Bristol evaluator's wire table), since every other vector is treated as immutable.
+ */
+export function scatterWiresInPlace(store: WireVector, indices: ArrayLike<number>, values: WireVector): void {
+  checkSameKind([store, values]);
+  if (indices.length !== values.length) throw new RangeError(`scatter of ${values.length} wires given ${indices.length} indices`);
+  const count = indices.length;
+  const size = store.bytesPerWire;
+  const limit = store.length;
+  for (let i = 0; i < count; i++) {
+    const index = indices[i];
+    if (!(index >= 0 && index < limit)) throw new RangeError(`scatter index ${index} outside a vector of ${limit} wires`);
+  }
+  if (size === 16) {
+    const from = values.words();
+    const to = store.words();
+    for (let i = 0; i < count; i++) {
+      const target = indices[i] * 4;
+      const source = i * 4;
+      to[target] = from[source];
+      to[target + 1] = from[source + 1];
+      to[target + 2] = from[source + 2];
+      to[target + 3] = from[source + 3];
+    }
+  } else if (size === 1) {
+    for (let i = 0; i < count; i++) store.data[indices[i]] = values.data[i];
+  }
+}
