@@ -2,6 +2,7 @@
 import { Command, CommanderError } from "commander";
 import { ExitCode } from "../share/errors.js";
 import { Reporter } from "./output.js";
+import { registerCompute } from "./compute.js";
 import { registerDemo } from "./demo.js";
 import { registerFixtures } from "./fixtures.js";
 import { registerInbox } from "./inbox.js";
@@ -10,9 +11,10 @@ import { registerReveal } from "./reveal.js";
 import { registerShare } from "./share.js";
 import { registerStudy } from "./study.js";
 import { registerUpload } from "./upload.js";
+import { registerCircuit } from "./circuit.js";
 
 /** Each command file exports one `register…(program)`; add new commands to this list. */
-const commands: Array<(program: Command) => void> = [registerKeys, registerStudy, registerShare, registerUpload, registerInbox, registerReveal, registerFixtures, registerDemo];
+const commands: Array<(program: Command) => void> = [registerKeys, registerStudy, registerShare, registerUpload, registerInbox, registerReveal, registerCompute, registerFixtures, registerDemo, registerCircuit];
 
 export function buildProgram(): Command {
   const program = new Command("catalyst")

@@ -6,7 +6,8 @@ import { writeFileAtomically } from "../share/atomicFile.js";
 import { IntegrityError } from "../share/errors.js";
 import { fingerprint } from "../share/keys.js";
 import { openResultFile, revealResult, type RevealedResult } from "../share/resultFile.js";
-import { roleOfKey } from "../share/study.js";
+import { roleOfKey, type Study } from "../share/study.js";
+import type { SecretKey } from "../share/keys.js";
 import { formatValue } from "../share/values.js";
 import { action } from "./command.js";
 import { loadSecretKey, loadStudy } from "./files.js";
@@ -25,6 +26,18 @@ export function resultToCsv(result: RevealedResult): string {
   return stringify([result.columns.map((column) => column.name), ...rows]);
 }
 
+/** Opens both result shares with the investigator's key, combines them and writes the CSV atomically. */
+export async function revealFiles(study: Study, key: SecretKey, files: { garbler: string; evaluator: string; out: string; key?: string }): Promise<RevealedResult> {
+  if (roleOfKey(study, key.publicKey) !== "investigator") {
+    throw new IntegrityError(`this key (${fingerprint(key.publicKey)}) is not the investigator's key of study "${study.name}" (${fingerprint(study.investigator.publicKey)})`, { file: files.key }, "wrong-key");
+  }
+  const garbler = await openResultFile(createReadStream(files.garbler), key.secretKey, study, files.garbler);
+  const evaluator = await openResultFile(createReadStream(files.evaluator), key.secretKey, study, files.evaluator);
+  const result = revealResult(garbler, evaluator, { garbler: files.garbler, evaluator: files.evaluator });
+  await writeFileAtomically(files.out, resultToCsv(result));
+  return result;
+}
+
 export function registerReveal(program: Command): void {
   program
     .command("reveal")
@@ -37,13 +50,7 @@ export function registerReveal(program: Command): void {
     .action(action<RevealOptions>(async (options, reporter) => {
       const study = await loadStudy(options.study);
       const key = await loadSecretKey(options.key);
-      if (roleOfKey(study, key.publicKey) !== "investigator") {
-        throw new IntegrityError(`this key (${fingerprint(key.publicKey)}) is not the investigator's key of study "${study.name}" (${fingerprint(study.investigator.publicKey)})`, { file: options.key }, "wrong-key");
-      }
-      const garbler = await openResultFile(createReadStream(options.garbler), key.secretKey, study, options.garbler);
-      const evaluator = await openResultFile(createReadStream(options.evaluator), key.secretKey, study, options.evaluator);
-      const result = revealResult(garbler, evaluator, { garbler: options.garbler, evaluator: options.evaluator });
-      await writeFileAtomically(options.out, resultToCsv(result));
+      const result = await revealFiles(study, key, options);
       reporter.result({ study: study.id, query: result.query, run: result.run, out: options.out, rows: result.rows.length, suppressedCells: result.suppressedCells, columns: result.columns.map((column) => column.name) });
       reporter.line(`wrote ${options.out}: query ${result.query}, ${result.rows.length} rows, ${result.suppressedCells} suppressed cells (written empty)`);
     }));

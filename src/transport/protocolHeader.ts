@@ -29,8 +29,19 @@ export class PeerMismatchError extends CatalystError {
   }
 }
 
-function describeInputs(inputs: Record<string, number>): string[] {
-  return Object.entries(inputs).sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, rows]) => `${name}=${rows}`);
+/** Row counts by `partner/table`; a negative count marks a share missing from that side's inbox. */
+function compareInputs(ours: Record<string, number>, theirs: Record<string, number>): string[] {
+  const names = [...new Set([...Object.keys(ours), ...Object.keys(theirs)])].sort();
+  const differences: string[] = [];
+  for (const name of names) {
+    const mine = ours[name] ?? -1;
+    const peer = theirs[name] ?? -1;
+    if (mine === peer) continue;
+    if (mine < 0) differences.push(`${name} is missing here but the peer has ${peer} rows`);
+    else if (peer < 0) differences.push(`${name} is missing at the peer (we have ${mine} rows)`);
+    else differences.push(`${name} has ${mine} rows here and ${peer} at the peer (a different upload?)`);
+  }
+  return differences;
 }
 
 /** Checks the peer's header against ours; returns the first disagreement as a sentence, or undefined. */
@@ -41,13 +52,8 @@ export function findMismatch(ours: ProtocolHeader, theirs: ProtocolHeader): stri
   if (theirs.study !== ours.study) return `the peer runs study ${theirs.study}, we run ${ours.study}`;
   if (theirs.studyDigest !== ours.studyDigest) return `the peer's study.json differs from ours (digest ${theirs.studyDigest}, ours ${ours.studyDigest})`;
   if (theirs.query !== ours.query) return `the peer runs query ${theirs.query}, we run ${ours.query}`;
-  const mine = describeInputs(ours.inputs);
-  const peer = describeInputs(theirs.inputs);
-  if (mine.join(",") !== peer.join(",")) {
-    const onlyMine = mine.filter((entry) => !peer.includes(entry));
-    const onlyPeer = peer.filter((entry) => !mine.includes(entry));
-    return `the inboxes differ: we have ${onlyMine.join(", ") || "nothing else"}, the peer has ${onlyPeer.join(", ") || "nothing else"}`;
-  }
+  const differences = compareInputs(ours.inputs, theirs.inputs);
+  if (differences.length > 0) return `the two inboxes differ: ${differences.join("; ")}`;
   return undefined;
 }
 

@@ -1,12 +1,19 @@
 /**
  * bench:transport — MB/s through the framed channel over raw loopback TCP, sender and reader in two processes.
- * A first row measures plain net.Socket writes for comparison. (The SSH-tunnel row is added with the tunnel.)
+ * A first row measures plain net.Socket writes for comparison; the last rows go through the SSH tunnel to a
+ * real OpenSSH sshd on loopback (ssh2 client, forwardOut), as the evaluator reaches the garbler.
  * Usage: npm run bench:transport -- [--megabytes N] [--frame BYTES[,BYTES...]]
  */
 import { fork } from "node:child_process";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SshTunnel } from "../../src/transport/sshTunnel.js";
+import { StreamChannel } from "../../src/transport/streamChannel.js";
 import { connect, listen } from "../../src/transport/tcp.js";
+import { startSshd, type TestSshServer } from "../helpers/sshd.js";
 
 const argument = (name: string): string | undefined => {
   const prefixed = process.argv.find((arg) => arg.startsWith(`${name}=`));
@@ -17,20 +24,29 @@ const argument = (name: string): string | undefined => {
 
 const peakRssMiB = (): number => process.resourceUsage().maxRSS / 1024;
 
-/** Child: sends `totalBytes` in frames of `frameBytes`, as fast as backpressure allows. */
-async function runSender(port: number, totalBytes: number, frameBytes: number): Promise<void> {
-  const channel = await connect("127.0.0.1", port, { retryForMs: 10_000, label: "bench sender" });
+/** Child: sends `totalBytes` in frames of `frameBytes`, as fast as backpressure allows (through SSH when asked). */
+async function runSender(port: number, totalBytes: number, frameBytes: number, ssh?: { port: number; user: string; key: string; knownHosts: string }): Promise<void> {
+  let channel;
+  let tunnel: SshTunnel | undefined;
+  if (ssh) {
+    tunnel = await SshTunnel.open({ user: ssh.user, host: "127.0.0.1", port: ssh.port, privateKey: await readFile(ssh.key), knownHosts: await readFile(ssh.knownHosts, "utf8") });
+    channel = new StreamChannel(await tunnel.forward("127.0.0.1", port), { label: "bench sender over ssh" });
+  } else {
+    channel = await connect("127.0.0.1", port, { retryForMs: 10_000, label: "bench sender" });
+  }
   const frames = Math.ceil(totalBytes / frameBytes);
   // One payload reused: its content never changes, so handing it over again is safe and measures the channel, not the allocator.
   const payload = new Uint8Array(frameBytes);
   for (let i = 0; i < frames; i++) await channel.send(payload);
   await channel.close();
+  tunnel?.close();
   process.send?.({ peakRssMiB: peakRssMiB() });
 }
 
-async function measure(totalBytes: number, frameBytes: number): Promise<void> {
+async function measure(totalBytes: number, frameBytes: number, ssh?: TestSshServer): Promise<void> {
   const listener = await listen("127.0.0.1", 0);
-  const child = fork(fileURLToPath(import.meta.url), ["--role=sender", `--port=${listener.port}`, `--bytes=${totalBytes}`, `--frame=${frameBytes}`]);
+  const sshArguments = ssh ? [`--ssh-port=${ssh.port}`, `--ssh-user=${ssh.user}`, `--ssh-key=${ssh.clientKey}`, `--known-hosts=${ssh.knownHosts}`] : [];
+  const child = fork(fileURLToPath(import.meta.url), ["--role=sender", `--port=${listener.port}`, `--bytes=${totalBytes}`, `--frame=${frameBytes}`, ...sshArguments]);
   const senderReport = new Promise<{ peakRssMiB: number }>((resolve) => child.once("message", (message) => resolve(message as { peakRssMiB: number })));
   const channel = await listener.accept({ timeoutMs: 30_000, label: "bench reader" });
   await listener.close();
@@ -44,7 +60,7 @@ async function measure(totalBytes: number, frameBytes: number): Promise<void> {
   const sender = await senderReport;
   await new Promise((resolve) => child.once("exit", resolve));
   console.log(
-    `raw TCP loopback  frame ${String(frameBytes).padStart(8)} B: ${((bytes / seconds) / 1e6).toFixed(0).padStart(5)} MB/s ` +
+    `${ssh ? "SSH tunnel (sshd)" : "raw TCP loopback "} frame ${String(frameBytes).padStart(8)} B: ${((bytes / seconds) / 1e6).toFixed(0).padStart(5)} MB/s ` +
       `(${(frames / seconds / 1e3).toFixed(0)} k frames/s; peak RSS reader ${peakRssMiB().toFixed(0)} MiB, sender ${sender.peakRssMiB.toFixed(0)} MiB)`,
   );
 }
@@ -87,7 +103,9 @@ async function main(): Promise<void> {
     return;
   }
   if (argument("--role") === "sender") {
-    await runSender(Number(argument("--port")), Number(argument("--bytes")), Number(argument("--frame")));
+    const sshPort = argument("--ssh-port");
+    const ssh = sshPort ? { port: Number(sshPort), user: argument("--ssh-user")!, key: argument("--ssh-key")!, knownHosts: argument("--known-hosts")! } : undefined;
+    await runSender(Number(argument("--port")), Number(argument("--bytes")), Number(argument("--frame")), ssh);
     return;
   }
   const totalBytes = Number(argument("--megabytes") ?? 2000) * 1e6;
@@ -96,6 +114,14 @@ async function main(): Promise<void> {
   for (const frameBytes of frameSizes) {
     // Small frames are bounded by per-frame work: send fewer of them so each row takes seconds, not minutes.
     await measure(frameBytes < 4096 ? Math.min(totalBytes, 200e6) : totalBytes, frameBytes);
+  }
+  const folder = await mkdtemp(join(tmpdir(), "catalyst-bench-ssh-"));
+  const sshd = await startSshd(folder);
+  try {
+    for (const frameBytes of frameSizes.filter((size) => size >= 16384)) await measure(totalBytes, frameBytes, sshd);
+  } finally {
+    await sshd.stop();
+    await rm(folder, { recursive: true, force: true });
   }
 }
 

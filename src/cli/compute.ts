@@ -1,0 +1,89 @@
+/** `catalyst compute`: run the study's queries in MPC as the garbler or the evaluator. */
+import type { Command } from "commander";
+import { UsageError } from "../share/errors.js";
+import { partyOf, type Role } from "../share/study.js";
+import { runCompute } from "../operators/computeRun.js";
+import { action, collect } from "./command.js";
+import { loadSecretKey, loadStudy } from "./files.js";
+import { computeRoleOf } from "./inbox.js";
+
+interface ComputeFlags {
+  party: string;
+  study: string;
+  key: string;
+  inbox: string;
+  out: string;
+  query?: string[];
+  listen?: string;
+  connect?: string;
+  ssh?: string;
+  sshKey?: string;
+  knownHosts?: string;
+  sshFingerprint?: string;
+  connectTimeout: string;
+  idleTimeout: string;
+}
+
+function seconds(value: string, flag: string): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0) throw new UsageError(`${flag} expects a number of seconds, got "${value}"`);
+  return parsed;
+}
+
+export function registerCompute(program: Command): void {
+  program
+    .command("compute")
+    .description("run the study's queries in MPC with the other compute party; writes OUT/QUERY.PARTY.result")
+    .requiredOption("--party <role>", "garbler or evaluator")
+    .requiredOption("--study <file>", "study.json")
+    .requiredOption("--key <file>", "this compute party's secret key")
+    .requiredOption("--inbox <dir>", "the folder holding this party's shares")
+    .requiredOption("--out <dir>", "where to write this party's sealed result shares")
+    .option("--query <name>", "run only this query (repeatable; default: all of the study's)", collect)
+    .option("--listen <host:port>", "garbler: where to wait for the evaluator (use 127.0.0.1 behind the SSH server)")
+    .option("--connect <host:port>", "evaluator: the garbler's listener (with --ssh: as seen from the SSH server)")
+    .option("--ssh <user@host[:port]>", "evaluator: reach the garbler through its SSH server")
+    .option("--ssh-key <file>", "evaluator: the private key for --ssh")
+    .option("--known-hosts <file>", "evaluator: known_hosts file that must list the SSH server's host key")
+    .option("--ssh-fingerprint <SHA256:…>", "evaluator: pinned host key fingerprint of the SSH server")
+    .option("--connect-timeout <seconds>", "how long to wait for the peer to appear", "120")
+    .option("--idle-timeout <seconds>", "how long the peer may stay silent before it counts as gone", "60")
+    .action(action<ComputeFlags>(async (flags, reporter) => {
+      if (flags.party !== "garbler" && flags.party !== "evaluator") throw new UsageError(`--party must be garbler or evaluator, got "${flags.party}"`);
+      const role = flags.party as Role;
+      if (flags.ssh && !flags.sshKey) throw new UsageError("--ssh needs --ssh-key FILE");
+      const study = await loadStudy(flags.study);
+      const key = await loadSecretKey(flags.key);
+      const keyRole = computeRoleOf(study, key.publicKey, flags.key);
+      if (keyRole !== role) throw new UsageError(`--party=${role}, but ${flags.key} is the ${keyRole}'s key (${partyOf(study, keyRole).name})`);
+      const progress = reporter.progress(`${role}: starting`);
+      const started = performance.now();
+      let summary;
+      try {
+        summary = await runCompute({
+          study, role, secretKey: key.secretKey, inbox: flags.inbox, out: flags.out, queries: flags.query,
+          listen: flags.listen, connect: flags.connect,
+          ssh: flags.ssh ? { target: flags.ssh, keyFile: flags.sshKey!, knownHostsFile: flags.knownHosts, fingerprint: flags.sshFingerprint } : undefined,
+          connectTimeoutSeconds: seconds(flags.connectTimeout, "--connect-timeout"),
+          idleTimeoutSeconds: seconds(flags.idleTimeout, "--idle-timeout"),
+        }, {
+          onPhase: (text) => { progress.update(`${role}: ${text}`); reporter.note(`${role}: ${text}`); },
+          onProgress: (query, state) => {
+            const done = state.andGatesTotal > 0 ? state.andGatesDone / state.andGatesTotal : 0;
+            const elapsed = (performance.now() - started) / 1000;
+            const eta = done > 0.01 ? ` ETA ${Math.max(0, elapsed / done - elapsed).toFixed(0)} s` : "";
+            progress.update(`${role} ${query}: ${state.phase} ${state.andGatesDone.toLocaleString("en-US")}/${state.andGatesTotal.toLocaleString("en-US")} ANDs, ${(state.bytesSent / 1e6).toFixed(1)} MB sent${eta}`);
+          },
+        });
+      } finally {
+        progress.stop();
+      }
+      const totalSeconds = (performance.now() - started) / 1000;
+      const peakRssBytes = process.resourceUsage().maxRSS * 1024;
+      reporter.result({ study: study.id, role, party: partyOf(study, role).name, seconds: totalSeconds, peakRssBytes, ...summary });
+      for (const query of summary.queries) {
+        reporter.line(`${query.query}: ${query.andGates.toLocaleString("en-US")} ANDs, OT ${query.seconds.ot.toFixed(2)} s, circuit ${query.seconds.circuit.toFixed(2)} s → ${query.resultFile}`);
+      }
+      reporter.line(`${partyOf(study, role).name} (${role}): sent ${(summary.bytesSent / 1e6).toFixed(2)} MB, received ${(summary.bytesReceived / 1e6).toFixed(2)} MB in ${totalSeconds.toFixed(1)} s`);
+    }));
+}

@@ -1,0 +1,210 @@
+/**
+ * Two `catalyst compute` processes, over direct TCP and over an SSH tunnel to a real OpenSSH sshd:
+ * share → upload → compute → reveal gives exact answers, and every failure (wrong study, missing share,
+ * wrong key, unknown host key, a killed peer) ends both sides non-zero, writes no result, and a rerun works.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { readFile, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { SeededRandom } from "../../src/share/synthetic/seededRandom.js";
+import { listFiles, removeFolder, runCli, temporaryFolder } from "../helpers/cli.js";
+import { computeOverTcp, startParty, type PartyArguments } from "../helpers/computeParties.js";
+import { freePort, startSshd, type TestSshServer } from "../helpers/sshd.js";
+
+const QUERIES: Record<string, string> = {
+  q_count: "SELECT COUNT(*) FROM visits",
+  q_cost: "SELECT SUM(cost) AS total_cost FROM visits",
+  q_zip: "SELECT COUNT(*) AS n FROM visits WHERE zip = '60614'",
+  q_smokers: "SELECT SUM(smoker) FROM visits",
+};
+const ZIPS = ["60614", "60601", "60660", "60612"];
+
+let dir: string;
+let sshd: TestSshServer;
+const expected: Record<string, string> = {};
+
+async function makeStudy(name: string): Promise<string> {
+  const path = join(dir, `${name}.json`);
+  const queryFiles = Object.keys(QUERIES).flatMap((query) => ["--query", join(dir, `${query}.sql`)]);
+  const run = await runCli(["study", "init", "--name", name, "--tables", join(dir, "tables.sql"), ...queryFiles,
+    "--partner", "siteA:visits", "--partner", "siteB:visits",
+    "--garbler", `nm:${join(dir, "keys", "nm.pub")}`, "--evaluator", `ac:${join(dir, "keys", "ac.pub")}`,
+    "--investigator", join(dir, "keys", "investigator.pub"), "--out", path]);
+  expect(run.code).toBe(0);
+  return path;
+}
+
+async function shareAndUpload(study: string, prefix: string): Promise<{ garbler: string; evaluator: string }> {
+  const inboxes = { garbler: join(dir, `${prefix}-inbox-nm`), evaluator: join(dir, `${prefix}-inbox-ac`) };
+  for (const partner of ["siteA", "siteB"]) {
+    expect((await runCli(["share", "--study", study, "--partner", partner, "--table", "visits", "--csv", join(dir, `${partner}.csv`), "--out", join(dir, `${prefix}-shares`)])).code).toBe(0);
+    expect((await runCli(["upload", "--study", study, "--partner", partner, "--from", join(dir, `${prefix}-shares`), "--to-garbler", inboxes.garbler, "--to-evaluator", inboxes.evaluator])).code).toBe(0);
+  }
+  return inboxes;
+}
+
+let study: string;
+let inboxes: { garbler: string; evaluator: string };
+const parties = (out: string, extra: { garbler?: string[]; evaluator?: string[] } = {}): [PartyArguments, PartyArguments] => [
+  { study, key: join(dir, "keys", "nm.key"), inbox: inboxes.garbler, out: join(dir, out, "nm"), extra: extra.garbler },
+  { study, key: join(dir, "keys", "ac.key"), inbox: inboxes.evaluator, out: join(dir, out, "ac"), extra: extra.evaluator },
+];
+
+async function revealAll(out: string): Promise<Record<string, string>> {
+  const results: Record<string, string> = {};
+  for (const query of Object.keys(QUERIES)) {
+    const csv = join(dir, out, `${query}.csv`);
+    const run = await runCli(["reveal", "--study", study, "--key", join(dir, "keys", "investigator.key"), "--garbler", join(dir, out, "nm", `${query}.nm.result`), "--evaluator", join(dir, out, "ac", `${query}.ac.result`), "--out", csv]);
+    expect(run.stderr).toBe("");
+    results[query] = await readFile(csv, "utf8");
+  }
+  return results;
+}
+
+/** After any failure, the same command line into the same folder must work. */
+async function expectRerunSucceeds(out: string): Promise<void> {
+  const run = await computeOverTcp(...parties(out));
+  expect([run.garbler.code, run.evaluator.code]).toEqual([0, 0]);
+  expect(await revealAll(out)).toEqual(expected);
+}
+
+beforeAll(async () => {
+  dir = await temporaryFolder("catalyst-compute-");
+  for (const name of ["nm", "ac", "investigator", "stranger"]) expect((await runCli(["keys", "generate", "--name", name, "--dir", join(dir, "keys")])).code).toBe(0);
+  await writeFile(join(dir, "tables.sql"), "CREATE TABLE visits (patid INT32, cost INT64, smoker BOOL, zip CHAR(5));\n");
+  for (const [query, sql] of Object.entries(QUERIES)) await writeFile(join(dir, `${query}.sql`), sql + "\n");
+  const random = new SeededRandom(42);
+  let count = 0, cost = 0n, zip = 0, smokers = 0;
+  for (const [partner, rows] of [["siteA", 700], ["siteB", 500]] as const) {
+    const lines = ["patid,cost,smoker,zip"];
+    for (let i = 0; i < rows; i++) {
+      const rowCost = BigInt(random.below(2_000_000)) - 500_000n;
+      const smoker = random.next() < 0.3;
+      const rowZip = ZIPS[random.below(ZIPS.length)];
+      lines.push(`${i + 1},${rowCost},${smoker},${rowZip}`);
+      count++; cost += rowCost; zip += rowZip === "60614" ? 1 : 0; smokers += smoker ? 1 : 0;
+    }
+    await writeFile(join(dir, `${partner}.csv`), lines.join("\n") + "\n");
+  }
+  Object.assign(expected, { q_count: `count\n${count}\n`, q_cost: `total_cost\n${cost}\n`, q_zip: `n\n${zip}\n`, q_smokers: `sum\n${smokers}\n` });
+  study = await makeStudy("compute test");
+  inboxes = await shareAndUpload(study, "main");
+  sshd = await startSshd(join(dir, "sshd"));
+}, 180_000);
+
+afterAll(async () => {
+  await sshd?.stop();
+  await removeFolder(dir);
+});
+
+describe("catalyst compute", () => {
+  it("runs the built-in queries over direct TCP and reveals the exact answers", async () => {
+    const [garbler, evaluator] = parties("tcp", { garbler: ["--json"], evaluator: ["--json"] });
+    const run = await computeOverTcp(garbler, evaluator);
+    expect(run.garbler.stderr).not.toMatch(/catalyst:/);
+    expect(run.garbler.code).toBe(0);
+    expect(run.evaluator.code).toBe(0);
+    expect(run.garbler.json.queries.map((query: { query: string }) => query.query)).toEqual(Object.keys(QUERIES));
+    // What the garbler sent is what the evaluator received.
+    expect(run.garbler.json.bytesSent).toBe(run.evaluator.json.bytesReceived);
+    expect(run.garbler.json.bytesReceived).toBe(run.evaluator.json.bytesSent);
+    run.garbler.json.queries.forEach((query: { andGates: number; run: string }, index: number) => {
+      const peer = run.evaluator.json.queries[index];
+      expect(query.andGates).toBe(peer.andGates);
+      expect(query.run).toBe(peer.run);
+      expect(query.andGates).toBeGreaterThan(0);
+    });
+    expect(await listFiles(join(dir, "tcp"))).toEqual(["ac/q_cost.ac.result", "ac/q_count.ac.result", "ac/q_smokers.ac.result", "ac/q_zip.ac.result", "nm/q_cost.nm.result", "nm/q_count.nm.result", "nm/q_smokers.nm.result", "nm/q_zip.nm.result"]);
+    expect(await revealAll("tcp")).toEqual(expected);
+  });
+
+  it("runs the evaluator through an SSH tunnel to the garbler's loopback listener", async () => {
+    const port = await freePort();
+    const [garbler, evaluator] = parties("ssh");
+    const g = startParty(["compute", "--party=garbler", "--study", study, "--key", garbler.key, "--inbox", garbler.inbox, "--out", garbler.out, "--listen", `127.0.0.1:${port}`]);
+    const e = startParty(["compute", "--party=evaluator", "--study", study, "--key", evaluator.key, "--inbox", evaluator.inbox, "--out", evaluator.out,
+      "--ssh", `${sshd.user}@127.0.0.1:${sshd.port}`, "--ssh-key", sshd.clientKey, "--known-hosts", sshd.knownHosts, "--connect", `127.0.0.1:${port}`]);
+    const [garblerRun, evaluatorRun] = await Promise.all([g.done, e.done]);
+    expect(evaluatorRun.stderr).toContain(`host key ${sshd.hostFingerprint}`);
+    expect([garblerRun.code, evaluatorRun.code]).toEqual([0, 0]);
+    expect(await revealAll("ssh")).toEqual(expected);
+  });
+
+  it("stops both sides when they run different studies, and a rerun succeeds", async () => {
+    const otherStudy = await makeStudy("another study");
+    const otherInboxes = await shareAndUpload(otherStudy, "other");
+    const [garbler, evaluator] = parties("wrong-study");
+    const run = await computeOverTcp(garbler, { ...evaluator, study: otherStudy, inbox: otherInboxes.evaluator });
+    expect(run.garbler.code).toBe(4);
+    expect(run.evaluator.code).toBe(4);
+    expect(run.garbler.stderr).toMatch(/the peer runs study [0-9a-f]+, we run/);
+    expect(run.evaluator.stderr).toMatch(/the peer runs study [0-9a-f]+, we run/);
+    expect(await listFiles(join(dir, "wrong-study"))).toEqual([]);
+    await expectRerunSucceeds("wrong-study");
+  });
+
+  it("stops both sides when a share is missing from one inbox, and a rerun succeeds once it is back", async () => {
+    const moved = join(dir, "moved.share");
+    await rename(join(inboxes.evaluator, "siteB", "visits.ac.share"), moved);
+    try {
+      const run = await computeOverTcp(...parties("missing"));
+      expect(run.garbler.code).not.toBe(0);
+      expect(run.evaluator.code).not.toBe(0);
+      expect(run.evaluator.stderr).toMatch(/siteB\/visits is missing here but the peer has 500 rows/);
+      expect(run.garbler.stderr).toMatch(/siteB\/visits is missing at the peer \(we have 500 rows\)/);
+      expect(await listFiles(join(dir, "missing"))).toEqual([]);
+    } finally {
+      await rename(moved, join(inboxes.evaluator, "siteB", "visits.ac.share"));
+    }
+    await expectRerunSucceeds("missing");
+  });
+
+  it("refuses a wrong key on one side; the other side gives up within its connect timeout; a rerun succeeds", async () => {
+    const [garbler, evaluator] = parties("wrong-key", { garbler: ["--connect-timeout", "3"] });
+    const run = await computeOverTcp(garbler, { ...evaluator, key: join(dir, "keys", "stranger.key") });
+    expect(run.evaluator.code).toBe(4);
+    expect(run.evaluator.stderr).toMatch(/stranger\.key: this key .* is neither compute party's/);
+    expect(run.garbler.code).not.toBe(0);
+    expect(run.garbler.stderr).toMatch(/no peer connected to 127\.0\.0\.1:\d+ within 3000 ms/);
+    const swapped = await computeOverTcp(garbler, { ...evaluator, key: join(dir, "keys", "nm.key") });
+    expect(swapped.evaluator.code).toBe(2);
+    expect(swapped.evaluator.stderr).toMatch(/--party=evaluator, but .*nm\.key is the garbler's key/);
+    expect(await listFiles(join(dir, "wrong-key"))).toEqual([]);
+    await expectRerunSucceeds("wrong-key");
+  });
+
+  it("refuses an SSH server whose host key is not in known_hosts, and a rerun succeeds", async () => {
+    const port = await freePort();
+    const unknown = join(dir, "unknown_known_hosts");
+    await writeFile(unknown, `[127.0.0.1]:${sshd.port} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBmZBmZBmZBmZBmZBmZBmZBmZBmZBmZBmZBmZBmZBmZB\n`);
+    const [garbler, evaluator] = parties("unknown-host");
+    const g = startParty(["compute", "--party=garbler", "--study", study, "--key", garbler.key, "--inbox", garbler.inbox, "--out", garbler.out, "--listen", `127.0.0.1:${port}`, "--connect-timeout", "3"]);
+    const e = startParty(["compute", "--party=evaluator", "--study", study, "--key", evaluator.key, "--inbox", evaluator.inbox, "--out", evaluator.out,
+      "--ssh", `${sshd.user}@127.0.0.1:${sshd.port}`, "--ssh-key", sshd.clientKey, "--known-hosts", unknown, "--connect", `127.0.0.1:${port}`]);
+    const [garblerRun, evaluatorRun] = await Promise.all([g.done, e.done]);
+    expect(evaluatorRun.code).toBe(4);
+    expect(evaluatorRun.stderr).toMatch(/does not match its known_hosts entry/);
+    expect(garblerRun.code).not.toBe(0);
+    expect(await listFiles(join(dir, "unknown-host"))).toEqual([]);
+    await expectRerunSucceeds("unknown-host");
+  });
+
+  it.each(["evaluator", "garbler"] as const)("ends both sides cleanly when the %s is killed mid-run, and a rerun succeeds", async (victim) => {
+    const port = await freePort();
+    const [garbler, evaluator] = parties(`killed-${victim}`, { garbler: ["--idle-timeout", "5"], evaluator: ["--idle-timeout", "5"] });
+    const g = startParty(["compute", "--party=garbler", "--study", study, "--key", garbler.key, "--inbox", garbler.inbox, "--out", garbler.out, "--listen", `127.0.0.1:${port}`, ...garbler.extra!]);
+    const e = startParty(["compute", "--party=evaluator", "--study", study, "--key", evaluator.key, "--inbox", evaluator.inbox, "--out", evaluator.out, "--connect", `127.0.0.1:${port}`, ...evaluator.extra!]);
+    const target = victim === "garbler" ? g : e;
+    const survivor = victim === "garbler" ? e : g;
+    await survivor.waitFor(/query q_cost: \d+ input rows/);
+    const killedAt = performance.now();
+    target.process.kill("SIGKILL");
+    const [survivorRun] = await Promise.all([survivor.done, target.done]);
+    expect(performance.now() - killedAt).toBeLessThan(20_000);
+    expect(survivorRun.code).not.toBe(0);
+    expect(survivorRun.stderr).toMatch(/query q_\w+ stopped: .*(closed|reset|no data from the peer)/);
+    expect(await listFiles(join(dir, `killed-${victim}`))).toEqual([]);
+
+    await expectRerunSucceeds(`killed-${victim}`);
+  });
+});
