@@ -1,10 +1,9 @@
-/** Garbles and evaluates a Bristol circuit in two worker threads joined by a MessagePort; this thread deals the COT. */
+/** Garbles and evaluates a Bristol circuit in two worker threads that run the two-party protocol between them. */
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { MessageChannel, Worker } from "node:worker_threads";
+import { Worker } from "node:worker_threads";
 import type { BristolWorkerData, BristolWorkerMessage } from "./bristolWorker.js";
-import { correlate } from "./correlatedOt.js";
 import { combineOutputShares, splitIntoShares } from "./twoParty.js";
 
 export interface WorkerRunResult {
@@ -25,16 +24,13 @@ function workerScript(): string {
 
 /**
  * Splits each input into random XOR shares, gives one share to each worker, and recombines their output
- * shares. This thread sees both shares and Δ (it is the ideal COT), so this is a local tool, not a deployment.
+ * shares. The workers run the real protocol between them (OT and garbling over loopback TCP); this thread
+ * only deals the input shares and combines the outputs, so it is a local tool, not a deployment.
  */
 export async function runBristolInWorkers(circuitPath: string, inputs: Uint8Array[]): Promise<WorkerRunResult> {
   const shares = inputs.map(splitIntoShares);
-  const channel = new MessageChannel();
   const script = workerScript();
-  const start = (data: BristolWorkerData, transfer: Array<import("node:worker_threads").MessagePort>) => new Worker(script, { workerData: data, transferList: transfer });
-  const garbler = start({ role: "garbler", circuitPath, shares: shares.map((share) => share.garblerShare), stream: channel.port1 }, [channel.port1]);
-  const evaluator = start({ role: "evaluator", circuitPath, shares: shares.map((share) => share.evaluatorShare), stream: channel.port2 }, [channel.port2]);
-  let cotIndex = 0;
+  const start = (data: BristolWorkerData) => new Worker(script, { workerData: data });
   const finished = (worker: Worker, onMessage?: (message: BristolWorkerMessage) => void) =>
     new Promise<Extract<BristolWorkerMessage, { type: "done" }>>((resolvePromise, reject) => {
       let done: Extract<BristolWorkerMessage, { type: "done" }> | undefined;
@@ -44,22 +40,26 @@ export async function runBristolInWorkers(circuitPath: string, inputs: Uint8Arra
       worker.on("error", reject);
       worker.on("exit", (code) => { if (!done) reject(new Error(`a circuit worker stopped (exit ${code}) before finishing`)); });
     });
+  const garbler = start({ role: "garbler", circuitPath, shares: shares.map((share) => share.garblerShare) });
+  let evaluator: Worker | undefined;
   try {
-    const [garbled, evaluated] = await Promise.all([
-      finished(garbler, (message) => {
-        if (message.type !== "cot-keys") return;
-        const choices = shares[cotIndex++].evaluatorShare;
-        evaluator.postMessage({ labels: correlate(message.keys, choices, message.delta) });
-      }),
-      finished(evaluator),
-    ]);
+    type Done = Extract<BristolWorkerMessage, { type: "done" }>;
+    let evaluated: Promise<Done> | undefined;
+    const garbled = finished(garbler, (message) => {
+      if (message.type !== "listening") return;
+      evaluator = start({ role: "evaluator", circuitPath, shares: shares.map((share) => share.evaluatorShare), port: message.port });
+      evaluated = finished(evaluator);
+      // Awaited below; a failure here also surfaces as the garbler losing its peer.
+      evaluated.catch(() => undefined);
+    });
+    const garblerDone = await garbled;
+    const evaluatorDone = await evaluated!;
     return {
-      outputs: garbled.shares.map((share, i) => combineOutputShares(share, evaluated.shares[i])),
-      andGates: garbled.andGates,
-      streamBytes: garbled.streamBytes,
+      outputs: garblerDone.shares.map((share, i) => combineOutputShares(share, evaluatorDone.shares[i])),
+      andGates: garblerDone.andGates,
+      streamBytes: garblerDone.streamBytes,
     };
   } finally {
-    // The workers keep their stream ports open; they are done once both reported.
-    await Promise.all([garbler.terminate(), evaluator.terminate()]);
+    await Promise.all([garbler.terminate(), evaluator?.terminate()]);
   }
 }

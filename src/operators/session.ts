@@ -1,20 +1,16 @@
 /**
- * One query as one compute party, over one message channel: the XOR-shared inputs enter through correlated
- * OT, the circuit is garbled (or evaluated) as a stream, and each party keeps only its share of the output.
- * The order of messages is fixed and depends only on public sizes: OT first, then the table stream, then a
- * two-step commit so that neither party keeps a result the other did not finish.
+ * One query as one compute party, over one message channel (see circuit/channelParty.ts for OT and
+ * garbling), followed by a two-step commit so that neither party keeps a result the other did not finish.
+ * The order and sizes of messages depend only on public sizes.
  */
 import { CountingBackend } from "../circuit/countingBackend.js";
-import { Evaluator } from "../circuit/evaluator.js";
-import { Garbler } from "../circuit/garbler.js";
-import type { WireVector } from "../circuit/wireVector.js";
-import { NetworkCorrelatedOtReceiver, NetworkCorrelatedOtSender } from "../ot/engineAdapters.js";
+import type { CircuitProgram } from "../circuit/backend.js";
+import { evaluateOverChannel, garbleOverChannel, type PartyRun } from "../circuit/channelParty.js";
 import { bitPlanesToRows } from "../share/bitPlaneLayout.js";
 import { RowCodec } from "../share/rowCodec.js";
 import { rowBits } from "../share/schema.js";
 import type { Role } from "../share/study.js";
 import type { MessageChannel } from "../transport/channel.js";
-import { channelByteSink, channelByteSource } from "../transport/channelByteStream.js";
 import { PeerMismatchError } from "../transport/protocolHeader.js";
 import type { QueryPlan } from "./builtinQueries.js";
 
@@ -57,34 +53,21 @@ export async function runQueryAsParty(
   andGatesTotal: number,
   onProgress?: (progress: SessionProgress) => void,
 ): Promise<SessionResult> {
-  const started = performance.now();
-  let backend: Garbler | Evaluator;
-  let inputs: WireVector;
+  const program: CircuitProgram = async (backend, [inputs]) => [await plan.circuit(backend, inputs, rows)];
   onProgress?.({ phase: "ot", andGatesDone: 0, andGatesTotal, bytesSent: channel.counters().bytesSent });
-  if (role === "garbler") {
-    // The garbler holds its tables back until the OT is done, so the two never interleave on the channel.
-    const garbler = new Garbler(channelByteSink(channel));
-    inputs = await garbler.inputShared(shareBits, new NetworkCorrelatedOtSender(channel));
-    backend = garbler;
-  } else {
-    // The evaluator's labels come first, then the table stream begins with the garbler's hash key.
-    const labels = await new NetworkCorrelatedOtReceiver(channel).receiveCorrelated(shareBits);
-    const evaluator = await Evaluator.create(channelByteSource(channel));
-    inputs = await evaluator.inputShared(shareBits, { receiveCorrelated: async () => labels });
-    backend = evaluator;
-  }
-  const otDone = performance.now();
-
-  const timer = onProgress ? setInterval(() => onProgress({ phase: "circuit", andGatesDone: backend.andGates, andGatesTotal, bytesSent: channel.counters().bytesSent }), 250) : undefined;
-  let outputWires: WireVector;
+  let timer: NodeJS.Timeout | undefined;
+  const hooks = {
+    onBackend: (backend: { andGates: number }) => {
+      if (onProgress) timer = setInterval(() => onProgress({ phase: "circuit", andGatesDone: backend.andGates, andGatesTotal, bytesSent: channel.counters().bytesSent }), 250);
+    },
+  };
+  let run: PartyRun;
   try {
-    outputWires = await plan.circuit(backend, inputs, rows);
-    await backend.finish();
+    run = role === "garbler" ? await garbleOverChannel(program, channel, [shareBits], hooks) : await evaluateOverChannel(program, channel, [shareBits], hooks);
   } finally {
     if (timer) clearInterval(timer);
   }
-  const circuitDone = performance.now();
-  onProgress?.({ phase: "commit", andGatesDone: backend.andGates, andGatesTotal, bytesSent: channel.counters().bytesSent });
+  onProgress?.({ phase: "commit", andGatesDone: run.andGates, andGatesTotal, bytesSent: channel.counters().bytesSent });
 
   // Neither side keeps a result unless both finished: the evaluator reports, the garbler confirms.
   if (role === "evaluator") {
@@ -97,13 +80,12 @@ export async function runQueryAsParty(
     channel.flush();
   }
 
-  const outputBits = backend.outputShare(outputWires);
   const codec = new RowCodec(plan.outputColumns);
   return {
-    outputShare: bitPlanesToRows(outputBits, plan.outputRows, codec.recordBytes, rowBits(plan.outputColumns)),
-    andGates: backend.andGates,
-    tableBytes: backend.streamBytes,
-    seconds: { ot: (otDone - started) / 1000, circuit: (circuitDone - otDone) / 1000 },
+    outputShare: bitPlanesToRows(run.outputShares[0], plan.outputRows, codec.recordBytes, rowBits(plan.outputColumns)),
+    andGates: run.andGates,
+    tableBytes: run.streamBytes,
+    seconds: run.seconds,
   };
 }
 

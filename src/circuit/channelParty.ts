@@ -1,0 +1,76 @@
+/**
+ * One circuit program as one party over a message channel, with XOR-shared inputs handed over by IKNP
+ * correlated OT. The garbler and the evaluator functions mirror each other; the message order is fixed:
+ * all OT first, then the garbled-table stream, so the two never interleave on the channel.
+ */
+import { NetworkCorrelatedOtReceiver, NetworkCorrelatedOtSender } from "../ot/engineAdapters.js";
+import type { MessageChannel } from "../transport/channel.js";
+import { channelByteSink, channelByteSource } from "../transport/channelByteStream.js";
+import type { Backend, CircuitProgram } from "./backend.js";
+import { Evaluator } from "./evaluator.js";
+import { Garbler } from "./garbler.js";
+import type { WireVector } from "./wireVector.js";
+
+export interface PartyRun {
+  /** This party's share of each output, one byte per bit. */
+  outputShares: Uint8Array[];
+  andGates: number;
+  streamBytes: number;
+  seconds: { ot: number; circuit: number };
+}
+
+export interface PartyHooks {
+  /** Called once the backend exists, e.g. to poll its AND count for progress. */
+  onBackend?: (backend: Garbler | Evaluator) => void;
+}
+
+/** Splits one wire vector back into the inputs it was concatenated from. */
+function splitInputs(backend: Backend, all: WireVector, lengths: number[]): WireVector[] {
+  let offset = 0;
+  return lengths.map((length) => backend.slice(all, offset, (offset += length)));
+}
+
+function concatShares(shares: Uint8Array[]): Uint8Array {
+  const all = new Uint8Array(shares.reduce((sum, share) => sum + share.length, 0));
+  let offset = 0;
+  for (const share of shares) { all.set(share, offset); offset += share.length; }
+  return all;
+}
+
+/** Garbler side: one COT per input bit (one session for all inputs), then the tables as they are made. */
+export async function garbleOverChannel(program: CircuitProgram, channel: MessageChannel, garblerShares: Uint8Array[], hooks: PartyHooks = {}): Promise<PartyRun> {
+  const started = performance.now();
+  // The garbler's tables wait in its writer until the OT is done.
+  const garbler = new Garbler(channelByteSink(channel));
+  hooks.onBackend?.(garbler);
+  const inputs = await garbler.inputShared(concatShares(garblerShares), new NetworkCorrelatedOtSender(channel));
+  const otDone = performance.now();
+  const outputs = await program(garbler, splitInputs(garbler, inputs, garblerShares.map((share) => share.length)));
+  await garbler.finish();
+  return {
+    outputShares: outputs.map((output) => garbler.outputShare(output)),
+    andGates: garbler.andGates,
+    streamBytes: garbler.streamBytes,
+    seconds: { ot: (otDone - started) / 1000, circuit: (performance.now() - otDone) / 1000 },
+  };
+}
+
+/** Evaluator side: its COT outputs are its input labels; then it consumes the tables in the same order. */
+export async function evaluateOverChannel(program: CircuitProgram, channel: MessageChannel, evaluatorShares: Uint8Array[], hooks: PartyHooks = {}): Promise<PartyRun> {
+  const started = performance.now();
+  const all = concatShares(evaluatorShares);
+  const labels = await new NetworkCorrelatedOtReceiver(channel).receiveCorrelated(all);
+  // The table stream starts with the garbler's hash key, sent only after the OT.
+  const evaluator = await Evaluator.create(channelByteSource(channel));
+  hooks.onBackend?.(evaluator);
+  const inputs = await evaluator.inputShared(all, { receiveCorrelated: async () => labels });
+  const otDone = performance.now();
+  const outputs = await program(evaluator, splitInputs(evaluator, inputs, evaluatorShares.map((share) => share.length)));
+  await evaluator.finish();
+  return {
+    outputShares: outputs.map((output) => evaluator.outputShare(output)),
+    andGates: evaluator.andGates,
+    streamBytes: evaluator.streamBytes,
+    seconds: { ot: (otDone - started) / 1000, circuit: (performance.now() - otDone) / 1000 },
+  };
+}
