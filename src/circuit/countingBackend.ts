@@ -1,6 +1,7 @@
 /** The backend that only counts gates and the bytes garbling would send: exact cost estimates, no cryptography. */
 import type { Backend } from "./backend.js";
-import { LABEL_BYTES, WireVector, checkSameLength, concatWires, gatherWires, scatterWires, sliceWires } from "./wireVector.js";
+import { Rewiring } from "./rewiring.js";
+import { LABEL_BYTES, WireVector, checkSameLength } from "./wireVector.js";
 
 /** What a program would cost if garbled. */
 export interface GateCounts {
@@ -13,7 +14,7 @@ export interface GateCounts {
   tableBytes: number;
 }
 
-export class CountingBackend implements Backend {
+export class CountingBackend extends Rewiring implements Backend {
   readonly kind = "counting" as const;
   readonly counts: GateCounts = { and: 0, andWithGarblerKnown: 0, xor: 0, not: 0, tableBytes: 0 };
 
@@ -52,22 +53,6 @@ export class CountingBackend implements Backend {
     this.counts.andWithGarblerKnown += a.length;
     this.counts.tableBytes += LABEL_BYTES * a.length;
     return this.vectorOf(a.length);
-  }
-
-  slice(a: WireVector, start: number, end?: number): WireVector {
-    return sliceWires(a, start, end);
-  }
-
-  concat(parts: readonly WireVector[]): WireVector {
-    return concatWires(parts);
-  }
-
-  gather(a: WireVector, indices: ArrayLike<number>): WireVector {
-    return gatherWires(a, indices);
-  }
-
-  scatter(target: WireVector, indices: ArrayLike<number>, values: WireVector): WireVector {
-    return scatterWires(target, indices, values);
   }
 
   outputShare(a: WireVector): Uint8Array {

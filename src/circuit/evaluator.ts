@@ -1,10 +1,11 @@
 /** The evaluator: mirrors the garbler, holding one label per wire and reading garbled tables from a byte source. */
 import type { Backend } from "./backend.js";
+import { Rewiring } from "./rewiring.js";
 import type { CorrelatedOtReceiver } from "./correlatedOt.js";
 import { GATES_PER_BATCH, STREAM_HEADER_BYTES } from "./garbler.js";
 import { TableReader, type ByteSource } from "./tableStream.js";
 import { TccrHash } from "./tccrHash.js";
-import { LABEL_BYTES, WireVector, checkSameLength, concatWires, gatherWires, scatterWires, sliceWires } from "./wireVector.js";
+import { LABEL_BYTES, WireVector, checkSameLength } from "./wireVector.js";
 
 const TWO_TO_32 = 2 ** 32;
 
@@ -20,13 +21,15 @@ export class EvaluatorMisuseError extends Error {
  * Holds the one label per wire that encodes its value; it never learns which value that is. It consumes
  * tables in exactly the order the garbler produced them, so both must run the same program.
  */
-export class Evaluator implements Backend {
+export class Evaluator extends Rewiring implements Backend {
   readonly kind = "evaluator" as const;
   /** Must match the garbler's tweak sequence gate for gate. */
   private gateIndex = 0;
   private andCount = 0;
 
-  private constructor(private readonly reader: TableReader, private readonly hash: TccrHash) {}
+  private constructor(private readonly reader: TableReader, private readonly hash: TccrHash) {
+    super();
+  }
 
   /** Reads the stream header (the garbler's fresh hash key) and returns a ready evaluator. */
   static async create(source: ByteSource): Promise<Evaluator> {
@@ -137,22 +140,6 @@ export class Evaluator implements Backend {
     }
     this.andCount += a.length;
     return result;
-  }
-
-  slice(a: WireVector, start: number, end?: number): WireVector {
-    return sliceWires(a, start, end);
-  }
-
-  concat(parts: readonly WireVector[]): WireVector {
-    return concatWires(parts);
-  }
-
-  gather(a: WireVector, indices: ArrayLike<number>): WireVector {
-    return gatherWires(a, indices);
-  }
-
-  scatter(target: WireVector, indices: ArrayLike<number>, values: WireVector): WireVector {
-    return scatterWires(target, indices, values);
   }
 
   /** The evaluator's output share of each wire: the permute bit of the label it holds. */

@@ -1,10 +1,11 @@
 /** The garbler: free-XOR, half-gates and a TCCR hash; writes garbled tables to a byte sink as they are produced. */
 import { randomFillSync } from "node:crypto";
 import type { Backend } from "./backend.js";
+import { Rewiring } from "./rewiring.js";
 import type { CorrelatedOtSender } from "./correlatedOt.js";
 import { TableWriter, type ByteSink } from "./tableStream.js";
 import { TccrHash } from "./tccrHash.js";
-import { LABEL_BYTES, WireVector, checkSameLength, concatWires, gatherWires, scatterWires, sliceWires } from "./wireVector.js";
+import { LABEL_BYTES, WireVector, checkSameLength } from "./wireVector.js";
 
 /** ANDs garbled per batch: big enough that AES calls are efficient, small enough to stay in cache. */
 export const GATES_PER_BATCH = 8192;
@@ -29,7 +30,7 @@ export interface GarblerOptions {
  * Holds the 0-label of every wire; the 1-label is the 0-label ⊕ Δ (free-XOR). The point-and-permute bit of a
  * label is the lowest bit of its first byte, and Δ has it set, so the two labels of a wire differ in it.
  */
-export class Garbler implements Backend {
+export class Garbler extends Rewiring implements Backend {
   readonly kind = "garbler" as const;
   private readonly delta = new Uint8Array(LABEL_BYTES);
   private readonly deltaWords: Uint32Array;
@@ -40,6 +41,7 @@ export class Garbler implements Backend {
   private andCount = 0;
 
   constructor(sink: ByteSink, options: GarblerOptions = {}) {
+    super();
     randomFillSync(this.delta);
     this.delta[0] |= 1;
     this.deltaWords = new Uint32Array(this.delta.buffer);
@@ -229,22 +231,6 @@ export class Garbler implements Backend {
       z[q] = x[q] ^ d0; z[q + 1] = x[q + 1] ^ d1; z[q + 2] = x[q + 2] ^ d2; z[q + 3] = x[q + 3] ^ d3;
     }
     return result;
-  }
-
-  slice(a: WireVector, start: number, end?: number): WireVector {
-    return sliceWires(a, start, end);
-  }
-
-  concat(parts: readonly WireVector[]): WireVector {
-    return concatWires(parts);
-  }
-
-  gather(a: WireVector, indices: ArrayLike<number>): WireVector {
-    return gatherWires(a, indices);
-  }
-
-  scatter(target: WireVector, indices: ArrayLike<number>, values: WireVector): WireVector {
-    return scatterWires(target, indices, values);
   }
 
   /** The garbler's output share of each wire: the permute bit of its 0-label. */

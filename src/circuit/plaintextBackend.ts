@@ -1,8 +1,9 @@
 /** The backend that computes in the clear, one byte per bit: reference semantics for tests and verify mode. */
 import type { Backend } from "./backend.js";
-import { WireVector, checkSameLength, concatWires, gatherWires, scatterWires, sliceWires } from "./wireVector.js";
+import { Rewiring } from "./rewiring.js";
+import { WireVector, checkSameLength } from "./wireVector.js";
 
-export class PlaintextBackend implements Backend {
+export class PlaintextBackend extends Rewiring implements Backend {
   readonly kind = "plaintext" as const;
 
   /** Wires carrying the given clear bits (any non-zero byte counts as 1). */
@@ -39,22 +40,6 @@ export class PlaintextBackend implements Backend {
   async andWithGarblerKnown(a: WireVector, garblerBits: Uint8Array | undefined): Promise<WireVector> {
     if (!garblerBits || garblerBits.length !== a.length) throw new RangeError("the plaintext backend needs the garbler's clear bits, one per wire");
     return this.and(a, this.constant(garblerBits));
-  }
-
-  slice(a: WireVector, start: number, end?: number): WireVector {
-    return sliceWires(a, start, end);
-  }
-
-  concat(parts: readonly WireVector[]): WireVector {
-    return concatWires(parts);
-  }
-
-  gather(a: WireVector, indices: ArrayLike<number>): WireVector {
-    return gatherWires(a, indices);
-  }
-
-  scatter(target: WireVector, indices: ArrayLike<number>, values: WireVector): WireVector {
-    return scatterWires(target, indices, values);
   }
 
   outputShare(a: WireVector): Uint8Array {

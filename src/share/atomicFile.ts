@@ -10,13 +10,13 @@ export class AtomicFile {
   /** The outermost folder this file had to create, removed again on abort if left empty. */
   private createdDirectory: string | undefined;
 
-  private constructor(readonly path: string, private readonly mode: number) {
+  private constructor(readonly path: string) {
     const suffix = Array.from(randomBytes(6), (byte) => byte.toString(16).padStart(2, "0")).join("");
     this.temporaryPath = join(dirname(path), `.${basename(path)}.${suffix}.partial`);
   }
 
   static async create(path: string, mode = 0o644): Promise<AtomicFile> {
-    const file = new AtomicFile(path, mode);
+    const file = new AtomicFile(path);
     file.createdDirectory = await mkdir(dirname(path), { recursive: true });
     file.handle = await open(file.temporaryPath, "wx", mode);
     return file;

@@ -3,7 +3,6 @@ import { x25519 } from "@noble/curves/ed25519.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { InputError } from "./errors.js";
-import { isIdentifier } from "./schema.js";
 
 export interface PublicKey {
   name: string;

@@ -1,0 +1,21 @@
+/** Rewiring is the same on every backend: slicing, concatenating, gathering and scattering move wires and compute nothing. */
+import { concatWires, gatherWires, scatterWires, sliceWires, type WireVector } from "./wireVector.js";
+
+export abstract class Rewiring {
+  slice(a: WireVector, start: number, end?: number): WireVector {
+    return sliceWires(a, start, end);
+  }
+
+  concat(parts: readonly WireVector[]): WireVector {
+    return concatWires(parts);
+  }
+
+  gather(a: WireVector, indices: ArrayLike<number>): WireVector {
+    return gatherWires(a, indices);
+  }
+
+  /** A copy of `target` with `target[indices[i]] = values[i]`. */
+  scatter(target: WireVector, indices: ArrayLike<number>, values: WireVector): WireVector {
+    return scatterWires(target, indices, values);
+  }
+}
