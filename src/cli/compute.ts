@@ -22,6 +22,7 @@ interface ComputeFlags {
   sshFingerprint?: string;
   connectTimeout: string;
   idleTimeout: string;
+  timeout: string;
 }
 
 function seconds(value: string, flag: string): number {
@@ -48,6 +49,7 @@ export function registerCompute(program: Command): void {
     .option("--ssh-fingerprint <SHA256:…>", "evaluator: pinned host key fingerprint of the SSH server")
     .option("--connect-timeout <seconds>", "how long to wait for the peer to appear", "120")
     .option("--idle-timeout <seconds>", "how long the peer may stay silent before it counts as gone", "60")
+    .option("--timeout <seconds>", "give up if the whole session (after connecting) takes longer than this", "86400")
     .action(action<ComputeFlags>(async (flags, reporter) => {
       if (flags.party !== "garbler" && flags.party !== "evaluator") throw new UsageError(`--party must be garbler or evaluator, got "${flags.party}"`);
       const role = flags.party as Role;
@@ -66,6 +68,7 @@ export function registerCompute(program: Command): void {
           ssh: flags.ssh ? { target: flags.ssh, keyFile: flags.sshKey!, knownHostsFile: flags.knownHosts, fingerprint: flags.sshFingerprint } : undefined,
           connectTimeoutSeconds: seconds(flags.connectTimeout, "--connect-timeout"),
           idleTimeoutSeconds: seconds(flags.idleTimeout, "--idle-timeout"),
+          timeoutSeconds: seconds(flags.timeout, "--timeout"),
         }, {
           onPhase: (text) => { progress.update(`${role}: ${text}`); reporter.note(`${role}: ${text}`); },
           onProgress: (query, state) => {

@@ -37,6 +37,8 @@ export interface ComputeOptions {
   connectTimeoutSeconds: number;
   /** Seconds without any traffic before the peer counts as gone. */
   idleTimeoutSeconds: number;
+  /** Seconds the whole session may take once connected. */
+  timeoutSeconds?: number;
 }
 
 export interface QuerySummary {
@@ -106,7 +108,7 @@ async function loadTableInput(study: Study, role: Role, secretKey: Uint8Array, i
 }
 
 async function openChannel(options: ComputeOptions, onPhase: (text: string) => void): Promise<{ channel: MessageChannel; close: () => Promise<void> }> {
-  const channelOptions = { idleTimeoutMs: options.idleTimeoutSeconds * 1000, label: `${options.role}↔peer` };
+  const channelOptions = { idleTimeoutMs: options.idleTimeoutSeconds * 1000, deadlineMs: (options.timeoutSeconds ?? 0) * 1000, label: `${options.role}↔peer` };
   if (options.role === "garbler") {
     if (!options.listen) throw new UsageError("the garbler needs --listen HOST:PORT");
     if (options.connect || options.ssh) throw new UsageError("the garbler listens: --connect and --ssh are for the evaluator");
