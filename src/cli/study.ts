@@ -7,6 +7,8 @@ import { fingerprint } from "../share/keys.js";
 import { rowBits, typeName } from "../share/schema.js";
 import { createStudy, DEFAULT_MIN_CELL_COUNT, serializeStudy, type Partner, type Study } from "../share/study.js";
 import { parseTablesSql } from "../share/tablesSql.js";
+import { bindQuery } from "../operators/sql/binder.js";
+import { parseQuery } from "../operators/sql/parser.js";
 import { action, collect } from "./command.js";
 import { loadPublicKey, loadStudy, readText } from "./files.js";
 
@@ -60,6 +62,8 @@ export function registerStudy(program: Command): void {
         investigator: { publicKey: investigator.publicKey },
         queries,
       });
+      // Every query must compile against the study's tables before the study exists.
+      (options.query ?? []).forEach((file, index) => bindQuery(parseQuery(queries[index].sql, file), created, undefined, file));
       await writeFileAtomically(options.out, serializeStudy(created));
       reporter.result({ study: options.out, id: created.id, digest: created.digest });
       reporter.line(`wrote ${options.out}: study "${created.name}" (${created.id})`);

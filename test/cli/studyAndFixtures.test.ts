@@ -53,6 +53,15 @@ describe("catalyst study", () => {
     expect(run.stderr).toMatch(message);
   });
 
+  it("compiles every query at creation and rejects an invalid one at its token, writing nothing", async () => {
+    const bad = join(setup.dir, "q_bad.sql");
+    await writeFile(bad, "SELECT age_cat, COUNT(*)\nFROM visits\nWHERE cost > 'x'\nGROUP BY age_cat\n");
+    const run = await init(["--query", bad, "--out", join(setup.dir, "bad-query.json")]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain(`${bad}:3:12: cannot compare INT64 with CHAR(1)`);
+    expect(await listFiles(setup.dir)).not.toContain("bad-query.json");
+  });
+
   it("rejects a bad TABLES.sql at its line and column, and the same key for both parties", async () => {
     const bad = join(setup.dir, "bad.sql");
     await writeFile(bad, "CREATE TABLE visits (\n  patid INT32,\n  age_cat TEXT\n);\n");

@@ -1,0 +1,492 @@
+/**
+ * Name resolution and type checking: turns a parsed query into a typed logical plan over the study's tables,
+ * with every error pointing at the token that caused it. Integer widths are derived from the public row
+ * counts, so that no COUNT or SUM can overflow.
+ */
+import { InputError } from "../../share/errors.js";
+import type { Study } from "../../share/study.js";
+import type { AggregateFunction, Expression, Position, Query, Select, Source } from "./ast.js";
+import { bitsForInteger, describeType, fromColumnType, MAX_INT_BITS, unify, type SqlType } from "./types.js";
+
+export interface BoundColumn {
+  name: string;
+  type: SqlType;
+  nullable: boolean;
+  /** A COUNT or SUM result: the minimum cell count applies to it when it is output. */
+  countLike: boolean;
+}
+
+interface Typed {
+  type: SqlType;
+  nullable: boolean;
+  at: Position;
+}
+
+export type BoundExpression = Typed & (
+  | { kind: "column"; index: number }
+  | { kind: "literal"; value: bigint | string | boolean | null }
+  | { kind: "negate"; operand: BoundExpression }
+  | { kind: "not"; operand: BoundExpression }
+  | { kind: "arithmetic"; operator: "+" | "-" | "*"; left: BoundExpression; right: BoundExpression }
+  | { kind: "compare"; operator: "=" | "<>" | "<" | "<=" | ">" | ">="; left: BoundExpression; right: BoundExpression }
+  | { kind: "logical"; operator: "AND" | "OR"; left: BoundExpression; right: BoundExpression }
+  | { kind: "in"; operand: BoundExpression; values: BoundExpression[]; negated: boolean }
+  | { kind: "between"; operand: BoundExpression; low: BoundExpression; high: BoundExpression; negated: boolean }
+  | { kind: "isNull"; operand: BoundExpression; negated: boolean }
+  | { kind: "case"; branches: Array<{ when: BoundExpression; then: BoundExpression }>; otherwise?: BoundExpression }
+  | { kind: "cast"; operand: BoundExpression }
+);
+
+export interface BoundAggregate {
+  function: AggregateFunction;
+  /** Absent for COUNT(*). */
+  argument?: BoundExpression;
+}
+
+interface NodeBase {
+  columns: BoundColumn[];
+  /** Public upper bound on the rows this node yields: its number of lanes in the circuit. */
+  rows: number;
+}
+
+export type PlanNode = NodeBase & (
+  | { kind: "scan"; table: string }
+  | { kind: "union"; inputs: PlanNode[] }
+  | { kind: "filter"; input: PlanNode; predicate: BoundExpression }
+  | { kind: "join"; type: "inner" | "left"; left: PlanNode; right: PlanNode; leftKeys: BoundExpression[]; rightKeys: BoundExpression[] }
+  | { kind: "aggregate"; input: PlanNode; groupBy: BoundExpression[]; aggregates: BoundAggregate[] }
+  | { kind: "project"; input: PlanNode; expressions: BoundExpression[] }
+  | { kind: "sort"; input: PlanNode; keys: Array<{ column: number; descending: boolean }> }
+  | { kind: "limit"; input: PlanNode; count: number }
+);
+
+/** The implicit column every input table has: the contributing partner's index in the study. */
+export const SITE_COLUMN = "_site";
+
+/** Rows assumed per table when no sizes are known (study creation): the widest any table may be. */
+export const UNKNOWN_TABLE_ROWS = 2 ** 31 - 1;
+
+interface ScopeEntry {
+  qualifier?: string;
+  column: BoundColumn;
+  index: number;
+}
+
+class Scope {
+  constructor(readonly entries: ScopeEntry[]) {}
+
+  static of(columns: BoundColumn[], qualifier?: string, offset = 0): Scope {
+    return new Scope(columns.map((column, index) => ({ qualifier, column, index: index + offset })));
+  }
+
+  concat(other: Scope): Scope {
+    return new Scope([...this.entries, ...other.entries]);
+  }
+}
+
+export function bindQuery(query: Query, study: Study, tableRows: (table: string) => number = () => UNKNOWN_TABLE_ROWS, file = "query"): PlanNode {
+  return new Binder(study, tableRows, file).query(query);
+}
+
+class Binder {
+  constructor(private readonly study: Study, private readonly tableRows: (table: string) => number, private readonly file: string) {}
+
+  private fail(at: Position, message: string): never {
+    throw new InputError(message, { file: this.file, line: at.line, column: at.column }, "invalid-query");
+  }
+
+  query(query: Query): PlanNode {
+    const parts = query.parts.map((part) => this.select(part));
+    let node: PlanNode = parts[0];
+    if (parts.length > 1) {
+      const columns = parts[0].columns.map((column, index) => {
+        let type = column.type;
+        let nullable = column.nullable;
+        for (let part = 1; part < parts.length; part++) {
+          const other = parts[part].columns[index];
+          if (!other) this.fail(query.parts[part].at, `this part of UNION ALL has ${parts[part].columns.length} columns, the first has ${parts[0].columns.length}`);
+          const common = unify(type, other.type);
+          if (!common) this.fail(query.parts[part].at, `column ${index + 1} of UNION ALL is ${describeType(type)} in one part and ${describeType(other.type)} in another`);
+          type = common;
+          nullable ||= other.nullable;
+        }
+        return { name: column.name, type, nullable, countLike: parts.every((part) => part.columns[index].countLike) };
+      });
+      parts.forEach((part, index) => {
+        if (part.columns.length !== columns.length) this.fail(query.parts[index].at, `this part of UNION ALL has ${part.columns.length} columns, the first has ${columns.length}`);
+      });
+      node = { kind: "union", inputs: parts, columns, rows: parts.reduce((sum, part) => sum + part.rows, 0) };
+    }
+    if (query.orderBy.length > 0) {
+      const keys = query.orderBy.map((item) => ({ column: this.outputReference(node.columns, item.expression), descending: item.descending }));
+      node = { kind: "sort", input: node, keys, columns: node.columns, rows: node.rows };
+    }
+    if (query.limit !== undefined) node = { kind: "limit", input: node, count: query.limit, columns: node.columns, rows: Math.min(node.rows, query.limit) };
+    return node;
+  }
+
+  /** ORDER BY names an output column, by name or by its 1-based position. */
+  private outputReference(columns: BoundColumn[], expression: Expression): number {
+    if (expression.kind === "literal" && typeof expression.value === "bigint") {
+      const position = Number(expression.value);
+      if (position < 1 || position > columns.length) this.fail(expression.at, `ORDER BY ${position}: the query has ${columns.length} columns`);
+      return position - 1;
+    }
+    if (expression.kind === "column") {
+      const matches = columns.map((column, index) => ({ column, index })).filter(({ column }) => column.name.toLowerCase() === expression.name.toLowerCase());
+      if (matches.length === 1) return matches[0].index;
+      if (matches.length > 1) this.fail(expression.at, `ORDER BY ${expression.name} is ambiguous: several output columns have that name`);
+    }
+    return this.fail(expression.at, "ORDER BY must name an output column (by name, alias or position)");
+  }
+
+  private source(source: Source): { node: PlanNode; scope: Scope } {
+    if (source.kind === "table") {
+      const table = this.study.tables.find((candidate) => candidate.name.toLowerCase() === source.name.toLowerCase());
+      if (!table) this.fail(source.at, `unknown table ${source.name}; the study has ${this.study.tables.map((t) => t.name).join(", ")}`);
+      const columns: BoundColumn[] = [
+        ...table.columns.map((column) => ({ name: column.name, type: fromColumnType(column.type), nullable: false, countLike: false })),
+        { name: SITE_COLUMN, type: { kind: "int", bits: 32 }, nullable: false, countLike: false },
+      ];
+      const node: PlanNode = { kind: "scan", table: table.name, columns, rows: this.tableRows(table.name) };
+      return { node, scope: Scope.of(columns, source.alias ?? table.name) };
+    }
+    const node = this.query(source.query);
+    return { node, scope: Scope.of(node.columns, source.alias) };
+  }
+
+  private select(select: Select): PlanNode {
+    const from = this.source(select.from);
+    let node = from.node;
+    let scope = from.scope;
+    if (select.join) {
+      const right = this.source(select.join.source);
+      const leftWidth = node.columns.length;
+      const rightColumns = right.node.columns.map((column) => (select.join!.type === "left" ? { ...column, nullable: true } : column));
+      const rightScope = new Scope(right.scope.entries.map((entry) => ({ ...entry, column: rightColumns[entry.index], index: entry.index + leftWidth })));
+      const joinedScope = scope.concat(rightScope);
+      const { leftKeys, rightKeys } = this.joinKeys(select.join.on, scope, rightScope, joinedScope);
+      node = {
+        kind: "join", type: select.join.type, left: node, right: right.node, leftKeys, rightKeys: rightKeys.map((key) => shiftColumns(key, -leftWidth)),
+        columns: [...node.columns, ...rightColumns], rows: node.rows,
+      };
+      scope = joinedScope;
+    }
+    if (select.where) {
+      const aggregate = findAggregate(select.where);
+      if (aggregate) this.fail(aggregate.at, "aggregates are not allowed in WHERE; use HAVING");
+      const predicate = this.expectBool(this.expression(select.where, scope), "WHERE");
+      node = { kind: "filter", input: node, predicate, columns: node.columns, rows: node.rows };
+    }
+
+    const aggregating = select.groupBy.length > 0 || select.items.some((item) => item.expression && containsAggregate(item.expression)) || select.having !== undefined;
+    if (!aggregating) {
+      const expressions: BoundExpression[] = [];
+      const columns: BoundColumn[] = [];
+      select.items.forEach((item, position) => {
+        if (!item.expression) {
+          // SELECT *: every visible column except the implicit _site.
+          scope.entries.filter((entry) => entry.column.name !== SITE_COLUMN).forEach((entry) => {
+            expressions.push({ kind: "column", index: entry.index, type: entry.column.type, nullable: entry.column.nullable, at: item.at });
+            columns.push({ ...entry.column, countLike: false });
+          });
+          return;
+        }
+        const bound = this.expression(item.expression, scope);
+        expressions.push(bound);
+        columns.push({ name: this.outputName(item.alias, item.expression, position), type: bound.type, nullable: bound.nullable, countLike: passesCount(bound, node.columns) });
+      });
+      return { kind: "project", input: node, expressions, columns, rows: node.rows };
+    }
+
+    // Grouped: group keys and aggregates become the columns of an aggregate node; the select list is over those.
+    const groupBy = select.groupBy.map((expression) => {
+      const aggregate = findAggregate(expression);
+      if (aggregate) this.fail(aggregate.at, "GROUP BY cannot contain an aggregate");
+      return this.expression(expression, scope);
+    });
+    const aggregates: BoundAggregate[] = [];
+    const aggregateColumns: BoundColumn[] = [];
+    const inputRows = node.rows;
+    const groupColumns = groupBy.map((expression, index) => ({
+      name: expression.kind === "column" ? scope.entries.find((entry) => entry.index === expression.index)!.column.name : `group_${index + 1}`,
+      type: expression.type, nullable: expression.nullable, countLike: false,
+    }));
+    const bindGrouped = (expression: Expression): BoundExpression => {
+      if (expression.kind === "aggregate") {
+        const aggregate = this.aggregate(expression, scope, inputRows);
+        const key = JSON.stringify(stripPositions(aggregate.bound));
+        let index = aggregates.findIndex((existing) => JSON.stringify(stripPositions(existing)) === key);
+        if (index < 0) {
+          aggregates.push(aggregate.bound);
+          aggregateColumns.push(aggregate.column);
+          index = aggregates.length - 1;
+        }
+        return { kind: "column", index: groupBy.length + index, type: aggregate.column.type, nullable: aggregate.column.nullable, at: expression.at };
+      }
+      // An expression equal to a GROUP BY key is that key's column.
+      if (!containsAggregate(expression)) {
+        const bound = this.expression(expression, scope);
+        const key = JSON.stringify(stripPositions(bound));
+        const index = groupBy.findIndex((group) => JSON.stringify(stripPositions(group)) === key);
+        if (index >= 0) return { kind: "column", index, type: bound.type, nullable: bound.nullable, at: expression.at };
+        if (expression.kind === "column") this.fail(expression.at, `column ${expression.table ? expression.table + "." : ""}${expression.name} must appear in GROUP BY or inside an aggregate`);
+        if (expression.kind === "literal") return bound;
+      }
+      return this.rebuild(expression, bindGrouped);
+    };
+    const items = select.items.map((item, position) => {
+      if (!item.expression) this.fail(item.at, "SELECT * cannot be used with GROUP BY or aggregates");
+      const bound = bindGrouped(item.expression);
+      return { bound, name: this.outputName(item.alias, item.expression, position) };
+    });
+    const having = select.having ? this.expectBool(bindGrouped(select.having), "HAVING") : undefined;
+    const aggregateNode: PlanNode = {
+      kind: "aggregate", input: node, groupBy, aggregates, columns: [...groupColumns, ...aggregateColumns],
+      rows: groupBy.length === 0 ? 1 : inputRows,
+    };
+    let grouped: PlanNode = aggregateNode;
+    if (having) grouped = { kind: "filter", input: grouped, predicate: having, columns: grouped.columns, rows: grouped.rows };
+    return {
+      kind: "project", input: grouped, expressions: items.map((item) => item.bound),
+      columns: items.map((item) => ({ name: item.name, type: item.bound.type, nullable: item.bound.nullable, countLike: passesCount(item.bound, aggregateNode.columns) })),
+      rows: grouped.rows,
+    };
+  }
+
+  private joinKeys(on: Expression, left: Scope, right: Scope, both: Scope): { leftKeys: BoundExpression[]; rightKeys: BoundExpression[] } {
+    const conjuncts: Expression[] = [];
+    const collect = (expression: Expression) => {
+      if (expression.kind === "binary" && expression.operator === "AND") { collect(expression.left); collect(expression.right); } else conjuncts.push(expression);
+    };
+    collect(on);
+    const leftKeys: BoundExpression[] = [];
+    const rightKeys: BoundExpression[] = [];
+    for (const conjunct of conjuncts) {
+      if (conjunct.kind !== "binary" || conjunct.operator !== "=") this.fail(conjunct.at, "JOIN … ON supports only equalities joined by AND (an equi-join)");
+      const sides = [conjunct.left, conjunct.right].map((side) => ({ side, onLeft: this.resolvesIn(side, left), onRight: this.resolvesIn(side, right) }));
+      const leftSide = sides.find((entry) => entry.onLeft && !entry.onRight);
+      const rightSide = sides.find((entry) => entry.onRight && !entry.onLeft);
+      if (!leftSide || !rightSide || leftSide === rightSide) this.fail(conjunct.at, "each ON equality must compare a column of the left table with a column of the right table");
+      const leftKey = this.expression(leftSide.side, both);
+      const rightKey = this.expression(rightSide.side, both);
+      if (!unify(leftKey.type, rightKey.type)) this.fail(conjunct.at, `cannot join ${describeType(leftKey.type)} with ${describeType(rightKey.type)}`);
+      leftKeys.push(leftKey);
+      rightKeys.push(rightKey);
+    }
+    return { leftKeys, rightKeys };
+  }
+
+  private resolvesIn(expression: Expression, scope: Scope): boolean {
+    try {
+      this.expression(expression, scope);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private outputName(alias: string | undefined, expression: Expression, position: number): string {
+    if (alias) return alias;
+    if (expression.kind === "column") return expression.name;
+    if (expression.kind === "aggregate") return expression.function.toLowerCase();
+    return `column_${position + 1}`;
+  }
+
+  private aggregate(expression: Extract<Expression, { kind: "aggregate" }>, scope: Scope, rows: number): { bound: BoundAggregate; column: BoundColumn } {
+    const name = expression.function.toLowerCase();
+    if (!expression.argument) {
+      return { bound: { function: "COUNT" }, column: { name, type: { kind: "int", bits: bitsForInteger(BigInt(rows)) }, nullable: false, countLike: true } };
+    }
+    const nested = findAggregate(expression.argument);
+    if (nested) this.fail(nested.at, "aggregates cannot be nested");
+    const argument = this.expression(expression.argument, scope);
+    const bound = { function: expression.function, argument };
+    switch (expression.function) {
+      case "COUNT":
+        return { bound, column: { name, type: { kind: "int", bits: bitsForInteger(BigInt(rows)) }, nullable: false, countLike: true } };
+      case "SUM": {
+        if (argument.type.kind === "string") this.fail(expression.argument.at, `SUM needs a number or a BOOL, not ${describeType(argument.type)}`);
+        const bits = argument.type.kind === "bool" ? bitsForInteger(BigInt(rows)) : argument.type.bits + bitsForInteger(BigInt(rows)) - 1;
+        if (bits > MAX_INT_BITS) this.fail(expression.at, `SUM over ${rows} rows of ${describeType(argument.type)} needs ${bits} bits, more than the ${MAX_INT_BITS} supported`);
+        return { bound, column: { name, type: { kind: "int", bits }, nullable: argument.nullable, countLike: true } };
+      }
+      case "MIN":
+      case "MAX":
+        return { bound, column: { name, type: argument.type, nullable: argument.nullable, countLike: false } };
+      case "AVG":
+        if (argument.type.kind !== "int") this.fail(expression.argument.at, `AVG needs a number, not ${describeType(argument.type)}`);
+        return { bound, column: { name, type: argument.type, nullable: true, countLike: false } };
+    }
+  }
+
+  private expectBool(expression: BoundExpression, clause: string): BoundExpression {
+    if (expression.type.kind !== "bool") this.fail(expression.at, `${clause} needs a condition (BOOL), not ${describeType(expression.type)}`);
+    return expression;
+  }
+
+  private column(expression: Extract<Expression, { kind: "column" }>, scope: Scope): BoundExpression {
+    const name = expression.name.toLowerCase();
+    const qualifier = expression.table?.toLowerCase();
+    const matches = scope.entries.filter((entry) => entry.column.name.toLowerCase() === name && (qualifier === undefined || entry.qualifier?.toLowerCase() === qualifier));
+    if (matches.length === 0) {
+      if (qualifier !== undefined && !scope.entries.some((entry) => entry.qualifier?.toLowerCase() === qualifier)) this.fail(expression.at, `unknown table or alias ${expression.table}`);
+      this.fail(expression.at, `unknown column ${expression.table ? expression.table + "." : ""}${expression.name}`);
+    }
+    if (matches.length > 1) this.fail(expression.at, `column ${expression.name} is ambiguous; qualify it (for example ${matches[0].qualifier ?? "t"}.${expression.name})`);
+    const { column, index } = matches[0];
+    return { kind: "column", index, type: column.type, nullable: column.nullable, at: expression.at };
+  }
+
+  /** Binds the children of a compound expression with `bind`, then types the result. */
+  private rebuild(expression: Expression, bind: (child: Expression) => BoundExpression): BoundExpression {
+    const at = expression.at;
+    switch (expression.kind) {
+      case "column":
+      case "aggregate":
+      case "literal":
+        return bind(expression);
+      case "negate": {
+        const operand = this.expectInt(bind(expression.operand), "-");
+        return { kind: "negate", operand, type: { kind: "int", bits: Math.min(MAX_INT_BITS, (operand.type as { bits: number }).bits + 1) }, nullable: operand.nullable, at };
+      }
+      case "not":
+        return { kind: "not", operand: this.expectBool(bind(expression.operand), "NOT"), type: { kind: "bool" }, nullable: false, at };
+      case "binary": {
+        const left = bind(expression.left);
+        const right = bind(expression.right);
+        const nullable = left.nullable || right.nullable;
+        switch (expression.operator) {
+          case "AND":
+          case "OR":
+            return { kind: "logical", operator: expression.operator, left: this.expectBool(left, expression.operator), right: this.expectBool(right, expression.operator), type: { kind: "bool" }, nullable: false, at };
+          case "+":
+          case "-":
+          case "*": {
+            const a = this.expectInt(left, expression.operator).type as { bits: number };
+            const b = this.expectInt(right, expression.operator).type as { bits: number };
+            const bits = expression.operator === "*" ? a.bits + b.bits : Math.max(a.bits, b.bits) + 1;
+            if (bits > MAX_INT_BITS) this.fail(at, `this ${expression.operator} needs ${bits} bits, more than the ${MAX_INT_BITS} supported`);
+            return { kind: "arithmetic", operator: expression.operator, left, right, type: { kind: "int", bits }, nullable, at };
+          }
+          default: {
+            this.comparable(left, right, at);
+            if ((expression.operator !== "=" && expression.operator !== "<>") && left.type.kind === "bool") this.fail(at, `${expression.operator} does not order BOOL values`);
+            return { kind: "compare", operator: expression.operator, left, right, type: { kind: "bool" }, nullable: false, at };
+          }
+        }
+      }
+      case "in": {
+        const operand = bind(expression.operand);
+        const values = expression.values.map((value) => { const bound = bind(value); this.comparable(operand, bound, value.at); return bound; });
+        return { kind: "in", operand, values, negated: expression.negated, type: { kind: "bool" }, nullable: false, at };
+      }
+      case "between": {
+        const operand = bind(expression.operand);
+        const low = bind(expression.low);
+        const high = bind(expression.high);
+        this.comparable(operand, low, expression.low.at);
+        this.comparable(operand, high, expression.high.at);
+        if (operand.type.kind === "bool") this.fail(at, "BETWEEN does not order BOOL values");
+        return { kind: "between", operand, low, high, negated: expression.negated, type: { kind: "bool" }, nullable: false, at };
+      }
+      case "isNull":
+        return { kind: "isNull", operand: bind(expression.operand), negated: expression.negated, type: { kind: "bool" }, nullable: false, at };
+      case "case": {
+        const branches = expression.branches.map((branch) => ({ when: this.expectBool(bind(branch.when), "WHEN"), then: bind(branch.then) }));
+        const otherwise = expression.otherwise ? bind(expression.otherwise) : undefined;
+        let type: SqlType | undefined;
+        for (const value of [...branches.map((branch) => branch.then), ...(otherwise ? [otherwise] : [])]) {
+          if (value.kind === "literal" && value.value === null) continue;
+          const common = type ? unify(type, value.type) : value.type;
+          if (!common) this.fail(value.at, `CASE branches must have one type: ${describeType(type!)} and ${describeType(value.type)} differ`);
+          type = common;
+        }
+        if (!type) this.fail(at, "CASE needs at least one non-NULL result");
+        const nullable = !otherwise || otherwise.nullable || branches.some((branch) => branch.then.nullable) || (otherwise.kind === "literal" && otherwise.value === null);
+        return { kind: "case", branches, otherwise, type, nullable, at };
+      }
+      case "cast": {
+        const operand = bind(expression.operand);
+        const target = fromColumnType(expression.type);
+        const allowed = (operand.type.kind === "bool" && target.kind === "int") || (operand.type.kind === "int" && target.kind === "int") || (operand.type.kind === "string" && target.kind === "string");
+        if (!allowed) this.fail(at, `cannot CAST ${describeType(operand.type)} AS ${describeType(target)}`);
+        if (operand.type.kind === "int" && target.kind === "int" && operand.type.bits > target.bits) this.fail(at, `CAST to ${describeType(target)} could overflow a ${describeType(operand.type)}`);
+        return { kind: "cast", operand, type: target, nullable: operand.nullable, at };
+      }
+    }
+  }
+
+  private expression(expression: Expression, scope: Scope): BoundExpression {
+    switch (expression.kind) {
+      case "column":
+        return this.column(expression, scope);
+      case "literal": {
+        const value = expression.value;
+        const type: SqlType = typeof value === "bigint" ? { kind: "int", bits: bitsForInteger(value) }
+          : typeof value === "string" ? { kind: "string", length: new TextEncoder().encode(value).length }
+          : typeof value === "boolean" ? { kind: "bool" } : { kind: "int", bits: 1 };
+        return { kind: "literal", value, type, nullable: value === null, at: expression.at };
+      }
+      case "aggregate":
+        return this.fail(expression.at, `${expression.function} is an aggregate and cannot be used here`);
+      default:
+        return this.rebuild(expression, (child) => this.expression(child, scope));
+    }
+  }
+
+  private expectInt(expression: BoundExpression, operator: string): BoundExpression {
+    if (expression.type.kind !== "int") this.fail(expression.at, `${operator} needs numbers, not ${describeType(expression.type)}`);
+    return expression;
+  }
+
+  private comparable(left: BoundExpression, right: BoundExpression, at: Position): void {
+    if (!unify(left.type, right.type)) this.fail(at, `cannot compare ${describeType(left.type)} with ${describeType(right.type)}`);
+  }
+}
+
+/** The first aggregate call inside an expression, to point an error at it. */
+function findAggregate(expression: Expression): Expression | undefined {
+  switch (expression.kind) {
+    case "aggregate": return expression;
+    case "column":
+    case "literal": return undefined;
+    case "negate":
+    case "not":
+    case "isNull":
+    case "cast": return findAggregate(expression.operand);
+    case "binary": return findAggregate(expression.left) ?? findAggregate(expression.right);
+    case "in": return findAggregate(expression.operand) ?? expression.values.map(findAggregate).find(Boolean);
+    case "between": return [expression.operand, expression.low, expression.high].map(findAggregate).find(Boolean);
+    case "case":
+      return [...expression.branches.flatMap((branch) => [branch.when, branch.then]), ...(expression.otherwise ? [expression.otherwise] : [])].map(findAggregate).find(Boolean);
+  }
+}
+
+function containsAggregate(expression: Expression): boolean {
+  return findAggregate(expression) !== undefined;
+}
+
+/** Whether an output expression is a COUNT/SUM value passed through unchanged (then suppression applies). */
+function passesCount(expression: BoundExpression, inputColumns: BoundColumn[]): boolean {
+  if (expression.kind === "column") return inputColumns[expression.index]?.countLike ?? false;
+  if (expression.kind === "cast") return passesCount(expression.operand, inputColumns);
+  return false;
+}
+
+function shiftColumns(expression: BoundExpression, offset: number): BoundExpression {
+  return JSON.parse(JSON.stringify(expression, bigintReplacer), (key, value) => {
+    if (value && typeof value === "object" && value.kind === "column" && typeof value.index === "number") return { ...value, index: value.index + offset };
+    if (value && typeof value === "object" && "$bigint" in value) return BigInt(value.$bigint);
+    return value;
+  });
+}
+
+function bigintReplacer(_key: string, value: unknown): unknown {
+  return typeof value === "bigint" ? { $bigint: value.toString() } : value;
+}
+
+/** An expression without source positions, to compare two spellings of the same expression. */
+function stripPositions(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value, (key, inner) => (key === "at" ? undefined : typeof inner === "bigint" ? `${inner}n` : inner)));
+}
