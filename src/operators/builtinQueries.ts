@@ -8,6 +8,7 @@
  */
 import type { Backend } from "../circuit/backend.js";
 import { constantInteger, signExtend, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
+import { encodeCharStrings } from "../circuit/bitVector/charString.js";
 import { equal } from "../circuit/bitVector/compare.js";
 import type { WireVector } from "../circuit/wireVector.js";
 import { InputError } from "../share/errors.js";
@@ -120,9 +121,5 @@ function literalPlanes(backend: Backend, column: Column, literal: bigint | strin
   const width = valueBits(column.type);
   if (typeof literal === "boolean") return constantInteger(backend, literal ? 1n : 0n, 1, lanes);
   if (typeof literal === "bigint") return constantInteger(backend, literal, width, lanes);
-  const bytes = new TextEncoder().encode(literal);
-  let value = 0n;
-  // CHAR(n) cells are their UTF-8 bytes, byte 0 lowest, zero-padded: the literal is encoded the same way.
-  for (let index = bytes.length - 1; index >= 0; index--) value = (value << 8n) | BigInt(bytes[index]);
-  return constantInteger(backend, value, width, lanes);
+  return { wires: backend.constant(encodeCharStrings(new Array<string>(lanes).fill(literal), width / 8)), width, lanes };
 }

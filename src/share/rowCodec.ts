@@ -1,4 +1,8 @@
-/** Fixed-width bit encoding of rows: a `valid` bit, then per column its flag bits and value bits, LSB first. */
+/**
+ * Fixed-width bit encoding of rows: a `valid` bit, then per column its flag bits and value bits, least
+ * significant first. Integers are two's complement; CHAR(n) is one 8n-bit integer whose first byte is most
+ * significant (zero-padded), the circuit's string layout.
+ */
 import { InputError } from "./errors.js";
 import { rowBytes, valueBits, type Column } from "./schema.js";
 import type { Value } from "./values.js";
@@ -31,9 +35,6 @@ class BitWriter {
     this.offset += count;
   }
 
-  byteArray(source: Uint8Array, length: number): void {
-    for (let i = 0; i < length; i++) this.uint(i < source.length ? source[i] : 0, 8);
-  }
 }
 
 class BitReader {
@@ -114,12 +115,16 @@ function writeValue(writer: BitWriter, column: Column, value: Value): void {
       return;
     case "char":
     case "varchar": {
+      // The first byte is the most significant, so byte-wise lexicographic order is unsigned integer order
+      // inside the circuit; written least significant bit first, that is the last byte first.
       const text = String(value);
+      const length = column.type.length;
       // ASCII needs no encoder call, which dominates sharing time otherwise.
       if (/^[\x00-\x7f]*$/.test(text)) {
-        for (let i = 0; i < column.type.length; i++) writer.uint(i < text.length ? text.charCodeAt(i) : 0, 8);
+        for (let i = length - 1; i >= 0; i--) writer.uint(i < text.length ? text.charCodeAt(i) : 0, 8);
       } else {
-        writer.byteArray(utf8Encoder.encode(text), column.type.length);
+        const bytes = utf8Encoder.encode(text);
+        for (let i = length - 1; i >= 0; i--) writer.uint(i < bytes.length ? bytes[i] : 0, 8);
       }
       return;
     }
@@ -140,7 +145,7 @@ function readValue(reader: BitReader, column: Column): Value {
     case "char":
     case "varchar": {
       const bytes = new Uint8Array(column.type.length);
-      for (let i = 0; i < bytes.length; i++) bytes[i] = reader.uint(8);
+      for (let i = bytes.length - 1; i >= 0; i--) bytes[i] = reader.uint(8);
       let end = bytes.length;
       while (end > 0 && bytes[end - 1] === 0) end--;
       return utf8Decoder.decode(bytes.subarray(0, end));

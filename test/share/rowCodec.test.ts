@@ -33,6 +33,14 @@ describe("row encoding", () => {
     expect(codec.decode(buffer, 0).valid).toBe(false);
   });
 
+  it("lays CHAR(n) out as one integer whose first byte is most significant", () => {
+    const codec = new RowCodec([{ name: "s", type: { kind: "char", length: 2 } }]);
+    const buffer = new Uint8Array(codec.recordBytes);
+    codec.encode(buffer, 0, ["ab"]);
+    // valid bit, then 0x6162 least significant bit first: 'b' (0x62) then 'a' (0x61), shifted by one bit.
+    expect(Array.from(buffer)).toEqual([(0x62 << 1 | 1) & 0xff, ((0x62 >> 7) | (0x61 << 1)) & 0xff, 0x61 >> 7]);
+  });
+
   it("puts integers least significant bit first, right after the valid bit", () => {
     const codec = new RowCodec([{ name: "x", type: { kind: "int32" } }]);
     const buffer = new Uint8Array(codec.recordBytes);
