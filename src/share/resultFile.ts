@@ -75,7 +75,7 @@ export async function openResultFile(source: AsyncIterable<Uint8Array>, secretKe
   const data = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
   let offset = 0;
   for (const chunk of chunks) { data.set(chunk, offset); offset += chunk.length; }
-  const columns = header.columns.map((column) => ({ name: column.name, type: parseTypeName(column.type)!, suppressible: column.suppressible, nullable: column.nullable }));
+  const columns = header.columns.map((column) => ({ name: column.name, type: parseTypeName(column.type, true)!, suppressible: column.suppressible, nullable: column.nullable }));
   if (data.length % new RowCodec(columns).recordBytes !== 0) throw new IntegrityError("holds a partial row", { file }, "tampered");
   return { header, columns, data };
 }
@@ -88,10 +88,10 @@ function checkResultHeader(sealed: SealedHeader, study: Study, file: string): Re
     throw new IntegrityError(`belongs to another study (${header.study}), not to "${study.name}" (${study.id})`, { file }, "foreign-study");
   }
   if (!ROLES.includes(header.role)) throw new IntegrityError(`names an unknown role ${String(header.role)}`, { file }, "tampered");
-  if (!Array.isArray(header.columns) || header.columns.some((column) => !parseTypeName(String(column.type)))) {
+  if (!Array.isArray(header.columns) || header.columns.some((column) => !parseTypeName(String(column.type), true))) {
     throw new IntegrityError("its output schema is damaged", { file }, "tampered");
   }
-  const codec = new RowCodec(header.columns.map((column) => ({ name: column.name, type: parseTypeName(column.type)!, suppressible: column.suppressible, nullable: column.nullable })));
+  const codec = new RowCodec(header.columns.map((column) => ({ name: column.name, type: parseTypeName(column.type, true)!, suppressible: column.suppressible, nullable: column.nullable })));
   if (header.rowBytes !== codec.recordBytes) throw new IntegrityError("its row width does not match its output schema", { file }, "tampered");
   return header;
 }

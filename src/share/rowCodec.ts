@@ -104,10 +104,14 @@ function writeValue(writer: BitWriter, column: Column, value: Value): void {
     case "int32":
       writer.uint(Number(value) | 0, 32);
       return;
-    case "int64": {
-      const twosComplement = BigInt.asUintN(64, BigInt(value));
-      writer.uint(Number(twosComplement & 0xffffffffn), 32);
-      writer.uint(Number(twosComplement >> 32n), 32);
+    case "int64":
+    case "int": {
+      const bits = column.type.kind === "int" ? column.type.bits : 64;
+      let twosComplement = BigInt.asUintN(bits, BigInt(value));
+      for (let done = 0; done < bits; done += 32) {
+        writer.uint(Number(twosComplement & 0xffffffffn), Math.min(32, bits - done));
+        twosComplement >>= 32n;
+      }
       return;
     }
     case "bool":
@@ -135,10 +139,12 @@ function readValue(reader: BitReader, column: Column): Value {
   switch (column.type.kind) {
     case "int32":
       return reader.uint(32) | 0;
-    case "int64": {
-      const low = BigInt(reader.uint(32));
-      const high = BigInt(reader.uint(32));
-      return BigInt.asIntN(64, (high << 32n) | low);
+    case "int64":
+    case "int": {
+      const bits = column.type.kind === "int" ? column.type.bits : 64;
+      let value = 0n;
+      for (let done = 0; done < bits; done += 32) value |= BigInt(reader.uint(Math.min(32, bits - done))) << BigInt(done);
+      return BigInt.asIntN(bits, value);
     }
     case "bool":
       return reader.bit();

@@ -4,6 +4,8 @@ import { InputError } from "./errors.js";
 export type ColumnType =
   | { kind: "int32" }
   | { kind: "int64" }
+  /** Output columns only: a signed integer of any width, e.g. a SUM widened so that it cannot overflow. */
+  | { kind: "int"; bits: number }
   | { kind: "bool" }
   | { kind: "char"; length: number }
   | { kind: "varchar"; length: number };
@@ -36,6 +38,7 @@ export function valueBits(type: ColumnType): number {
   switch (type.kind) {
     case "int32": return 32;
     case "int64": return 64;
+    case "int": return type.bits;
     case "bool": return 1;
     case "char":
     case "varchar": return 8 * type.length;
@@ -61,18 +64,23 @@ export function typeName(type: ColumnType): string {
   switch (type.kind) {
     case "int32": return "INT32";
     case "int64": return "INT64";
+    case "int": return `INT(${type.bits})`;
     case "bool": return "BOOL";
     case "char": return `CHAR(${type.length})`;
     case "varchar": return `VARCHAR(${type.length})`;
   }
 }
 
-/** Parses `INT32`, `int64`, `CHAR(5)`… as written in TABLES.sql and in study files. */
-export function parseTypeName(text: string): ColumnType | undefined {
-  const match = /^\s*(INT32|INT64|BOOL|BOOLEAN|CHAR|VARCHAR)\s*(?:\(\s*(\d+)\s*\))?\s*$/i.exec(text);
+/** Widest output integer, matching the query compiler's limit. */
+export const MAX_OUTPUT_INT_BITS = 128;
+
+/** Parses `INT32`, `int64`, `CHAR(5)`… as written in TABLES.sql and study files; `INT(n)` only where `outputs` allows. */
+export function parseTypeName(text: string, outputs = false): ColumnType | undefined {
+  const match = /^\s*(INT32|INT64|INT|BOOL|BOOLEAN|CHAR|VARCHAR)\s*(?:\(\s*(\d+)\s*\))?\s*$/i.exec(text);
   if (!match) return undefined;
   const base = match[1].toUpperCase();
   const length = match[2] === undefined ? undefined : Number(match[2]);
+  if (base === "INT") return outputs && length !== undefined && length >= 1 && length <= MAX_OUTPUT_INT_BITS ? { kind: "int", bits: length } : undefined;
   if (base === "CHAR" || base === "VARCHAR") {
     if (length === undefined || length < 1 || length > MAX_STRING_LENGTH) return undefined;
     return { kind: base === "CHAR" ? "char" : "varchar", length };

@@ -19,6 +19,13 @@ export function parseValue(type: ColumnType, text: string): { value: Value } | {
       if (value < INT32_MIN || value > INT32_MAX) return { expected: `an INT32 between ${INT32_MIN} and ${INT32_MAX}, got ${trimmed}` };
       return { value: value === 0 ? 0 : value };
     }
+    case "int": {
+      const trimmed = text.trim();
+      if (!INTEGER.test(trimmed)) return { expected: `an ${typeName(type)} (a whole number), got ${quote(text)}` };
+      const value = BigInt(trimmed);
+      if (value !== BigInt.asIntN(type.bits, value)) return { expected: `an ${typeName(type)} in range, got ${trimmed}` };
+      return { value };
+    }
     case "int64": {
       const trimmed = text.trim();
       if (!INTEGER.test(trimmed)) return { expected: `an INT64 (a whole number), got ${quote(text)}` };

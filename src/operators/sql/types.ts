@@ -13,6 +13,7 @@ export function fromColumnType(type: ColumnType): SqlType {
   switch (type.kind) {
     case "int32": return { kind: "int", bits: 32 };
     case "int64": return { kind: "int", bits: 64 };
+    case "int": return { kind: "int", bits: type.bits };
     case "bool": return { kind: "bool" };
     case "char":
     case "varchar": return { kind: "string", length: type.length };

@@ -1,0 +1,167 @@
+/**
+ * GROUP BY with COUNT, SUM, MIN and MAX: sort by the group key, mark where each group starts, then a
+ * segmented parallel prefix scan (lg n vector steps, not a row loop) leaves each group's total on its last
+ * lane, which alone stays valid. Without GROUP BY, a tree reduction gives one lane.
+ */
+import type { Backend } from "../circuit/backend.js";
+import { constantInteger, signExtend, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
+import { equal, lessThanSigned, lessThan } from "../circuit/bitVector/compare.js";
+import { add } from "../circuit/bitVector/integer.js";
+import { select } from "../circuit/bitVector/select.js";
+import type { WireVector } from "../circuit/wireVector.js";
+import { InputError } from "../share/errors.js";
+import type { AggregateFunction } from "./sql/ast.js";
+import type { SqlType } from "./sql/types.js";
+import { countSet } from "./aggregate.js";
+import { orderKey } from "./orderKey.js";
+import { concatLanes, gatherLanes, typeBits, type Relation, type RelationColumn } from "./relation.js";
+import { sortRelation } from "./sortRelation.js";
+
+export interface AggregateInput {
+  function: AggregateFunction;
+  /** Absent for COUNT(*). */
+  argument?: RelationColumn;
+  argumentType?: SqlType;
+  resultType: SqlType;
+  resultNullable: boolean;
+}
+
+type Combine = (backend: Backend, earlier: BitPlanes, later: BitPlanes) => Promise<BitPlanes>;
+
+function combinerOf(aggregate: AggregateInput): Combine {
+  const signed = aggregate.resultType.kind === "int";
+  const less = (backend: Backend, x: BitPlanes, y: BitPlanes) => (signed ? lessThanSigned(backend, x, y) : lessThan(backend, x, y));
+  switch (aggregate.function) {
+    case "COUNT":
+    case "SUM":
+      return (backend, earlier, later) => add(backend, earlier, later);
+    case "MIN":
+      return async (backend, earlier, later) => select(backend, await less(backend, later, earlier), later, earlier);
+    case "MAX":
+      return async (backend, earlier, later) => select(backend, await less(backend, earlier, later), later, earlier);
+    case "AVG":
+      throw new InputError("AVG cannot run inside MPC yet; use SUM(x) and COUNT(x) and divide the released values", {}, "unsupported-query");
+  }
+}
+
+/** Each lane's contribution: the value where it counts, else the aggregate's neutral element. */
+async function contributions(backend: Backend, aggregate: AggregateInput, valid: WireVector, lanes: number): Promise<{ value: BitPlanes; present: WireVector }> {
+  const width = typeBits(aggregate.resultType);
+  const present = aggregate.argument?.isNull ? await backend.and(valid, backend.not(aggregate.argument.isNull)) : valid;
+  if (aggregate.function === "COUNT") return { value: zeroExtend(backend, { wires: present, width: 1, lanes }, width), present };
+  const argument = aggregate.argument!;
+  const widened = aggregate.argumentType!.kind === "int" ? signExtend(backend, argument.value, width) : zeroExtend(backend, argument.value, width);
+  let neutral: bigint;
+  if (aggregate.function === "SUM") neutral = 0n;
+  else if (aggregate.resultType.kind === "int") neutral = aggregate.function === "MIN" ? (1n << BigInt(width - 1)) - 1n : -(1n << BigInt(width - 1));
+  else neutral = aggregate.function === "MIN" ? (1n << BigInt(width)) - 1n : 0n;
+  return { value: await select(backend, present, widened, constantInteger(backend, neutral, width, lanes)), present };
+}
+
+/** Lanes [start, end) of a value, as a narrower vector of lanes. */
+function lanesOf(backend: Backend, value: BitPlanes, start: number, end: number): BitPlanes {
+  return gatherLanes(backend, value, Int32Array.from({ length: end - start }, (_, index) => start + index));
+}
+
+/**
+ * Inclusive segmented scan: lane i ends with combine(start of its segment … i). `starts` marks segment
+ * starts. Hillis–Steele: step d combines each lane with the one d before it unless a start lies between.
+ */
+async function segmentedScan(backend: Backend, value: BitPlanes, starts: WireVector, combine: Combine): Promise<BitPlanes> {
+  const lanes = value.lanes;
+  let current = value;
+  let flags: BitPlanes = { wires: starts, width: 1, lanes };
+  for (let distance = 1; distance < lanes; distance *= 2) {
+    const head = lanesOf(backend, current, 0, distance);
+    const earlier = lanesOf(backend, current, 0, lanes - distance);
+    const later = lanesOf(backend, current, distance, lanes);
+    const laterFlags = lanesOf(backend, flags, distance, lanes);
+    const earlierFlags = lanesOf(backend, flags, 0, lanes - distance);
+    const combined = await combine(backend, earlier, later);
+    const kept = await select(backend, laterFlags.wires, later, combined);
+    current = concatLanes(backend, [head, kept]);
+    const orFlags = backend.xor(backend.xor(laterFlags.wires, earlierFlags.wires), await backend.and(laterFlags.wires, earlierFlags.wires));
+    flags = concatLanes(backend, [lanesOf(backend, flags, 0, distance), { wires: orFlags, width: 1, lanes: lanes - distance }]);
+  }
+  return current;
+}
+
+/** Tree reduction of all lanes into one (for aggregates without GROUP BY). */
+async function reduceLanes(backend: Backend, value: BitPlanes, combine: Combine, neutral: bigint): Promise<BitPlanes> {
+  let current = value;
+  while (current.lanes > 1) {
+    const half = Math.ceil(current.lanes / 2);
+    let right = lanesOf(backend, current, half, current.lanes);
+    if (right.lanes < half) right = concatLanes(backend, [right, constantInteger(backend, neutral, current.width, half - right.lanes)]);
+    current = await combine(backend, lanesOf(backend, current, 0, half), right);
+  }
+  return current;
+}
+
+export interface GroupKey {
+  column: RelationColumn;
+  type: SqlType;
+}
+
+/** GROUP BY keys (possibly none) and aggregates over `relation`: the group columns, then one column per aggregate. */
+export async function groupAggregate(backend: Backend, relation: Relation, keys: GroupKey[], aggregates: AggregateInput[]): Promise<Relation> {
+  if (keys.length === 0) return globalAggregate(backend, relation, aggregates);
+  const lanes = relation.lanes;
+  // Sort the key columns, the aggregate inputs and the key itself together.
+  const key = orderKey(backend, keys.map((entry) => ({ column: entry.column, type: entry.type })), lanes, relation.valid);
+  const carried: Relation = {
+    lanes,
+    valid: relation.valid,
+    columns: [...keys.map((entry) => entry.column), ...aggregates.filter((entry) => entry.argument).map((entry) => entry.argument!), { value: key }],
+  };
+  const sorted = await sortRelation(backend, carried, key);
+  const sortedKey = sorted.columns[sorted.columns.length - 1].value;
+  const sortedKeys = sorted.columns.slice(0, keys.length);
+  let argumentIndex = keys.length;
+  const sortedAggregates = aggregates.map((entry) => (entry.argument ? { ...entry, argument: sorted.columns[argumentIndex++] } : entry));
+
+  // same[i]: lane i continues the group of lane i−1.
+  const same = lanes > 1 ? await equal(backend, lanesOf(backend, sortedKey, 1, lanes), lanesOf(backend, sortedKey, 0, lanes - 1)) : backend.constant([]);
+  const starts = backend.concat([backend.constant([1]), backend.not(same)]);
+  const last = backend.concat([backend.not(same), backend.constant([1])]);
+  const columns: RelationColumn[] = [...sortedKeys];
+  for (const aggregate of sortedAggregates) {
+    const { value, present } = await contributions(backend, aggregate, sorted.valid, lanes);
+    const total = await segmentedScan(backend, value, starts, combinerOf(aggregate));
+    let isNull: WireVector | undefined;
+    if (aggregate.resultNullable && aggregate.function !== "COUNT") {
+      // NULL when no lane of the group had a value: a segmented OR of `present`.
+      const any = await segmentedScan(backend, { wires: present, width: 1, lanes }, starts, async (b, x, y) => ({ ...x, wires: b.xor(b.xor(x.wires, y.wires), await b.and(x.wires, y.wires)) }));
+      isNull = backend.not(any.wires);
+    }
+    columns.push({ value: total, isNull });
+  }
+  return { lanes, valid: await backend.and(sorted.valid, last), columns };
+}
+
+async function globalAggregate(backend: Backend, relation: Relation, aggregates: AggregateInput[]): Promise<Relation> {
+  const columns: RelationColumn[] = [];
+  for (const aggregate of aggregates) {
+    const width = typeBits(aggregate.resultType);
+    const { value, present } = await contributions(backend, aggregate, relation.valid, relation.lanes);
+    let total: BitPlanes;
+    if (aggregate.function === "COUNT") total = zeroExtend(backend, await countSet(backend, present), width);
+    else {
+      const neutral = aggregate.function === "SUM" ? 0n : (await neutralOf(aggregate, width));
+      total = await reduceLanes(backend, value, combinerOf(aggregate), neutral);
+    }
+    let isNull: WireVector | undefined;
+    if (aggregate.function !== "COUNT") {
+      // SUM, MIN and MAX of no value at all are NULL.
+      const count = await countSet(backend, present);
+      isNull = await equal(backend, count, constantInteger(backend, 0n, count.width, 1));
+    }
+    columns.push({ value: relation.lanes === 0 ? constantInteger(backend, 0n, width, 1) : total, isNull });
+  }
+  return { lanes: 1, valid: backend.constant([1]), columns };
+}
+
+async function neutralOf(aggregate: AggregateInput, width: number): Promise<bigint> {
+  if (aggregate.resultType.kind === "int") return aggregate.function === "MIN" ? (1n << BigInt(width - 1)) - 1n : -(1n << BigInt(width - 1));
+  return aggregate.function === "MIN" ? (1n << BigInt(width)) - 1n : 0n;
+}

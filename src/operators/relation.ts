@@ -1,0 +1,113 @@
+/**
+ * A relation inside the circuit: a public number of lanes (rows), a secret `valid` bit per lane, and each
+ * column as bit-planes with an optional secret NULL flag. Operators never drop lanes based on data: they
+ * clear `valid`, so every size stays public (threat model, invariant 1).
+ */
+import type { Backend } from "../circuit/backend.js";
+import { constantInteger, encodeIntegers, planeRange, signExtend, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
+import type { WireVector } from "../circuit/wireVector.js";
+import { columnBits, rowBits, valueBits, type Column } from "../share/schema.js";
+import type { SqlType } from "./sql/types.js";
+
+export interface RelationColumn {
+  value: BitPlanes;
+  /** Set in lanes whose cell is NULL; absent when the column is never NULL. */
+  isNull?: WireVector;
+}
+
+export interface Relation {
+  lanes: number;
+  valid: WireVector;
+  columns: RelationColumn[];
+}
+
+/** Bits a value of this type takes in the circuit. */
+export function typeBits(type: SqlType): number {
+  return type.kind === "int" ? type.bits : type.kind === "bool" ? 1 : 8 * type.length;
+}
+
+/** Re-encodes a value for a wider type of the same kind (free: planes move or repeat). */
+export function widen(backend: Backend, value: BitPlanes, from: SqlType, to: SqlType): BitPlanes {
+  if (from.kind === "int" && to.kind === "int") return signExtend(backend, value, to.bits);
+  if (from.kind === "string" && to.kind === "string" && to.length > from.length) {
+    // First byte most significant: a longer string gains zero bytes at the low end.
+    const padding = backend.constant(new Uint8Array(8 * (to.length - from.length) * value.lanes));
+    return { wires: backend.concat([padding, value.wires]), width: 8 * to.length, lanes: value.lanes };
+  }
+  return value;
+}
+
+/**
+ * One input table's lanes from its share wires (the file's row layout as bit-planes), with the implicit
+ * `_site` column: the contributing partner's index in the study, public per lane since sizes are public.
+ */
+export function scanInput(backend: Backend, wires: WireVector, columns: readonly Column[], lanes: number, sitePerLane: readonly number[]): Relation {
+  const all = { wires, width: rowBits(columns), lanes };
+  if (wires.length !== all.width * lanes) throw new RangeError(`expected ${all.width * lanes} input wires, got ${wires.length}`);
+  let offset = 1;
+  const relationColumns = columns.map((column): RelationColumn => {
+    const start = offset + columnBits(column) - valueBits(column.type);
+    offset += columnBits(column);
+    return { value: planeRange(backend, all, start, start + valueBits(column.type)) };
+  });
+  relationColumns.push({ value: { wires: backend.constant(encodeIntegers(sitePerLane.map(BigInt), 32)), width: 32, lanes } });
+  return { lanes, valid: backend.slice(wires, 0, lanes), columns: relationColumns };
+}
+
+/** UNION ALL: the inputs' lanes one after another, each column widened to the common type. */
+export function unionAll(backend: Backend, inputs: Array<{ relation: Relation; types: SqlType[] }>, types: SqlType[]): Relation {
+  const lanes = inputs.reduce((sum, input) => sum + input.relation.lanes, 0);
+  const columns = types.map((type, index): RelationColumn => {
+    const parts = inputs.map((input) => widen(backend, input.relation.columns[index].value, input.types[index], type));
+    const anyNull = inputs.some((input) => input.relation.columns[index].isNull);
+    return {
+      value: concatLanes(backend, parts),
+      isNull: anyNull ? backend.concat(inputs.map((input) => input.relation.columns[index].isNull ?? backend.constant(new Uint8Array(input.relation.lanes)))) : undefined,
+    };
+  });
+  return { lanes, valid: backend.concat(inputs.map((input) => input.relation.valid)), columns };
+}
+
+/** Lanes of several same-width integers side by side: plane i of the result is every part's plane i. */
+export function concatLanes(backend: Backend, parts: BitPlanes[]): BitPlanes {
+  const width = parts[0].width;
+  const planes: WireVector[] = [];
+  for (let bit = 0; bit < width; bit++) for (const part of parts) planes.push(planeRange(backend, part, bit, bit + 1).wires);
+  return { wires: backend.concat(planes), width, lanes: parts.reduce((sum, part) => sum + part.lanes, 0) };
+}
+
+/** The same lanes picked from every plane (a public relabelling). */
+export function gatherLanes(backend: Backend, value: BitPlanes, lanes: ArrayLike<number>): BitPlanes {
+  const indices = new Int32Array(value.width * lanes.length);
+  for (let bit = 0; bit < value.width; bit++) {
+    for (let lane = 0; lane < lanes.length; lane++) indices[bit * lanes.length + lane] = bit * value.lanes + lanes[lane];
+  }
+  return { wires: backend.gather(value.wires, indices), width: value.width, lanes: lanes.length };
+}
+
+export function gatherRelation(backend: Backend, relation: Relation, lanes: ArrayLike<number>): Relation {
+  return {
+    lanes: lanes.length,
+    valid: backend.gather(relation.valid, lanes),
+    columns: relation.columns.map((column) => ({
+      value: gatherLanes(backend, column.value, lanes),
+      isNull: column.isNull ? backend.gather(column.isNull, lanes) : undefined,
+    })),
+  };
+}
+
+/** A public value in every lane, as a value of `type`. */
+export function constantOfType(backend: Backend, value: bigint | string | boolean, type: SqlType, lanes: number): BitPlanes {
+  if (typeof value === "boolean") return constantInteger(backend, value ? 1n : 0n, 1, lanes);
+  if (typeof value === "bigint") return constantInteger(backend, value, typeBits(type), lanes);
+  const length = type.kind === "string" ? type.length : value.length;
+  const bytes = new TextEncoder().encode(value);
+  let encoded = 0n;
+  for (let index = 0; index < length; index++) encoded = (encoded << 8n) | BigInt(index < bytes.length ? bytes[index] : 0);
+  return constantInteger(backend, encoded, 8 * length, lanes);
+}
+
+/** Zero- or sign-extension to a width, by kind: booleans and strings never carry a sign. */
+export function extendTo(backend: Backend, value: BitPlanes, type: SqlType, width: number): BitPlanes {
+  return type.kind === "int" ? signExtend(backend, value, width) : zeroExtend(backend, value, width);
+}
