@@ -25,9 +25,13 @@ interface ComputeFlags {
   timeout: string;
 }
 
+/** Node timers cannot wait longer than 2^31−1 ms (about 24.8 days). */
+const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
 function seconds(value: string, flag: string): number {
   const parsed = Number(value);
   if (!Number.isFinite(parsed) || parsed <= 0) throw new UsageError(`${flag} expects a number of seconds, got "${value}"`);
+  if (parsed > MAX_TIMER_SECONDS) throw new UsageError(`${flag} may be at most ${MAX_TIMER_SECONDS} seconds (about 24 days), got ${value}`);
   return parsed;
 }
 
@@ -60,6 +64,9 @@ export function registerCompute(program: Command): void {
       if (keyRole !== role) throw new UsageError(`--party=${role}, but ${flags.key} is the ${keyRole}'s key (${partyOf(study, keyRole).name})`);
       const progress = reporter.progress(`${role}: starting`);
       const started = performance.now();
+      // The ETA is per query: each query's AND total is known in advance, the session's is not summed.
+      let currentQuery = "";
+      let queryStarted = started;
       let summary;
       try {
         summary = await runCompute({
@@ -72,8 +79,9 @@ export function registerCompute(program: Command): void {
         }, {
           onPhase: (text) => { progress.update(`${role}: ${text}`); reporter.note(`${role}: ${text}`); },
           onProgress: (query, state) => {
+            if (query !== currentQuery) { currentQuery = query; queryStarted = performance.now(); }
             const done = state.andGatesTotal > 0 ? state.andGatesDone / state.andGatesTotal : 0;
-            const elapsed = (performance.now() - started) / 1000;
+            const elapsed = (performance.now() - queryStarted) / 1000;
             const eta = done > 0.01 ? ` ETA ${Math.max(0, elapsed / done - elapsed).toFixed(0)} s` : "";
             progress.update(`${role} ${query}: ${state.phase} ${state.andGatesDone.toLocaleString("en-US")}/${state.andGatesTotal.toLocaleString("en-US")} ANDs, ${(state.bytesSent / 1e6).toFixed(1)} MB sent${eta}`);
           },

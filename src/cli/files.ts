@@ -1,5 +1,5 @@
 /** Reading the user's files with errors that name them: studies, keys, SQL. */
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { InputError } from "../share/errors.js";
 import { parsePublicKey, parseSecretKey, type PublicKey, type SecretKey } from "../share/keys.js";
 import { parseStudy, type Study } from "../share/study.js";
@@ -29,4 +29,11 @@ export async function loadPublicKey(path: string): Promise<PublicKey> {
 export function requireOption<T>(value: T | undefined, flag: string): T {
   if (value === undefined || value === "") throw new InputError(`missing required option ${flag}`, {}, "usage");
   return value;
+}
+
+/** Fails with a clear error (not Node's ENOENT) when a file the user named cannot be read. */
+export async function requireFile(path: string, what: string): Promise<void> {
+  const found = await stat(path).catch((error: NodeJS.ErrnoException) => error);
+  if (found instanceof Error) throw new InputError(`cannot read ${what}: ${found.code === "ENOENT" ? "no such file" : found.message}`, { file: path }, "unreadable");
+  if (!found.isFile()) throw new InputError(`cannot read ${what}: it is not a file`, { file: path }, "unreadable");
 }

@@ -10,7 +10,7 @@ import { roleOfKey, type Study } from "../share/study.js";
 import type { SecretKey } from "../share/keys.js";
 import { formatValue } from "../share/values.js";
 import { action } from "./command.js";
-import { loadSecretKey, loadStudy } from "./files.js";
+import { loadSecretKey, loadStudy, requireFile } from "./files.js";
 
 interface RevealOptions {
   study: string;
@@ -31,6 +31,8 @@ export async function revealFiles(study: Study, key: SecretKey, files: { garbler
   if (roleOfKey(study, key.publicKey) !== "investigator") {
     throw new IntegrityError(`this key (${fingerprint(key.publicKey)}) is not the investigator's key of study "${study.name}" (${fingerprint(study.investigator.publicKey)})`, { file: files.key }, "wrong-key");
   }
+  await requireFile(files.garbler, "the garbler's result share");
+  await requireFile(files.evaluator, "the evaluator's result share");
   const garbler = await openResultFile(createReadStream(files.garbler), key.secretKey, study, files.garbler);
   const evaluator = await openResultFile(createReadStream(files.evaluator), key.secretKey, study, files.evaluator);
   const result = revealResult(garbler, evaluator, { garbler: files.garbler, evaluator: files.evaluator });

@@ -1,11 +1,12 @@
 /** Aggregates over all rows of a column, vectorised as a tree: each level is one backend call over half the lanes. */
 import type { Backend } from "../circuit/backend.js";
-import { broadcast, signExtend, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
+import { broadcast, constantInteger, signExtend, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
 import { add, bitLength, popcount } from "../circuit/bitVector/integer.js";
 import type { WireVector } from "../circuit/wireVector.js";
 
 /** The number of set bits among `rows` lanes of one bit, `bitLength(rows)` bits wide. */
-export function countSet(backend: Backend, bits: WireVector): Promise<BitPlanes> {
+export async function countSet(backend: Backend, bits: WireVector): Promise<BitPlanes> {
+  if (bits.length === 0) return constantInteger(backend, 0n, 1, 1);
   // The lanes of one bit read as the bits of one wide number.
   return popcount(backend, { wires: bits, width: bits.length, lanes: 1 });
 }
@@ -21,6 +22,7 @@ export async function maskLanes(backend: Backend, value: BitPlanes, keep: WireVe
  */
 export async function sumLanes(backend: Backend, value: BitPlanes, signed: boolean): Promise<BitPlanes> {
   const extend = signed ? signExtend : zeroExtend;
+  if (value.lanes === 0) return constantInteger(backend, 0n, value.width, 1);
   let current = value;
   while (current.lanes > 1) {
     const half = Math.ceil(current.lanes / 2);

@@ -4,7 +4,8 @@
  *   SELECT SUM(col) FROM t                      (INT32, INT64 or BOOL columns)
  *   SELECT COUNT(*) FROM t WHERE col = literal
  * Each becomes a circuit over the union of all partners' rows of `t`, with the minimum cell count
- * applied inside the circuit. The compiler takes these texts over unchanged later.
+ * applied inside the circuit: a count from 1 to t−1 is suppressed, and so is a sum over 1 to t−1 rows
+ * (or whose value is from 1 to t−1). The compiler takes these texts over unchanged later.
  */
 import type { Backend } from "../circuit/backend.js";
 import { constantInteger, signExtend, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
@@ -13,18 +14,21 @@ import { equal } from "../circuit/bitVector/compare.js";
 import type { WireVector } from "../circuit/wireVector.js";
 import { InputError } from "../share/errors.js";
 import { findTable, type Query as StudyQuery, type Study } from "../share/study.js";
-import { typeName, valueBits, type Column } from "../share/schema.js";
+import { typeName, valueBits, type Column, type ColumnType } from "../share/schema.js";
 import type { Expression } from "./sql/ast.js";
 import { parseQuery } from "./sql/parser.js";
 import { countSet, maskLanes, sumLanes } from "./aggregate.js";
-import { suppressSmallCells } from "./suppression.js";
+import { bitLength } from "../circuit/bitVector/integer.js";
+import { select as multiplex } from "../circuit/bitVector/select.js";
+import { suppressSmallCells, type SuppressedCell } from "./suppression.js";
 import { tableFromInputWires, tableToOutputWires, type CircuitTable } from "./table.js";
 
 export interface QueryPlan {
   query: string;
   /** The one input table (the union of every partner's upload of it). */
   table: string;
-  outputColumns: Column[];
+  /** The output schema for this many input rows (a SUM widens with the row count). */
+  outputColumns(rows: number): Column[];
   /** Output rows: always 1 for these aggregates. */
   outputRows: number;
   /** Builds the circuit: input wires of the table (row layout, plane-major) → output wires (row layout). */
@@ -66,6 +70,9 @@ export function planBuiltinQuery(study: Study, query: StudyQuery): QueryPlan {
     const literal = where.right.value;
     const expected = column.type.kind === "bool" ? "boolean" : column.type.kind === "char" || column.type.kind === "varchar" ? "string" : "bigint";
     if (typeof literal !== expected) throw new InputError(`column ${column.name} is ${typeName(column.type)} and cannot be compared with ${JSON.stringify(String(literal))}`, { file: `${query.name}.sql`, ...where.right.at }, "invalid-query");
+    if (typeof literal === "bigint" && literal !== BigInt.asIntN(valueBits(column.type), literal)) {
+      throw new InputError(`${literal} is outside the range of ${column.name} (${typeName(column.type)}) and can never match`, { file: `${query.name}.sql`, ...where.right.at }, "invalid-query");
+    }
     if (typeof literal === "string" && new TextEncoder().encode(literal).length > valueBits(column.type) / 8) {
       throw new InputError(`'${literal}' is longer than ${column.name} (${typeName(column.type)}) and can never match`, { file: `${query.name}.sql`, ...where.right.at }, "invalid-query");
     }
@@ -83,7 +90,9 @@ export function planBuiltinQuery(study: Study, query: StudyQuery): QueryPlan {
     unsupported(query, expression.at);
   }
 
-  const outputColumns: Column[] = [{ name, type: OUTPUT_INTEGER, suppressible: true }];
+  // A SUM is as wide as it must be never to overflow for the public row count; a COUNT fits INT64.
+  const outputType = (rows: number): ColumnType => (summed && summed.type.kind !== "bool" ? { kind: "int", bits: Math.max(64, valueBits(summed.type) + bitLength(Math.max(0, rows - 1))) } : OUTPUT_INTEGER);
+  const outputColumns = (rows: number): Column[] => [{ name, type: outputType(rows), suppressible: true }];
   return {
     query: query.name,
     table: schema.name,
@@ -96,21 +105,26 @@ export function planBuiltinQuery(study: Study, query: StudyQuery): QueryPlan {
         const cell = table.columns.find((entry) => entry.column === filter!.column)!.value;
         keep = await backend.and(keep, await equal(backend, cell, literalPlanes(backend, filter.column, filter.literal, rows)));
       }
-      let total: BitPlanes;
+      const width = valueBits(outputType(rows));
+      const count = await countSet(backend, keep);
+      let cell: SuppressedCell;
       if (summed) {
-        const cell = table.columns.find((entry) => entry.column === summed)!.value;
+        const values = table.columns.find((entry) => entry.column === summed)!.value;
         const signed = summed.type.kind !== "bool";
-        total = await sumLanes(backend, await maskLanes(backend, cell, keep), signed);
-        total = signed ? signExtend(backend, total, Math.max(64, total.width)) : zeroExtend(backend, total, Math.max(64, total.width));
+        const sum = await sumLanes(backend, await maskLanes(backend, values, keep), signed);
+        const total = signed ? signExtend(backend, sum, width) : zeroExtend(backend, sum, width);
+        // A sum over fewer than t rows would release those few rows' values: suppress it like a small count.
+        const byValue = await suppressSmallCells(backend, total, study.minCellCount);
+        const byRows = await suppressSmallCells(backend, zeroExtend(backend, count, count.width + 1), study.minCellCount);
+        const suppressed = backend.xor(backend.xor(byValue.suppressed, byRows.suppressed), await backend.and(byValue.suppressed, byRows.suppressed));
+        cell = { value: await multiplex(backend, suppressed, constantInteger(backend, 0n, width, 1), total), suppressed };
       } else {
-        total = zeroExtend(backend, await countSet(backend, keep), 64);
+        cell = await suppressSmallCells(backend, zeroExtend(backend, count, width), study.minCellCount);
       }
-      // The output is INT64: a wider exact sum is kept only when it fits (documented limit until typed widths land).
-      const { value, suppressed } = await suppressSmallCells(backend, total, study.minCellCount);
       const output: CircuitTable = {
         rows: 1,
         valid: backend.constant([1]),
-        columns: [{ column: outputColumns[0], value: signExtend(backend, value, 64), suppressed }],
+        columns: [{ column: outputColumns(rows)[0], value: cell.value, suppressed: cell.suppressed }],
       };
       return tableToOutputWires(backend, output);
     },

@@ -24,8 +24,8 @@ export async function runPlanInTheClear(study: Study, plan: QueryPlan, csvOfPart
   rows.forEach((row, index) => codec.encode(data, index, row));
   const backend = new PlaintextBackend();
   const output = await plan.circuit(backend, backend.constant(rowsToBitPlanes(data, rows.length, codec.recordBytes, rowBits(schema.columns))), rows.length);
-  const outputCodec = new RowCodec(plan.outputColumns);
-  const packed = bitPlanesToRows(backend.outputShare(output), plan.outputRows, outputCodec.recordBytes, rowBits(plan.outputColumns));
+  const outputCodec = new RowCodec(plan.outputColumns(rows.length));
+  const packed = bitPlanesToRows(backend.outputShare(output), plan.outputRows, outputCodec.recordBytes, rowBits(plan.outputColumns(rows.length)));
   const released: Cell[][] = [];
   for (let index = 0; index < plan.outputRows; index++) {
     const row = outputCodec.decode(packed, index);

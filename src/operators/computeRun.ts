@@ -46,6 +46,7 @@ export interface QuerySummary {
   run: string;
   resultFile: string;
   rows: number;
+  inputRows: number;
   andGates: number;
   tableBytes: number;
   bytesSent: number;
@@ -205,7 +206,7 @@ export async function runCompute(options: ComputeOptions, callbacks: ComputeCall
       onPhase(`query ${plan.query}: ${input.rows} input rows, ${cost.andGates.toLocaleString("en-US")} AND gates`);
       const result = await runQueryAsParty(role, plan, channel, input.shareBits, input.rows, cost.andGates, (progress) => callbacks.onProgress?.(plan.query, progress));
       finished.push({ plan, share: result.outputShare, summary: {
-        query: plan.query, run: runId, resultFile: join(options.out, resultFileName({ query: plan.query, role }, study)), rows: plan.outputRows,
+        query: plan.query, run: runId, resultFile: join(options.out, resultFileName({ query: plan.query, role }, study)), rows: plan.outputRows, inputRows: input.rows,
         andGates: result.andGates, tableBytes: result.tableBytes,
         bytesSent: channel.counters().bytesSent - before.bytesSent, bytesReceived: channel.counters().bytesReceived - before.bytesReceived,
         seconds: { ...result.seconds, total: (performance.now() - started) / 1000 },
@@ -224,7 +225,7 @@ export async function runCompute(options: ComputeOptions, callbacks: ComputeCall
     for (const { plan, share, summary } of finished) {
       const file = await AtomicFile.create(summary.resultFile);
       files.push(file);
-      await writeResultShare(study, { query: plan.query, run: summary.run, role, columns: plan.outputColumns }, share, file.write);
+      await writeResultShare(study, { query: plan.query, run: summary.run, role, columns: plan.outputColumns(summary.inputRows) }, share, file.write);
     }
     await commitAll(files);
   } catch (error) {

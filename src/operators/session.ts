@@ -80,9 +80,9 @@ export async function runQueryAsParty(
     channel.flush();
   }
 
-  const codec = new RowCodec(plan.outputColumns);
+  const codec = new RowCodec(plan.outputColumns(rows));
   return {
-    outputShare: bitPlanesToRows(run.outputShares[0], plan.outputRows, codec.recordBytes, rowBits(plan.outputColumns)),
+    outputShare: bitPlanesToRows(run.outputShares[0], plan.outputRows, codec.recordBytes, rowBits(plan.outputColumns(rows))),
     andGates: run.andGates,
     tableBytes: run.streamBytes,
     seconds: run.seconds,

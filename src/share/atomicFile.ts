@@ -1,5 +1,5 @@
 /** Files that appear whole or not at all: written under a temporary name, renamed into place on commit. */
-import { open, rename, rmdir, unlink, mkdir, type FileHandle } from "node:fs/promises";
+import { link, open, rename, rmdir, unlink, mkdir, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { randomBytes } from "./random.js";
 
@@ -84,17 +84,26 @@ export async function writeFileAtomically(path: string, content: string | Uint8A
   }
 }
 
-/** Commits several files together: if any step fails, none of them is left behind. */
+/**
+ * Commits several files together: if any step fails, none of them is left behind, and files they would have
+ * replaced (say, an earlier run's results) are put back as they were.
+ */
 export async function commitAll(files: AtomicFile[]): Promise<void> {
+  const backups: Array<{ path: string; backup: string }> = [];
   const committed: AtomicFile[] = [];
   try {
     for (const file of files) {
+      const backup = `${file.temporaryPath}.previous`;
+      // A hard link keeps the old file readable under its name until the new one replaces it atomically.
+      if (await link(file.path, backup).then(() => true, () => false)) backups.push({ path: file.path, backup });
       await file.commit();
       committed.push(file);
     }
   } catch (error) {
     await Promise.all(committed.map((file) => unlink(file.path).catch(() => undefined)));
     await AtomicFile.abortAll(files);
+    for (const { path, backup } of backups) await rename(backup, path).catch(() => undefined);
     throw error;
   }
+  await Promise.all(backups.map(({ backup }) => unlink(backup).catch(() => undefined)));
 }

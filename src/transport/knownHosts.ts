@@ -22,17 +22,20 @@ function patternMatches(pattern: string, name: string): boolean {
   return regex.test(name);
 }
 
-/** Keys the known_hosts text lists for `host:port` (revoked `@revoked` lines excluded, negations honoured). */
+/**
+ * Keys the known_hosts text accepts for `host:port`: matching lines (negations honoured) minus every key
+ * listed as `@revoked` anywhere, as OpenSSH does. `@cert-authority` lines are not supported and never match.
+ */
 export function keysForHost(knownHostsText: string, host: string, port: number): KnownHostKey[] {
   const name = knownHostsName(host, port);
   const keys: KnownHostKey[] = [];
+  const revoked: Buffer[] = [];
   for (const rawLine of knownHostsText.split(/\r?\n/)) {
     const line = rawLine.trim();
     if (line === "" || line.startsWith("#")) continue;
     const fields = line.split(/\s+/);
     if (fields[0].startsWith("@")) {
-      if (fields[0] === "@revoked") continue;
-      fields.shift(); // @cert-authority lines are not supported and simply never match below
+      if (fields[0] === "@revoked" && fields[3]) revoked.push(Buffer.from(fields[3], "base64"));
       continue;
     }
     const [patterns, keyType, keyBase64] = fields;
@@ -42,7 +45,7 @@ export function keysForHost(knownHostsText: string, host: string, port: number):
     if (!list.some((pattern) => !pattern.startsWith("!") && patternMatches(pattern, name))) continue;
     keys.push({ keyType, key: Buffer.from(keyBase64, "base64") });
   }
-  return keys;
+  return keys.filter((entry) => !revoked.some((key) => key.equals(entry.key)));
 }
 
 /** `SHA256:…` of a host key blob, exactly as `ssh-keygen -lf` prints it. */

@@ -4,7 +4,7 @@
  * wrong key, unknown host key, a killed peer) ends both sides non-zero, writes no result, and a rerun works.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { readFile, rename, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { SeededRandom } from "../../src/share/synthetic/seededRandom.js";
 import { listFiles, removeFolder, runCli, temporaryFolder } from "../helpers/cli.js";
@@ -34,10 +34,10 @@ async function makeStudy(name: string): Promise<string> {
   return path;
 }
 
-async function shareAndUpload(study: string, prefix: string): Promise<{ garbler: string; evaluator: string }> {
+async function shareAndUpload(study: string, prefix: string, csvSuffix = ""): Promise<{ garbler: string; evaluator: string }> {
   const inboxes = { garbler: join(dir, `${prefix}-inbox-nm`), evaluator: join(dir, `${prefix}-inbox-ac`) };
   for (const partner of ["siteA", "siteB"]) {
-    expect((await runCli(["share", "--study", study, "--partner", partner, "--table", "visits", "--csv", join(dir, `${partner}.csv`), "--out", join(dir, `${prefix}-shares`)])).code).toBe(0);
+    expect((await runCli(["share", "--study", study, "--partner", partner, "--table", "visits", "--csv", join(dir, `${partner}${csvSuffix}.csv`), "--out", join(dir, `${prefix}-shares`)])).code).toBe(0);
     expect((await runCli(["upload", "--study", study, "--partner", partner, "--from", join(dir, `${prefix}-shares`), "--to-garbler", inboxes.garbler, "--to-evaluator", inboxes.evaluator])).code).toBe(0);
   }
   return inboxes;
@@ -73,18 +73,21 @@ beforeAll(async () => {
   for (const name of ["nm", "ac", "investigator", "stranger"]) expect((await runCli(["keys", "generate", "--name", name, "--dir", join(dir, "keys")])).code).toBe(0);
   await writeFile(join(dir, "tables.sql"), "CREATE TABLE visits (patid INT32, cost INT64, smoker BOOL, zip CHAR(5));\n");
   for (const [query, sql] of Object.entries(QUERIES)) await writeFile(join(dir, `${query}.sql`), sql + "\n");
-  const random = new SeededRandom(42);
   let count = 0, cost = 0n, zip = 0, smokers = 0;
-  for (const [partner, rows] of [["siteA", 700], ["siteB", 500]] as const) {
-    const lines = ["patid,cost,smoker,zip"];
-    for (let i = 0; i < rows; i++) {
-      const rowCost = BigInt(random.below(2_000_000)) - 500_000n;
-      const smoker = random.next() < 0.3;
-      const rowZip = ZIPS[random.below(ZIPS.length)];
-      lines.push(`${i + 1},${rowCost},${smoker},${rowZip}`);
-      count++; cost += rowCost; zip += rowZip === "60614" ? 1 : 0; smokers += smoker ? 1 : 0;
+  // Two data sets of the same shape (row counts) but different values: "" is checked, "-other" only compared.
+  for (const [suffix, seed] of [["", 42], ["-other", 7]] as const) {
+    const random = new SeededRandom(seed);
+    for (const [partner, rows] of [["siteA", 700], ["siteB", 500]] as const) {
+      const lines = ["patid,cost,smoker,zip"];
+      for (let i = 0; i < rows; i++) {
+        const rowCost = BigInt(random.below(2_000_000)) - 500_000n;
+        const smoker = random.next() < (suffix ? 0.9 : 0.3);
+        const rowZip = ZIPS[random.below(ZIPS.length)];
+        lines.push(`${i + 1},${rowCost},${smoker},${rowZip}`);
+        if (!suffix) { count++; cost += rowCost; zip += rowZip === "60614" ? 1 : 0; smokers += smoker ? 1 : 0; }
+      }
+      await writeFile(join(dir, `${partner}${suffix}.csv`), lines.join("\n") + "\n");
     }
-    await writeFile(join(dir, `${partner}.csv`), lines.join("\n") + "\n");
   }
   Object.assign(expected, { q_count: `count\n${count}\n`, q_cost: `total_cost\n${cost}\n`, q_zip: `n\n${zip}\n`, q_smokers: `sum\n${smokers}\n` });
   study = await makeStudy("compute test");
@@ -116,6 +119,42 @@ describe("catalyst compute", () => {
     });
     expect(await listFiles(join(dir, "tcp"))).toEqual(["ac/q_cost.ac.result", "ac/q_count.ac.result", "ac/q_smokers.ac.result", "ac/q_zip.ac.result", "nm/q_cost.nm.result", "nm/q_count.nm.result", "nm/q_smokers.nm.result", "nm/q_zip.nm.result"]);
     expect(await revealAll("tcp")).toEqual(expected);
+  });
+
+  it("sends exactly as many bytes for other data of the same shape (obliviousness)", async () => {
+    const otherInboxes = await shareAndUpload(study, "shape", "-other");
+    const [garbler, evaluator] = parties("shape-a", { garbler: ["--json"], evaluator: ["--json"] });
+    const first = await computeOverTcp(garbler, evaluator);
+    const second = await computeOverTcp({ ...garbler, inbox: otherInboxes.garbler, out: join(dir, "shape-b", "nm") }, { ...evaluator, inbox: otherInboxes.evaluator, out: join(dir, "shape-b", "ac") });
+    expect([first.garbler.code, first.evaluator.code, second.garbler.code, second.evaluator.code]).toEqual([0, 0, 0, 0]);
+    const shape = (run: { json: { bytesSent: number; bytesReceived: number; queries: Array<{ andGates: number; tableBytes: number }> } }) =>
+      [run.json.bytesSent, run.json.bytesReceived, ...run.json.queries.flatMap((query) => [query.andGates, query.tableBytes])];
+    expect(shape(second.garbler)).toEqual(shape(first.garbler));
+    expect(shape(second.evaluator)).toEqual(shape(first.evaluator));
+    // The result files have the same size too.
+    for (const file of await listFiles(join(dir, "shape-a"))) {
+      expect((await stat(join(dir, "shape-b", file))).size).toBe((await stat(join(dir, "shape-a", file))).size);
+    }
+  });
+
+  it("computes over a table with no rows at all", async () => {
+    await writeFile(join(dir, "empty.csv"), "patid,cost,smoker,zip\n");
+    const emptyStudy = join(dir, "empty-study.json");
+    expect((await runCli(["study", "init", "--name", "empty", "--tables", join(dir, "tables.sql"), "--query", join(dir, "q_count.sql"), "--query", join(dir, "q_cost.sql"), "--partner", "siteA:visits",
+      "--garbler", `nm:${join(dir, "keys", "nm.pub")}`, "--evaluator", `ac:${join(dir, "keys", "ac.pub")}`, "--investigator", join(dir, "keys", "investigator.pub"), "--out", emptyStudy])).code).toBe(0);
+    expect((await runCli(["share", "--study", emptyStudy, "--partner", "siteA", "--table", "visits", "--csv", join(dir, "empty.csv"), "--out", join(dir, "empty-shares")])).code).toBe(0);
+    expect((await runCli(["upload", "--study", emptyStudy, "--partner", "siteA", "--from", join(dir, "empty-shares"), "--to-garbler", join(dir, "empty-nm"), "--to-evaluator", join(dir, "empty-ac")])).code).toBe(0);
+    const run = await computeOverTcp(
+      { study: emptyStudy, key: join(dir, "keys", "nm.key"), inbox: join(dir, "empty-nm"), out: join(dir, "empty-out", "nm") },
+      { study: emptyStudy, key: join(dir, "keys", "ac.key"), inbox: join(dir, "empty-ac"), out: join(dir, "empty-out", "ac") });
+    expect(run.garbler.stderr).not.toMatch(/catalyst:/);
+    expect([run.garbler.code, run.evaluator.code]).toEqual([0, 0]);
+    for (const [query, expectedCsv] of [["q_count", "count\n0\n"], ["q_cost", "total_cost\n0\n"]]) {
+      const out = join(dir, "empty-out", `${query}.csv`);
+      const revealed = await runCli(["reveal", "--study", emptyStudy, "--key", join(dir, "keys", "investigator.key"), "--garbler", join(dir, "empty-out", "nm", `${query}.nm.result`), "--evaluator", join(dir, "empty-out", "ac", `${query}.ac.result`), "--out", out]);
+      expect(revealed.stderr).toBe("");
+      expect(await readFile(out, "utf8")).toBe(expectedCsv);
+    }
   });
 
   it("runs the evaluator through an SSH tunnel to the garbler's loopback listener", async () => {

@@ -68,6 +68,12 @@ describe("catalyst reveal", () => {
     await expect(stat(out)).rejects.toThrow();
   });
 
+  it("names a missing result file", async () => {
+    const run = await reveal({ evaluator: join(setup.dir, "nope.result"), out: join(setup.dir, "m.csv") });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain(`${join(setup.dir, "nope.result")}: cannot read the evaluator's result share: no such file`);
+  });
+
   it("detects a tampered result share", async () => {
     const tampered = join(setup.dir, "tampered.result");
     const bytes = await readFile(files.evaluator);

@@ -98,3 +98,13 @@ describe("SSH tunnel through a real OpenSSH sshd", () => {
     expect(() => parseSshTarget("no-user-here")).toThrow(/USER@HOST/);
   });
 });
+
+describe("known_hosts", () => {
+  it("honours @revoked keys, negated patterns and wildcards", () => {
+    const key = "AAAAC3NzaC1lZDI1NTE5AAAAIBmZBmZBmZBmZBmZBmZBmZBmZBmZBmZBmZBmZBmZBmZB";
+    expect(keysForHost(`[127.0.0.1]:2222 ssh-ed25519 ${key}\n`, "127.0.0.1", 2222)).toHaveLength(1);
+    expect(keysForHost(`[127.0.0.1]:2222 ssh-ed25519 ${key}\n@revoked * ssh-ed25519 ${key}\n`, "127.0.0.1", 2222)).toHaveLength(0);
+    expect(keysForHost(`*.example.org,!bad.example.org ssh-ed25519 ${key}\n`, "good.example.org", 22)).toHaveLength(1);
+    expect(keysForHost(`*.example.org,!bad.example.org ssh-ed25519 ${key}\n`, "bad.example.org", 22)).toHaveLength(0);
+  });
+});
