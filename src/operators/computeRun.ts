@@ -225,7 +225,7 @@ export async function runCompute(options: ComputeOptions, callbacks: ComputeCall
     for (const { plan, share, summary } of finished) {
       const file = await AtomicFile.create(summary.resultFile);
       files.push(file);
-      await writeResultShare(study, { query: plan.query, run: summary.run, role, columns: plan.outputColumns(summary.inputRows) }, share, file.write);
+      await writeResultShare(study, { query: plan.query, run: summary.run, role, columns: plan.outputColumns(summary.inputRows) }, share, file.write, options.secretKey);
     }
     await commitAll(files);
   } catch (error) {

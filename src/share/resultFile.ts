@@ -45,8 +45,11 @@ function describeColumns(columns: Column[]): ColumnDescription[] {
   return columns.map((column) => ({ name: column.name, type: typeName(column.type), suppressible: Boolean(column.suppressible), nullable: Boolean(column.nullable) }));
 }
 
-/** Seals a party's share of the output (rows × rowBytes of the output schema) to the investigator. */
-export async function writeResultShare(study: Study, identity: ResultIdentity, share: Uint8Array, sink: ByteSink): Promise<{ digest: string; rows: number }> {
+/**
+ * Seals a party's share of the output (rows × rowBytes of the output schema) to the investigator,
+ * authenticated with the party's own key so that nobody else can make a result file in its name.
+ */
+export async function writeResultShare(study: Study, identity: ResultIdentity, share: Uint8Array, sink: ByteSink, partySecretKey: Uint8Array): Promise<{ digest: string; rows: number }> {
   const codec = new RowCodec(identity.columns);
   if (share.length % codec.recordBytes !== 0) throw new RangeError(`result share of ${share.length} bytes is not a whole number of ${codec.recordBytes}-byte rows`);
   const fields: Omit<ResultHeader, keyof SealedHeader> = {
@@ -54,7 +57,7 @@ export async function writeResultShare(study: Study, identity: ResultIdentity, s
     query: identity.query, run: identity.run, role: identity.role, party: partyOf(study, identity.role).name,
     columns: describeColumns(identity.columns), rowBytes: codec.recordBytes,
   };
-  const writer = new SealedWriter(study.investigator.publicKey, fields, sink);
+  const writer = new SealedWriter(study.investigator.publicKey, fields, sink, { secretKey: partySecretKey, publicKey: partyOf(study, identity.role).publicKey });
   await writer.write(share);
   const { digest } = await writer.finish();
   return { digest, rows: share.length / codec.recordBytes };
@@ -70,7 +73,8 @@ export interface OpenedResult {
 export async function openResultFile(source: AsyncIterable<Uint8Array>, secretKey: Uint8Array, study: Study, file: string): Promise<OpenedResult> {
   let header: ResultHeader | undefined;
   const chunks: Uint8Array[] = [];
-  for await (const chunk of openSealed(source, secretKey, file, (sealed) => { header = checkResultHeader(sealed, study, file); })) chunks.push(chunk.slice());
+  // Each result must be authenticated by the compute party its header names.
+  for await (const chunk of openSealed(source, secretKey, file, (sealed) => { header = checkResultHeader(sealed, study, file); return partyOf(study, header.role).publicKey; })) chunks.push(chunk.slice());
   if (!header) throw new IntegrityError("empty sealed file", { file }, "truncated");
   const data = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
   let offset = 0;

@@ -1,6 +1,8 @@
 /**
  * Sealed files: a public JSON header, then the payload in 64 KiB chunks, each encrypted with
  * ChaCha20-Poly1305 under a key from ephemeral X25519 + HKDF-SHA256 that commits to the header.
+ * A sender with a static key (a compute party sealing its result) also mixes in static–static X25519, so
+ * only the holder of that key can make a file the recipient accepts as the sender's.
  * The nonce carries a chunk counter and a last-chunk flag (the STREAM construction), so reordering,
  * truncation and appending all fail authentication.
  */
@@ -22,6 +24,8 @@ export const CHUNK_BYTES = 64 * 1024;
 export interface SealedHeader {
   format: "catalyst-sealed/1";
   recipient: string;
+  /** Fingerprint of the sender's static key, when the file is authenticated to a sender. */
+  sender?: string;
   ephemeralPublicKey: string;
   chunkBytes: number;
   [field: string]: unknown;
@@ -65,19 +69,22 @@ export class SealedWriter {
   private plaintextBytes = 0;
   private started = false;
 
-  constructor(recipientPublicKey: Uint8Array, fields: Record<string, unknown>, private readonly sink: ByteSink) {
+  constructor(recipientPublicKey: Uint8Array, fields: Record<string, unknown>, private readonly sink: ByteSink, sender?: { secretKey: Uint8Array; publicKey: Uint8Array }) {
     const ephemeralSecret = x25519.utils.randomSecretKey();
     const ephemeralPublicKey = x25519.getPublicKey(ephemeralSecret);
     this.header = {
       ...fields,
       format: "catalyst-sealed/1",
       recipient: fingerprint(recipientPublicKey),
+      ...(sender ? { sender: fingerprint(sender.publicKey) } : {}),
       ephemeralPublicKey: bytesToHex(ephemeralPublicKey),
       chunkBytes: CHUNK_BYTES,
     };
     const headerBytes = encodeHeader(this.header);
     this.additionalData = sha256(headerBytes);
-    this.key = deriveKey(x25519.getSharedSecret(ephemeralSecret, recipientPublicKey), ephemeralPublicKey, recipientPublicKey, headerBytes);
+    const ephemeralShared = x25519.getSharedSecret(ephemeralSecret, recipientPublicKey);
+    const secret = sender ? concat(ephemeralShared, x25519.getSharedSecret(sender.secretKey, recipientPublicKey)) : ephemeralShared;
+    this.key = deriveKey(secret, ephemeralPublicKey, recipientPublicKey, headerBytes);
     this.headerBytes = headerBytes;
   }
 
@@ -149,10 +156,18 @@ export async function readSealedHeader(source: AsyncIterable<Uint8Array>, file: 
  * Opens a sealed stream and yields authenticated plaintext chunks. Any change to any byte, a cut at
  * any point, or the wrong key makes it throw an IntegrityError naming `file`.
  */
-export async function* openSealed(source: AsyncIterable<Uint8Array>, recipientSecretKey: Uint8Array, file: string, onHeader?: (header: SealedHeader) => void): AsyncGenerator<Uint8Array> {
+/**
+ * `expectedSender`, when given, is the only static key the file may come from; a file without a sender, or
+ * from another one, is refused.
+ */
+export async function* openSealed(source: AsyncIterable<Uint8Array>, recipientSecretKey: Uint8Array, file: string, onHeader?: (header: SealedHeader) => Uint8Array | void): AsyncGenerator<Uint8Array> {
   const { header, headerBytes, rest, leftover } = await readSealedHeader(source, file);
-  // The caller's checks run first: "this is the other party's share" says more than "wrong key".
-  onHeader?.(header);
+  // The caller's checks run first: "this is the other party's share" says more than "wrong key". It may
+  // name the sender's public key the file must be authenticated to.
+  const expectedSender = onHeader?.(header) ?? undefined;
+  if (expectedSender && header.sender !== fingerprint(expectedSender)) {
+    throw new IntegrityError(header.sender ? `sealed by another key (${header.sender}), not by the expected sender (${fingerprint(expectedSender)})` : "is not authenticated to its sender: refusing an anonymous file where a signed one is required", { file }, "wrong-sender");
+  }
   const recipientPublicKey = x25519.getPublicKey(recipientSecretKey);
   if (header.recipient !== fingerprint(recipientPublicKey)) {
     throw new IntegrityError(`sealed to another key (${header.recipient}), not to this key (${fingerprint(recipientPublicKey)})`, { file }, "wrong-key");
@@ -164,7 +179,8 @@ export async function* openSealed(source: AsyncIterable<Uint8Array>, recipientSe
   } catch {
     throw new IntegrityError("damaged sealed file: invalid ephemeral key", { file }, "tampered");
   }
-  const key = deriveKey(sharedSecret, ephemeralPublicKey, recipientPublicKey, headerBytes);
+  const secret = expectedSender ? concat(sharedSecret, x25519.getSharedSecret(recipientSecretKey, expectedSender)) : sharedSecret;
+  const key = deriveKey(secret, ephemeralPublicKey, recipientPublicKey, headerBytes);
   const additionalData = sha256(headerBytes);
   const sealedChunk = CHUNK_BYTES + TAG_BYTES;
   let buffered: Uint8Array = leftover;

@@ -27,7 +27,7 @@ let setup: TestStudy;
 let files: { garbler: string; evaluator: string };
 beforeAll(async () => {
   setup = await createTestStudy(await temporaryFolder());
-  files = await makeResultShares(await loadStudyFile(setup.study), "q_count", columns, rows, setup.dir, "run-1");
+  files = await makeResultShares(await loadStudyFile(setup.study), "q_count", columns, rows, setup.dir, join(setup.dir, "keys"), "run-1");
 });
 afterAll(async () => { await removeFolder(setup.dir); });
 
@@ -55,7 +55,7 @@ describe("catalyst reveal", () => {
   it("refuses shares from different runs, in the wrong slots, or for another key", async () => {
     const secondRun = join(setup.dir, "run-2");
     await mkdir(secondRun);
-    const otherRun = await makeResultShares(await loadStudyFile(setup.study), "q_count", columns, rows, secondRun, "run-2");
+    const otherRun = await makeResultShares(await loadStudyFile(setup.study), "q_count", columns, rows, secondRun, join(setup.dir, "keys"), "run-2");
     const out = join(setup.dir, "refused.csv");
     const mixed = await reveal({ evaluator: otherRun.evaluator, out });
     expect(mixed.code).toBe(4);
@@ -72,6 +72,17 @@ describe("catalyst reveal", () => {
     const run = await reveal({ evaluator: join(setup.dir, "nope.result"), out: join(setup.dir, "m.csv") });
     expect(run.code).toBe(3);
     expect(run.stderr).toContain(`${join(setup.dir, "nope.result")}: cannot read the evaluator's result share: no such file`);
+  });
+
+  it("refuses a result share forged without the compute party's key", async () => {
+    // Anyone can seal to the investigator; only the evaluator's key makes a file reveal accepts as the evaluator's.
+    const forgedDir = join(setup.dir, "forged");
+    await mkdir(join(forgedDir, "keys"), { recursive: true });
+    for (const [name, from] of [["nm", "nm"], ["ac", "stranger"]]) await writeFile(join(forgedDir, "keys", `${name}.key`), await readFile(join(setup.dir, "keys", `${from}.key`)));
+    const forged = await makeResultShares(await loadStudyFile(setup.study), "q_count", columns, rows, forgedDir, join(forgedDir, "keys"), "run-1");
+    const run = await reveal({ garbler: files.garbler, evaluator: forged.evaluator, out: join(setup.dir, "forged.csv") });
+    expect(run.code).toBe(4);
+    expect(run.stderr).toMatch(/tampered or truncated|sealed by another key/);
   });
 
   it("detects a tampered result share", async () => {

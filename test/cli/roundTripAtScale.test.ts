@@ -65,7 +65,7 @@ describe(`round trip at ${SITES} sites × ${PATIENTS} patients`, () => {
         }
         shares[role] = Buffer.concat(parts);
       }
-      const results = await writeResultSharesOf(study, "q_count", shares, findTable(study, table).columns, dir, `union-${table}`);
+      const results = await writeResultSharesOf(study, "q_count", shares, findTable(study, table).columns, dir, join(dir, "keys"), `union-${table}`);
       const out = join(dir, `${table}.csv`);
       const revealed = await runCli(["reveal", "--study", studyFile, "--key", join(dir, "keys", "investigator.key"), "--garbler", results.garbler, "--evaluator", results.evaluator, "--out", out]);
       expect(revealed.stderr).toBe("");
