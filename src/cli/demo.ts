@@ -8,8 +8,7 @@ import type { Command } from "commander";
 import { writeFileAtomically } from "../share/atomicFile.js";
 import { CatalystError, ExitCode, IntegrityError } from "../share/errors.js";
 import type { Cell } from "../share/rowCodec.js";
-import { planBuiltinQuery } from "../operators/builtinQueries.js";
-import { runPlanInTheClear } from "../operators/clearRun.js";
+import { queryInTheClear } from "../operators/clearRun.js";
 import { generateSshKey, LoopbackSshServer } from "../transport/loopbackSshServer.js";
 import { revealFiles } from "./reveal.js";
 import { parsePublicKey } from "../share/keys.js";
@@ -181,10 +180,9 @@ export function registerDemo(program: Command): void {
 
       const checked = await step("check: the same queries in the clear, over the original CSVs", async () => {
         return Promise.all(revealed.map(async ({ query, result }) => {
-          const plan = planBuiltinQuery(study, study.queries.find((candidate) => candidate.name === query)!);
-          const clear = await runPlanInTheClear(study, plan, (partner) => {
+          const clear = await queryInTheClear(study, study.queries.find((candidate) => candidate.name === query)!, (partner, table) => {
             const site = sites.find((candidate) => candidate.name === partner)!;
-            return join(dir, "data", site.tables[plan.table].file);
+            return join(dir, "data", site.tables[table].file);
           });
           return { query, matches: JSON.stringify(clear, bigintText) === JSON.stringify(result.rows, bigintText) };
         }));

@@ -1,35 +1,63 @@
 /**
- * The same plan in the clear, on the plaintext backend, over the partners' CSVs: the paper's way to build
- * trust in MPC results on synthetic or non-sensitive data (and what `catalyst verify` grows from).
+ * Queries in the clear, on the plaintext backend, over the partners' CSVs: the paper's way to build trust in
+ * MPC results on synthetic or non-sensitive data (and what `catalyst verify` grows from). The same compiled
+ * circuit runs here as in MPC, so the answers must match bit for bit.
  */
 import { createReadStream } from "node:fs";
 import { PlaintextBackend } from "../circuit/plaintextBackend.js";
 import { bitPlanesToRows, rowsToBitPlanes } from "../share/bitPlaneLayout.js";
 import { readCsvRows } from "../share/csvTable.js";
 import { RowCodec, type Cell } from "../share/rowCodec.js";
-import { rowBits } from "../share/schema.js";
-import { findTable, type Study } from "../share/study.js";
-import type { QueryPlan } from "./builtinQueries.js";
+import { rowBits, type Column } from "../share/schema.js";
+import { findTable, type Query, type Study } from "../share/study.js";
+import { compileQuery, queryTables, type InputSizes } from "./compile.js";
 
-/** Runs `plan` on the union of the CSVs (in study partner order) and returns the released rows. */
-export async function runPlanInTheClear(study: Study, plan: QueryPlan, csvOfPartner: (partner: string) => string): Promise<Cell[][]> {
-  const schema = findTable(study, plan.table);
-  const codec = new RowCodec(schema.columns);
-  const rows: Cell[][] = [];
-  for (const partner of study.partners.filter((candidate) => candidate.tables.includes(plan.table))) {
-    const file = csvOfPartner(partner.name);
-    for await (const batch of readCsvRows(createReadStream(file), schema, { file })) rows.push(...batch);
-  }
-  const data = new Uint8Array(rows.length * codec.recordBytes);
-  rows.forEach((row, index) => codec.encode(data, index, row));
+export interface ClearCircuit {
+  outputColumns: Column[];
+  outputRows: number;
+  circuit(backend: PlaintextBackend, inputs: ReturnType<PlaintextBackend["constant"]>[]): Promise<ReturnType<PlaintextBackend["constant"]>>;
+}
+
+/** Runs a circuit on plaintext tables (rows per table, in the circuit's table order) and returns the released rows. */
+export async function runInTheClear(study: Study, tables: string[], rowsOf: Cell[][][], compiled: ClearCircuit): Promise<Cell[][]> {
   const backend = new PlaintextBackend();
-  const output = await plan.circuit(backend, backend.constant(rowsToBitPlanes(data, rows.length, codec.recordBytes, rowBits(schema.columns))), rows.length);
-  const outputCodec = new RowCodec(plan.outputColumns(rows.length));
-  const packed = bitPlanesToRows(backend.outputShare(output), plan.outputRows, outputCodec.recordBytes, rowBits(plan.outputColumns(rows.length)));
+  const inputs = tables.map((table, index) => {
+    const schema = findTable(study, table);
+    const codec = new RowCodec(schema.columns);
+    const rows = rowsOf[index];
+    const data = new Uint8Array(rows.length * codec.recordBytes);
+    rows.forEach((row, lane) => codec.encode(data, lane, row));
+    return backend.constant(rowsToBitPlanes(data, rows.length, codec.recordBytes, rowBits(schema.columns)));
+  });
+  const output = await compiled.circuit(backend, inputs);
+  const codec = new RowCodec(compiled.outputColumns);
+  const packed = bitPlanesToRows(backend.outputShare(output), compiled.outputRows, codec.recordBytes, rowBits(compiled.outputColumns));
   const released: Cell[][] = [];
-  for (let index = 0; index < plan.outputRows; index++) {
-    const row = outputCodec.decode(packed, index);
+  for (let index = 0; index < compiled.outputRows; index++) {
+    const row = codec.decode(packed, index);
     if (row.valid) released.push(row.cells);
   }
   return released;
+}
+
+/** A study query over the partners' CSVs in the clear: `csvOf(partner, table)` names each file. */
+export async function queryInTheClear(study: Study, query: Query, csvOf: (partner: string, table: string) => string): Promise<Cell[][]> {
+  const tables = queryTables(study, query);
+  const rowsOf: Cell[][][] = [];
+  const sizes: InputSizes = {};
+  for (const table of tables) {
+    sizes[table] = [];
+    const rows: Cell[][] = [];
+    for (const [partnerIndex, partner] of study.partners.entries()) {
+      if (!partner.tables.includes(table)) continue;
+      const file = csvOf(partner.name, table);
+      const schema = findTable(study, table);
+      const before = rows.length;
+      for await (const batch of readCsvRows(createReadStream(file), schema, { file })) rows.push(...batch);
+      sizes[table].push({ partner: partnerIndex, rows: rows.length - before });
+    }
+    rowsOf.push(rows);
+  }
+  const compiled = compileQuery(study, query, sizes);
+  return runInTheClear(study, compiled.tables, compiled.tables.map((table) => rowsOf[tables.indexOf(table)]), compiled);
 }

@@ -20,7 +20,7 @@ import { exchangeProtocolHeaders, PROTOCOL_NAME, PROTOCOL_VERSION } from "../tra
 import { parseSshTarget, SshConnectError, SshTunnel } from "../transport/sshTunnel.js";
 import { StreamChannel } from "../transport/streamChannel.js";
 import { connect, listen } from "../transport/tcp.js";
-import { planBuiltinQuery, type QueryPlan } from "./builtinQueries.js";
+import { compileQuery, queryTables, type CompiledQuery } from "./compile.js";
 import { countPlan, runQueryAsParty, type SessionProgress } from "./session.js";
 
 export interface ComputeOptions {
@@ -73,6 +73,8 @@ interface TableInput {
   table: string;
   /** partner/table → rows; -1 marks a share missing from this inbox. */
   sizes: Record<string, number>;
+  /** Rows per contributing partner (by study index), for the compiler. */
+  parts: Array<{ partner: number; rows: number }>;
   missing: string[];
   rows: number;
   shareBits: Uint8Array;
@@ -84,7 +86,9 @@ async function loadTableInput(study: Study, role: Role, secretKey: Uint8Array, i
   const sizes: Record<string, number> = {};
   const missing: string[] = [];
   const parts: Uint8Array[] = [];
-  for (const partner of study.partners.filter((candidate) => candidate.tables.includes(table))) {
+  const partRows: Array<{ partner: number; rows: number }> = [];
+  for (const [partnerIndex, partner] of study.partners.entries()) {
+    if (!partner.tables.includes(table)) continue;
     const name = shareFileName(study, partner.name, table, role);
     const path = join(inbox, ...name.split("/"));
     let opened;
@@ -99,13 +103,14 @@ async function loadTableInput(study: Study, role: Role, secretKey: Uint8Array, i
       throw error;
     }
     sizes[`${partner.name}/${table}`] = opened.rows;
+    partRows.push({ partner: partnerIndex, rows: opened.rows });
     parts.push(opened.data!);
   }
   const rows = parts.reduce((sum, part) => sum + part.length, 0) / rowBytes(schema.columns);
   const data = new Uint8Array(rows * rowBytes(schema.columns));
   let offset = 0;
   for (const part of parts) { data.set(part, offset); offset += part.length; }
-  return { table, sizes, missing, rows, shareBits: rowsToBitPlanes(data, rows, rowBytes(schema.columns), rowBits(schema.columns)) };
+  return { table, sizes, parts: partRows, missing, rows, shareBits: rowsToBitPlanes(data, rows, rowBytes(schema.columns), rowBits(schema.columns)) };
 }
 
 async function openChannel(options: ComputeOptions, onPhase: (text: string) => void): Promise<{ channel: MessageChannel; close: () => Promise<void> }> {
@@ -169,44 +174,47 @@ export async function runCompute(options: ComputeOptions, callbacks: ComputeCall
   const onPhase = callbacks.onPhase ?? (() => {});
   const selected = options.queries && options.queries.length > 0 ? options.queries : study.queries.map((query) => query.name);
   if (selected.length === 0) throw new InputError("the study has no queries to compute");
-  const plans: QueryPlan[] = selected.map((name) => {
+  const queries = selected.map((name) => {
     const query = study.queries.find((candidate) => candidate.name === name);
     if (!query) throw new InputError(`query ${name} is not in the study (queries: ${study.queries.map((q) => q.name).join(", ")})`);
-    return planBuiltinQuery(study, query);
+    return { query, tables: queryTables(study, query) };
   });
 
   onPhase(`opening ${partyOf(study, role).name}'s shares in ${options.inbox}`);
   const inputs = new Map<string, TableInput>();
-  for (const plan of plans) {
-    if (!inputs.has(plan.table)) inputs.set(plan.table, await loadTableInput(study, role, options.secretKey, options.inbox, plan.table));
+  for (const { tables } of queries) {
+    for (const table of tables) if (!inputs.has(table)) inputs.set(table, await loadTableInput(study, role, options.secretKey, options.inbox, table));
   }
 
   const { channel, close } = await openChannel(options, onPhase);
   // Result shares stay in memory until every query has finished on both sides; only then are files written.
-  const finished: Array<{ plan: QueryPlan; share: Uint8Array; summary: QuerySummary }> = [];
+  const finished: Array<{ compiled: CompiledQuery; share: Uint8Array; summary: QuerySummary }> = [];
   let current = "";
   try {
-    for (const plan of plans) {
-      current = plan.query;
-      const input = inputs.get(plan.table)!;
+    for (const { query, tables } of queries) {
+      current = query.name;
+      const tableInputs = tables.map((table) => inputs.get(table)!);
       const before = channel.counters();
       const started = performance.now();
       // The garbler names the run; both result files carry it so reveal never mixes runs.
       const proposedRun = role === "garbler" ? Array.from(randomBytes(8), (byte) => byte.toString(16).padStart(2, "0")).join("") : "";
       const header = await exchangeProtocolHeaders(channel, {
         protocol: PROTOCOL_NAME, version: PROTOCOL_VERSION, role, study: study.id, studyDigest: study.digest,
-        query: plan.query, inputs: input.sizes, run: proposedRun,
+        query: query.name, inputs: Object.assign({}, ...tableInputs.map((input) => input.sizes)), run: proposedRun,
       });
       const runId = role === "garbler" ? proposedRun : header.run;
-      if (input.missing.length > 0) {
-        throw new InputError(`missing share${input.missing.length > 1 ? "s" : ""} for query ${plan.query}: ${input.missing.join(", ")} (run \`catalyst inbox check\`)`, { file: input.missing[0] }, "missing-share");
+      const missing = tableInputs.flatMap((input) => input.missing);
+      if (missing.length > 0) {
+        throw new InputError(`missing share${missing.length > 1 ? "s" : ""} for query ${query.name}: ${missing.join(", ")} (run \`catalyst inbox check\`)`, { file: missing[0] }, "missing-share");
       }
-      const inputBits = rowBits(findTable(study, plan.table).columns);
-      const cost = await countPlan(plan, input.rows, inputBits);
-      onPhase(`query ${plan.query}: ${input.rows} input rows, ${cost.andGates.toLocaleString("en-US")} AND gates`);
-      const result = await runQueryAsParty(role, plan, channel, input.shareBits, input.rows, cost.andGates, (progress) => callbacks.onProgress?.(plan.query, progress));
-      finished.push({ plan, share: result.outputShare, summary: {
-        query: plan.query, run: runId, resultFile: join(options.out, resultFileName({ query: plan.query, role }, study)), rows: plan.outputRows, inputRows: input.rows,
+      const compiled = compileQuery(study, query, Object.fromEntries(tableInputs.map((input) => [input.table, input.parts])));
+      const ordered = compiled.tables.map((table) => inputs.get(table)!);
+      const cost = await countPlan(compiled, ordered.map((input) => input.shareBits.length));
+      const inputRows = ordered.reduce((sum, input) => sum + input.rows, 0);
+      onPhase(`query ${query.name}: ${inputRows} input rows, ${cost.andGates.toLocaleString("en-US")} AND gates`);
+      const result = await runQueryAsParty(role, compiled, channel, ordered.map((input) => input.shareBits), cost.andGates, (progress) => callbacks.onProgress?.(query.name, progress));
+      finished.push({ compiled, share: result.outputShare, summary: {
+        query: query.name, run: runId, resultFile: join(options.out, resultFileName({ query: query.name, role }, study)), rows: compiled.outputRows, inputRows,
         andGates: result.andGates, tableBytes: result.tableBytes,
         bytesSent: channel.counters().bytesSent - before.bytesSent, bytesReceived: channel.counters().bytesReceived - before.bytesReceived,
         seconds: { ...result.seconds, total: (performance.now() - started) / 1000 },
@@ -222,10 +230,10 @@ export async function runCompute(options: ComputeOptions, callbacks: ComputeCall
   const traffic = channel.counters();
   const files: AtomicFile[] = [];
   try {
-    for (const { plan, share, summary } of finished) {
+    for (const { compiled, share, summary } of finished) {
       const file = await AtomicFile.create(summary.resultFile);
       files.push(file);
-      await writeResultShare(study, { query: plan.query, run: summary.run, role, columns: plan.outputColumns(summary.inputRows) }, share, file.write, options.secretKey);
+      await writeResultShare(study, { query: compiled.query, run: summary.run, role, columns: compiled.outputColumns }, share, file.write, options.secretKey);
     }
     await commitAll(files);
   } catch (error) {

@@ -4,7 +4,8 @@
  * The order and sizes of messages depend only on public sizes.
  */
 import { CountingBackend } from "../circuit/countingBackend.js";
-import type { CircuitProgram } from "../circuit/backend.js";
+import type { Backend, CircuitProgram } from "../circuit/backend.js";
+import type { WireVector } from "../circuit/wireVector.js";
 import { evaluateOverChannel, garbleOverChannel, type PartyRun } from "../circuit/channelParty.js";
 import { bitPlanesToRows } from "../share/bitPlaneLayout.js";
 import { RowCodec } from "../share/rowCodec.js";
@@ -12,7 +13,7 @@ import { rowBits } from "../share/schema.js";
 import type { Role } from "../share/study.js";
 import type { MessageChannel } from "../transport/channel.js";
 import { PeerMismatchError } from "../transport/protocolHeader.js";
-import type { QueryPlan } from "./builtinQueries.js";
+import type { Column } from "../share/schema.js";
 
 export interface SessionProgress {
   phase: "ot" | "circuit" | "commit";
@@ -29,10 +30,17 @@ export interface SessionResult {
   seconds: { ot: number; circuit: number };
 }
 
-/** Exact AND count of a plan for these public sizes, from the counting backend (no cryptography). */
-export async function countPlan(plan: QueryPlan, rows: number, inputBits: number): Promise<{ andGates: number; bytes: number }> {
+/** What a session runs: a compiled query's circuit over its input tables, and its output layout. */
+export interface SessionCircuit {
+  outputColumns: Column[];
+  outputRows: number;
+  circuit(backend: Backend, inputs: WireVector[]): Promise<WireVector>;
+}
+
+/** Exact AND count for these public sizes, from the counting backend (no cryptography). */
+export async function countPlan(plan: SessionCircuit, inputWires: number[]): Promise<{ andGates: number; bytes: number }> {
   const backend = new CountingBackend();
-  await plan.circuit(backend, backend.input(inputBits * rows), rows);
+  await plan.circuit(backend, inputWires.map((count) => backend.input(count)));
   const counts = backend.counts;
   return { andGates: counts.and + counts.andWithGarblerKnown, bytes: counts.tableBytes };
 }
@@ -41,19 +49,18 @@ const COMMIT = new TextEncoder().encode("catalyst:evaluated");
 const COMMITTED = new TextEncoder().encode("catalyst:committed");
 
 /**
- * Runs `plan` on this party's share bits (plane-major, one byte per bit: see share/bitPlaneLayout) of
- * `rows` input rows. Both parties call it with the same plan and sizes.
+ * Runs `plan` on this party's share bits of each input table (plane-major, one byte per bit: see
+ * share/bitPlaneLayout). Both parties call it with the same plan and sizes.
  */
 export async function runQueryAsParty(
   role: Role,
-  plan: QueryPlan,
+  plan: SessionCircuit,
   channel: MessageChannel,
-  shareBits: Uint8Array,
-  rows: number,
+  shareBits: Uint8Array[],
   andGatesTotal: number,
   onProgress?: (progress: SessionProgress) => void,
 ): Promise<SessionResult> {
-  const program: CircuitProgram = async (backend, [inputs]) => [await plan.circuit(backend, inputs, rows)];
+  const program: CircuitProgram = async (backend, inputs) => [await plan.circuit(backend, inputs)];
   onProgress?.({ phase: "ot", andGatesDone: 0, andGatesTotal, bytesSent: channel.counters().bytesSent });
   let timer: NodeJS.Timeout | undefined;
   const hooks = {
@@ -63,7 +70,7 @@ export async function runQueryAsParty(
   };
   let run: PartyRun;
   try {
-    run = role === "garbler" ? await garbleOverChannel(program, channel, [shareBits], hooks) : await evaluateOverChannel(program, channel, [shareBits], hooks);
+    run = role === "garbler" ? await garbleOverChannel(program, channel, shareBits, hooks) : await evaluateOverChannel(program, channel, shareBits, hooks);
   } finally {
     if (timer) clearInterval(timer);
   }
@@ -80,9 +87,9 @@ export async function runQueryAsParty(
     channel.flush();
   }
 
-  const codec = new RowCodec(plan.outputColumns(rows));
+  const codec = new RowCodec(plan.outputColumns);
   return {
-    outputShare: bitPlanesToRows(run.outputShares[0], plan.outputRows, codec.recordBytes, rowBits(plan.outputColumns(rows))),
+    outputShare: bitPlanesToRows(run.outputShares[0], plan.outputRows, codec.recordBytes, rowBits(plan.outputColumns)),
     andGates: run.andGates,
     tableBytes: run.streamBytes,
     seconds: run.seconds,

@@ -126,7 +126,7 @@ describe("catalyst demo", () => {
     expect(run.json).toMatchObject({ ok: true, complete: true, dir });
     expect(run.json.steps.map((step: { step: string }) => step.step.split(":")[0])).toEqual(["fixtures", "keys", "study", "share", "upload", "inbox check", "ssh", "compute", "reveal", "check"]);
     expect(run.json.checks.every((check: { matches: boolean }) => check.matches)).toBe(true);
-    expect(run.json.results.find((result: { query: string }) => result.query === "row_level_patients").rows).toEqual([["1200"]]);
+    expect(run.json.results.find((result: { query: string }) => result.query === "row_level_patients").rows).toEqual([[1200]]);
     expect(await listFiles(join(dir, "results"))).toEqual(expect.arrayContaining(["row_level_patients.csv", "nm/row_level_patients.nm.result", "ac/row_level_patients.ac.result"]));
     const human = await runCli(["demo", "--dir", join(setup.dir, "demo2"), "--patients", "100"]);
     expect(human.code).toBe(0);

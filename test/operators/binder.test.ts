@@ -43,11 +43,11 @@ describe("query binder", () => {
     const plan = bind(readFileSync(join(repositoryRoot, "fixtures", "phame", "queries", "diagnosis_rollup.sql"), "utf8"));
     expect(plan.kind).toBe("project");
     expect(outputs(plan).slice(0, 2)).toEqual(["age_cat CHAR(1)", "gender CHAR(1)"]);
-    // Inner COUNT(*) over 1000 patients needs 11 bits, widened to the rollup's INT64 by the union; the outer SUM
-    // over 1300 rows adds 11 bits. The inner SUM of CAST(… AS INT64) over 1000 rows is already 74 bits wide.
+    // The join has 1000 + 200 lanes. Its COUNT(*) is widened to the rollup's INT64 by the union; the outer SUM
+    // over 1200 + 300 lanes adds 11 bits. The inner SUM of CAST(… AS INT64) over 1200 lanes is 75 bits wide.
     expect(outputs(plan)[7]).toBe("patient_cnt INT(75) count");
     // SUM over a LEFT JOIN's nullable side can be NULL.
-    expect(outputs(plan)[8]).toBe("diabetes_cnt INT(85) NULL count");
+    expect(outputs(plan)[8]).toBe("diabetes_cnt INT(86) NULL count");
   });
 
   it("resolves aliases, _site, GROUP BY expressions, HAVING and ORDER BY positions", () => {

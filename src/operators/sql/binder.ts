@@ -63,8 +63,11 @@ export type PlanNode = NodeBase & (
 /** The implicit column every input table has: the contributing partner's index in the study. */
 export const SITE_COLUMN = "_site";
 
-/** Rows assumed per table when no sizes are known (study creation): the widest any table may be. */
-export const UNKNOWN_TABLE_ROWS = 2 ** 31 - 1;
+/**
+ * Rows assumed per table when no sizes are known yet (study creation, finding a query's tables): enough for
+ * any realistic study. At compute time the real public sizes set the widths.
+ */
+export const UNKNOWN_TABLE_ROWS = 2 ** 26;
 
 interface ScopeEntry {
   qualifier?: string;
@@ -168,7 +171,8 @@ class Binder {
       const { leftKeys, rightKeys } = this.joinKeys(select.join.on, scope, rightScope, joinedScope);
       node = {
         kind: "join", type: select.join.type, left: node, right: right.node, leftKeys, rightKeys: rightKeys.map((key) => shiftColumns(key, -leftWidth)),
-        columns: [...node.columns, ...rightColumns], rows: node.rows,
+        // Both sides' lanes take part (the key is unique on the right); only left rows stay valid.
+        columns: [...node.columns, ...rightColumns], rows: node.rows + right.node.rows,
       };
       scope = joinedScope;
     }
@@ -215,6 +219,8 @@ class Binder {
     const bindGrouped = (expression: Expression): BoundExpression => {
       if (expression.kind === "aggregate") {
         const aggregate = this.aggregate(expression, scope, inputRows);
+        // Without GROUP BY there is one row even for no input, where SUM, MIN, MAX and AVG are NULL.
+        if (groupBy.length === 0 && aggregate.bound.function !== "COUNT") aggregate.column.nullable = true;
         const key = JSON.stringify(stripPositions(aggregate.bound));
         let index = aggregates.findIndex((existing) => JSON.stringify(stripPositions(existing)) === key);
         if (index < 0) {

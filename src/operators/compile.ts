@@ -1,0 +1,135 @@
+/**
+ * A study query compiled for given public sizes: the typed plan from the binder, run operator by operator
+ * on any backend (plaintext for verify, counting for cost, garbler and evaluator for MPC).
+ */
+import type { Backend } from "../circuit/backend.js";
+import type { WireVector } from "../circuit/wireVector.js";
+import { InputError } from "../share/errors.js";
+import { rowBits, type Column } from "../share/schema.js";
+import { findTable, type Query, type Study } from "../share/study.js";
+import { evaluate } from "./expressions.js";
+import { groupAggregate } from "./groupAggregate.js";
+import { joinRelations } from "./join.js";
+import { orderKey } from "./orderKey.js";
+import { compact, finishOutput, outputColumns } from "./output.js";
+import { gatherRelation, scanInput, unionAll, type Relation } from "./relation.js";
+import { sortRelation } from "./sortRelation.js";
+import { bindQuery, UNKNOWN_TABLE_ROWS, type PlanNode } from "./sql/binder.js";
+import { parseQuery } from "./sql/parser.js";
+
+/** Public sizes: each table's rows, per contributing partner in study order. */
+export type InputSizes = Record<string, Array<{ partner: number; rows: number }>>;
+
+export interface CompiledQuery {
+  query: string;
+  /** The input tables, in the order the circuit takes their wires. */
+  tables: string[];
+  plan: PlanNode;
+  outputColumns: Column[];
+  /** Output rows, released and dummy: a public number. */
+  outputRows: number;
+  /** Input wires per table (its share's row layout as bit-planes) → output wires in the result's row layout. */
+  circuit(backend: Backend, inputs: WireVector[]): Promise<WireVector>;
+}
+
+function tablesOf(plan: PlanNode, found: Set<string> = new Set()): Set<string> {
+  if (plan.kind === "scan") found.add(plan.table);
+  if ("input" in plan) tablesOf(plan.input, found);
+  if (plan.kind === "union") plan.inputs.forEach((input) => tablesOf(input, found));
+  if (plan.kind === "join") { tablesOf(plan.left, found); tablesOf(plan.right, found); }
+  return found;
+}
+
+/** The tables a query reads, known before any sizes are (to load the right shares). */
+export function queryTables(study: Study, query: Query): string[] {
+  return [...tablesOf(bindQuery(parseQuery(query.sql, `${query.name}.sql`), study, () => UNKNOWN_TABLE_ROWS, `${query.name}.sql`))];
+}
+
+export function compileQuery(study: Study, query: Query, sizes: InputSizes): CompiledQuery {
+  const file = `${query.name}.sql`;
+  const totalRows = (table: string) => (sizes[table] ?? []).reduce((sum, part) => sum + part.rows, 0);
+  const plan = bindQuery(parseQuery(query.sql, file), study, totalRows, file);
+  const tables = [...tablesOf(plan)];
+  for (const table of tables) if (!sizes[table]) throw new InputError(`no sizes for table ${table}`, { file }, "invalid-query");
+  return {
+    query: query.name,
+    tables,
+    plan,
+    outputColumns: outputColumns(plan.columns),
+    outputRows: plan.rows,
+    async circuit(backend, inputs) {
+      const scans = new Map(tables.map((table, index) => [table, inputs[index]]));
+      const run = async (node: PlanNode): Promise<Relation> => {
+        switch (node.kind) {
+          case "scan": {
+            const sitePerLane = sizes[node.table].flatMap((part) => new Array<number>(part.rows).fill(part.partner));
+            return scanInput(backend, scans.get(node.table)!, findTable(study, node.table).columns, node.rows, sitePerLane);
+          }
+          case "union": {
+            const parts = [];
+            for (const input of node.inputs) parts.push({ relation: await run(input), types: input.columns.map((column) => column.type) });
+            return unionAll(backend, parts, node.columns.map((column) => column.type));
+          }
+          case "filter": {
+            const relation = await run(node.input);
+            const predicate = await evaluate(backend, node.predicate, relation);
+            return { ...relation, valid: await backend.and(relation.valid, predicate.value.wires) };
+          }
+          case "project": {
+            const relation = await run(node.input);
+            const columns = [];
+            for (const expression of node.expressions) columns.push(await evaluate(backend, expression, relation));
+            return { lanes: relation.lanes, valid: relation.valid, columns };
+          }
+          case "join": {
+            const left = await run(node.left);
+            const right = await run(node.right);
+            const keys = [];
+            for (let index = 0; index < node.leftKeys.length; index++) {
+              keys.push({
+                left: await evaluate(backend, node.leftKeys[index], left), right: await evaluate(backend, node.rightKeys[index], right),
+                leftType: node.leftKeys[index].type, rightType: node.rightKeys[index].type,
+              });
+            }
+            return joinRelations(backend, left, right, keys, node.type);
+          }
+          case "aggregate": {
+            const relation = await run(node.input);
+            const keys = [];
+            for (const expression of node.groupBy) keys.push({ column: await evaluate(backend, expression, relation), type: expression.type });
+            const aggregates = [];
+            for (let index = 0; index < node.aggregates.length; index++) {
+              const aggregate = node.aggregates[index];
+              const column = node.columns[node.groupBy.length + index];
+              aggregates.push({
+                function: aggregate.function,
+                argument: aggregate.argument ? await evaluate(backend, aggregate.argument, relation) : undefined,
+                argumentType: aggregate.argument?.type,
+                resultType: column.type,
+                resultNullable: column.nullable,
+              });
+            }
+            return groupAggregate(backend, relation, keys, aggregates);
+          }
+          case "sort": {
+            const relation = await run(node.input);
+            const key = orderKey(backend, node.keys.map((key) => ({ column: relation.columns[key.column], type: node.columns[key.column].type, descending: key.descending })), relation.lanes, relation.valid);
+            return sortRelation(backend, relation, key);
+          }
+          case "limit": {
+            const relation = await run(node.input);
+            // Valid rows first (keeping any ORDER BY), then the first `count` lanes.
+            const compacted = await compact(backend, relation);
+            return gatherRelation(backend, compacted, Int32Array.from({ length: node.rows }, (_, lane) => lane));
+          }
+        }
+      };
+      return finishOutput(backend, await run(plan), plan.columns, study.minCellCount);
+    },
+  };
+}
+
+/** Bits per row of each input table's share (the circuit's input widths). */
+export function inputWidths(study: Study, tables: string[]): number[] {
+  return tables.map((table) => rowBits(findTable(study, table).columns));
+}

@@ -1,0 +1,119 @@
+/**
+ * Equi-join where the key is unique on the right side (patid within a site): both sides in one relation,
+ * tagged, sorted by (key, right rows first), then each right row's columns are copied down its key's
+ * segment with a segmented scan. One sort of n+m lanes; the left rows keep their lanes' valid bits.
+ */
+import type { Backend } from "../circuit/backend.js";
+import { equal } from "../circuit/bitVector/compare.js";
+import { select } from "../circuit/bitVector/select.js";
+import type { WireVector } from "../circuit/wireVector.js";
+import { orderKey } from "./orderKey.js";
+import { concatLanes, gatherLanes, widen, type Relation, type RelationColumn } from "./relation.js";
+import { sortRelation } from "./sortRelation.js";
+import { unify, type SqlType } from "./sql/types.js";
+
+export interface JoinKey {
+  left: RelationColumn;
+  right: RelationColumn;
+  leftType: SqlType;
+  rightType: SqlType;
+}
+
+function zerosLike(backend: Backend, column: RelationColumn, lanes: number): RelationColumn {
+  return {
+    value: { wires: backend.constant(new Uint8Array(column.value.width * lanes)), width: column.value.width, lanes },
+    isNull: column.isNull ? backend.constant(new Uint8Array(lanes)) : undefined,
+  };
+}
+
+function stack(backend: Backend, top: RelationColumn, bottom: RelationColumn): RelationColumn {
+  const isNull = top.isNull || bottom.isNull
+    ? backend.concat([top.isNull ?? backend.constant(new Uint8Array(top.value.lanes)), bottom.isNull ?? backend.constant(new Uint8Array(bottom.value.lanes))])
+    : undefined;
+  return { value: concatLanes(backend, [top.value, bottom.value]), isNull };
+}
+
+/**
+ * Lanes of the result: n + m (left lanes then right lanes, in sorted order). Left rows are valid where they
+ * were (LEFT JOIN) or where a right row matched (INNER JOIN); right columns are NULL where none matched.
+ */
+export async function joinRelations(backend: Backend, left: Relation, right: Relation, keys: JoinKey[], type: "inner" | "left"): Promise<Relation> {
+  const n = left.lanes;
+  const m = right.lanes;
+  const lanes = n + m;
+  const keyColumns = keys.map((key) => {
+    const common = unify(key.leftType, key.rightType)!;
+    return { column: stack(backend, { ...key.left, value: widen(backend, key.left.value, key.leftType, common) }, { ...key.right, value: widen(backend, key.right.value, key.rightType, common) }), type: common };
+  });
+  const isRight = backend.concat([backend.constant(new Uint8Array(n)), backend.constant(new Uint8Array(m).fill(1))]);
+  const leftColumns = left.columns.map((column) => stack(backend, column, zerosLike(backend, column, m)));
+  const rightColumns = right.columns.map((column) => stack(backend, zerosLike(backend, column, n), column));
+  const valid = backend.concat([left.valid, right.valid]);
+  // Right rows first within a key (their tag inverted is 0); invalid lanes last, never next to valid ones.
+  const sortKey = orderKey(backend, [...keyColumns, { column: { value: { wires: backend.not(isRight), width: 1, lanes } }, type: { kind: "bool" } }], lanes, valid);
+  const combined: Relation = {
+    lanes,
+    valid,
+    columns: [...leftColumns, ...rightColumns, { value: { wires: isRight, width: 1, lanes } }, { value: sortKey }],
+  };
+  const sorted = await sortRelation(backend, combined, sortKey);
+  const sortedLeft = sorted.columns.slice(0, left.columns.length);
+  const sortedRight = sorted.columns.slice(left.columns.length, left.columns.length + right.columns.length);
+  const sortedIsRight = sorted.columns[sorted.columns.length - 2].value.wires;
+  const sortedKey = sorted.columns[sorted.columns.length - 1].value;
+  // The key proper is the sort key without its lowest plane (the tag): a segment is one key.
+  const keyOnly = { wires: backend.slice(sortedKey.wires, lanes), width: sortedKey.width - 1, lanes };
+
+  // Segments start at every right row and wherever the key changes.
+  const same = lanes > 1
+    ? await equal(backend, gatherLanes(backend, keyOnly, Int32Array.from({ length: lanes - 1 }, (_, i) => i + 1)), gatherLanes(backend, keyOnly, Int32Array.from({ length: lanes - 1 }, (_, i) => i)))
+    : backend.constant([]);
+  const changed = backend.concat([backend.constant([1]), backend.not(same)]);
+  const starts = backend.xor(backend.xor(changed, sortedIsRight), await backend.and(changed, sortedIsRight));
+  // What each segment's start carries: a right row's columns and a "matched" bit; a left start carries zeros.
+  const matchedHere = await backend.and(sortedIsRight, sorted.valid);
+  const carried = await copyDown(backend, [...sortedRight, { value: { wires: matchedHere, width: 1, lanes } }], starts, lanes);
+  const matched = carried[carried.length - 1].value.wires;
+  const isLeft = backend.not(sortedIsRight);
+  const leftValid = await backend.and(sorted.valid, isLeft);
+  const outputValid = type === "inner" ? await backend.and(leftValid, matched) : leftValid;
+  const notMatched = backend.not(matched);
+  const rightOut: RelationColumn[] = [];
+  for (const column of carried.slice(0, right.columns.length)) {
+    let isNull = column.isNull;
+    if (type === "left") isNull = column.isNull ? backend.xor(backend.xor(column.isNull, notMatched), await backend.and(column.isNull, notMatched)) : notMatched;
+    rightOut.push({ value: column.value, isNull });
+  }
+  return { lanes, valid: outputValid, columns: [...sortedLeft, ...rightOut] };
+}
+
+/** Copies each segment start's values to every lane of its segment (a segmented scan keeping the earliest). */
+async function copyDown(backend: Backend, columns: RelationColumn[], starts: WireVector, lanes: number): Promise<RelationColumn[]> {
+  const widths = columns.map((column) => column.value.width + (column.isNull ? 1 : 0));
+  const width = widths.reduce((sum, w) => sum + w, 0);
+  const planes: WireVector[] = [];
+  for (const column of columns) { planes.push(column.value.wires); if (column.isNull) planes.push(column.isNull); }
+  let current = { wires: backend.concat(planes), width, lanes };
+  let flags = { wires: starts, width: 1, lanes };
+  const range = (start: number, end: number) => Int32Array.from({ length: end - start }, (_, i) => start + i);
+  for (let distance = 1; distance < lanes; distance *= 2) {
+    const head = gatherLanes(backend, current, range(0, distance));
+    const earlier = gatherLanes(backend, current, range(0, lanes - distance));
+    const later = gatherLanes(backend, current, range(distance, lanes));
+    const laterFlags = gatherLanes(backend, flags, range(distance, lanes));
+    const earlierFlags = gatherLanes(backend, flags, range(0, lanes - distance));
+    current = concatLanes(backend, [head, await select(backend, laterFlags.wires, later, earlier)]);
+    const orFlags = backend.xor(backend.xor(laterFlags.wires, earlierFlags.wires), await backend.and(laterFlags.wires, earlierFlags.wires));
+    flags = concatLanes(backend, [gatherLanes(backend, flags, range(0, distance)), { wires: orFlags, width: 1, lanes: lanes - distance }]);
+  }
+  const result: RelationColumn[] = [];
+  let offset = 0;
+  for (const column of columns) {
+    const value = { wires: backend.slice(current.wires, offset * lanes, (offset + column.value.width) * lanes), width: column.value.width, lanes };
+    offset += column.value.width;
+    let isNull: WireVector | undefined;
+    if (column.isNull) { isNull = backend.slice(current.wires, offset * lanes, (offset + 1) * lanes); offset += 1; }
+    result.push({ value, isNull });
+  }
+  return result;
+}

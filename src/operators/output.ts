@@ -1,0 +1,93 @@
+/**
+ * The last step inside MPC, before any share leaves: the minimum cell count, dummy rows zeroed, and
+ * order-preserving compaction so that released rows come first and their positions say nothing about
+ * group sizes or suppressed cells (threat model, invariant 4).
+ */
+import type { Backend } from "../circuit/backend.js";
+import { broadcast, constantInteger, encodeIntegers, signExtend, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
+import { equal } from "../circuit/bitVector/compare.js";
+import { bitLength } from "../circuit/bitVector/integer.js";
+import type { WireVector } from "../circuit/wireVector.js";
+import type { Column, ColumnType } from "../share/schema.js";
+import type { BoundColumn } from "./sql/binder.js";
+import { typeBits, type Relation } from "./relation.js";
+import { sortRelation } from "./sortRelation.js";
+import { suppressSmallCells } from "./suppression.js";
+import { tableToOutputWires, type CircuitTable } from "./outputLayout.js";
+
+/** The file type of an output column: the narrowest standard integer that holds it, else INT(n). */
+export function outputColumnType(column: BoundColumn): ColumnType {
+  switch (column.type.kind) {
+    case "bool": return { kind: "bool" };
+    case "string": return { kind: "char", length: column.type.length };
+    case "int": return column.type.bits <= 32 ? { kind: "int32" } : column.type.bits <= 64 ? { kind: "int64" } : { kind: "int", bits: column.type.bits };
+  }
+}
+
+export function outputColumns(columns: BoundColumn[]): Column[] {
+  return columns.map((column) => ({ name: column.name, type: outputColumnType(column), suppressible: column.countLike, nullable: column.nullable }));
+}
+
+/** Valid lanes first, in their current order: a sort on (invalid, lane index). */
+export async function compact(backend: Backend, relation: Relation): Promise<Relation> {
+  if (relation.lanes <= 1) return relation;
+  const indexBits = bitLength(relation.lanes - 1);
+  const index = { wires: backend.constant(encodeIntegers(Array.from({ length: relation.lanes }, (_, lane) => BigInt(lane)), indexBits)), width: indexBits, lanes: relation.lanes };
+  const key = { wires: backend.concat([index.wires, backend.not(relation.valid)]), width: indexBits + 1, lanes: relation.lanes };
+  return sortRelation(backend, relation, key);
+}
+
+async function orWires(backend: Backend, a: WireVector, b: WireVector): Promise<WireVector> {
+  return backend.xor(backend.xor(a, b), await backend.and(a, b));
+}
+
+/** Applies suppression, drops rows with nothing to release, zeroes dummies, compacts, and lays out the output rows. */
+export async function finishOutput(backend: Backend, relation: Relation, columns: BoundColumn[], minCellCount: number): Promise<WireVector> {
+  const lanes = relation.lanes;
+  const fileColumns = outputColumns(columns);
+  const cells: Array<{ value: BitPlanes; suppressed?: WireVector; isNull?: WireVector }> = [];
+  let anyReleased: WireVector | undefined;
+  for (let index = 0; index < columns.length; index++) {
+    const column = columns[index];
+    const source = relation.columns[index];
+    const width = typeBits(column.type);
+    let value = column.type.kind === "int" ? signExtend(backend, source.value, width) : zeroExtend(backend, source.value, width);
+    let suppressed: WireVector | undefined;
+    if (column.countLike) {
+      const cell = await suppressSmallCells(backend, value, minCellCount);
+      value = cell.value;
+      // A NULL count cell is neither suppressed nor released.
+      suppressed = source.isNull ? await backend.and(cell.suppressed, backend.not(source.isNull)) : cell.suppressed;
+      const zero = await equal(backend, value, constantInteger(backend, 0n, width, lanes));
+      const released = await backend.and(backend.not(zero), backend.not(suppressed));
+      anyReleased = anyReleased ? await orWires(backend, anyReleased, released) : released;
+    }
+    cells.push({ value, suppressed, isNull: source.isNull });
+  }
+  // A row whose count cells are all suppressed or zero is dropped.
+  const valid = anyReleased ? await backend.and(relation.valid, anyReleased) : relation.valid;
+  // Dummy rows carry nothing: every cell and flag is zeroed where the row is not released.
+  const masked: Relation = { lanes, valid, columns: [] };
+  for (const cell of cells) {
+    masked.columns.push({
+      value: { ...cell.value, wires: await backend.and(cell.value.wires, broadcast(backend, valid, cell.value.width)) },
+      isNull: cell.isNull ? await backend.and(cell.isNull, valid) : undefined,
+    });
+    if (cell.suppressed) masked.columns.push({ value: { wires: await backend.and(cell.suppressed, valid), width: 1, lanes } });
+  }
+  // Compaction keeps any ORDER BY, and without one still hides where groups ended.
+  const ordered = await compact(backend, masked);
+  // Back to one entry per output column, with its flags.
+  const table: CircuitTable = { rows: lanes, valid: ordered.valid, columns: [] };
+  let position = 0;
+  for (let index = 0; index < columns.length; index++) {
+    const value = ordered.columns[position++];
+    const suppressed = columns[index].countLike ? ordered.columns[position++].value.wires : undefined;
+    const fileWidth = typeBits(columns[index].type);
+    const fileType = fileColumns[index].type;
+    const targetWidth = fileType.kind === "int32" ? 32 : fileType.kind === "int64" ? 64 : fileWidth;
+    const widened = columns[index].type.kind === "int" ? signExtend(backend, value.value, targetWidth) : value.value;
+    table.columns.push({ column: fileColumns[index], value: widened, suppressed, isNull: value.isNull });
+  }
+  return tableToOutputWires(backend, table);
+}
