@@ -42,7 +42,7 @@ describe.each([
     (study as Study & { out: string }).out = out;
   });
 
-  it.each(queries.map((query) => [query.name, query]))("%s", async (_name, query) => {
+  it.each(queries)("$name", async (query) => {
     const out = (study as Study & { out: string }).out;
     const csvOf = (partner: string, table: string) => join(out, written.find((site) => site.name === partner)!.tables[table].file);
     const [ours, reference] = await Promise.all([queryInTheClear(study, query, csvOf), queryWithDuckDb(study, query, csvOf)]);
