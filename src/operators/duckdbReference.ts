@@ -41,6 +41,7 @@ export async function queryWithDuckDb(study: Study, query: Query, csvOf: (partne
     const rows = reader.getRows() as unknown[][];
     const plan = bindQuery(parseQuery(query.sql, `${query.name}.sql`), study, (table) => Math.max(1, rows.length + findTable(study, table).columns.length), `${query.name}.sql`);
     const countColumns = plan.columns.map((column, index) => (column.countLike ? index : -1)).filter((index) => index >= 0);
+    const groupSizeColumns = plan.columns.map((column, index) => (column.groupSize ? index : -1)).filter((index) => index >= 0);
     const released: Cell[][] = [];
     for (const row of rows) {
       const cells: Cell[] = row.map((value, index): Cell => {
@@ -53,6 +54,8 @@ export async function queryWithDuckDb(study: Study, query: Query, csvOf: (partne
       });
       // A row whose count cells are all suppressed, zero or NULL has nothing to release.
       if (countColumns.length > 0 && countColumns.every((index) => typeof cells[index] === "object" || cells[index] === 0n)) continue;
+      // A group whose COUNT(*) is under the threshold is not released at all.
+      if (groupSizeColumns.some((index) => typeof cells[index] === "object" && "suppressed" in (cells[index] as object))) continue;
       released.push(cells);
     }
     return released;

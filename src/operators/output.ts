@@ -47,6 +47,7 @@ export async function finishOutput(backend: Backend, relation: Relation, columns
   const fileColumns = outputColumns(columns);
   const cells: Array<{ value: BitPlanes; suppressed?: WireVector; isNull?: WireVector }> = [];
   let anyReleased: WireVector | undefined;
+  let smallGroup: WireVector | undefined;
   for (let index = 0; index < columns.length; index++) {
     const column = columns[index];
     const source = relation.columns[index];
@@ -58,14 +59,17 @@ export async function finishOutput(backend: Backend, relation: Relation, columns
       value = cell.value;
       // A NULL count cell is neither suppressed nor released.
       suppressed = source.isNull ? await backend.and(cell.suppressed, backend.not(source.isNull)) : cell.suppressed;
+      if (column.groupSize) smallGroup = smallGroup ? await orWires(backend, smallGroup, suppressed) : suppressed;
       const zero = await equal(backend, value, constantInteger(backend, 0n, width, lanes));
       const released = await backend.and(backend.not(zero), backend.not(suppressed));
       anyReleased = anyReleased ? await orWires(backend, anyReleased, released) : released;
     }
     cells.push({ value, suppressed, isNull: source.isNull });
   }
-  // A row whose count cells are all suppressed or zero is dropped.
-  const valid = anyReleased ? await backend.and(relation.valid, anyReleased) : relation.valid;
+  // A row whose count cells are all suppressed or zero is dropped, and so is a group whose COUNT(*) is under
+  // the threshold: its other cells (a SUM of costs, say) would describe fewer than t rows.
+  let valid = anyReleased ? await backend.and(relation.valid, anyReleased) : relation.valid;
+  if (smallGroup) valid = await backend.and(valid, backend.not(smallGroup));
   // Dummy rows carry nothing: every cell and flag is zeroed where the row is not released.
   const masked: Relation = { lanes, valid, columns: [] };
   for (const cell of cells) {

@@ -14,6 +14,8 @@ export interface BoundColumn {
   nullable: boolean;
   /** A COUNT or SUM result: the minimum cell count applies to it when it is output. */
   countLike: boolean;
+  /** A COUNT(*) result: the size of its group. When it is under the threshold the whole row is a dummy. */
+  groupSize?: boolean;
 }
 
 interface Typed {
@@ -113,7 +115,7 @@ class Binder {
           type = common;
           nullable ||= other.nullable;
         }
-        return { name: column.name, type, nullable, countLike: parts.every((part) => part.columns[index].countLike) };
+        return { name: column.name, type, nullable, countLike: parts.every((part) => part.columns[index].countLike), groupSize: parts.every((part) => part.columns[index].groupSize) };
       });
       parts.forEach((part, index) => {
         if (part.columns.length !== columns.length) this.fail(query.parts[index].at, `this part of UNION ALL has ${part.columns.length} columns, the first has ${columns.length}`);
@@ -198,7 +200,7 @@ class Binder {
         }
         const bound = this.expression(item.expression, scope);
         expressions.push(bound);
-        columns.push({ name: this.outputName(item.alias, item.expression, position), type: bound.type, nullable: bound.nullable, countLike: passesCount(bound, node.columns) });
+        columns.push({ name: this.outputName(item.alias, item.expression, position), type: bound.type, nullable: bound.nullable, countLike: passesCount(bound, node.columns), groupSize: passesGroupSize(bound, node.columns) });
       });
       return { kind: "project", input: node, expressions, columns, rows: node.rows };
     }
@@ -255,7 +257,7 @@ class Binder {
     if (having) grouped = { kind: "filter", input: grouped, predicate: having, columns: grouped.columns, rows: grouped.rows };
     return {
       kind: "project", input: grouped, expressions: items.map((item) => item.bound),
-      columns: items.map((item) => ({ name: item.name, type: item.bound.type, nullable: item.bound.nullable, countLike: passesCount(item.bound, aggregateNode.columns) })),
+      columns: items.map((item) => ({ name: item.name, type: item.bound.type, nullable: item.bound.nullable, countLike: passesCount(item.bound, aggregateNode.columns), groupSize: passesGroupSize(item.bound, aggregateNode.columns) })),
       rows: grouped.rows,
     };
   }
@@ -302,7 +304,7 @@ class Binder {
   private aggregate(expression: Extract<Expression, { kind: "aggregate" }>, scope: Scope, rows: number): { bound: BoundAggregate; column: BoundColumn } {
     const name = expression.function.toLowerCase();
     if (!expression.argument) {
-      return { bound: { function: "COUNT" }, column: { name, type: { kind: "int", bits: bitsForInteger(BigInt(rows)) }, nullable: false, countLike: true } };
+      return { bound: { function: "COUNT" }, column: { name, type: { kind: "int", bits: bitsForInteger(BigInt(rows)) }, nullable: false, countLike: true, groupSize: true } };
     }
     const nested = findAggregate(expression.argument);
     if (nested) this.fail(nested.at, "aggregates cannot be nested");
@@ -477,6 +479,12 @@ function containsAggregate(expression: Expression): boolean {
 function passesCount(expression: BoundExpression, inputColumns: BoundColumn[]): boolean {
   if (expression.kind === "column") return inputColumns[expression.index]?.countLike ?? false;
   if (expression.kind === "cast") return passesCount(expression.operand, inputColumns);
+  return false;
+}
+
+function passesGroupSize(expression: BoundExpression, inputColumns: BoundColumn[]): boolean {
+  if (expression.kind === "column") return inputColumns[expression.index]?.groupSize ?? false;
+  if (expression.kind === "cast") return passesGroupSize(expression.operand, inputColumns);
   return false;
 }
 
