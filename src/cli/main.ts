@@ -7,14 +7,16 @@ import { registerDemo } from "./demo.js";
 import { registerFixtures } from "./fixtures.js";
 import { registerInbox } from "./inbox.js";
 import { registerKeys } from "./keys.js";
+import { registerPlan } from "./plan.js";
 import { registerReveal } from "./reveal.js";
 import { registerShare } from "./share.js";
 import { registerStudy } from "./study.js";
 import { registerUpload } from "./upload.js";
+import { registerVerify } from "./verify.js";
 import { registerCircuit } from "./circuit.js";
 
 /** Each command file exports one `register…(program)`; add new commands to this list. */
-const commands: Array<(program: Command) => void> = [registerKeys, registerStudy, registerShare, registerUpload, registerInbox, registerReveal, registerCompute, registerFixtures, registerDemo, registerCircuit];
+const commands: Array<(program: Command) => void> = [registerKeys, registerStudy, registerShare, registerUpload, registerInbox, registerReveal, registerCompute, registerPlan, registerVerify, registerFixtures, registerDemo, registerCircuit];
 
 export function buildProgram(): Command {
   const program = new Command("catalyst")

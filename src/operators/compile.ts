@@ -3,6 +3,7 @@
  * on any backend (plaintext for verify, counting for cost, garbler and evaluator for MPC).
  */
 import type { Backend } from "../circuit/backend.js";
+import { CountingBackend } from "../circuit/countingBackend.js";
 import type { WireVector } from "../circuit/wireVector.js";
 import { InputError } from "../share/errors.js";
 import { rowBits, type Column } from "../share/schema.js";
@@ -30,6 +31,34 @@ export interface CompiledQuery {
   outputRows: number;
   /** Input wires per table (its share's row layout as bit-planes) → output wires in the result's row layout. */
   circuit(backend: Backend, inputs: WireVector[]): Promise<WireVector>;
+  /** Exact cost from the counting backend, in total and per operator (each without its inputs' cost). */
+  cost(inputWires: number[]): Promise<PlanCost>;
+}
+
+export interface OperatorCost {
+  operator: string;
+  depth: number;
+  lanes: number;
+  andGates: number;
+}
+
+export interface PlanCost {
+  andGates: number;
+  tableBytes: number;
+  operators: OperatorCost[];
+}
+
+function describeNode(node: PlanNode): string {
+  switch (node.kind) {
+    case "scan": return `scan ${node.table}`;
+    case "union": return `union all of ${node.inputs.length}`;
+    case "filter": return "filter";
+    case "project": return `project ${node.columns.map((column) => column.name).join(", ")}`;
+    case "join": return `${node.type} join on ${node.leftKeys.length} key${node.leftKeys.length > 1 ? "s" : ""} (sort ${node.rows} lanes)`;
+    case "aggregate": return node.groupBy.length > 0 ? `group by ${node.groupBy.length} key${node.groupBy.length > 1 ? "s" : ""} (sort + segmented scan)` : "aggregate (tree reduction)";
+    case "sort": return `order by ${node.keys.length} key${node.keys.length > 1 ? "s" : ""}`;
+    case "limit": return `limit ${node.count} (compact)`;
+  }
 }
 
 function tablesOf(plan: PlanNode, found: Set<string> = new Set()): Set<string> {
@@ -57,9 +86,40 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes): Com
     plan,
     outputColumns: outputColumns(plan.columns),
     outputRows: plan.rows,
-    async circuit(backend, inputs) {
+    async cost(inputWires) {
+      const backend = new CountingBackend();
+      const operators: OperatorCost[] = [];
+      const total = () => backend.counts.and + backend.counts.andWithGarblerKnown;
+      await execute(backend, inputWires.map((count) => backend.input(count)), (operator, lanes, depth, own) => {
+        operators.push({ operator, depth, lanes, andGates: own });
+      }, total);
+      return { andGates: total(), tableBytes: backend.counts.tableBytes, operators: operators.reverse() };
+    },
+    circuit: (backend, inputs) => execute(backend, inputs),
+  };
+
+  /** Runs the plan; `observe` hears each operator's own AND count, inputs first (post-order). */
+  async function execute(backend: Backend, inputs: WireVector[], observe?: (operator: string, lanes: number, depth: number, ownAndGates: number) => void, andGates?: () => number): Promise<WireVector> {
+    {
       const scans = new Map(tables.map((table, index) => [table, inputs[index]]));
+      // What the operator being run has spent on its inputs so far, to subtract from its own total.
+      let inputsCost = { value: 0 };
+      let depth = 0;
       const run = async (node: PlanNode): Promise<Relation> => {
+        if (!observe || !andGates) return runNode(node);
+        const before = andGates();
+        const parentInputs = inputsCost;
+        inputsCost = { value: 0 };
+        depth++;
+        const result = await runNode(node);
+        depth--;
+        const spent = andGates() - before;
+        observe(describeNode(node), node.rows, depth, spent - inputsCost.value);
+        parentInputs.value += spent;
+        inputsCost = parentInputs;
+        return result;
+      };
+      const runNode = async (node: PlanNode): Promise<Relation> => {
         switch (node.kind) {
           case "scan": {
             const sitePerLane = sizes[node.table].flatMap((part) => new Array<number>(part.rows).fill(part.partner));
@@ -124,9 +184,13 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes): Com
           }
         }
       };
-      return finishOutput(backend, await run(plan), plan.columns, study.minCellCount);
-    },
-  };
+      const relation = await run(plan);
+      const before = andGates?.() ?? 0;
+      const output = await finishOutput(backend, relation, plan.columns, study.minCellCount);
+      if (observe && andGates) observe("output: minimum cell count, dummies zeroed, compaction", plan.rows, 0, andGates() - before);
+      return output;
+    }
+  }
 }
 
 /** Bits per row of each input table's share (the circuit's input widths). */

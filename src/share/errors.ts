@@ -15,6 +15,7 @@ export const ExitCode = {
   invalidInput: 3,
   integrity: 4,
   incomplete: 5,
+  mismatch: 6,
 } as const;
 
 export class CatalystError extends Error {

@@ -1,0 +1,87 @@
+/** `catalyst plan`: the operators of each query, their exact AND counts, bytes and an estimated time. */
+import type { Command } from "commander";
+import { compileQuery, type InputSizes } from "../operators/compile.js";
+import { InputError, UsageError } from "../share/errors.js";
+import { rowBits } from "../share/schema.js";
+import { findTable, type Study } from "../share/study.js";
+import { action, collect } from "./command.js";
+import { loadSecretKey, loadStudy } from "./files.js";
+import { checkInbox, computeRoleOf } from "./inbox.js";
+
+interface PlanOptions {
+  study: string;
+  query?: string[];
+  rows?: string[];
+  inbox?: string;
+  key?: string;
+  andRate: string;
+}
+
+/** End-to-end AND gates per second between two compute processes over the SSH tunnel, as bench:compute measured. */
+export const MEASURED_AND_RATE = 2_000_000;
+
+function sizesFromFlags(study: Study, flags: string[]): InputSizes {
+  const sizes: InputSizes = {};
+  for (const flag of flags) {
+    const match = /^([^=]+)=(\d+)$/.exec(flag);
+    if (!match) throw new UsageError(`--rows expects TABLE=N, got "${flag}"`);
+    findTable(study, match[1]);
+    // Only totals matter for cost; the rows are attributed to the first partner that sends the table.
+    const partner = study.partners.findIndex((candidate) => candidate.tables.includes(match[1]));
+    sizes[match[1]] = [{ partner: Math.max(0, partner), rows: Number(match[2]) }];
+  }
+  return sizes;
+}
+
+export function registerPlan(program: Command): void {
+  program
+    .command("plan")
+    .description("explain each query's plan: operators, AND gates, bytes, rounds and an estimated time")
+    .requiredOption("--study <file>", "study.json")
+    .option("--query <name>", "only this query (repeatable)", collect)
+    .option("--rows <table=n>", "hypothetical row count of a table (repeatable)", collect)
+    .option("--inbox <dir>", "take row counts from this inbox (needs --key)")
+    .option("--key <file>", "the compute party's key, to open the inbox")
+    .option("--and-rate <n>", "AND gates per second to estimate time with", String(MEASURED_AND_RATE))
+    .action(action<PlanOptions>(async (options, reporter) => {
+      const study = await loadStudy(options.study);
+      let sizes: InputSizes = sizesFromFlags(study, options.rows ?? []);
+      if (options.inbox) {
+        if (!options.key) throw new UsageError("--inbox needs --key to open the shares");
+        const key = await loadSecretKey(options.key);
+        const entries = await checkInbox(study, computeRoleOf(study, key.publicKey, options.key), key.secretKey, options.inbox);
+        const fromInbox: InputSizes = {};
+        for (const entry of entries.filter((candidate) => candidate.status === "ok")) {
+          (fromInbox[entry.table] ??= []).push({ partner: study.partners.findIndex((partner) => partner.name === entry.partner), rows: entry.rows ?? 0 });
+        }
+        sizes = { ...fromInbox, ...sizes };
+      }
+      const rate = Number(options.andRate);
+      const selected = options.query?.length ? options.query : study.queries.map((query) => query.name);
+      const plans = [];
+      for (const name of selected) {
+        const query = study.queries.find((candidate) => candidate.name === name);
+        if (!query) throw new InputError(`query ${name} is not in the study`);
+        const compiled = compileQuery(study, query, Object.fromEntries(study.tables.map((table) => [table.name, sizes[table.name] ?? []])));
+        const missing = compiled.tables.filter((table) => !sizes[table]);
+        if (missing.length > 0) throw new UsageError(`no row count for ${missing.join(", ")}: give --rows TABLE=N or --inbox DIR --key FILE`);
+        const inputWires = compiled.tables.map((table) => sizes[table].reduce((sum, part) => sum + part.rows, 0) * rowBits(findTable(study, table).columns));
+        const cost = await compiled.cost(inputWires);
+        const inputBits = inputWires.reduce((sum, wires) => sum + wires, 0);
+        plans.push({
+          query: name, tables: compiled.tables, outputRows: compiled.outputRows, outputColumns: compiled.outputColumns.map((column) => column.name),
+          andGates: cost.andGates, tableBytes: cost.tableBytes, otBytes: inputBits * 16, inputBits,
+          // Constant rounds: base OT, OT extension, then the one-way table stream and a two-step commit.
+          rounds: 4, estimatedSeconds: cost.andGates / rate + inputBits / 10_000_000, operators: cost.operators,
+        });
+      }
+      reporter.result({ study: study.id, andRate: rate, queries: plans });
+      for (const plan of plans) {
+        reporter.line(reporter.style.bold(`${plan.query}`) + `: ${plan.andGates.toLocaleString("en-US")} AND gates, ${(plan.tableBytes / 1e6).toFixed(1)} MB of tables + ${(plan.otBytes / 1e6).toFixed(1)} MB of OT for ${plan.inputBits.toLocaleString("en-US")} input bits, ${plan.rounds} rounds, about ${plan.estimatedSeconds.toFixed(1)} s at ${(rate / 1e6).toFixed(1)} M AND/s`);
+        for (const operator of plan.operators) {
+          reporter.line(`  ${"  ".repeat(operator.depth)}${operator.operator}  [${operator.lanes} lanes]  ${operator.andGates.toLocaleString("en-US")} ANDs`);
+        }
+        reporter.line(`  → ${plan.outputRows} output rows (released and dummy): ${plan.outputColumns.join(", ")}`);
+      }
+    }));
+}
