@@ -6,7 +6,7 @@ import type { Backend } from "../circuit/backend.js";
 import { CountingBackend } from "../circuit/countingBackend.js";
 import type { WireVector } from "../circuit/wireVector.js";
 import { InputError } from "../share/errors.js";
-import { rowBits, type Column } from "../share/schema.js";
+import type { Column } from "../share/schema.js";
 import { findTable, type Query, type Study } from "../share/study.js";
 import { evaluate } from "./expressions.js";
 import { groupAggregate } from "./groupAggregate.js";
@@ -100,100 +100,93 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes): Com
 
   /** Runs the plan; `observe` hears each operator's own AND count, inputs first (post-order). */
   async function execute(backend: Backend, inputs: WireVector[], observe?: (operator: string, lanes: number, depth: number, ownAndGates: number) => void, andGates?: () => number): Promise<WireVector> {
-    {
-      const scans = new Map(tables.map((table, index) => [table, inputs[index]]));
-      // What the operator being run has spent on its inputs so far, to subtract from its own total.
-      let inputsCost = { value: 0 };
-      let depth = 0;
-      const run = async (node: PlanNode): Promise<Relation> => {
-        if (!observe || !andGates) return runNode(node);
-        const before = andGates();
-        const parentInputs = inputsCost;
-        inputsCost = { value: 0 };
-        depth++;
-        const result = await runNode(node);
-        depth--;
-        const spent = andGates() - before;
-        observe(describeNode(node), node.rows, depth, spent - inputsCost.value);
-        parentInputs.value += spent;
-        inputsCost = parentInputs;
-        return result;
-      };
-      const runNode = async (node: PlanNode): Promise<Relation> => {
-        switch (node.kind) {
-          case "scan": {
-            const sitePerLane = sizes[node.table].flatMap((part) => new Array<number>(part.rows).fill(part.partner));
-            return scanInput(backend, scans.get(node.table)!, findTable(study, node.table).columns, node.rows, sitePerLane);
-          }
-          case "union": {
-            const parts = [];
-            for (const input of node.inputs) parts.push({ relation: await run(input), types: input.columns.map((column) => column.type) });
-            return unionAll(backend, parts, node.columns.map((column) => column.type));
-          }
-          case "filter": {
-            const relation = await run(node.input);
-            const predicate = await evaluate(backend, node.predicate, relation);
-            return { ...relation, valid: await backend.and(relation.valid, predicate.value.wires) };
-          }
-          case "project": {
-            const relation = await run(node.input);
-            const columns = [];
-            for (const expression of node.expressions) columns.push(await evaluate(backend, expression, relation));
-            return { lanes: relation.lanes, valid: relation.valid, columns };
-          }
-          case "join": {
-            const left = await run(node.left);
-            const right = await run(node.right);
-            const keys = [];
-            for (let index = 0; index < node.leftKeys.length; index++) {
-              keys.push({
-                left: await evaluate(backend, node.leftKeys[index], left), right: await evaluate(backend, node.rightKeys[index], right),
-                leftType: node.leftKeys[index].type, rightType: node.rightKeys[index].type,
-              });
-            }
-            return joinRelations(backend, left, right, keys, node.type);
-          }
-          case "aggregate": {
-            const relation = await run(node.input);
-            const keys = [];
-            for (const expression of node.groupBy) keys.push({ column: await evaluate(backend, expression, relation), type: expression.type });
-            const aggregates = [];
-            for (let index = 0; index < node.aggregates.length; index++) {
-              const aggregate = node.aggregates[index];
-              const column = node.columns[node.groupBy.length + index];
-              aggregates.push({
-                function: aggregate.function,
-                argument: aggregate.argument ? await evaluate(backend, aggregate.argument, relation) : undefined,
-                argumentType: aggregate.argument?.type,
-                resultType: column.type,
-                resultNullable: column.nullable,
-              });
-            }
-            return groupAggregate(backend, relation, keys, aggregates);
-          }
-          case "sort": {
-            const relation = await run(node.input);
-            const key = orderKey(backend, node.keys.map((key) => ({ column: relation.columns[key.column], type: node.columns[key.column].type, descending: key.descending })), relation.lanes, relation.valid);
-            return sortRelation(backend, relation, key);
-          }
-          case "limit": {
-            const relation = await run(node.input);
-            // Valid rows first (keeping any ORDER BY), then the first `count` lanes.
-            const compacted = await compact(backend, relation);
-            return gatherRelation(backend, compacted, Int32Array.from({ length: node.rows }, (_, lane) => lane));
-          }
+    const scans = new Map(tables.map((table, index) => [table, inputs[index]]));
+    // What the operator being run has spent on its inputs so far, to subtract from its own total.
+    let inputsCost = { value: 0 };
+    let depth = 0;
+    const run = async (node: PlanNode): Promise<Relation> => {
+      if (!observe || !andGates) return runNode(node);
+      const before = andGates();
+      const parentInputs = inputsCost;
+      inputsCost = { value: 0 };
+      depth++;
+      const result = await runNode(node);
+      depth--;
+      const spent = andGates() - before;
+      observe(describeNode(node), node.rows, depth, spent - inputsCost.value);
+      parentInputs.value += spent;
+      inputsCost = parentInputs;
+      return result;
+    };
+    const runNode = async (node: PlanNode): Promise<Relation> => {
+      switch (node.kind) {
+        case "scan": {
+          const sitePerLane = sizes[node.table].flatMap((part) => new Array<number>(part.rows).fill(part.partner));
+          return scanInput(backend, scans.get(node.table)!, findTable(study, node.table).columns, node.rows, sitePerLane);
         }
-      };
-      const relation = await run(plan);
-      const before = andGates?.() ?? 0;
-      const output = await finishOutput(backend, relation, plan.columns, study.minCellCount);
-      if (observe && andGates) observe("output: minimum cell count, dummies zeroed, compaction", plan.rows, 0, andGates() - before);
-      return output;
-    }
+        case "union": {
+          const parts = [];
+          for (const input of node.inputs) parts.push({ relation: await run(input), types: input.columns.map((column) => column.type) });
+          return unionAll(backend, parts, node.columns.map((column) => column.type));
+        }
+        case "filter": {
+          const relation = await run(node.input);
+          const predicate = await evaluate(backend, node.predicate, relation);
+          return { ...relation, valid: await backend.and(relation.valid, predicate.value.wires) };
+        }
+        case "project": {
+          const relation = await run(node.input);
+          const columns = [];
+          for (const expression of node.expressions) columns.push(await evaluate(backend, expression, relation));
+          return { lanes: relation.lanes, valid: relation.valid, columns };
+        }
+        case "join": {
+          const left = await run(node.left);
+          const right = await run(node.right);
+          const keys = [];
+          for (let index = 0; index < node.leftKeys.length; index++) {
+            keys.push({
+              left: await evaluate(backend, node.leftKeys[index], left), right: await evaluate(backend, node.rightKeys[index], right),
+              leftType: node.leftKeys[index].type, rightType: node.rightKeys[index].type,
+            });
+          }
+          return joinRelations(backend, left, right, keys, node.type);
+        }
+        case "aggregate": {
+          const relation = await run(node.input);
+          const keys = [];
+          for (const expression of node.groupBy) keys.push({ column: await evaluate(backend, expression, relation), type: expression.type });
+          const aggregates = [];
+          for (let index = 0; index < node.aggregates.length; index++) {
+            const aggregate = node.aggregates[index];
+            const column = node.columns[node.groupBy.length + index];
+            aggregates.push({
+              function: aggregate.function,
+              argument: aggregate.argument ? await evaluate(backend, aggregate.argument, relation) : undefined,
+              argumentType: aggregate.argument?.type,
+              resultType: column.type,
+              resultNullable: column.nullable,
+            });
+          }
+          return groupAggregate(backend, relation, keys, aggregates);
+        }
+        case "sort": {
+          const relation = await run(node.input);
+          const key = orderKey(backend, node.keys.map((key) => ({ column: relation.columns[key.column], type: node.columns[key.column].type, descending: key.descending })), relation.lanes, relation.valid);
+          return sortRelation(backend, relation, key);
+        }
+        case "limit": {
+          const relation = await run(node.input);
+          // Valid rows first (keeping any ORDER BY), then the first `count` lanes.
+          const compacted = await compact(backend, relation);
+          return gatherRelation(backend, compacted, Int32Array.from({ length: node.rows }, (_, lane) => lane));
+        }
+      }
+    };
+    const relation = await run(plan);
+    const before = andGates?.() ?? 0;
+    const output = await finishOutput(backend, relation, plan.columns, study.minCellCount);
+    if (observe && andGates) observe("output: minimum cell count, dummies zeroed, compaction", plan.rows, 0, andGates() - before);
+    return output;
   }
-}
-
-/** Bits per row of each input table's share (the circuit's input widths). */
-export function inputWidths(study: Study, tables: string[]): number[] {
-  return tables.map((table) => rowBits(findTable(study, table).columns));
 }

@@ -6,6 +6,7 @@
  */
 import type { Backend } from "../circuit/backend.js";
 import { planeRange, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
+import { bitonicLayers } from "../circuit/bitVector/bitonicSort.js";
 import { lessThan } from "../circuit/bitVector/compare.js";
 import { conditionalSwap } from "../circuit/bitVector/select.js";
 import type { WireVector } from "../circuit/wireVector.js";
@@ -64,28 +65,14 @@ async function bitonicSortRecords(backend: Backend, records: BitPlanes, keyWidth
   const lanes = records.lanes;
   const pairs = lanes / 2;
   let current = records;
-  for (let block = 2; block <= lanes; block *= 2) {
-    for (let distance = block / 2; distance >= 1; distance /= 2) {
-      // Lane smaller[r] must end up with the smaller key of pair r; which lanes pair up is public.
-      const smaller = new Int32Array(pairs);
-      const larger = new Int32Array(pairs);
-      let pair = 0;
-      for (let lane = 0; lane < lanes; lane++) {
-        const partner = lane ^ distance;
-        if (partner <= lane) continue;
-        const ascending = (lane & block) === 0;
-        smaller[pair] = ascending ? lane : partner;
-        larger[pair] = ascending ? partner : lane;
-        pair++;
-      }
-      const first = gatherLanes(backend, current, smaller);
-      const second = gatherLanes(backend, current, larger);
-      const outOfOrder = await lessThan(backend, planeRange(backend, second, 0, keyWidth), planeRange(backend, first, 0, keyWidth));
-      const [low, high] = await conditionalSwap(backend, outOfOrder, first, second);
-      const order = new Int32Array(lanes);
-      for (let r = 0; r < pairs; r++) { order[smaller[r]] = r; order[larger[r]] = pairs + r; }
-      current = gatherLanes(backend, concatLanes(backend, [low, high]), order);
-    }
+  for (const { smaller, larger } of bitonicLayers(lanes)) {
+    const first = gatherLanes(backend, current, smaller);
+    const second = gatherLanes(backend, current, larger);
+    const outOfOrder = await lessThan(backend, planeRange(backend, second, 0, keyWidth), planeRange(backend, first, 0, keyWidth));
+    const [low, high] = await conditionalSwap(backend, outOfOrder, first, second);
+    const order = new Int32Array(lanes);
+    for (let r = 0; r < pairs; r++) { order[smaller[r]] = r; order[larger[r]] = pairs + r; }
+    current = gatherLanes(backend, concatLanes(backend, [low, high]), order);
   }
   return current;
 }

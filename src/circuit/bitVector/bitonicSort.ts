@@ -15,34 +15,20 @@ export async function bitonicSort(backend: Backend, keys: BitPlanes): Promise<Bi
   let current = keys.wires;
   let position = Int32Array.from({ length: rows }, (_, row) => row);
   let planeStride = rows;
-  for (let block = 2; block <= rows; block *= 2) {
-    for (let distance = block / 2; distance >= 1; distance /= 2) {
-      // Row `smaller[r]` must end up holding the smaller key of pair r; the positions are public.
-      const smaller = new Int32Array(pairs);
-      const larger = new Int32Array(pairs);
-      let pair = 0;
-      for (let row = 0; row < rows; row++) {
-        const partner = row ^ distance;
-        if (partner <= row) continue;
-        const ascending = (row & block) === 0;
-        smaller[pair] = ascending ? row : partner;
-        larger[pair] = ascending ? partner : row;
-        pair++;
-      }
-      const first = { wires: backend.gather(current, planeIndices(smaller, position, planeStride, width)), width, lanes: pairs };
-      const second = { wires: backend.gather(current, planeIndices(larger, position, planeStride, width)), width, lanes: pairs };
-      const outOfOrder = await lessThan(backend, second, first);
-      const [low, high] = await conditionalSwap(backend, outOfOrder, first, second);
-      // Both halves side by side: plane i of pair r at i·pairs + r in `low`, after all of `low` in `high`.
-      current = backend.concat([low.wires, high.wires]);
-      const next = new Int32Array(rows);
-      for (let r = 0; r < pairs; r++) {
-        next[smaller[r]] = r;
-        next[larger[r]] = width * pairs + r;
-      }
-      position = next;
-      planeStride = pairs;
+  for (const { smaller, larger } of bitonicLayers(rows)) {
+    const first = { wires: backend.gather(current, planeIndices(smaller, position, planeStride, width)), width, lanes: pairs };
+    const second = { wires: backend.gather(current, planeIndices(larger, position, planeStride, width)), width, lanes: pairs };
+    const outOfOrder = await lessThan(backend, second, first);
+    const [low, high] = await conditionalSwap(backend, outOfOrder, first, second);
+    // Both halves side by side: plane i of pair r at i·pairs + r in `low`, after all of `low` in `high`.
+    current = backend.concat([low.wires, high.wires]);
+    const next = new Int32Array(rows);
+    for (let r = 0; r < pairs; r++) {
+      next[smaller[r]] = r;
+      next[larger[r]] = width * pairs + r;
     }
+    position = next;
+    planeStride = pairs;
   }
   const inOrder = new Int32Array(width * rows);
   for (let i = 0; i < width; i++) for (let row = 0; row < rows; row++) inOrder[i * rows + row] = position[row] + i * planeStride;
@@ -58,4 +44,28 @@ function planeIndices(selectedRows: Int32Array, position: Int32Array, planeStrid
     for (let r = 0; r < count; r++) indices[i * count + r] = position[selectedRows[r]] + offset;
   }
   return indices;
+}
+
+/**
+ * The layers of a bitonic network over `lanes` (a power of two): in each, lane `smaller[r]` must end up with
+ * the smaller key of pair r and lane `larger[r]` with the larger. Which lanes pair up is public.
+ */
+export function* bitonicLayers(lanes: number): Generator<{ smaller: Int32Array; larger: Int32Array }> {
+  const pairs = lanes / 2;
+  for (let block = 2; block <= lanes; block *= 2) {
+    for (let distance = block / 2; distance >= 1; distance /= 2) {
+      const smaller = new Int32Array(pairs);
+      const larger = new Int32Array(pairs);
+      let pair = 0;
+      for (let lane = 0; lane < lanes; lane++) {
+        const partner = lane ^ distance;
+        if (partner <= lane) continue;
+        const ascending = (lane & block) === 0;
+        smaller[pair] = ascending ? lane : partner;
+        larger[pair] = ascending ? partner : lane;
+        pair++;
+      }
+      yield { smaller, larger };
+    }
+  }
 }
