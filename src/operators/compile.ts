@@ -12,7 +12,7 @@ import { evaluate } from "./expressions.js";
 import { groupAggregate } from "./groupAggregate.js";
 import { joinRelations } from "./join.js";
 import { orderKey } from "./orderKey.js";
-import { compact, finishOutput, outputColumns } from "./output.js";
+import { compact, discloseRows, layoutOutput, outputColumns } from "./output.js";
 import { gatherRelation, scanInput, unionAll, type Relation } from "./relation.js";
 import { sortRelation } from "./sortRelation.js";
 import { bindQuery, UNKNOWN_TABLE_ROWS, type PlanNode } from "./sql/binder.js";
@@ -172,7 +172,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes): Com
         }
         case "sort": {
           const relation = await run(node.input);
-          const key = orderKey(backend, node.keys.map((key) => ({ column: relation.columns[key.column], type: node.columns[key.column].type, descending: key.descending })), relation.lanes, relation.valid);
+          const key = await orderKey(backend, node.keys.map((key) => ({ column: relation.columns[key.column], type: node.columns[key.column].type, descending: key.descending })), relation.lanes, relation.valid);
           return sortRelation(backend, relation, key);
         }
         case "limit": {
@@ -183,10 +183,29 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes): Com
         }
       }
     };
-    const relation = await run(plan);
+    // The disclosure rules apply before ORDER BY and LIMIT, which then see only what may be released.
+    let base: PlanNode = plan;
+    const limit = base.kind === "limit" ? base : undefined;
+    if (limit) base = limit.input;
+    const order = base.kind === "sort" ? base : undefined;
+    if (order) base = order.input;
+    const relation = await run(base);
     const before = andGates?.() ?? 0;
-    const output = await finishOutput(backend, relation, plan.columns, study.minCellCount);
-    if (observe && andGates) observe("output: minimum cell count, dummies zeroed, compaction", plan.rows, 0, andGates() - before);
+    let disclosed = await discloseRows(backend, relation, plan.columns, study.minCellCount);
+    if (order) {
+      // Ties are broken by every released cell and flag, so tied rows are identical and their order says nothing.
+      const keyParts = [
+        ...order.keys.map((key) => ({ column: disclosed.columns[key.column], type: plan.columns[key.column].type, descending: key.descending })),
+        ...disclosed.columns.map((column, index) => ({ column, type: index < plan.columns.length ? plan.columns[index].type : ({ kind: "bool" } as const) })),
+      ];
+      disclosed = await sortRelation(backend, disclosed, await orderKey(backend, keyParts, disclosed.lanes, disclosed.valid));
+    }
+    if (limit) {
+      const compacted = await compact(backend, disclosed);
+      disclosed = gatherRelation(backend, compacted, Int32Array.from({ length: limit.rows }, (_, lane) => lane));
+    }
+    const output = await layoutOutput(backend, disclosed, plan.columns);
+    if (observe && andGates) observe("output: minimum cell count, dummies zeroed, ORDER BY / LIMIT, compaction", plan.rows, 0, andGates() - before);
     return output;
   }
 }

@@ -12,8 +12,9 @@ import { parseQuery } from "./sql/parser.js";
 
 function duckdbType(type: ColumnType): string {
   switch (type.kind) {
-    case "int32": return "INTEGER";
-    case "int64": return "BIGINT";
+    // Wide enough that DuckDB never overflows where the circuit widens (INT64 extremes, products).
+    case "int32":
+    case "int64":
     case "int": return "HUGEINT";
     case "bool": return "BOOLEAN";
     case "char":
@@ -33,7 +34,7 @@ export async function queryWithDuckDb(study: Study, query: Query, csvOf: (partne
     for (const table of study.tables) {
       const columns = `{${table.columns.map((column) => `${quoteLiteral(column.name)}: ${quoteLiteral(duckdbType(column.type))}`).join(", ")}}`;
       const parts = study.partners.map((partner, index) => ({ partner, index })).filter(({ partner }) => partner.tables.includes(table.name))
-        .map(({ partner, index }) => `SELECT *, ${index}::INTEGER AS _site FROM read_csv(${quoteLiteral(csvOf(partner.name, table.name))}, header = true, columns = ${columns}, all_varchar = false)`);
+        .map(({ partner, index }) => `SELECT *, ${index}::INTEGER AS _site FROM read_csv(${quoteLiteral(csvOf(partner.name, table.name))}, header = true, columns = ${columns}, all_varchar = false, nullstr = '\u0001never\u0001')`);
       const empty = `SELECT ${table.columns.map((column) => `NULL::${duckdbType(column.type)} AS "${column.name}"`).join(", ")}, NULL::INTEGER AS _site WHERE false`;
       await connection.run(`CREATE TABLE "${table.name}" AS ${parts.length > 0 ? parts.join(" UNION ALL ") : empty}`);
     }

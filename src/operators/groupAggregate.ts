@@ -107,8 +107,12 @@ export interface GroupKey {
 export async function groupAggregate(backend: Backend, relation: Relation, keys: GroupKey[], aggregates: AggregateInput[]): Promise<Relation> {
   if (keys.length === 0) return globalAggregate(backend, relation, aggregates);
   const lanes = relation.lanes;
+  if (lanes === 0) {
+    const empty = (width: number) => ({ value: { wires: backend.constant([]), width, lanes: 0 } });
+    return { lanes: 0, valid: backend.constant([]), columns: [...keys.map((entry) => empty(entry.column.value.width)), ...aggregates.map((entry) => empty(typeBits(entry.resultType)))] };
+  }
   // Sort the key columns, the aggregate inputs and the key itself together.
-  const key = orderKey(backend, keys.map((entry) => ({ column: entry.column, type: entry.type })), lanes, relation.valid);
+  const key = await orderKey(backend, keys.map((entry) => ({ column: entry.column, type: entry.type })), lanes, relation.valid);
   const carried: Relation = {
     lanes,
     valid: relation.valid,

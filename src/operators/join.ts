@@ -50,16 +50,20 @@ export async function joinRelations(backend: Backend, left: Relation, right: Rel
   const rightColumns = right.columns.map((column) => stack(backend, zerosLike(backend, column, n), column));
   const valid = backend.concat([left.valid, right.valid]);
   // Right rows first within a key (their tag inverted is 0); invalid lanes last, never next to valid ones.
-  const sortKey = orderKey(backend, [...keyColumns, { column: { value: { wires: backend.not(isRight), width: 1, lanes } }, type: { kind: "bool" } }], lanes, valid);
+  const sortKey = await orderKey(backend, [...keyColumns, { column: { value: { wires: backend.not(isRight), width: 1, lanes } }, type: { kind: "bool" } }], lanes, valid);
+  // A NULL key matches nothing (SQL semantics): such right rows never serve as a match.
+  let nullKey = backend.constant(new Uint8Array(lanes));
+  for (const key of keyColumns) if (key.column.isNull) nullKey = backend.xor(backend.xor(nullKey, key.column.isNull), await backend.and(nullKey, key.column.isNull));
   const combined: Relation = {
     lanes,
     valid,
-    columns: [...leftColumns, ...rightColumns, { value: { wires: isRight, width: 1, lanes } }, { value: sortKey }],
+    columns: [...leftColumns, ...rightColumns, { value: { wires: nullKey, width: 1, lanes } }, { value: { wires: isRight, width: 1, lanes } }, { value: sortKey }],
   };
   const sorted = await sortRelation(backend, combined, sortKey);
   const sortedLeft = sorted.columns.slice(0, left.columns.length);
   const sortedRight = sorted.columns.slice(left.columns.length, left.columns.length + right.columns.length);
   const sortedIsRight = sorted.columns[sorted.columns.length - 2].value.wires;
+  const sortedNullKey = sorted.columns[sorted.columns.length - 3].value.wires;
   const sortedKey = sorted.columns[sorted.columns.length - 1].value;
   // The key proper is the sort key without its lowest plane (the tag): a segment is one key.
   const keyOnly = { wires: backend.slice(sortedKey.wires, lanes), width: sortedKey.width - 1, lanes };
@@ -71,7 +75,7 @@ export async function joinRelations(backend: Backend, left: Relation, right: Rel
   const changed = backend.concat([backend.constant([1]), backend.not(same)]);
   const starts = backend.xor(backend.xor(changed, sortedIsRight), await backend.and(changed, sortedIsRight));
   // What each segment's start carries: a right row's columns and a "matched" bit; a left start carries zeros.
-  const matchedHere = await backend.and(sortedIsRight, sorted.valid);
+  const matchedHere = await backend.and(await backend.and(sortedIsRight, sorted.valid), backend.not(sortedNullKey));
   const carried = await copyDown(backend, [...sortedRight, { value: { wires: matchedHere, width: 1, lanes } }], starts, lanes);
   const matched = carried[carried.length - 1].value.wires;
   const isLeft = backend.not(sortedIsRight);

@@ -41,10 +41,14 @@ async function orWires(backend: Backend, a: WireVector, b: WireVector): Promise<
   return backend.xor(backend.xor(a, b), await backend.and(a, b));
 }
 
-/** Applies suppression, drops rows with nothing to release, zeroes dummies, compacts, and lays out the output rows. */
-export async function finishOutput(backend: Backend, relation: Relation, columns: BoundColumn[], minCellCount: number): Promise<WireVector> {
+/**
+ * The disclosure rules, applied before any ORDER BY or LIMIT so that neither can depend on a hidden value:
+ * count cells from 1 to t−1 are zeroed and flagged, rows with nothing to release and groups whose COUNT(*) is
+ * under t become dummies, and every cell of a dummy is zeroed. The result has the output columns (masked),
+ * then one 1-bit suppression flag column per count column, in order.
+ */
+export async function discloseRows(backend: Backend, relation: Relation, columns: BoundColumn[], minCellCount: number): Promise<Relation> {
   const lanes = relation.lanes;
-  const fileColumns = outputColumns(columns);
   const cells: Array<{ value: BitPlanes; suppressed?: WireVector; isNull?: WireVector }> = [];
   let anyReleased: WireVector | undefined;
   let smallGroup: WireVector | undefined;
@@ -55,12 +59,12 @@ export async function finishOutput(backend: Backend, relation: Relation, columns
     let value = column.type.kind === "int" ? signExtend(backend, source.value, width) : zeroExtend(backend, source.value, width);
     let suppressed: WireVector | undefined;
     if (column.countLike) {
-      const cell = await suppressSmallCells(backend, value, minCellCount);
-      value = cell.value;
+      const cell = await suppressSmallCells(backend, column.type.kind === "bool" ? zeroExtend(backend, value, 2) : value, minCellCount);
+      value = column.type.kind === "bool" ? { ...cell.value, wires: backend.slice(cell.value.wires, 0, lanes), width: 1 } : cell.value;
       // A NULL count cell is neither suppressed nor released.
       suppressed = source.isNull ? await backend.and(cell.suppressed, backend.not(source.isNull)) : cell.suppressed;
       if (column.groupSize) smallGroup = smallGroup ? await orWires(backend, smallGroup, suppressed) : suppressed;
-      const zero = await equal(backend, value, constantInteger(backend, 0n, width, lanes));
+      const zero = await equal(backend, value, constantInteger(backend, 0n, value.width, lanes));
       const released = await backend.and(backend.not(zero), backend.not(suppressed));
       anyReleased = anyReleased ? await orWires(backend, anyReleased, released) : released;
     }
@@ -72,21 +76,28 @@ export async function finishOutput(backend: Backend, relation: Relation, columns
   if (smallGroup) valid = await backend.and(valid, backend.not(smallGroup));
   // Dummy rows carry nothing: every cell and flag is zeroed where the row is not released.
   const masked: Relation = { lanes, valid, columns: [] };
+  const flags: Relation["columns"] = [];
   for (const cell of cells) {
     masked.columns.push({
       value: { ...cell.value, wires: await backend.and(cell.value.wires, broadcast(backend, valid, cell.value.width)) },
       isNull: cell.isNull ? await backend.and(cell.isNull, valid) : undefined,
     });
-    if (cell.suppressed) masked.columns.push({ value: { wires: await backend.and(cell.suppressed, valid), width: 1, lanes } });
+    if (cell.suppressed) flags.push({ value: { wires: await backend.and(cell.suppressed, valid), width: 1, lanes } });
   }
+  masked.columns.push(...flags);
+  return masked;
+}
+
+/** Compacts disclosed rows (keeping their order) and lays them out as the result file's rows. */
+export async function layoutOutput(backend: Backend, disclosed: Relation, columns: BoundColumn[]): Promise<WireVector> {
+  const fileColumns = outputColumns(columns);
   // Compaction keeps any ORDER BY, and without one still hides where groups ended.
-  const ordered = await compact(backend, masked);
-  // Back to one entry per output column, with its flags.
-  const table: CircuitTable = { rows: lanes, valid: ordered.valid, columns: [] };
-  let position = 0;
+  const ordered = await compact(backend, disclosed);
+  const table: CircuitTable = { rows: disclosed.lanes, valid: ordered.valid, columns: [] };
+  let flag = columns.length;
   for (let index = 0; index < columns.length; index++) {
-    const value = ordered.columns[position++];
-    const suppressed = columns[index].countLike ? ordered.columns[position++].value.wires : undefined;
+    const value = ordered.columns[index];
+    const suppressed = columns[index].countLike ? ordered.columns[flag++].value.wires : undefined;
     const fileWidth = typeBits(columns[index].type);
     const fileType = fileColumns[index].type;
     const targetWidth = fileType.kind === "int32" ? 32 : fileType.kind === "int64" ? 64 : fileWidth;

@@ -56,6 +56,16 @@ describe("simple aggregates through the compiler", () => {
     expect(compiled.outputColumns[0].type).toEqual({ kind: "int", bits: 68 });
   });
 
+  it("rejects AVG and narrowing string casts when the query is compiled", () => {
+    const compile = (sql: string) => compileQuery(studyWith(), { name: "q", sql }, { visits: [{ partner: 0, rows: 1 }] });
+    expect(() => compile("SELECT AVG(cost) FROM visits")).toThrow(/AVG is not supported inside MPC yet/);
+    expect(() => compile("SELECT CAST(zip AS CHAR(2)) FROM visits")).toThrow(/would cut a CHAR\(5\)/);
+  });
+
+  it("groups over an empty table without failing", async () => {
+    expect(await run("SELECT zip, COUNT(*) FROM visits GROUP BY zip", 1, [])).toEqual([]);
+  });
+
   it("gives a released zero count and a NULL sum over an empty table", async () => {
     expect(await run("SELECT COUNT(*) AS n, SUM(cost) AS total FROM visits", 3, [])).toEqual([]);
     expect(await run("SELECT COUNT(*) FROM visits", 3, [])).toEqual([]);

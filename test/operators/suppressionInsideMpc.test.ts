@@ -38,7 +38,26 @@ function inputBits(rows: Cell[][]): Uint8Array {
   return rowsToBitPlanes(data, rows.length, codec.recordBytes, rowBits(study.tables[0].columns));
 }
 
+async function fullOutput(sql: string, rows: Cell[][]): Promise<Uint8Array> {
+  const compiled = compileQuery(study, { name: "q", sql }, { visits: [{ partner: 0, rows: rows.length }] });
+  const backend = new PlaintextBackend();
+  return backend.outputShare(await compiled.circuit(backend, [backend.constant(inputBits(rows))]));
+}
+
 describe("suppression inside MPC", () => {
+  it.each([
+    "SELECT zip, COUNT(*) AS n FROM visits GROUP BY zip ORDER BY n",
+    "SELECT zip, COUNT(*) AS n FROM visits GROUP BY zip ORDER BY n LIMIT 1",
+    "SELECT zip, COUNT(*) AS n, SUM(cost) AS total FROM visits GROUP BY zip ORDER BY total DESC",
+  ])("keeps suppressed groups invisible for %s", async (sql) => {
+    expect(Buffer.from(await fullOutput(sql, second)).equals(Buffer.from(await fullOutput(sql, first)))).toBe(true);
+  });
+
+  it.each(["SELECT zip, -COUNT(*) AS n FROM visits GROUP BY zip", "SELECT zip, COUNT(*) + 0 AS n FROM visits GROUP BY zip", "SELECT zip, CASE WHEN COUNT(*) > 1 THEN 1 ELSE 0 END AS big FROM visits GROUP BY zip"])(
+    "refuses to compute with a count in the output: %s", (sql) => {
+      expect(() => compileQuery(study, { name: "q", sql }, { visits: [{ partner: 0, rows: first.length }] })).toThrow(/not computed with/);
+    });
+
   it("leaves no trace of suppressed groups in the full output table", async () => {
     expect(first.length).toBe(second.length);
     const compiled = compileQuery(study, query, { visits: [{ partner: 0, rows: first.length }] });

@@ -115,7 +115,7 @@ class Binder {
           type = common;
           nullable ||= other.nullable;
         }
-        return { name: column.name, type, nullable, countLike: parts.every((part) => part.columns[index].countLike), groupSize: parts.every((part) => part.columns[index].groupSize) };
+        return { name: column.name, type, nullable, countLike: parts.some((part) => part.columns[index].countLike), groupSize: parts.every((part) => part.columns[index].groupSize) };
       });
       parts.forEach((part, index) => {
         if (part.columns.length !== columns.length) this.fail(query.parts[index].at, `this part of UNION ALL has ${part.columns.length} columns, the first has ${columns.length}`);
@@ -199,6 +199,7 @@ class Binder {
           return;
         }
         const bound = this.expression(item.expression, scope);
+        this.checkCountUse(bound, node.columns);
         expressions.push(bound);
         columns.push({ name: this.outputName(item.alias, item.expression, position), type: bound.type, nullable: bound.nullable, countLike: passesCount(bound, node.columns), groupSize: passesGroupSize(bound, node.columns) });
       });
@@ -246,6 +247,7 @@ class Binder {
     const items = select.items.map((item, position) => {
       if (!item.expression) this.fail(item.at, "SELECT * cannot be used with GROUP BY or aggregates");
       const bound = bindGrouped(item.expression);
+      this.checkCountUse(bound, [...groupColumns, ...aggregateColumns]);
       return { bound, name: this.outputName(item.alias, item.expression, position) };
     });
     const having = select.having ? this.expectBool(bindGrouped(select.having), "HAVING") : undefined;
@@ -321,10 +323,21 @@ class Binder {
       }
       case "MIN":
       case "MAX":
-        return { bound, column: { name, type: argument.type, nullable: argument.nullable, countLike: false } };
+        // The smallest of some counts is a count too.
+        return { bound, column: { name, type: argument.type, nullable: argument.nullable, countLike: passesCount(argument, scope.entries.map((entry) => entry.column)) } };
       case "AVG":
-        if (argument.type.kind !== "int") this.fail(expression.argument.at, `AVG needs a number, not ${describeType(argument.type)}`);
-        return { bound, column: { name, type: argument.type, nullable: true, countLike: false } };
+        // Division is not done inside MPC: release the parts and divide them afterwards.
+        return this.fail(expression.at, "AVG is not supported inside MPC yet; select SUM(x) and COUNT(x) and divide the released values");
+    }
+  }
+
+  /**
+   * The minimum cell count checks COUNT and SUM values as they are; a value computed from one (−COUNT(*),
+   * COUNT(*) * 2, a CASE on it) could carry a small count out, so it is refused.
+   */
+  private checkCountUse(expression: BoundExpression, inputColumns: BoundColumn[]): void {
+    if (transformsCount(expression, inputColumns)) {
+      this.fail(expression.at, "a COUNT or SUM result can be output, summed or compared in ORDER BY, but not computed with: the minimum cell count could not check the result");
     }
   }
 
@@ -420,6 +433,7 @@ class Binder {
         const allowed = (operand.type.kind === "bool" && target.kind === "int") || (operand.type.kind === "int" && target.kind === "int") || (operand.type.kind === "string" && target.kind === "string");
         if (!allowed) this.fail(at, `cannot CAST ${describeType(operand.type)} AS ${describeType(target)}`);
         if (operand.type.kind === "int" && target.kind === "int" && operand.type.bits > target.bits) this.fail(at, `CAST to ${describeType(target)} could overflow a ${describeType(operand.type)}`);
+        if (operand.type.kind === "string" && target.kind === "string" && operand.type.length > target.length) this.fail(at, `CAST to ${describeType(target)} would cut a ${describeType(operand.type)}; only widening string casts are supported`);
         return { kind: "cast", operand, type: target, nullable: operand.nullable, at };
       }
     }
@@ -475,11 +489,27 @@ function containsAggregate(expression: Expression): boolean {
   return findAggregate(expression) !== undefined;
 }
 
-/** Whether an output expression is a COUNT/SUM value passed through unchanged (then suppression applies). */
+/**
+ * Whether an output value is derived from any COUNT or SUM (through arithmetic, CASE, CAST or comparison):
+ * then the minimum cell count applies to it, so `-COUNT(*)` or `COUNT(*) + 0` cannot slip a small count out.
+ */
 function passesCount(expression: BoundExpression, inputColumns: BoundColumn[]): boolean {
-  if (expression.kind === "column") return inputColumns[expression.index]?.countLike ?? false;
-  if (expression.kind === "cast") return passesCount(expression.operand, inputColumns);
-  return false;
+  let derived = false;
+  const visit = (value: unknown): void => {
+    if (derived || value === null || typeof value !== "object") return;
+    const node = value as { kind?: string; index?: number };
+    if (node.kind === "column" && typeof node.index === "number" && inputColumns[node.index]?.countLike) { derived = true; return; }
+    for (const child of Object.values(value as object)) visit(child);
+  };
+  visit(expression);
+  return derived;
+}
+
+/** True when a count-derived value is changed (not just passed on or cast), which the cell rule cannot check. */
+function transformsCount(expression: BoundExpression, inputColumns: BoundColumn[]): boolean {
+  if (expression.kind === "column") return false;
+  if (expression.kind === "cast") return transformsCount(expression.operand, inputColumns);
+  return passesCount(expression, inputColumns);
 }
 
 function passesGroupSize(expression: BoundExpression, inputColumns: BoundColumn[]): boolean {

@@ -61,6 +61,8 @@ export function tokenize(text: string, file: string): Token[] {
       continue;
     }
     if (char === "'") {
+      const startLine = line;
+      const startColumn = start - lineStart + 1;
       let value = "";
       index++;
       for (;;) {
@@ -73,7 +75,7 @@ export function tokenize(text: string, file: string): Token[] {
         if (text[index] === "\n") { line++; lineStart = index + 1; }
         value += text[index++];
       }
-      tokens.push({ kind: "string", text: value, line, column: start - lineStart + 1, offset: start });
+      tokens.push({ kind: "string", text: value, line: startLine, column: startColumn, offset: start });
       continue;
     }
     const symbol = SYMBOLS.find((candidate) => text.startsWith(candidate, index));
