@@ -51,7 +51,7 @@ describe("query binder", () => {
   });
 
   it("resolves aliases, _site, GROUP BY expressions, HAVING and ORDER BY positions", () => {
-    const plan = bind("SELECT d._site, d.gender AS g, COUNT(*) n FROM phame_demographic d WHERE d.age_cat IN ('1', '2') GROUP BY d._site, d.gender HAVING COUNT(*) > 5 ORDER BY 3 DESC, g LIMIT 4");
+    const plan = bind("SELECT d._site, d.gender AS g, COUNT(*) n FROM phame_demographic d WHERE d.age_cat IN ('1', '2') GROUP BY d._site, d.gender HAVING COUNT(*) > 10 ORDER BY 3 DESC, g LIMIT 4");
     expect(outputs(plan)).toEqual(["_site INT32", "g CHAR(1)", "n INT32 count"]);
     expect(plan).toMatchObject({ kind: "limit", count: 4, rows: 4, input: { kind: "sort", keys: [{ column: 2, descending: true }, { column: 1, descending: false }] } });
   });

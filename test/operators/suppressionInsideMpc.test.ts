@@ -58,6 +58,14 @@ describe("suppression inside MPC", () => {
       expect(() => compileQuery(study, { name: "q", sql }, { visits: [{ partner: 0, rows: first.length }] })).toThrow(/not computed with/);
     });
 
+  it("allows only conditions on counts that keep groups at or above the threshold", () => {
+    const compile = (sql: string) => compileQuery(study, { name: "q", sql }, { visits: [{ partner: 0, rows: first.length }] });
+    expect(() => compile("SELECT zip FROM visits GROUP BY zip HAVING COUNT(*) < 3")).toThrow(/may only be "count >= 3"/);
+    expect(() => compile("SELECT zip FROM visits GROUP BY zip HAVING COUNT(*) = 1")).toThrow(/may only be "count >= 3"/);
+    expect(() => compile("SELECT zip, n FROM (SELECT zip, COUNT(*) AS n FROM visits GROUP BY zip) g WHERE n >= 2")).toThrow(/may only be/);
+    expect(() => compile("SELECT zip FROM visits GROUP BY zip HAVING COUNT(*) >= 3 AND SUM(cost) > 2")).not.toThrow();
+  });
+
   it("leaves no trace of suppressed groups in the full output table", async () => {
     expect(first.length).toBe(second.length);
     const compiled = compileQuery(study, query, { visits: [{ partner: 0, rows: first.length }] });

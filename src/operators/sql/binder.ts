@@ -182,6 +182,7 @@ class Binder {
       const aggregate = findAggregate(select.where);
       if (aggregate) this.fail(aggregate.at, "aggregates are not allowed in WHERE; use HAVING");
       const predicate = this.expectBool(this.expression(select.where, scope), "WHERE");
+      this.checkCountCondition(predicate, node.columns);
       node = { kind: "filter", input: node, predicate, columns: node.columns, rows: node.rows };
     }
 
@@ -251,6 +252,7 @@ class Binder {
       return { bound, name: this.outputName(item.alias, item.expression, position) };
     });
     const having = select.having ? this.expectBool(bindGrouped(select.having), "HAVING") : undefined;
+    if (having) this.checkCountCondition(having, [...groupColumns, ...aggregateColumns]);
     const aggregateNode: PlanNode = {
       kind: "aggregate", input: node, groupBy, aggregates, columns: [...groupColumns, ...aggregateColumns],
       rows: groupBy.length === 0 ? 1 : inputRows,
@@ -339,6 +341,24 @@ class Binder {
     if (transformsCount(expression, inputColumns)) {
       this.fail(expression.at, "a COUNT or SUM result can be output, summed or compared in ORDER BY, but not computed with: the minimum cell count could not check the result");
     }
+  }
+
+  /**
+   * A condition on a count could single out the keys of small groups, which suppression hides. It is allowed
+   * only as a conjunction of `count >= c` or `count > c` that keeps no value under the threshold, so it can
+   * only drop groups that suppression would hide anyway.
+   */
+  private checkCountCondition(condition: BoundExpression, inputColumns: BoundColumn[]): void {
+    if (!passesCount(condition, inputColumns)) return;
+    const threshold = BigInt(this.study.minCellCount);
+    const check = (part: BoundExpression): void => {
+      if (part.kind === "logical" && part.operator === "AND") { check(part.left); check(part.right); return; }
+      if (!passesCount(part, inputColumns)) return;
+      const ok = part.kind === "compare" && part.right.kind === "literal" && typeof part.right.value === "bigint" && !transformsCount(part.left, inputColumns)
+        && ((part.operator === ">=" && part.right.value >= threshold) || (part.operator === ">" && part.right.value >= threshold - 1n));
+      if (!ok) this.fail(part.at, `a condition on a COUNT or SUM may only be "count >= ${threshold}" or stricter (joined by AND): any other could reveal groups the minimum cell count hides`);
+    };
+    check(condition);
   }
 
   private expectBool(expression: BoundExpression, clause: string): BoundExpression {
