@@ -26,10 +26,6 @@ export async function loadPublicKey(path: string): Promise<PublicKey> {
   return parsePublicKey(await readText(path, "the public key"), path);
 }
 
-export function requireOption<T>(value: T | undefined, flag: string): T {
-  if (value === undefined || value === "") throw new InputError(`missing required option ${flag}`, {}, "usage");
-  return value;
-}
 
 /** Fails with a clear error (not Node's ENOENT) when a file the user named cannot be read. */
 export async function requireFile(path: string, what: string): Promise<void> {

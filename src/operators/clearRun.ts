@@ -8,18 +8,12 @@ import { PlaintextBackend } from "../circuit/plaintextBackend.js";
 import { bitPlanesToRows, rowsToBitPlanes } from "../share/bitPlaneLayout.js";
 import { readCsvRows } from "../share/csvTable.js";
 import { RowCodec, type Cell } from "../share/rowCodec.js";
-import { rowBits, type Column } from "../share/schema.js";
+import { rowBits } from "../share/schema.js";
 import { findTable, type Query, type Study } from "../share/study.js";
-import { compileQuery, queryTables, type InputSizes } from "./compile.js";
-
-export interface ClearCircuit {
-  outputColumns: Column[];
-  outputRows: number;
-  circuit(backend: PlaintextBackend, inputs: ReturnType<PlaintextBackend["constant"]>[]): Promise<ReturnType<PlaintextBackend["constant"]>>;
-}
+import { compileQuery, queryTables, type InputSizes, type QueryCircuit } from "./compile.js";
 
 /** Runs a circuit on plaintext tables (rows per table, in the circuit's table order) and returns the released rows. */
-export async function runInTheClear(study: Study, tables: string[], rowsOf: Cell[][][], compiled: ClearCircuit): Promise<Cell[][]> {
+export async function runInTheClear(study: Study, tables: string[], rowsOf: Cell[][][], compiled: QueryCircuit): Promise<Cell[][]> {
   const backend = new PlaintextBackend();
   const inputs = tables.map((table, index) => {
     const schema = findTable(study, table);

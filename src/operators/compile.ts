@@ -21,16 +21,20 @@ import { parseQuery } from "./sql/parser.js";
 /** Public sizes: each table's rows, per contributing partner in study order. */
 export type InputSizes = Record<string, Array<{ partner: number; rows: number }>>;
 
-export interface CompiledQuery {
-  query: string;
-  /** The input tables, in the order the circuit takes their wires. */
-  tables: string[];
-  plan: PlanNode;
+/** What runs a query: its circuit over the input tables, and the layout of what it outputs. */
+export interface QueryCircuit {
   outputColumns: Column[];
   /** Output rows, released and dummy: a public number. */
   outputRows: number;
   /** Input wires per table (its share's row layout as bit-planes) → output wires in the result's row layout. */
   circuit(backend: Backend, inputs: WireVector[]): Promise<WireVector>;
+}
+
+export interface CompiledQuery extends QueryCircuit {
+  query: string;
+  /** The input tables, in the order the circuit takes their wires. */
+  tables: string[];
+  plan: PlanNode;
   /** Exact cost from the counting backend, in total and per operator (each without its inputs' cost). */
   cost(inputWires: number[]): Promise<PlanCost>;
 }

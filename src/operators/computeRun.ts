@@ -21,7 +21,7 @@ import { parseSshTarget, SshConnectError, SshTunnel } from "../transport/sshTunn
 import { StreamChannel } from "../transport/streamChannel.js";
 import { connect, listen } from "../transport/tcp.js";
 import { compileQuery, queryTables, type CompiledQuery } from "./compile.js";
-import { countPlan, runQueryAsParty, type SessionProgress } from "./session.js";
+import { runQueryAsParty, type SessionProgress } from "./session.js";
 
 export interface ComputeOptions {
   study: Study;
@@ -209,7 +209,7 @@ export async function runCompute(options: ComputeOptions, callbacks: ComputeCall
       }
       const compiled = compileQuery(study, query, Object.fromEntries(tableInputs.map((input) => [input.table, input.parts])));
       const ordered = compiled.tables.map((table) => inputs.get(table)!);
-      const cost = await countPlan(compiled, ordered.map((input) => input.shareBits.length));
+      const cost = await compiled.cost(ordered.map((input) => input.shareBits.length));
       const inputRows = ordered.reduce((sum, input) => sum + input.rows, 0);
       onPhase(`query ${query.name}: ${inputRows} input rows, ${cost.andGates.toLocaleString("en-US")} AND gates`);
       const result = await runQueryAsParty(role, compiled, channel, ordered.map((input) => input.shareBits), cost.andGates, (progress) => callbacks.onProgress?.(query.name, progress));

@@ -92,7 +92,7 @@ export async function evaluate(backend: Backend, expression: BoundExpression, re
       const high = await evaluate(backend, expression.high, relation);
       const common = unify(unify(expression.operand.type, expression.low.type)!, expression.high.type)!;
       const [x, lo, hi] = [[operand, expression.operand.type], [low, expression.low.type], [high, expression.high.type]].map(([column, type]) =>
-        widenForCompare(backend, (column as RelationColumn).value, type as SqlType, common));
+        widen(backend, (column as RelationColumn).value, type as SqlType, common));
       const less = (a: BitPlanes, b: BitPlanes) => (common.kind === "int" ? lessThanSigned(backend, a, b) : lessThan(backend, a, b));
       const inside = await backend.and(backend.not(await less(x, lo)), backend.not(await less(hi, x)));
       return { value: { wires: await unlessNull(expression.negated ? backend.not(inside) : inside, operand, low, high), width: 1, lanes } };
@@ -134,10 +134,6 @@ function typeWidth(type: SqlType): number {
 function fitTo(backend: Backend, value: BitPlanes, from: SqlType | undefined, to: SqlType): BitPlanes {
   if (!from || from.kind !== to.kind) return extendTo(backend, value, from ?? to, typeWidth(to));
   return widen(backend, value, from, to);
-}
-
-function widenForCompare(backend: Backend, value: BitPlanes, from: SqlType, common: SqlType): BitPlanes {
-  return widen(backend, value, from, common);
 }
 
 /** Two operands in one comparable encoding: integers sign-extended, strings zero-padded to one width. */

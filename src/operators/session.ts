@@ -3,9 +3,7 @@
  * garbling), followed by a two-step commit so that neither party keeps a result the other did not finish.
  * The order and sizes of messages depend only on public sizes.
  */
-import { CountingBackend } from "../circuit/countingBackend.js";
-import type { Backend, CircuitProgram } from "../circuit/backend.js";
-import type { WireVector } from "../circuit/wireVector.js";
+import type { CircuitProgram } from "../circuit/backend.js";
 import { evaluateOverChannel, garbleOverChannel, type PartyRun } from "../circuit/channelParty.js";
 import { bitPlanesToRows } from "../share/bitPlaneLayout.js";
 import { RowCodec } from "../share/rowCodec.js";
@@ -13,7 +11,7 @@ import { rowBits } from "../share/schema.js";
 import type { Role } from "../share/study.js";
 import type { MessageChannel } from "../transport/channel.js";
 import { PeerMismatchError } from "../transport/protocolHeader.js";
-import type { Column } from "../share/schema.js";
+import type { QueryCircuit } from "./compile.js";
 
 export interface SessionProgress {
   phase: "ot" | "circuit" | "commit";
@@ -30,21 +28,6 @@ export interface SessionResult {
   seconds: { ot: number; circuit: number };
 }
 
-/** What a session runs: a compiled query's circuit over its input tables, and its output layout. */
-export interface SessionCircuit {
-  outputColumns: Column[];
-  outputRows: number;
-  circuit(backend: Backend, inputs: WireVector[]): Promise<WireVector>;
-}
-
-/** Exact AND count for these public sizes, from the counting backend (no cryptography). */
-export async function countPlan(plan: SessionCircuit, inputWires: number[]): Promise<{ andGates: number; bytes: number }> {
-  const backend = new CountingBackend();
-  await plan.circuit(backend, inputWires.map((count) => backend.input(count)));
-  const counts = backend.counts;
-  return { andGates: counts.and + counts.andWithGarblerKnown, bytes: counts.tableBytes };
-}
-
 const COMMIT = new TextEncoder().encode("catalyst:evaluated");
 const COMMITTED = new TextEncoder().encode("catalyst:committed");
 
@@ -54,7 +37,7 @@ const COMMITTED = new TextEncoder().encode("catalyst:committed");
  */
 export async function runQueryAsParty(
   role: Role,
-  plan: SessionCircuit,
+  plan: QueryCircuit,
   channel: MessageChannel,
   shareBits: Uint8Array[],
   andGatesTotal: number,

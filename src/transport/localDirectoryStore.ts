@@ -1,7 +1,7 @@
 /** A compute party's inbox as a plain local folder: the embedded default, no account needed. */
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import { join, resolve, sep } from "node:path";
+import { resolve, sep } from "node:path";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { AtomicFile } from "../share/atomicFile.js";
@@ -54,8 +54,4 @@ export async function fileDigest(path: string): Promise<string> {
   const hash = sha256.create();
   for await (const chunk of createReadStream(path)) hash.update(chunk as Uint8Array);
   return "sha256:" + bytesToHex(hash.digest());
-}
-
-export function joinName(root: string, name: string): string {
-  return join(root, ...name.split("/"));
 }

@@ -6,8 +6,8 @@ export type SqlType =
   | { kind: "bool" }
   | { kind: "string"; length: number };
 
-/** Widest integer the engine computes with; a wider sum is a compile error, not a silent overflow. */
-export const MAX_INT_BITS = 128;
+/** Widest integer the engine computes with (and a result file holds); a wider sum is a compile error, not a silent overflow. */
+export { MAX_OUTPUT_INT_BITS as MAX_INT_BITS } from "../../share/schema.js";
 
 export function fromColumnType(type: ColumnType): SqlType {
   switch (type.kind) {
