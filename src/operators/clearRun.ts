@@ -10,7 +10,7 @@ import { readCsvRows } from "../share/csvTable.js";
 import { RowCodec, type Cell } from "../share/rowCodec.js";
 import { rowBits } from "../share/schema.js";
 import { findTable, type Query, type Study } from "../share/study.js";
-import { compileQuery, queryTables, type InputSizes, type QueryCircuit } from "./compile.js";
+import { compileQuery, queryTables, type CompileOptions, type InputSizes, type QueryCircuit } from "./compile.js";
 
 /** Runs a circuit on plaintext tables (rows per table, in the circuit's table order) and returns the released rows. */
 export async function runInTheClear(study: Study, tables: string[], rowsOf: Cell[][][], compiled: QueryCircuit): Promise<Cell[][]> {
@@ -35,7 +35,7 @@ export async function runInTheClear(study: Study, tables: string[], rowsOf: Cell
 }
 
 /** A study query over the partners' CSVs in the clear: `csvOf(partner, table)` names each file. */
-export async function queryInTheClear(study: Study, query: Query, csvOf: (partner: string, table: string) => string): Promise<Cell[][]> {
+export async function queryInTheClear(study: Study, query: Query, csvOf: (partner: string, table: string) => string, options: CompileOptions = {}): Promise<Cell[][]> {
   const tables = queryTables(study, query);
   const rowsOf: Cell[][][] = [];
   const sizes: InputSizes = {};
@@ -52,6 +52,6 @@ export async function queryInTheClear(study: Study, query: Query, csvOf: (partne
     }
     rowsOf.push(rows);
   }
-  const compiled = compileQuery(study, query, sizes);
+  const compiled = compileQuery(study, query, sizes, options);
   return runInTheClear(study, compiled.tables, compiled.tables.map((table) => rowsOf[tables.indexOf(table)]), compiled);
 }

@@ -9,11 +9,13 @@ import { InputError } from "../share/errors.js";
 import type { Column } from "../share/schema.js";
 import { findTable, type Query, type Study } from "../share/study.js";
 import { evaluate } from "./expressions.js";
+import { fuseAggregates, isFusedAggregate } from "./fuseAggregates.js";
 import { groupAggregate } from "./groupAggregate.js";
 import { joinRelations } from "./join.js";
-import { orderKey } from "./orderKey.js";
-import { compact, discloseRows, layoutOutput, outputColumns } from "./output.js";
-import { gatherRelation, scanInput, unionAll, type Relation } from "./relation.js";
+import { clearNullKeyColumns, orderKey } from "./orderKey.js";
+import { compact } from "./compaction.js";
+import { discloseRows, layoutOutput, outputColumns } from "./output.js";
+import { gatherRelation, scanInput, typeBits, unionAll, type Relation } from "./relation.js";
 import { sortRelation } from "./sortRelation.js";
 import { bindQuery, UNKNOWN_TABLE_ROWS, type PlanNode } from "./sql/binder.js";
 import { parseQuery } from "./sql/parser.js";
@@ -57,7 +59,7 @@ function describeNode(node: PlanNode): string {
     case "scan": return `scan ${node.table}`;
     case "union": return `union all of ${node.inputs.length}`;
     case "filter": return "filter";
-    case "project": return `project ${node.columns.map((column) => column.name).join(", ")}`;
+    case "project": return isFusedAggregate(node) ? `per-row inputs of a group by fused into the outer one (no sort): ${node.columns.map((column) => column.name).join(", ")}` : `project ${node.columns.map((column) => column.name).join(", ")}`;
     case "join": return `${node.type} join on ${node.leftKeys.length} key${node.leftKeys.length > 1 ? "s" : ""} (sort ${node.rows} lanes)`;
     case "aggregate": return node.groupBy.length > 0 ? `group by ${node.groupBy.length} key${node.groupBy.length > 1 ? "s" : ""} (sort + segmented scan)` : "aggregate (tree reduction)";
     case "sort": return `order by ${node.keys.length} key${node.keys.length > 1 ? "s" : ""}`;
@@ -78,10 +80,16 @@ export function queryTables(study: Study, query: Query): string[] {
   return [...tablesOf(bindQuery(parseQuery(query.sql, `${query.name}.sql`), study, () => UNKNOWN_TABLE_ROWS, `${query.name}.sql`))];
 }
 
-export function compileQuery(study: Study, query: Query, sizes: InputSizes): CompiledQuery {
+export interface CompileOptions {
+  /** Fuse nested GROUP BYs (the default); off only to compare with the plan as bound. */
+  fuseAggregates?: boolean;
+}
+
+export function compileQuery(study: Study, query: Query, sizes: InputSizes, options: CompileOptions = {}): CompiledQuery {
   const file = `${query.name}.sql`;
   const totalRows = (table: string) => (sizes[table] ?? []).reduce((sum, part) => sum + part.rows, 0);
-  const plan = bindQuery(parseQuery(query.sql, file), study, totalRows, file);
+  const bound = bindQuery(parseQuery(query.sql, file), study, totalRows, file);
+  const plan = options.fuseAggregates === false ? bound : fuseAggregates(bound);
   const tables = [...tablesOf(plan)];
   for (const table of tables) if (!sizes[table]) throw new InputError(`no sizes for table ${table}`, { file }, "invalid-query");
   return {
@@ -126,7 +134,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes): Com
       switch (node.kind) {
         case "scan": {
           const sitePerLane = sizes[node.table].flatMap((part) => new Array<number>(part.rows).fill(part.partner));
-          return scanInput(backend, scans.get(node.table)!, findTable(study, node.table).columns, node.rows, sitePerLane);
+          return scanInput(backend, scans.get(node.table)!, findTable(study, node.table).columns, node.rows, sitePerLane, typeBits(node.columns[node.columns.length - 1].type));
         }
         case "union": {
           const parts = [];
@@ -176,8 +184,8 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes): Com
         }
         case "sort": {
           const relation = await run(node.input);
-          const key = await orderKey(backend, node.keys.map((key) => ({ column: relation.columns[key.column], type: node.columns[key.column].type, descending: key.descending })), relation.lanes, relation.valid);
-          return sortRelation(backend, relation, key);
+          const cleared = await clearNullKeyColumns(backend, relation, node.keys.map((key) => key.column));
+          return sortRelation(backend, cleared, (rows) => orderKey(backend, node.keys.map((key) => ({ column: rows.columns[key.column], type: node.columns[key.column].type, descending: key.descending })), rows.lanes, rows.valid));
         }
         case "limit": {
           const relation = await run(node.input);
@@ -198,11 +206,12 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes): Com
     let disclosed = await discloseRows(backend, relation, plan.columns, study.minCellCount);
     if (order) {
       // Ties are broken by every released cell and flag, so tied rows are identical and their order says nothing.
-      const keyParts = [
-        ...order.keys.map((key) => ({ column: disclosed.columns[key.column], type: plan.columns[key.column].type, descending: key.descending })),
-        ...disclosed.columns.map((column, index) => ({ column, type: index < plan.columns.length ? plan.columns[index].type : ({ kind: "bool" } as const) })),
+      // discloseRows already zeroed the value bits of NULLs, so the key can be read straight off the rows.
+      const keyParts = (rows: Relation) => [
+        ...order.keys.map((key) => ({ column: rows.columns[key.column], type: plan.columns[key.column].type, descending: key.descending })),
+        ...rows.columns.map((column, index) => ({ column, type: index < plan.columns.length ? plan.columns[index].type : ({ kind: "bool" } as const) })),
       ];
-      disclosed = await sortRelation(backend, disclosed, await orderKey(backend, keyParts, disclosed.lanes, disclosed.valid));
+      disclosed = await sortRelation(backend, disclosed, (rows) => orderKey(backend, keyParts(rows), rows.lanes, rows.valid));
     }
     if (limit) {
       const compacted = await compact(backend, disclosed);

@@ -1,10 +1,10 @@
 /**
  * GROUP BY with COUNT, SUM, MIN and MAX: sort by the group key, mark where each group starts, then a
- * segmented parallel prefix scan (lg n vector steps, not a row loop) leaves each group's total on its last
- * lane, which alone stays valid. Without GROUP BY, a tree reduction gives one lane.
+ * work-efficient segmented prefix scan (about 2n combines in 2·lg n vector steps) leaves each group's total on
+ * its last lane, which alone stays valid. Without GROUP BY, a tree reduction gives one lane.
  */
 import type { Backend } from "../circuit/backend.js";
-import { constantInteger, signExtend, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
+import { constantInteger, planeRange, signExtend, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
 import { equal, lessThanSigned, lessThan } from "../circuit/bitVector/compare.js";
 import { add } from "../circuit/bitVector/integer.js";
 import { select } from "../circuit/bitVector/select.js";
@@ -13,8 +13,9 @@ import { InputError } from "../share/errors.js";
 import type { AggregateFunction } from "./sql/ast.js";
 import type { SqlType } from "./sql/types.js";
 import { countSet } from "./aggregate.js";
-import { orderKey } from "./orderKey.js";
+import { clearNullValues, orderKey } from "./orderKey.js";
 import { concatLanes, gatherLanes, typeBits, type Relation, type RelationColumn } from "./relation.js";
+import { segmentedScan, type Combine } from "./segmentedScan.js";
 import { sortRelation } from "./sortRelation.js";
 
 export interface AggregateInput {
@@ -25,8 +26,6 @@ export interface AggregateInput {
   resultType: SqlType;
   resultNullable: boolean;
 }
-
-type Combine = (backend: Backend, earlier: BitPlanes, later: BitPlanes) => Promise<BitPlanes>;
 
 function combinerOf(aggregate: AggregateInput): Combine {
   const signed = aggregate.resultType.kind === "int";
@@ -63,29 +62,6 @@ function lanesOf(backend: Backend, value: BitPlanes, start: number, end: number)
   return gatherLanes(backend, value, Int32Array.from({ length: end - start }, (_, index) => start + index));
 }
 
-/**
- * Inclusive segmented scan: lane i ends with combine(start of its segment … i). `starts` marks segment
- * starts. Hillis–Steele: step d combines each lane with the one d before it unless a start lies between.
- */
-async function segmentedScan(backend: Backend, value: BitPlanes, starts: WireVector, combine: Combine): Promise<BitPlanes> {
-  const lanes = value.lanes;
-  let current = value;
-  let flags: BitPlanes = { wires: starts, width: 1, lanes };
-  for (let distance = 1; distance < lanes; distance *= 2) {
-    const head = lanesOf(backend, current, 0, distance);
-    const earlier = lanesOf(backend, current, 0, lanes - distance);
-    const later = lanesOf(backend, current, distance, lanes);
-    const laterFlags = lanesOf(backend, flags, distance, lanes);
-    const earlierFlags = lanesOf(backend, flags, 0, lanes - distance);
-    const combined = await combine(backend, earlier, later);
-    const kept = await select(backend, laterFlags.wires, later, combined);
-    current = concatLanes(backend, [head, kept]);
-    const orFlags = backend.xor(backend.xor(laterFlags.wires, earlierFlags.wires), await backend.and(laterFlags.wires, earlierFlags.wires));
-    flags = concatLanes(backend, [lanesOf(backend, flags, 0, distance), { wires: orFlags, width: 1, lanes: lanes - distance }]);
-  }
-  return current;
-}
-
 /** Tree reduction of all lanes into one (for aggregates without GROUP BY). */
 async function reduceLanes(backend: Backend, value: BitPlanes, combine: Combine, neutral: bigint): Promise<BitPlanes> {
   let current = value;
@@ -111,15 +87,17 @@ export async function groupAggregate(backend: Backend, relation: Relation, keys:
     const empty = (width: number) => ({ value: { wires: backend.constant([]), width, lanes: 0 } });
     return { lanes: 0, valid: backend.constant([]), columns: [...keys.map((entry) => empty(entry.column.value.width)), ...aggregates.map((entry) => empty(typeBits(entry.resultType)))] };
   }
-  // Sort the key columns, the aggregate inputs and the key itself together.
-  const key = await orderKey(backend, keys.map((entry) => ({ column: entry.column, type: entry.type })), lanes, relation.valid);
+  // Sort the key columns and the aggregate inputs together; the key is read off the key columns.
+  const keyColumns: RelationColumn[] = [];
+  for (const entry of keys) keyColumns.push(await clearNullValues(backend, entry.column));
   const carried: Relation = {
     lanes,
     valid: relation.valid,
-    columns: [...keys.map((entry) => entry.column), ...aggregates.filter((entry) => entry.argument).map((entry) => entry.argument!), { value: key }],
+    columns: [...keyColumns, ...aggregates.filter((entry) => entry.argument).map((entry) => entry.argument!)],
   };
-  const sorted = await sortRelation(backend, carried, key);
-  const sortedKey = sorted.columns[sorted.columns.length - 1].value;
+  const keyOf = (rows: Relation) => orderKey(backend, keys.map((entry, index) => ({ column: rows.columns[index], type: entry.type })), rows.lanes, rows.valid);
+  const sorted = await sortRelation(backend, carried, keyOf);
+  const sortedKey = keyOf(sorted);
   const sortedKeys = sorted.columns.slice(0, keys.length);
   let argumentIndex = keys.length;
   const sortedAggregates = aggregates.map((entry) => (entry.argument ? { ...entry, argument: sorted.columns[argumentIndex++] } : entry));
@@ -128,19 +106,41 @@ export async function groupAggregate(backend: Backend, relation: Relation, keys:
   const same = lanes > 1 ? await equal(backend, lanesOf(backend, sortedKey, 1, lanes), lanesOf(backend, sortedKey, 0, lanes - 1)) : backend.constant([]);
   const starts = backend.concat([backend.constant([1]), backend.not(same)]);
   const last = backend.concat([backend.not(same), backend.constant([1])]);
-  const columns: RelationColumn[] = [...sortedKeys];
+  // One scan for every aggregate: the values side by side, each combined by its own rule, so the segment
+  // flags are handled once. A nullable SUM, MIN or MAX also scans `present` with OR to find all-NULL groups.
+  const parts: Array<{ value: BitPlanes; combine: Combine }> = [];
+  const partOf: Array<{ total: number; present?: number }> = [];
   for (const aggregate of sortedAggregates) {
     const { value, present } = await contributions(backend, aggregate, sorted.valid, lanes);
-    const total = await segmentedScan(backend, value, starts, combinerOf(aggregate));
-    let isNull: WireVector | undefined;
+    const entry: { total: number; present?: number } = { total: parts.push({ value, combine: combinerOf(aggregate) }) - 1 };
     if (aggregate.resultNullable && aggregate.function !== "COUNT") {
-      // NULL when no lane of the group had a value: a segmented OR of `present`.
-      const any = await segmentedScan(backend, { wires: present, width: 1, lanes }, starts, async (b, x, y) => ({ ...x, wires: b.xor(b.xor(x.wires, y.wires), await b.and(x.wires, y.wires)) }));
-      isNull = backend.not(any.wires);
+      entry.present = parts.push({ value: { wires: present, width: 1, lanes }, combine: async (b, x, y) => ({ ...x, wires: b.xor(b.xor(x.wires, y.wires), await b.and(x.wires, y.wires)) }) }) - 1;
     }
-    columns.push({ value: total, isNull });
+    partOf.push(entry);
   }
+  const totals = await scanParts(backend, parts, starts);
+  const columns: RelationColumn[] = [...sortedKeys];
+  for (const entry of partOf) columns.push({ value: totals[entry.total], isNull: entry.present === undefined ? undefined : backend.not(totals[entry.present].wires) });
   return { lanes, valid: await backend.and(sorted.valid, last), columns };
+}
+
+/** Segmented scan of several values packed side by side, each part combined by its own rule. */
+async function scanParts(backend: Backend, parts: Array<{ value: BitPlanes; combine: Combine }>, starts: WireVector): Promise<BitPlanes[]> {
+  if (parts.length === 0) return [];
+  const lanes = starts.length;
+  const offsets: number[] = [];
+  let width = 0;
+  for (const part of parts) { offsets.push(width); width += part.value.width; }
+  const packed: BitPlanes = { wires: backend.concat(parts.map((part) => part.value.wires)), width, lanes };
+  const split = (value: BitPlanes) => parts.map((part, index) => planeRange(backend, value, offsets[index], offsets[index] + part.value.width));
+  const combine: Combine = async (inner, earlier, later) => {
+    const earlierParts = split(earlier);
+    const laterParts = split(later);
+    const combined: WireVector[] = [];
+    for (let index = 0; index < parts.length; index++) combined.push((await parts[index].combine(inner, earlierParts[index], laterParts[index])).wires);
+    return { wires: inner.concat(combined), width, lanes: later.lanes };
+  };
+  return split(await segmentedScan(backend, packed, starts, combine));
 }
 
 async function globalAggregate(backend: Backend, relation: Relation, aggregates: AggregateInput[]): Promise<Relation> {

@@ -5,10 +5,11 @@
  */
 import type { Backend } from "../circuit/backend.js";
 import { equal } from "../circuit/bitVector/compare.js";
-import { select } from "../circuit/bitVector/select.js";
+import { planeRange } from "../circuit/bitVector/bitPlanes.js";
 import type { WireVector } from "../circuit/wireVector.js";
-import { orderKey } from "./orderKey.js";
+import { clearNullValues, orderKey } from "./orderKey.js";
 import { concatLanes, gatherLanes, widen, type Relation, type RelationColumn } from "./relation.js";
+import { copyDown } from "./segmentedScan.js";
 import { sortRelation } from "./sortRelation.js";
 import { unify, type SqlType } from "./sql/types.js";
 
@@ -50,7 +51,9 @@ export async function joinRelations(backend: Backend, left: Relation, right: Rel
   const rightColumns = right.columns.map((column) => stack(backend, zerosLike(backend, column, n), column));
   const valid = backend.concat([left.valid, right.valid]);
   // Right rows first within a key (their tag inverted is 0); invalid lanes last, never next to valid ones.
-  const sortKey = await orderKey(backend, [...keyColumns, { column: { value: { wires: backend.not(isRight), width: 1, lanes } }, type: { kind: "bool" } }], lanes, valid);
+  const keyParts = [];
+  for (const key of keyColumns) keyParts.push({ column: await clearNullValues(backend, key.column), type: key.type });
+  const sortKey = orderKey(backend, [...keyParts, { column: { value: { wires: backend.not(isRight), width: 1, lanes } }, type: { kind: "bool" } }], lanes, valid);
   // A NULL key matches nothing (SQL semantics): such right rows never serve as a match.
   let nullKey = backend.constant(new Uint8Array(lanes));
   for (const key of keyColumns) if (key.column.isNull) nullKey = backend.xor(backend.xor(nullKey, key.column.isNull), await backend.and(nullKey, key.column.isNull));
@@ -59,7 +62,7 @@ export async function joinRelations(backend: Backend, left: Relation, right: Rel
     valid,
     columns: [...leftColumns, ...rightColumns, { value: { wires: nullKey, width: 1, lanes } }, { value: { wires: isRight, width: 1, lanes } }, { value: sortKey }],
   };
-  const sorted = await sortRelation(backend, combined, sortKey);
+  const sorted = await sortRelation(backend, combined, (rows) => rows.columns[rows.columns.length - 1].value);
   const sortedLeft = sorted.columns.slice(0, left.columns.length);
   const sortedRight = sorted.columns.slice(left.columns.length, left.columns.length + right.columns.length);
   const sortedIsRight = sorted.columns[sorted.columns.length - 2].value.wires;
@@ -76,7 +79,7 @@ export async function joinRelations(backend: Backend, left: Relation, right: Rel
   const starts = backend.xor(backend.xor(changed, sortedIsRight), await backend.and(changed, sortedIsRight));
   // What each segment's start carries: a right row's columns and a "matched" bit; a left start carries zeros.
   const matchedHere = await backend.and(await backend.and(sortedIsRight, sorted.valid), backend.not(sortedNullKey));
-  const carried = await copyDown(backend, [...sortedRight, { value: { wires: matchedHere, width: 1, lanes } }], starts, lanes);
+  const carried = await copyColumnsDown(backend, [...sortedRight, { value: { wires: matchedHere, width: 1, lanes } }], starts, lanes);
   const matched = carried[carried.length - 1].value.wires;
   const isLeft = backend.not(sortedIsRight);
   const leftValid = await backend.and(sorted.valid, isLeft);
@@ -91,32 +94,19 @@ export async function joinRelations(backend: Backend, left: Relation, right: Rel
   return { lanes, valid: outputValid, columns: [...sortedLeft, ...rightOut] };
 }
 
-/** Copies each segment start's values to every lane of its segment (a segmented scan keeping the earliest). */
-async function copyDown(backend: Backend, columns: RelationColumn[], starts: WireVector, lanes: number): Promise<RelationColumn[]> {
-  const widths = columns.map((column) => column.value.width + (column.isNull ? 1 : 0));
-  const width = widths.reduce((sum, w) => sum + w, 0);
+/** Copies each segment start's columns to every lane of its segment. */
+async function copyColumnsDown(backend: Backend, columns: RelationColumn[], starts: WireVector, lanes: number): Promise<RelationColumn[]> {
   const planes: WireVector[] = [];
   for (const column of columns) { planes.push(column.value.wires); if (column.isNull) planes.push(column.isNull); }
-  let current = { wires: backend.concat(planes), width, lanes };
-  let flags = { wires: starts, width: 1, lanes };
-  const range = (start: number, end: number) => Int32Array.from({ length: end - start }, (_, i) => start + i);
-  for (let distance = 1; distance < lanes; distance *= 2) {
-    const head = gatherLanes(backend, current, range(0, distance));
-    const earlier = gatherLanes(backend, current, range(0, lanes - distance));
-    const later = gatherLanes(backend, current, range(distance, lanes));
-    const laterFlags = gatherLanes(backend, flags, range(distance, lanes));
-    const earlierFlags = gatherLanes(backend, flags, range(0, lanes - distance));
-    current = concatLanes(backend, [head, await select(backend, laterFlags.wires, later, earlier)]);
-    const orFlags = backend.xor(backend.xor(laterFlags.wires, earlierFlags.wires), await backend.and(laterFlags.wires, earlierFlags.wires));
-    flags = concatLanes(backend, [gatherLanes(backend, flags, range(0, distance)), { wires: orFlags, width: 1, lanes: lanes - distance }]);
-  }
+  const width = columns.reduce((sum, column) => sum + column.value.width + (column.isNull ? 1 : 0), 0);
+  const copied = await copyDown(backend, { wires: backend.concat(planes), width, lanes }, starts);
   const result: RelationColumn[] = [];
   let offset = 0;
   for (const column of columns) {
-    const value = { wires: backend.slice(current.wires, offset * lanes, (offset + column.value.width) * lanes), width: column.value.width, lanes };
+    const value = planeRange(backend, copied, offset, offset + column.value.width);
     offset += column.value.width;
     let isNull: WireVector | undefined;
-    if (column.isNull) { isNull = backend.slice(current.wires, offset * lanes, (offset + 1) * lanes); offset += 1; }
+    if (column.isNull) { isNull = planeRange(backend, copied, offset, offset + 1).wires; offset += 1; }
     result.push({ value, isNull });
   }
   return result;

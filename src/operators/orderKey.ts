@@ -1,12 +1,15 @@
 /**
  * Sort keys: several typed values per lane folded into one unsigned integer whose order is the SQL order,
  * the first value most significant. Invalid lanes can be forced last, and NULLs sort last (as in DuckDB).
+ * Building a key is free (rewiring and NOTs), so a sort can rebuild it from the rows it moves instead of
+ * carrying a second copy of the key columns.
  */
 import type { Backend } from "../circuit/backend.js";
-import { broadcast, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
+import { broadcast } from "../circuit/bitVector/bitPlanes.js";
+import type { BitPlanes } from "../circuit/bitVector/bitPlanes.js";
 import type { WireVector } from "../circuit/wireVector.js";
 import type { SqlType } from "./sql/types.js";
-import type { RelationColumn } from "./relation.js";
+import type { Relation, RelationColumn } from "./relation.js";
 
 export interface KeyPart {
   column: RelationColumn;
@@ -14,11 +17,26 @@ export interface KeyPart {
   descending?: boolean;
 }
 
-/** Free rewiring plus NOTs: two's complement order is unsigned order with the sign bit flipped. */
-async function orderedPlanes(backend: Backend, part: KeyPart): Promise<WireVector[]> {
-  let { value } = part.column;
-  // A NULL's leftover value bits must not split NULLs into several groups: clear them (one AND per bit).
-  if (part.column.isNull) value = { ...value, wires: await backend.and(value.wires, broadcast(backend, backend.not(part.column.isNull), value.width)) };
+/**
+ * The column with the value bits of NULL cells cleared (one AND per bit), so that NULLs neither split into
+ * several groups nor order by leftover bits. Keys must be built from cleared columns.
+ */
+export async function clearNullValues(backend: Backend, column: RelationColumn): Promise<RelationColumn> {
+  if (!column.isNull) return column;
+  const { value } = column;
+  return { ...column, value: { ...value, wires: await backend.and(value.wires, broadcast(backend, backend.not(column.isNull), value.width)) } };
+}
+
+/** `clearNullValues` on the given columns of a relation. */
+export async function clearNullKeyColumns(backend: Backend, relation: Relation, indices: readonly number[]): Promise<Relation> {
+  const columns = [...relation.columns];
+  for (const index of new Set(indices)) columns[index] = await clearNullValues(backend, columns[index]);
+  return { ...relation, columns };
+}
+
+/** Two's complement order is unsigned order with the sign bit flipped; descending inverts every plane. */
+function orderedPlanes(backend: Backend, part: KeyPart): WireVector[] {
+  const { value } = part.column;
   const planes: WireVector[] = [];
   for (let bit = 0; bit < value.width; bit++) planes.push(backend.slice(value.wires, bit * value.lanes, (bit + 1) * value.lanes));
   if (part.type.kind === "int") planes[planes.length - 1] = backend.not(planes[planes.length - 1]);
@@ -29,9 +47,9 @@ async function orderedPlanes(backend: Backend, part: KeyPart): Promise<WireVecto
 }
 
 /** One unsigned key per lane: `validity` (if given) on top so invalid lanes sort last, then parts in order. */
-export async function orderKey(backend: Backend, parts: KeyPart[], lanes: number, validity?: WireVector): Promise<BitPlanes> {
+export function orderKey(backend: Backend, parts: KeyPart[], lanes: number, validity?: WireVector): BitPlanes {
   const planes: WireVector[] = [];
-  for (const part of [...parts].reverse()) planes.push(...(await orderedPlanes(backend, part)));
+  for (const part of [...parts].reverse()) planes.push(...orderedPlanes(backend, part));
   if (validity) planes.push(backend.not(validity));
   if (planes.length === 0) planes.push(backend.constant(new Uint8Array(lanes)));
   return { wires: backend.concat(planes), width: planes.length, lanes };

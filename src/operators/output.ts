@@ -4,14 +4,13 @@
  * group sizes or suppressed cells (threat model, invariant 4).
  */
 import type { Backend } from "../circuit/backend.js";
-import { broadcast, constantInteger, encodeIntegers, signExtend, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
+import { broadcast, constantInteger, signExtend, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
 import { equal } from "../circuit/bitVector/compare.js";
-import { bitLength } from "../circuit/bitVector/integer.js";
 import type { WireVector } from "../circuit/wireVector.js";
 import type { Column, ColumnType } from "../share/schema.js";
 import type { BoundColumn } from "./sql/binder.js";
 import { typeBits, type Relation } from "./relation.js";
-import { sortRelation } from "./sortRelation.js";
+import { compact } from "./compaction.js";
 import { suppressSmallCells } from "./suppression.js";
 import { tableToOutputWires, type CircuitTable } from "./outputLayout.js";
 
@@ -28,15 +27,6 @@ export function outputColumns(columns: BoundColumn[]): Column[] {
   return columns.map((column) => ({ name: column.name, type: outputColumnType(column), suppressible: column.countLike, nullable: column.nullable }));
 }
 
-/** Valid lanes first, in their current order: a sort on (invalid, lane index). */
-export async function compact(backend: Backend, relation: Relation): Promise<Relation> {
-  if (relation.lanes <= 1) return relation;
-  const indexBits = bitLength(relation.lanes - 1);
-  const index = { wires: backend.constant(encodeIntegers(Array.from({ length: relation.lanes }, (_, lane) => BigInt(lane)), indexBits)), width: indexBits, lanes: relation.lanes };
-  const key = { wires: backend.concat([index.wires, backend.not(relation.valid)]), width: indexBits + 1, lanes: relation.lanes };
-  return sortRelation(backend, relation, key);
-}
-
 async function orWires(backend: Backend, a: WireVector, b: WireVector): Promise<WireVector> {
   return backend.xor(backend.xor(a, b), await backend.and(a, b));
 }
@@ -44,8 +34,8 @@ async function orWires(backend: Backend, a: WireVector, b: WireVector): Promise<
 /**
  * The disclosure rules, applied before any ORDER BY or LIMIT so that neither can depend on a hidden value:
  * count cells from 1 to t−1 are zeroed and flagged, rows with nothing to release and groups whose COUNT(*) is
- * under t become dummies, and every cell of a dummy is zeroed. The result has the output columns (masked),
- * then one 1-bit suppression flag column per count column, in order.
+ * under t become dummies, and every cell of a dummy is zeroed, as are the value bits of every NULL. The result
+ * has the output columns (masked), then one 1-bit suppression flag column per count column, in order.
  */
 export async function discloseRows(backend: Backend, relation: Relation, columns: BoundColumn[], minCellCount: number): Promise<Relation> {
   const lanes = relation.lanes;
@@ -78,8 +68,10 @@ export async function discloseRows(backend: Backend, relation: Relation, columns
   const masked: Relation = { lanes, valid, columns: [] };
   const flags: Relation["columns"] = [];
   for (const cell of cells) {
+    // A NULL cell's value bits are leftovers of the computation: they leave as zeros too.
+    const keep = cell.isNull ? await backend.and(valid, backend.not(cell.isNull)) : valid;
     masked.columns.push({
-      value: { ...cell.value, wires: await backend.and(cell.value.wires, broadcast(backend, valid, cell.value.width)) },
+      value: { ...cell.value, wires: await backend.and(cell.value.wires, broadcast(backend, keep, cell.value.width)) },
       isNull: cell.isNull ? await backend.and(cell.isNull, valid) : undefined,
     });
     if (cell.suppressed) flags.push({ value: { wires: await backend.and(cell.suppressed, valid), width: 1, lanes } });

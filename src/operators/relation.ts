@@ -41,7 +41,7 @@ export function widen(backend: Backend, value: BitPlanes, from: SqlType, to: Sql
  * One input table's lanes from its share wires (the file's row layout as bit-planes), with the implicit
  * `_site` column: the contributing partner's index in the study, public per lane since sizes are public.
  */
-export function scanInput(backend: Backend, wires: WireVector, columns: readonly Column[], lanes: number, sitePerLane: readonly number[]): Relation {
+export function scanInput(backend: Backend, wires: WireVector, columns: readonly Column[], lanes: number, sitePerLane: readonly number[], siteBits: number): Relation {
   const all = { wires, width: rowBits(columns), lanes };
   if (wires.length !== all.width * lanes) throw new RangeError(`expected ${all.width * lanes} input wires, got ${wires.length}`);
   let offset = 1;
@@ -50,7 +50,7 @@ export function scanInput(backend: Backend, wires: WireVector, columns: readonly
     offset += columnBits(column);
     return { value: planeRange(backend, all, start, start + valueBits(column.type)) };
   });
-  relationColumns.push({ value: { wires: backend.constant(encodeIntegers(sitePerLane.map(BigInt), 32)), width: 32, lanes } });
+  relationColumns.push({ value: { wires: backend.constant(encodeIntegers(sitePerLane.map(BigInt), siteBits)), width: siteBits, lanes } });
   return { lanes, valid: backend.slice(wires, 0, lanes), columns: relationColumns };
 }
 
@@ -85,6 +85,15 @@ export function gatherLanes(backend: Backend, value: BitPlanes, lanes: ArrayLike
   return { wires: backend.gather(value.wires, indices), width: value.width, lanes: lanes.length };
 }
 
+/** A copy of `target` with lane `lanes[i]` replaced by lane i of `values`, in every plane. */
+export function scatterLanes(backend: Backend, target: BitPlanes, lanes: ArrayLike<number>, values: BitPlanes): BitPlanes {
+  const indices = new Int32Array(target.width * lanes.length);
+  for (let bit = 0; bit < target.width; bit++) {
+    for (let lane = 0; lane < lanes.length; lane++) indices[bit * lanes.length + lane] = bit * target.lanes + lanes[lane];
+  }
+  return { wires: backend.scatter(target.wires, indices, values.wires), width: target.width, lanes: target.lanes };
+}
+
 export function gatherRelation(backend: Backend, relation: Relation, lanes: ArrayLike<number>): Relation {
   return {
     lanes: lanes.length,
@@ -110,4 +119,29 @@ export function constantOfType(backend: Backend, value: bigint | string | boolea
 /** Zero- or sign-extension to a width, by kind: booleans and strings never carry a sign. */
 export function extendTo(backend: Backend, value: BitPlanes, type: SqlType, width: number): BitPlanes {
   return type.kind === "int" ? signExtend(backend, value, width) : zeroExtend(backend, value, width);
+}
+
+/** Planes of every lane of a relation, in a fixed order, so one swap moves whole rows. */
+export function packRelation(backend: Backend, relation: Relation): { record: BitPlanes; unpack: (record: BitPlanes) => Relation } {
+  const parts: WireVector[] = [relation.valid];
+  const layout: Array<{ width: number; hasNull: boolean }> = [];
+  for (const column of relation.columns) {
+    parts.push(column.value.wires);
+    if (column.isNull) parts.push(column.isNull);
+    layout.push({ width: column.value.width, hasNull: Boolean(column.isNull) });
+  }
+  const width = 1 + layout.reduce((sum, entry) => sum + entry.width + (entry.hasNull ? 1 : 0), 0);
+  const record = { wires: backend.concat(parts), width, lanes: relation.lanes };
+  const unpack = (packed: BitPlanes): Relation => {
+    let offset = 1;
+    const columns = layout.map((entry) => {
+      const value = planeRange(backend, packed, offset, offset + entry.width);
+      offset += entry.width;
+      let isNull: WireVector | undefined;
+      if (entry.hasNull) { isNull = planeRange(backend, packed, offset, offset + 1).wires; offset += 1; }
+      return { value, isNull };
+    });
+    return { lanes: packed.lanes, valid: planeRange(backend, packed, 0, 1).wires, columns };
+  };
+  return { record, unpack };
 }

@@ -47,25 +47,26 @@ function planeIndices(selectedRows: Int32Array, position: Int32Array, planeStrid
 }
 
 /**
- * The layers of a bitonic network over `lanes` (a power of two): in each, lane `smaller[r]` must end up with
- * the smaller key of pair r and lane `larger[r]` with the larger. Which lanes pair up is public.
+ * The layers of a bitonic network over `lanes`: in each, lane `smaller[r]` must end up with the smaller key of
+ * pair r and lane `larger[r]` with the larger. Which lanes pair up is public. Every block's first layer
+ * compares mirror images, so each comparator puts the smaller key at the lower lane. A lane count that is
+ * not a power of two then behaves as if padded with +∞ at the end: a comparator touching the padding never
+ * swaps, so it is left out, and no padding lane is ever built.
  */
 export function* bitonicLayers(lanes: number): Generator<{ smaller: Int32Array; larger: Int32Array }> {
-  const pairs = lanes / 2;
-  for (let block = 2; block <= lanes; block *= 2) {
-    for (let distance = block / 2; distance >= 1; distance /= 2) {
-      const smaller = new Int32Array(pairs);
-      const larger = new Int32Array(pairs);
-      let pair = 0;
-      for (let lane = 0; lane < lanes; lane++) {
-        const partner = lane ^ distance;
-        if (partner <= lane) continue;
-        const ascending = (lane & block) === 0;
-        smaller[pair] = ascending ? lane : partner;
-        larger[pair] = ascending ? partner : lane;
-        pair++;
-      }
-      yield { smaller, larger };
+  let size = 1;
+  while (size < lanes) size *= 2;
+  const layer = (partnerOf: (lane: number) => number) => {
+    const smaller: number[] = [];
+    const larger: number[] = [];
+    for (let lane = 0; lane < lanes; lane++) {
+      const partner = partnerOf(lane);
+      if (partner > lane && partner < lanes) { smaller.push(lane); larger.push(partner); }
     }
+    return { smaller: Int32Array.from(smaller), larger: Int32Array.from(larger) };
+  };
+  for (let block = 2; block <= size; block *= 2) {
+    yield layer((lane) => lane ^ (block - 1));
+    for (let distance = block / 4; distance >= 1; distance /= 2) yield layer((lane) => lane ^ distance);
   }
 }

@@ -1,0 +1,42 @@
+import { describe, expect, it } from "@jest/globals";
+import { bitPlanes, encodeIntegers } from "../../src/circuit/bitVector/bitPlanes.js";
+import { CountingBackend } from "../../src/circuit/countingBackend.js";
+import { compact } from "../../src/operators/compaction.js";
+import { checkOnAllBackends, seededRandom } from "../circuit/harness.js";
+
+const WIDTH = 10;
+
+describe("order-preserving compaction", () => {
+  const cases: Array<[number, number]> = [
+    ...Array.from({ length: 34 }, (_, index): [number, number] => [index + 1, 0.5]),
+    [64, 0], [64, 1], [65, 0.9], [65, 0.1], [300, 0.3],
+  ];
+
+  it.each(cases)("moves the valid lanes of %i lanes (valid with p=%f) to the front in order and zeroes the rest", async (lanes, validShare) => {
+    const random = seededRandom(lanes * 7 + Math.round(validShare * 10));
+    const values = Array.from({ length: lanes }, () => BigInt(Math.floor(random() * 1024)));
+    const isNull = Array.from({ length: lanes }, () => random() < 0.2);
+    const valid = Array.from({ length: lanes }, () => random() < validShare);
+    const kept = values.map((value, lane) => ({ value, isNull: isNull[lane] })).filter((_, lane) => valid[lane]);
+    const padding = lanes - kept.length;
+    const bit = (flag: boolean) => (flag ? 1 : 0);
+    await checkOnAllBackends(async (backend, [value, nulls, validWires]) => {
+      const result = await compact(backend, { lanes, valid: validWires, columns: [{ value: bitPlanes(value, WIDTH), isNull: nulls }] });
+      return [result.valid, result.columns[0].value.wires, result.columns[0].isNull!];
+    }, [encodeIntegers(values, WIDTH), Uint8Array.from(isNull, bit), Uint8Array.from(valid, bit)], {
+      outputs: [
+        Uint8Array.from([...kept.map(() => 1), ...new Array<number>(padding).fill(0)]),
+        encodeIntegers([...kept.map((row) => row.value), ...new Array<bigint>(padding).fill(0n)], WIDTH),
+        Uint8Array.from([...kept.map((row) => bit(row.isNull)), ...new Array<number>(padding).fill(0)]),
+      ],
+    });
+  });
+
+  it("costs O(n·lg n) gates per bit of the row: under lg n + 3 row-widths per lane", async () => {
+    const lanes = 1 << 12;
+    const rowWidth = 1 + 64;
+    const backend = new CountingBackend();
+    await compact(backend, { lanes, valid: backend.input(lanes), columns: [{ value: bitPlanes(backend.input(64 * lanes), 64) }] });
+    expect(backend.counts.and / (lanes * rowWidth)).toBeLessThan(12 + 3);
+  });
+});
