@@ -151,7 +151,8 @@ class Binder {
       if (!table) this.fail(source.at, `unknown table ${source.name}; the study has ${this.study.tables.map((t) => t.name).join(", ")}`);
       const columns: BoundColumn[] = [
         ...table.columns.map((column) => ({ name: column.name, type: fromColumnType(column.type), nullable: false, countLike: false })),
-        { name: SITE_COLUMN, type: { kind: "int", bits: 32 }, nullable: false, countLike: false },
+        // Partner indices are small and public: a few bits make joins and groups on _site cheap.
+        { name: SITE_COLUMN, type: { kind: "int", bits: bitsForInteger(BigInt(this.study.partners.length)) }, nullable: false, countLike: false },
       ];
       const node: PlanNode = { kind: "scan", table: table.name, columns, rows: this.tableRows(table.name) };
       return { node, scope: Scope.of(columns, source.alias ?? table.name) };
@@ -319,7 +320,9 @@ class Binder {
         return { bound, column: { name, type: { kind: "int", bits: bitsForInteger(BigInt(rows)) }, nullable: false, countLike: true } };
       case "SUM": {
         if (argument.type.kind === "string") this.fail(expression.argument.at, `SUM needs a number or a BOOL, not ${describeType(argument.type)}`);
-        const bits = argument.type.kind === "bool" ? bitsForInteger(BigInt(rows)) : argument.type.bits + bitsForInteger(BigInt(rows)) - 1;
+        // A sum of 0s and 1s (a BOOL, or one cast to an integer) needs only a count's width.
+        const sumsBooleans = argument.type.kind === "bool" || (argument.kind === "cast" && argument.operand.type.kind === "bool");
+        const bits = sumsBooleans || argument.type.kind !== "int" ? bitsForInteger(BigInt(rows)) : argument.type.bits + bitsForInteger(BigInt(rows)) - 1;
         if (bits > MAX_INT_BITS) this.fail(expression.at, `SUM over ${rows} rows of ${describeType(argument.type)} needs ${bits} bits, more than the ${MAX_INT_BITS} supported`);
         return { bound, column: { name, type: { kind: "int", bits }, nullable: argument.nullable, countLike: true } };
       }
