@@ -1,8 +1,6 @@
 /** Garbles and evaluates a Bristol circuit in two worker threads that run the two-party protocol between them. */
-import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { workerScript } from "../share/workerScript.js";
 import type { BristolWorkerData, BristolWorkerMessage } from "./bristolWorker.js";
 import { combineOutputShares, splitIntoShares } from "./twoParty.js";
 
@@ -12,16 +10,6 @@ export interface WorkerRunResult {
   streamBytes: number;
 }
 
-/** The compiled worker script; from TypeScript sources (tests) fall back to the build in dist/. */
-function workerScript(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const beside = join(here, "bristolWorker.js");
-  if (existsSync(beside)) return beside;
-  const built = resolve(here, "..", "..", "dist", "src", "circuit", "bristolWorker.js");
-  if (existsSync(built)) return built;
-  throw new Error("the circuit worker is not compiled: run `npx tsc -p .` first");
-}
-
 /**
  * Splits each input into random XOR shares, gives one share to each worker, and recombines their output
  * shares. The workers run the real protocol between them (OT and garbling over loopback TCP); this thread
@@ -29,7 +17,7 @@ function workerScript(): string {
  */
 export async function runBristolInWorkers(circuitPath: string, inputs: Uint8Array[]): Promise<WorkerRunResult> {
   const shares = inputs.map(splitIntoShares);
-  const script = workerScript();
+  const script = workerScript(import.meta.url, "bristolWorker.js");
   const start = (data: BristolWorkerData) => new Worker(script, { workerData: data });
   const finished = (worker: Worker, onMessage?: (message: BristolWorkerMessage) => void) =>
     new Promise<Extract<BristolWorkerMessage, { type: "done" }>>((resolvePromise, reject) => {

@@ -9,19 +9,19 @@ import { join } from "node:path";
 import { AtomicFile, commitAll } from "../share/atomicFile.js";
 import { rowsToBitPlanes } from "../share/bitPlaneLayout.js";
 import { CatalystError, ExitCode, InputError, UsageError } from "../share/errors.js";
-import { randomBytes } from "../share/random.js";
 import { resultFileName, writeResultShare } from "../share/resultFile.js";
 import { rowBits, rowBytes } from "../share/schema.js";
 import { openShareFile, shareFileName } from "../share/shareFile.js";
 import { findTable, partyOf, type Role, type Study } from "../share/study.js";
 import type { MessageChannel } from "../transport/channel.js";
 import { TransportError } from "../transport/errors.js";
-import { exchangeProtocolHeaders, PROTOCOL_NAME, PROTOCOL_VERSION } from "../transport/protocolHeader.js";
 import { parseSshTarget, SshConnectError, SshTunnel } from "../transport/sshTunnel.js";
 import { StreamChannel } from "../transport/streamChannel.js";
 import { connect, listen } from "../transport/tcp.js";
-import { compileQuery, queryTables, type CompiledQuery } from "./compile.js";
-import { runQueryAsParty, type SessionProgress } from "./session.js";
+import { queryTables } from "./compile.js";
+import { computeQueriesInWorker } from "./computeInWorker.js";
+import type { FinishedQuery, TableInput } from "./computeQueries.js";
+import type { SessionProgress } from "./session.js";
 
 export interface ComputeOptions {
   study: Study;
@@ -69,17 +69,6 @@ export function parseHostPort(text: string, flag: string): { host: string; port:
   return { host: match[1].replace(/^\[|\]$/g, ""), port };
 }
 
-interface TableInput {
-  table: string;
-  /** partner/table → rows; -1 marks a share missing from this inbox. */
-  sizes: Record<string, number>;
-  /** Rows per contributing partner (by study index), for the compiler. */
-  parts: Array<{ partner: number; rows: number }>;
-  missing: string[];
-  rows: number;
-  shareBits: Uint8Array;
-}
-
 /** Opens and verifies every share of `table` in the inbox, and lays the union of their rows out as bit-planes. */
 async function loadTableInput(study: Study, role: Role, secretKey: Uint8Array, inbox: string, table: string): Promise<TableInput> {
   const schema = findTable(study, table);
@@ -113,8 +102,12 @@ async function loadTableInput(study: Study, role: Role, secretKey: Uint8Array, i
   return { table, sizes, parts: partRows, missing, rows, shareBits: rowsToBitPlanes(data, rows, rowBytes(schema.columns), rowBits(schema.columns)) };
 }
 
+/** The peer's name in channel errors, the same on both threads. */
+const channelLabel = (role: Role) => `${role}↔peer`;
+
 async function openChannel(options: ComputeOptions, onPhase: (text: string) => void): Promise<{ channel: MessageChannel; close: () => Promise<void> }> {
-  const channelOptions = { idleTimeoutMs: options.idleTimeoutSeconds * 1000, deadlineMs: (options.timeoutSeconds ?? 0) * 1000, label: `${options.role}↔peer` };
+  // No idle timeout here: the relay to the compute worker always has a read pending; the worker's channel times out instead.
+  const channelOptions = { idleTimeoutMs: 0, deadlineMs: (options.timeoutSeconds ?? 0) * 1000, label: channelLabel(options.role) };
   if (options.role === "garbler") {
     if (!options.listen) throw new UsageError("the garbler needs --listen HOST:PORT");
     if (options.connect || options.ssh) throw new UsageError("the garbler listens: --connect and --ssh are for the evaluator");
@@ -188,59 +181,37 @@ export async function runCompute(options: ComputeOptions, callbacks: ComputeCall
 
   const { channel, close } = await openChannel(options, onPhase);
   // Result shares stay in memory until every query has finished on both sides; only then are files written.
-  const finished: Array<{ compiled: CompiledQuery; share: Uint8Array; summary: QuerySummary }> = [];
+  let finished: FinishedQuery[];
   let current = "";
   try {
-    for (const { query, tables } of queries) {
-      current = query.name;
-      const tableInputs = tables.map((table) => inputs.get(table)!);
-      const before = channel.counters();
-      const started = performance.now();
-      // The garbler names the run; both result files carry it so reveal never mixes runs.
-      const proposedRun = role === "garbler" ? Array.from(randomBytes(8), (byte) => byte.toString(16).padStart(2, "0")).join("") : "";
-      const header = await exchangeProtocolHeaders(channel, {
-        protocol: PROTOCOL_NAME, version: PROTOCOL_VERSION, role, study: study.id, studyDigest: study.digest,
-        query: query.name, inputs: Object.assign({}, ...tableInputs.map((input) => input.sizes)), run: proposedRun,
-      });
-      const runId = role === "garbler" ? proposedRun : header.run;
-      const missing = tableInputs.flatMap((input) => input.missing);
-      if (missing.length > 0) {
-        throw new InputError(`missing share${missing.length > 1 ? "s" : ""} for query ${query.name}: ${missing.join(", ")} (run \`catalyst inbox check\`)`, { file: missing[0] }, "missing-share");
-      }
-      const compiled = compileQuery(study, query, Object.fromEntries(tableInputs.map((input) => [input.table, input.parts])));
-      const ordered = compiled.tables.map((table) => inputs.get(table)!);
-      const cost = await compiled.cost(ordered.map((input) => input.shareBits.length));
-      const inputRows = ordered.reduce((sum, input) => sum + input.rows, 0);
-      onPhase(`query ${query.name}: ${inputRows} input rows, ${cost.andGates.toLocaleString("en-US")} AND gates`);
-      const result = await runQueryAsParty(role, compiled, channel, ordered.map((input) => input.shareBits), cost.andGates, (progress) => callbacks.onProgress?.(query.name, progress));
-      finished.push({ compiled, share: result.outputShare, summary: {
-        query: query.name, run: runId, resultFile: join(options.out, resultFileName({ query: query.name, role }, study)), rows: compiled.outputRows, inputRows,
-        andGates: result.andGates, tableBytes: result.tableBytes,
-        bytesSent: channel.counters().bytesSent - before.bytesSent, bytesReceived: channel.counters().bytesReceived - before.bytesReceived,
-        seconds: { ...result.seconds, total: (performance.now() - started) / 1000 },
-      } });
-    }
-    // Both sides confirmed every query; a peer that hangs up first is no longer an error.
-    await channel.close().catch(() => undefined);
+    finished = await computeQueriesInWorker(
+      { study, role, queries: queries.map(({ query, tables }) => ({ name: query.name, tables })), inputs: [...inputs.values()] },
+      channel,
+      { label: channelLabel(role), idleTimeoutMs: options.idleTimeoutSeconds * 1000 },
+      { onQueryStarted: (query) => { current = query; }, onPhase, onProgress: callbacks.onProgress },
+    );
   } catch (error) {
     throw describeFailure(error, role, current);
   } finally {
     await close();
   }
   const traffic = channel.counters();
+  const resultFile = (query: string) => join(options.out, resultFileName({ query, role }, study));
   const files: AtomicFile[] = [];
   try {
-    for (const { compiled, share, summary } of finished) {
-      const file = await AtomicFile.create(summary.resultFile);
+    for (const query of finished) {
+      const file = await AtomicFile.create(resultFile(query.query));
       files.push(file);
-      await writeResultShare(study, { query: compiled.query, run: summary.run, role, columns: compiled.outputColumns }, share, file.write, options.secretKey);
+      await writeResultShare(study, { query: query.query, run: query.run, role, columns: query.outputColumns }, query.share, file.write, options.secretKey);
     }
     await commitAll(files);
   } catch (error) {
     await AtomicFile.abortAll(files);
     throw error;
   }
-  return { queries: finished.map((entry) => entry.summary), bytesSent: traffic.bytesSent, bytesReceived: traffic.bytesReceived };
+  const summaries = finished.map(({ query, run, rows, inputRows, andGates, tableBytes, bytesSent, bytesReceived, seconds }): QuerySummary =>
+    ({ query, run, resultFile: resultFile(query), rows, inputRows, andGates, tableBytes, bytesSent, bytesReceived, seconds }));
+  return { queries: summaries, bytesSent: traffic.bytesSent, bytesReceived: traffic.bytesReceived };
 }
 
 /** Says which query was running when the peer vanished; other errors keep their own wording. */

@@ -1,0 +1,63 @@
+/**
+ * Runs computeQueries in a worker thread while this thread keeps the real channel (socket or SSH tunnel)
+ * and relays its frames, so neither the circuit nor the socket ever waits for the other to yield.
+ */
+import { MessageChannel as PortPair, Worker } from "node:worker_threads";
+import { TrailingTableBytesError, TruncatedTableStreamError } from "../circuit/tableStream.js";
+import { workerScript } from "../share/workerScript.js";
+import type { MessageChannel } from "../transport/channel.js";
+import { ChannelPortRelay } from "../transport/channelPortRelay.js";
+import { restoreError } from "../transport/errorTransfer.js";
+import type { MessagePortChannelOptions } from "../transport/messagePortChannel.js";
+import type { ComputeEvents, ComputeTask, FinishedQuery } from "./computeQueries.js";
+import type { ComputeWorkerData, ComputeWorkerMessage } from "./computeWorker.js";
+
+/** Errors raised in the worker whose exact class matters here, beyond the channel's and the CLI's own. */
+const WORKER_ERROR_CLASSES = [TruncatedTableStreamError, TrailingTableBytesError];
+
+/**
+ * How long the worker may take to report a failure of the real channel itself (after the frames that came
+ * before it, as a single thread would) before it is stopped and the channel's failure is reported here.
+ */
+const FAILURE_GRACE_MS = 3_000;
+
+/**
+ * Same contract as computeQueries. `channel` should have no idle timeout of its own (the relay always has a
+ * read pending on it); `channelOptions.idleTimeoutMs` applies in the worker, where waiting on the peer is known.
+ */
+export async function computeQueriesInWorker(task: ComputeTask, channel: MessageChannel, channelOptions: MessagePortChannelOptions, events: ComputeEvents = {}): Promise<FinishedQuery[]> {
+  const { port1: relayPort, port2: workerPort } = new PortPair();
+  // The share bits move to the worker without a copy; this thread does not need them again.
+  const owned = task.inputs.map((input) => input.shareBits).filter((bits) => bits.byteOffset === 0 && bits.byteLength === bits.buffer.byteLength);
+  const transfer = [...new Set(owned.map((bits) => bits.buffer as ArrayBuffer))];
+  const workerData: ComputeWorkerData = { task, port: workerPort, channel: channelOptions };
+  const worker = new Worker(workerScript(import.meta.url, "computeWorker.js"), { workerData, transferList: [workerPort, ...transfer] });
+  let relay: ChannelPortRelay | undefined;
+  let graceTimer: NodeJS.Timeout | undefined;
+  try {
+    return await new Promise<FinishedQuery[]>((resolve, reject) => {
+      const finished: FinishedQuery[] = [];
+      relay = new ChannelPortRelay(channel, relayPort, {
+        onFailure: (error) => { graceTimer = setTimeout(() => reject(error), FAILURE_GRACE_MS); },
+      });
+      worker.on("message", (message: ComputeWorkerMessage) => {
+        switch (message.type) {
+          case "started": events.onQueryStarted?.(message.query); return;
+          case "phase": events.onPhase?.(message.text); return;
+          case "progress": events.onProgress?.(message.query, message.progress); return;
+          case "finished": finished.push(message.query); events.onQueryFinished?.(message.query); return;
+          case "done": resolve(finished); return;
+          case "failed": reject(restoreError(message.error, WORKER_ERROR_CLASSES)); return;
+        }
+      });
+      worker.on("error", reject);
+      worker.on("exit", (code) => reject(new Error(`the compute worker stopped (exit code ${code}) before it finished`)));
+    });
+  } finally {
+    // On failure the worker may be mid-computation: stop it rather than wait for it.
+    clearTimeout(graceTimer);
+    relay?.stop();
+    relayPort.close();
+    await worker.terminate();
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The protocol part of `catalyst compute`, for any message channel: per query, agree on the study, query and
+ * public sizes, compile the query for them, and run it as this party (session.ts). It runs in a worker
+ * thread (computeWorker.ts) so the thread that owns the socket is never busy with the circuit.
+ */
+import type { Column } from "../share/schema.js";
+import { InputError } from "../share/errors.js";
+import { randomBytes } from "../share/random.js";
+import type { Role, Study } from "../share/study.js";
+import type { MessageChannel } from "../transport/channel.js";
+import { exchangeProtocolHeaders, PROTOCOL_NAME, PROTOCOL_VERSION } from "../transport/protocolHeader.js";
+import { compileQuery } from "./compile.js";
+import { runQueryAsParty, type SessionProgress } from "./session.js";
+
+/** One input table as this party holds it: public sizes and its share's bits. */
+export interface TableInput {
+  table: string;
+  /** partner/table → rows; -1 marks a share missing from this inbox. */
+  sizes: Record<string, number>;
+  /** Rows per contributing partner (by study index), for the compiler. */
+  parts: Array<{ partner: number; rows: number }>;
+  missing: string[];
+  rows: number;
+  shareBits: Uint8Array;
+}
+
+export interface ComputeTask {
+  study: Study;
+  role: Role;
+  /** The queries to run in order, with the tables each reads. */
+  queries: Array<{ name: string; tables: string[] }>;
+  inputs: TableInput[];
+}
+
+/** What a finished query leaves for the result file and the summary. */
+export interface FinishedQuery {
+  query: string;
+  run: string;
+  outputColumns: Column[];
+  /** This party's share of the output table, row-major records of the output columns. */
+  share: Uint8Array;
+  rows: number;
+  inputRows: number;
+  andGates: number;
+  tableBytes: number;
+  bytesSent: number;
+  bytesReceived: number;
+  seconds: { ot: number; circuit: number; total: number };
+}
+
+export interface ComputeEvents {
+  onQueryStarted?: (query: string) => void;
+  onPhase?: (text: string) => void;
+  onProgress?: (query: string, progress: SessionProgress) => void;
+  onQueryFinished?: (finished: FinishedQuery) => void;
+}
+
+/** Runs every query of `task` over `channel`; a query is finished once both sides have committed to it. */
+export async function computeQueries(task: ComputeTask, channel: MessageChannel, events: ComputeEvents = {}): Promise<FinishedQuery[]> {
+  const { study, role } = task;
+  const inputs = new Map(task.inputs.map((input) => [input.table, input]));
+  const finished: FinishedQuery[] = [];
+  for (const { name, tables } of task.queries) {
+    events.onQueryStarted?.(name);
+    const query = study.queries.find((candidate) => candidate.name === name)!;
+    const tableInputs = tables.map((table) => inputs.get(table)!);
+    const before = channel.counters();
+    const started = performance.now();
+    // The garbler names the run; both result files carry it so reveal never mixes runs.
+    const proposedRun = role === "garbler" ? Array.from(randomBytes(8), (byte) => byte.toString(16).padStart(2, "0")).join("") : "";
+    const header = await exchangeProtocolHeaders(channel, {
+      protocol: PROTOCOL_NAME, version: PROTOCOL_VERSION, role, study: study.id, studyDigest: study.digest,
+      query: name, inputs: Object.assign({}, ...tableInputs.map((input) => input.sizes)), run: proposedRun,
+    });
+    const runId = role === "garbler" ? proposedRun : header.run;
+    const missing = tableInputs.flatMap((input) => input.missing);
+    if (missing.length > 0) {
+      throw new InputError(`missing share${missing.length > 1 ? "s" : ""} for query ${name}: ${missing.join(", ")} (run \`catalyst inbox check\`)`, { file: missing[0] }, "missing-share");
+    }
+    const compiled = compileQuery(study, query, Object.fromEntries(tableInputs.map((input) => [input.table, input.parts])));
+    const ordered = compiled.tables.map((table) => inputs.get(table)!);
+    const cost = await compiled.cost(ordered.map((input) => input.shareBits.length));
+    const inputRows = ordered.reduce((sum, input) => sum + input.rows, 0);
+    events.onPhase?.(`query ${name}: ${inputRows} input rows, ${cost.andGates.toLocaleString("en-US")} AND gates`);
+    const result = await runQueryAsParty(role, compiled, channel, ordered.map((input) => input.shareBits), cost.andGates, (progress) => events.onProgress?.(name, progress));
+    const after = channel.counters();
+    const done: FinishedQuery = {
+      query: name, run: runId, outputColumns: compiled.outputColumns, share: result.outputShare, rows: compiled.outputRows, inputRows,
+      andGates: result.andGates, tableBytes: result.tableBytes,
+      bytesSent: after.bytesSent - before.bytesSent, bytesReceived: after.bytesReceived - before.bytesReceived,
+      seconds: { ...result.seconds, total: (performance.now() - started) / 1000 },
+    };
+    finished.push(done);
+    events.onQueryFinished?.(done);
+  }
+  return finished;
+}

@@ -1,0 +1,45 @@
+/**
+ * The worker thread of `catalyst compute`: runs the queries (computeQueries.ts) over a MessagePortChannel
+ * whose real channel stays on the main thread, and reports phases, progress, results and failures.
+ */
+import { parentPort, workerData, type MessagePort } from "node:worker_threads";
+import { transferableError, type TransferredError } from "../transport/errorTransfer.js";
+import { MessagePortChannel, type MessagePortChannelOptions } from "../transport/messagePortChannel.js";
+import { computeQueries, type ComputeTask, type FinishedQuery } from "./computeQueries.js";
+import type { SessionProgress } from "./session.js";
+
+export interface ComputeWorkerData {
+  task: ComputeTask;
+  /** This thread's end of the channel; the other end is relayed to the real channel. */
+  port: MessagePort;
+  channel: MessagePortChannelOptions;
+}
+
+export type ComputeWorkerMessage =
+  | { type: "started"; query: string }
+  | { type: "phase"; text: string }
+  | { type: "progress"; query: string; progress: SessionProgress }
+  | { type: "finished"; query: FinishedQuery }
+  | { type: "done" }
+  | { type: "failed"; error: TransferredError };
+
+const data = workerData as ComputeWorkerData;
+const parent = parentPort!;
+const post = (message: ComputeWorkerMessage, transfer: ArrayBuffer[] = []) => parent.postMessage(message, transfer);
+const channel = new MessagePortChannel(data.port, data.channel);
+try {
+  await computeQueries(data.task, channel, {
+    onQueryStarted: (query) => post({ type: "started", query }),
+    onPhase: (text) => post({ type: "phase", text }),
+    onProgress: (query, progress) => post({ type: "progress", query, progress }),
+    // The share is not needed here again: move it rather than copy it.
+    onQueryFinished: (query) => post({ type: "finished", query }, query.share.byteLength === query.share.buffer.byteLength ? [query.share.buffer as ArrayBuffer] : []),
+  });
+  // Both sides confirmed every query; a peer that hangs up first is no longer an error.
+  await channel.close().catch(() => undefined);
+  post({ type: "done" });
+} catch (error) {
+  post({ type: "failed", error: transferableError(error) });
+} finally {
+  data.port.close();
+}
