@@ -27,6 +27,10 @@ export interface Backend {
   gather(a: WireVector, indices: ArrayLike<number>): WireVector;
   /** A copy of `target` with `target[indices[i]] = values[i]`. */
   scatter(target: WireVector, indices: ArrayLike<number>, values: WireVector): WireVector;
+  /** For `width` equal planes (one integer per lane, plane-major): the same lanes picked from every plane. */
+  gatherLanes(a: WireVector, width: number, lanes: ArrayLike<number>): WireVector;
+  /** For `width` equal planes: a copy of `target` with lane `lanes[i]` of every plane set from lane i of `values`. */
+  scatterLanes(target: WireVector, width: number, lanes: ArrayLike<number>, values: WireVector): WireVector;
 
   /**
    * This party's share of each wire's value, one byte (0 or 1) per wire. The garbler's and evaluator's

@@ -1,5 +1,5 @@
 /** Rewiring is the same on every backend: slicing, concatenating, gathering and scattering move wires and compute nothing. */
-import { concatWires, gatherWires, scatterWires, sliceWires, type WireVector } from "./wireVector.js";
+import { concatWires, gatherPlaneLanes, gatherWires, scatterPlaneLanes, scatterWires, sliceWires, type WireVector } from "./wireVector.js";
 
 export abstract class Rewiring {
   slice(a: WireVector, start: number, end?: number): WireVector {
@@ -17,5 +17,13 @@ export abstract class Rewiring {
   /** A copy of `target` with `target[indices[i]] = values[i]`. */
   scatter(target: WireVector, indices: ArrayLike<number>, values: WireVector): WireVector {
     return scatterWires(target, indices, values);
+  }
+
+  gatherLanes(a: WireVector, width: number, lanes: ArrayLike<number>): WireVector {
+    return gatherPlaneLanes(a, width, lanes);
+  }
+
+  scatterLanes(target: WireVector, width: number, lanes: ArrayLike<number>, values: WireVector): WireVector {
+    return scatterPlaneLanes(target, width, lanes, values);
   }
 }

@@ -78,20 +78,12 @@ export function concatLanes(backend: Backend, parts: BitPlanes[]): BitPlanes {
 
 /** The same lanes picked from every plane (a public relabelling). */
 export function gatherLanes(backend: Backend, value: BitPlanes, lanes: ArrayLike<number>): BitPlanes {
-  const indices = new Int32Array(value.width * lanes.length);
-  for (let bit = 0; bit < value.width; bit++) {
-    for (let lane = 0; lane < lanes.length; lane++) indices[bit * lanes.length + lane] = bit * value.lanes + lanes[lane];
-  }
-  return { wires: backend.gather(value.wires, indices), width: value.width, lanes: lanes.length };
+  return { wires: backend.gatherLanes(value.wires, value.width, lanes), width: value.width, lanes: lanes.length };
 }
 
 /** A copy of `target` with lane `lanes[i]` replaced by lane i of `values`, in every plane. */
 export function scatterLanes(backend: Backend, target: BitPlanes, lanes: ArrayLike<number>, values: BitPlanes): BitPlanes {
-  const indices = new Int32Array(target.width * lanes.length);
-  for (let bit = 0; bit < target.width; bit++) {
-    for (let lane = 0; lane < lanes.length; lane++) indices[bit * lanes.length + lane] = bit * target.lanes + lanes[lane];
-  }
-  return { wires: backend.scatter(target.wires, indices, values.wires), width: target.width, lanes: target.lanes };
+  return { wires: backend.scatterLanes(target.wires, target.width, lanes, values.wires), width: target.width, lanes: target.lanes };
 }
 
 export function gatherRelation(backend: Backend, relation: Relation, lanes: ArrayLike<number>): Relation {

@@ -1,0 +1,52 @@
+/** Plane-wise lane gather and scatter agree with the per-wire gather and scatter they replace, for every storage kind. */
+import { describe, expect, it } from "@jest/globals";
+import { randomBytes } from "node:crypto";
+import { gatherPlaneLanes, gatherWires, scatterPlaneLanes, scatterWires, WireVector, type BytesPerWire } from "../../src/circuit/wireVector.js";
+
+function randomVector(length: number, size: BytesPerWire): WireVector {
+  const data = size === 0 ? new Uint8Array(0) : new Uint8Array(randomBytes(length * size));
+  return new WireVector(length, size, data);
+}
+
+/** The width·n per-wire indices that the plane-wise calls stand for. */
+function perWireIndices(width: number, laneCount: number, lanes: number[]): number[] {
+  return Array.from({ length: width }, (_, bit) => lanes.map((lane) => bit * laneCount + lane)).flat();
+}
+
+describe.each([16, 1, 0] as BytesPerWire[])("plane-wise lanes, %i bytes per wire", (size) => {
+  const width = 5;
+  const laneCount = 7;
+  const lanes = [6, 0, 3, 3, 1];
+
+  it("gather picks the same lanes from every plane", () => {
+    const vector = randomVector(width * laneCount, size);
+    const planeWise = gatherPlaneLanes(vector, width, lanes);
+    const perWire = gatherWires(vector, perWireIndices(width, laneCount, lanes));
+    expect(planeWise.length).toBe(width * lanes.length);
+    expect(Buffer.from(planeWise.data).equals(Buffer.from(perWire.data))).toBe(true);
+  });
+
+  it("scatter writes the same lanes of every plane and leaves the original alone", () => {
+    const target = randomVector(width * laneCount, size);
+    const before = Buffer.from(target.data);
+    const distinct = [6, 0, 3];
+    const values = randomVector(width * distinct.length, size);
+    const planeWise = scatterPlaneLanes(target, width, distinct, values);
+    const perWire = scatterWires(target, perWireIndices(width, laneCount, distinct), values);
+    expect(Buffer.from(planeWise.data).equals(Buffer.from(perWire.data))).toBe(true);
+    expect(Buffer.from(target.data).equals(before)).toBe(true);
+  });
+
+  it("refuses lanes outside the planes and vectors that are not whole planes", () => {
+    const vector = randomVector(width * laneCount, size);
+    expect(() => gatherPlaneLanes(vector, width, [laneCount])).toThrow(/gather lane 7 outside 7 lanes/);
+    expect(() => gatherPlaneLanes(vector, width, [-1])).toThrow(RangeError);
+    expect(() => gatherPlaneLanes(vector, 4, [0])).toThrow(/not 4 whole planes/);
+    expect(() => scatterPlaneLanes(vector, width, [9], randomVector(width, size))).toThrow(/scatter lane 9/);
+    expect(() => scatterPlaneLanes(vector, width, [1, 2], randomVector(width, size))).toThrow(/scatter of 5 wires into 5 planes of 2 lanes/);
+  });
+});
+
+it("zero planes gather to nothing", () => {
+  expect(gatherPlaneLanes(randomVector(0, 16), 0, [3, 1]).length).toBe(0);
+});
