@@ -8,7 +8,7 @@ import type { WireVector } from "../circuit/wireVector.js";
 import { InputError } from "../share/errors.js";
 import type { Column } from "../share/schema.js";
 import { findTable, type Query, type Study } from "../share/study.js";
-import { evaluate } from "./expressions.js";
+import { evaluate, holds } from "./expressions.js";
 import { fuseAggregates, isFusedAggregate } from "./fuseAggregates.js";
 import { groupAggregate } from "./groupAggregate.js";
 import { joinRelations } from "./join.js";
@@ -144,7 +144,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
         case "filter": {
           const relation = await run(node.input);
           const predicate = await evaluate(backend, node.predicate, relation);
-          return { ...relation, valid: await backend.and(relation.valid, predicate.value.wires) };
+          return { ...relation, valid: await backend.and(relation.valid, await holds(backend, predicate)) };
         }
         case "project": {
           const relation = await run(node.input);

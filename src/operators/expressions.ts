@@ -1,6 +1,8 @@
 /**
  * Bound expressions evaluated on every lane of a relation at once. SQL's NULL follows the usual rules:
- * arithmetic with NULL is NULL, a comparison with NULL is not true, IS NULL tests the flag.
+ * arithmetic with NULL is NULL, and conditions use three-valued (Kleene) logic: a comparison with NULL is
+ * NULL (unknown), NOT NULL is NULL, FALSE AND NULL is FALSE, TRUE OR NULL is TRUE. A NULL condition's value
+ * bit is 0, so WHERE, HAVING and CASE treat unknown as not true.
  */
 import type { Backend } from "../circuit/backend.js";
 import { signExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
@@ -22,10 +24,27 @@ export async function evaluate(backend: Backend, expression: BoundExpression, re
     for (const flag of flags.slice(1)) result = await or(result, flag);
     return result;
   };
-  /** A condition that is false wherever an operand is NULL. */
-  const unlessNull = async (condition: WireVector, ...columns: RelationColumn[]) => {
+  /** A comparison's result: NULL where an operand is NULL, its value bit then 0. */
+  const compared = async (result: WireVector, ...columns: RelationColumn[]): Promise<RelationColumn> => {
     const isNull = await eitherNull(...columns);
-    return isNull ? backend.and(condition, backend.not(isNull)) : condition;
+    return { value: { wires: isNull ? await backend.and(result, backend.not(isNull)) : result, width: 1, lanes }, isNull };
+  };
+  /** A condition from its `true` and `false` lanes; the rest are NULL. The two never overlap, so their OR is their XOR. */
+  const condition = (isTrue: WireVector, isFalse: WireVector, mayBeNull: boolean): RelationColumn =>
+    ({ value: { wires: isTrue, width: 1, lanes }, isNull: mayBeNull ? backend.not(backend.xor(isTrue, isFalse)) : undefined });
+  const kleeneNot = async (operand: RelationColumn): Promise<RelationColumn> => {
+    const truth = await truthOf(backend, operand);
+    return condition(truth.isFalse, truth.isTrue, operand.isNull !== undefined);
+  };
+  const kleene = async (operator: "AND" | "OR", left: RelationColumn, right: RelationColumn): Promise<RelationColumn> => {
+    const [a, b] = [await truthOf(backend, left), await truthOf(backend, right)];
+    const mayBeNull = left.isNull !== undefined || right.isNull !== undefined;
+    if (operator === "AND") {
+      const isTrue = await backend.and(a.isTrue, b.isTrue);
+      return condition(isTrue, mayBeNull ? await or(a.isFalse, b.isFalse) : backend.not(isTrue), mayBeNull);
+    }
+    const isFalse = await backend.and(a.isFalse, b.isFalse);
+    return condition(mayBeNull ? await or(a.isTrue, b.isTrue) : backend.not(isFalse), isFalse, mayBeNull);
   };
 
   switch (expression.kind) {
@@ -40,10 +59,8 @@ export async function evaluate(backend: Backend, expression: BoundExpression, re
       const operand = await evaluate(backend, expression.operand, relation);
       return { value: await negate(backend, extendTo(backend, operand.value, expression.operand.type, typeWidth(expression.type))), isNull: operand.isNull };
     }
-    case "not": {
-      const operand = await evaluate(backend, expression.operand, relation);
-      return { value: { ...operand.value, wires: await unlessNull(backend.not(operand.value.wires), operand) } };
-    }
+    case "not":
+      return kleeneNot(await evaluate(backend, expression.operand, relation));
     case "arithmetic": {
       const left = await evaluate(backend, expression.left, relation);
       const right = await evaluate(backend, expression.right, relation);
@@ -67,24 +84,20 @@ export async function evaluate(backend: Backend, expression: BoundExpression, re
         case "<=": result = backend.not(await less(b, a)); break;
         case ">=": result = backend.not(await less(a, b)); break;
       }
-      return { value: { wires: await unlessNull(result, left, right), width: 1, lanes } };
+      return compared(result, left, right);
     }
-    case "logical": {
-      const left = await evaluate(backend, expression.left, relation);
-      const right = await evaluate(backend, expression.right, relation);
-      const wires = expression.operator === "AND" ? await backend.and(left.value.wires, right.value.wires) : await or(left.value.wires, right.value.wires);
-      return { value: { wires, width: 1, lanes } };
-    }
+    case "logical":
+      return kleene(expression.operator, await evaluate(backend, expression.left, relation), await evaluate(backend, expression.right, relation));
     case "in": {
+      // x IN (a, b, …) is x = a OR x = b OR …, so a NULL candidate makes a miss NULL rather than FALSE.
       const operand = await evaluate(backend, expression.operand, relation);
-      let found = zeros();
+      let found: RelationColumn = { value: { wires: zeros(), width: 1, lanes } };
       for (const candidate of expression.values) {
         const value = await evaluate(backend, candidate, relation);
         const [a, b] = comparable(backend, operand.value, expression.operand.type, value.value, candidate.type);
-        found = await or(found, await unlessNull(await equal(backend, a, b), value));
+        found = await kleene("OR", found, await compared(await equal(backend, a, b), operand, value));
       }
-      const result = expression.negated ? backend.not(found) : found;
-      return { value: { wires: await unlessNull(result, operand), width: 1, lanes } };
+      return expression.negated ? kleeneNot(found) : found;
     }
     case "between": {
       const operand = await evaluate(backend, expression.operand, relation);
@@ -94,8 +107,9 @@ export async function evaluate(backend: Backend, expression: BoundExpression, re
       const [x, lo, hi] = [[operand, expression.operand.type], [low, expression.low.type], [high, expression.high.type]].map(([column, type]) =>
         widen(backend, (column as RelationColumn).value, type as SqlType, common));
       const less = (a: BitPlanes, b: BitPlanes) => (common.kind === "int" ? lessThanSigned(backend, a, b) : lessThan(backend, a, b));
-      const inside = await backend.and(backend.not(await less(x, lo)), backend.not(await less(hi, x)));
-      return { value: { wires: await unlessNull(expression.negated ? backend.not(inside) : inside, operand, low, high), width: 1, lanes } };
+      // x BETWEEN lo AND hi is x >= lo AND x <= hi: with hi NULL, x < lo is still FALSE.
+      const inside = await kleene("AND", await compared(backend.not(await less(x, lo)), operand, low), await compared(backend.not(await less(hi, x)), operand, high));
+      return expression.negated ? kleeneNot(inside) : inside;
     }
     case "isNull": {
       const operand = await evaluate(backend, expression.operand, relation);
@@ -111,10 +125,12 @@ export async function evaluate(backend: Backend, expression: BoundExpression, re
       for (const branch of [...expression.branches].reverse()) {
         const when = await evaluate(backend, branch.when, relation);
         const then = await evaluate(backend, branch.then, relation);
-        const value = await select(backend, when.value.wires, fitTo(backend, then.value, branch.then.type, expression.type), result.value);
+        // A NULL condition is not taken.
+        const taken = await holds(backend, when);
+        const value = await select(backend, taken, fitTo(backend, then.value, branch.then.type, expression.type), result.value);
         const thenNull = then.isNull ?? zeros();
         const elseNull = result.isNull ?? zeros();
-        const isNull = then.isNull || result.isNull ? backend.xor(elseNull, await backend.and(when.value.wires, backend.xor(thenNull, elseNull))) : undefined;
+        const isNull = then.isNull || result.isNull ? backend.xor(elseNull, await backend.and(taken, backend.xor(thenNull, elseNull))) : undefined;
         result = { value, isNull };
       }
       return result;
@@ -124,6 +140,22 @@ export async function evaluate(backend: Backend, expression: BoundExpression, re
       return { value: fitTo(backend, operand.value, expression.operand.type, expression.type), isNull: operand.isNull };
     }
   }
+}
+
+/**
+ * Where a condition is TRUE and where it is FALSE (both 0 where it is NULL). Conditions made here already
+ * have value 0 where NULL; a BOOL column may not (a LEFT JOIN's missing row), so its value is masked.
+ */
+async function truthOf(backend: Backend, condition: RelationColumn): Promise<{ isTrue: WireVector; isFalse: WireVector }> {
+  const value = condition.value.wires;
+  if (!condition.isNull) return { isTrue: value, isFalse: backend.not(value) };
+  const present = backend.not(condition.isNull);
+  return { isTrue: await backend.and(value, present), isFalse: await backend.and(backend.not(value), present) };
+}
+
+/** Where a condition (WHERE, HAVING, CASE WHEN) holds: TRUE, not FALSE or NULL. */
+export async function holds(backend: Backend, condition: RelationColumn): Promise<WireVector> {
+  return (await truthOf(backend, condition)).isTrue;
 }
 
 function typeWidth(type: SqlType): number {

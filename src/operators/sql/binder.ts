@@ -394,8 +394,10 @@ class Binder {
         const operand = this.expectInt(bind(expression.operand), "-");
         return { kind: "negate", operand, type: { kind: "int", bits: Math.min(MAX_INT_BITS, (operand.type as { bits: number }).bits + 1) }, nullable: operand.nullable, at };
       }
-      case "not":
-        return { kind: "not", operand: this.expectBool(bind(expression.operand), "NOT"), type: { kind: "bool" }, nullable: false, at };
+      case "not": {
+        const operand = this.expectBool(bind(expression.operand), "NOT");
+        return { kind: "not", operand, type: { kind: "bool" }, nullable: operand.nullable, at };
+      }
       case "binary": {
         const left = bind(expression.left);
         const right = bind(expression.right);
@@ -403,7 +405,7 @@ class Binder {
         switch (expression.operator) {
           case "AND":
           case "OR":
-            return { kind: "logical", operator: expression.operator, left: this.expectBool(left, expression.operator), right: this.expectBool(right, expression.operator), type: { kind: "bool" }, nullable: false, at };
+            return { kind: "logical", operator: expression.operator, left: this.expectBool(left, expression.operator), right: this.expectBool(right, expression.operator), type: { kind: "bool" }, nullable, at };
           case "+":
           case "-":
           case "*": {
@@ -416,14 +418,14 @@ class Binder {
           default: {
             this.comparable(left, right, at);
             if ((expression.operator !== "=" && expression.operator !== "<>") && left.type.kind === "bool") this.fail(at, `${expression.operator} does not order BOOL values`);
-            return { kind: "compare", operator: expression.operator, left, right, type: { kind: "bool" }, nullable: false, at };
+            return { kind: "compare", operator: expression.operator, left, right, type: { kind: "bool" }, nullable, at };
           }
         }
       }
       case "in": {
         const operand = bind(expression.operand);
         const values = expression.values.map((value) => { const bound = bind(value); this.comparable(operand, bound, value.at); return bound; });
-        return { kind: "in", operand, values, negated: expression.negated, type: { kind: "bool" }, nullable: false, at };
+        return { kind: "in", operand, values, negated: expression.negated, type: { kind: "bool" }, nullable: operand.nullable || values.some((value) => value.nullable), at };
       }
       case "between": {
         const operand = bind(expression.operand);
@@ -432,7 +434,7 @@ class Binder {
         this.comparable(operand, low, expression.low.at);
         this.comparable(operand, high, expression.high.at);
         if (operand.type.kind === "bool") this.fail(at, "BETWEEN does not order BOOL values");
-        return { kind: "between", operand, low, high, negated: expression.negated, type: { kind: "bool" }, nullable: false, at };
+        return { kind: "between", operand, low, high, negated: expression.negated, type: { kind: "bool" }, nullable: operand.nullable || low.nullable || high.nullable, at };
       }
       case "isNull":
         return { kind: "isNull", operand: bind(expression.operand), negated: expression.negated, type: { kind: "bool" }, nullable: false, at };
