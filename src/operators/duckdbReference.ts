@@ -8,7 +8,7 @@ import type { Cell } from "../share/rowCodec.js";
 import type { ColumnType } from "../share/schema.js";
 import { findTable, type Query, type Study } from "../share/study.js";
 import { bindQuery } from "./sql/binder.js";
-import { parseQuery } from "./sql/parser.js";
+import { parseQuery, standardSql } from "./sql/parser.js";
 
 function duckdbType(type: ColumnType): string {
   switch (type.kind) {
@@ -38,7 +38,7 @@ export async function queryWithDuckDb(study: Study, query: Query, csvOf: (partne
       const empty = `SELECT ${table.columns.map((column) => `NULL::${duckdbType(column.type)} AS "${column.name}"`).join(", ")}, NULL::INTEGER AS _site WHERE false`;
       await connection.run(`CREATE TABLE "${table.name}" AS ${parts.length > 0 ? parts.join(" UNION ALL ") : empty}`);
     }
-    const reader = await connection.runAndReadAll(query.sql.replace(/;\s*$/, ""));
+    const reader = await connection.runAndReadAll(standardSql(query.sql, `${query.name}.sql`).replace(/;\s*$/, ""));
     const rows = reader.getRows() as unknown[][];
     const plan = bindQuery(parseQuery(query.sql, `${query.name}.sql`), study, (table) => Math.max(1, rows.length + findTable(study, table).columns.length), `${query.name}.sql`);
     const countColumns = plan.columns.map((column, index) => (column.countLike ? index : -1)).filter((index) => index >= 0);
@@ -54,7 +54,8 @@ export async function queryWithDuckDb(study: Study, query: Query, csvOf: (partne
         return typeof value === "number" || typeof value === "bigint" ? BigInt(value) : (value as string | boolean);
       });
       // A row whose count cells are all suppressed, zero or NULL has nothing to release.
-      if (countColumns.length > 0 && countColumns.every((index) => typeof cells[index] === "object" || cells[index] === 0n)) continue;
+      const releasesUnsuppressed = plan.columns.some((column) => column.unsuppressed);
+      if (countColumns.length > 0 && !releasesUnsuppressed && countColumns.every((index) => typeof cells[index] === "object" || cells[index] === 0n)) continue;
       // A group whose COUNT(*) is under the threshold is not released at all.
       if (groupSizeColumns.some((index) => typeof cells[index] === "object" && "suppressed" in (cells[index] as object))) continue;
       released.push(cells);

@@ -62,7 +62,9 @@ export async function discloseRows(backend: Backend, relation: Relation, columns
   }
   // A row whose count cells are all suppressed or zero is dropped, and so is a group whose COUNT(*) is under
   // the threshold: its other cells (a SUM of costs, say) would describe fewer than t rows.
-  let valid = anyReleased ? await backend.and(relation.valid, anyReleased) : relation.valid;
+  // A count released WITHOUT SUPPRESSION is always something to release.
+  const releasesUnsuppressed = columns.some((column) => column.unsuppressed);
+  let valid = anyReleased && !releasesUnsuppressed ? await backend.and(relation.valid, anyReleased) : relation.valid;
   if (smallGroup) valid = await backend.and(valid, backend.not(smallGroup));
   // Dummy rows carry nothing: every cell and flag is zeroed where the row is not released.
   const masked: Relation = { lanes, valid, columns: [] };

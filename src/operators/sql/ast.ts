@@ -26,6 +26,8 @@ export interface SelectItem {
   /** `undefined` for `*`. */
   expression?: Expression;
   alias?: string;
+  /** `… WITHOUT SUPPRESSION`: the investigator opts this output column out of the minimum cell count. */
+  unsuppressed?: boolean;
   at: Position;
 }
 

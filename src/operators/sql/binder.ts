@@ -16,6 +16,8 @@ export interface BoundColumn {
   countLike: boolean;
   /** A COUNT(*) result: the size of its group. When it is under the threshold the whole row is a dummy. */
   groupSize?: boolean;
+  /** A count the query released WITHOUT SUPPRESSION: output as it is, and its row is never dropped. */
+  unsuppressed?: boolean;
 }
 
 interface Typed {
@@ -94,6 +96,9 @@ export function bindQuery(query: Query, study: Study, tableRows: (table: string)
 }
 
 class Binder {
+  /** How many subqueries deep the binder is: WITHOUT SUPPRESSION is only for the query's own output. */
+  private subqueryDepth = 0;
+
   constructor(private readonly study: Study, private readonly tableRows: (table: string) => number, private readonly file: string) {}
 
   private fail(at: Position, message: string): never {
@@ -115,7 +120,9 @@ class Binder {
           type = common;
           nullable ||= other.nullable;
         }
-        return { name: column.name, type, nullable, countLike: parts.some((part) => part.columns[index].countLike), groupSize: parts.every((part) => part.columns[index].groupSize) };
+        // Suppressed if any part suppresses it; released as it is only if every part opted it out.
+        const countLike = parts.some((part) => part.columns[index].countLike);
+        return { name: column.name, type, nullable, countLike, groupSize: parts.every((part) => part.columns[index].groupSize), unsuppressed: !countLike && parts.every((part) => part.columns[index].unsuppressed) };
       });
       parts.forEach((part, index) => {
         if (part.columns.length !== columns.length) this.fail(query.parts[index].at, `this part of UNION ALL has ${part.columns.length} columns, the first has ${columns.length}`);
@@ -157,11 +164,27 @@ class Binder {
       const node: PlanNode = { kind: "scan", table: table.name, columns, rows: this.tableRows(table.name) };
       return { node, scope: Scope.of(columns, source.alias ?? table.name) };
     }
+    this.subqueryDepth++;
     const node = this.query(source.query);
+    this.subqueryDepth--;
     return { node, scope: Scope.of(node.columns, source.alias) };
   }
 
   private select(select: Select): PlanNode {
+    const node = this.selectColumns(select);
+    // An opted-out column leaves the minimum cell count's rules; inside a subquery it could then be computed with.
+    const optedOut = select.items.filter((item) => item.unsuppressed);
+    if (optedOut.length > 0 && this.subqueryDepth > 0) this.fail(optedOut[0].at, "WITHOUT SUPPRESSION applies only to the query's output columns, not inside a subquery");
+    if (optedOut.length > 0 && select.items.some((item) => !item.expression)) this.fail(optedOut[0].at, "WITHOUT SUPPRESSION cannot be used with SELECT *");
+    select.items.forEach((item, index) => {
+      if (!item.unsuppressed) return;
+      if (!node.columns[index].countLike) this.fail(item.at, `${node.columns[index].name} is not a count or a sum: WITHOUT SUPPRESSION has nothing to opt out of`);
+      node.columns[index] = { ...node.columns[index], countLike: false, groupSize: false, unsuppressed: true };
+    });
+    return node;
+  }
+
+  private selectColumns(select: Select): PlanNode {
     const from = this.source(select.from);
     let node = from.node;
     let scope = from.scope;

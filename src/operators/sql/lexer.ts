@@ -15,7 +15,7 @@ export interface Token {
 export const KEYWORDS = new Set([
   "SELECT", "FROM", "WHERE", "GROUP", "BY", "HAVING", "ORDER", "ASC", "DESC", "LIMIT", "AS", "JOIN", "INNER", "LEFT",
   "OUTER", "ON", "AND", "OR", "NOT", "IN", "BETWEEN", "CASE", "WHEN", "THEN", "ELSE", "END", "CAST", "UNION", "ALL",
-  "TRUE", "FALSE", "NULL", "IS", "DISTINCT",
+  "TRUE", "FALSE", "NULL", "IS", "DISTINCT", "WITHOUT", "SUPPRESSION",
 ]);
 
 const SYMBOLS = ["<>", "!=", "<=", ">=", "=", "<", ">", "+", "-", "*", "/", "(", ")", ",", ".", ";"];

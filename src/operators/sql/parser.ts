@@ -7,6 +7,21 @@ import { tokenize, type Token } from "./lexer.js";
 const AGGREGATES = new Set<AggregateFunction>(["COUNT", "SUM", "MIN", "MAX", "AVG"]);
 const COMPARISONS = new Set(["=", "<>", "<", "<=", ">", ">="]);
 
+/** The query as standard SQL for another engine (DuckDB): Catalyst's own `WITHOUT SUPPRESSION` clauses removed. */
+export function standardSql(text: string, file = "query"): string {
+  const tokens = tokenize(text, file);
+  let result = "";
+  let copied = 0;
+  for (let index = 0; index + 1 < tokens.length; index++) {
+    const [first, second] = [tokens[index], tokens[index + 1]];
+    if (first.kind === "keyword" && first.text === "WITHOUT" && second.kind === "keyword" && second.text === "SUPPRESSION") {
+      result += text.slice(copied, first.offset);
+      copied = second.offset + second.text.length;
+    }
+  }
+  return result + text.slice(copied);
+}
+
 export function parseQuery(text: string, file = "query"): Query {
   return new Parser(tokenize(text, file), file).parseWhole();
 }
@@ -132,7 +147,12 @@ class Parser {
       let alias: string | undefined;
       if (this.acceptKeyword("AS")) alias = this.identifier("a column name after AS").text;
       else if (this.peek().kind === "identifier") alias = this.next().text;
-      items.push({ expression, alias, at: this.at(token) });
+      let unsuppressed: boolean | undefined;
+      if (this.acceptKeyword("WITHOUT")) {
+        this.expectKeyword("SUPPRESSION", "after WITHOUT");
+        unsuppressed = true;
+      }
+      items.push({ expression, alias, ...(unsuppressed ? { unsuppressed } : {}), at: this.at(token) });
     } while (this.acceptSymbol(","));
     this.expectKeyword("FROM", "after the selected columns");
     const from = this.source();
