@@ -6,6 +6,7 @@
 import { createReadStream } from "node:fs";
 import { PlaintextBackend } from "../circuit/plaintextBackend.js";
 import { bitPlanesToRows, rowsToBitPlanes } from "../share/bitPlaneLayout.js";
+import { divideAverages } from "../share/averages.js";
 import { readCsvRows } from "../share/csvTable.js";
 import { RowCodec, type Cell } from "../share/rowCodec.js";
 import { rowBits } from "../share/schema.js";
@@ -53,5 +54,6 @@ export async function queryInTheClear(study: Study, query: Query, csvOf: (partne
     rowsOf.push(rows);
   }
   const compiled = compileQuery(study, query, sizes, options);
-  return runInTheClear(study, compiled.tables, compiled.tables.map((table) => rowsOf[tables.indexOf(table)]), compiled);
+  const released = await runInTheClear(study, compiled.tables, compiled.tables.map((table) => rowsOf[tables.indexOf(table)]), compiled);
+  return divideAverages(compiled.outputColumns, released).rows;
 }

@@ -24,7 +24,7 @@ export function outputColumnType(column: BoundColumn): ColumnType {
 }
 
 export function outputColumns(columns: BoundColumn[]): Column[] {
-  return columns.map((column) => ({ name: column.name, type: outputColumnType(column), suppressible: column.countLike, nullable: column.nullable }));
+  return columns.map((column) => ({ name: column.name, type: outputColumnType(column), suppressible: column.countLike, nullable: column.nullable, ...(column.average ? { average: column.average } : {}) }));
 }
 
 async function orWires(backend: Backend, a: WireVector, b: WireVector): Promise<WireVector> {

@@ -1,4 +1,5 @@
 /** Result files: one compute party's XOR share of a query's output table, sealed to the investigator. */
+import { divideAverages } from "./averages.js";
 import { IntegrityError } from "./errors.js";
 import { RowCodec, type Cell } from "./rowCodec.js";
 import { parseTypeName, typeName, type Column } from "./schema.js";
@@ -13,6 +14,7 @@ interface ColumnDescription {
   type: string;
   suppressible: boolean;
   nullable: boolean;
+  average?: "sum" | "count";
 }
 
 export interface ResultHeader extends SealedHeader {
@@ -42,7 +44,18 @@ export function resultFileName(identity: { query: string; role: Role }, study: S
 }
 
 function describeColumns(columns: Column[]): ColumnDescription[] {
-  return columns.map((column) => ({ name: column.name, type: typeName(column.type), suppressible: Boolean(column.suppressible), nullable: Boolean(column.nullable) }));
+  return columns.map((column) => ({
+    name: column.name, type: typeName(column.type), suppressible: Boolean(column.suppressible), nullable: Boolean(column.nullable),
+    ...(column.average ? { average: column.average } : {}),
+  }));
+}
+
+/** The output schema a result header describes. */
+function headerColumns(descriptions: ColumnDescription[]): Column[] {
+  return descriptions.map((column) => ({
+    name: column.name, type: parseTypeName(column.type, true)!, suppressible: column.suppressible, nullable: column.nullable,
+    ...(column.average === "sum" || column.average === "count" ? { average: column.average } : {}),
+  }));
 }
 
 /**
@@ -79,7 +92,7 @@ export async function openResultFile(source: AsyncIterable<Uint8Array>, secretKe
   const data = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
   let offset = 0;
   for (const chunk of chunks) { data.set(chunk, offset); offset += chunk.length; }
-  const columns = header.columns.map((column) => ({ name: column.name, type: parseTypeName(column.type, true)!, suppressible: column.suppressible, nullable: column.nullable }));
+  const columns = headerColumns(header.columns);
   if (data.length % new RowCodec(columns).recordBytes !== 0) throw new IntegrityError("holds a partial row", { file }, "tampered");
   return { header, columns, data };
 }
@@ -95,7 +108,7 @@ function checkResultHeader(sealed: SealedHeader, study: Study, file: string): Re
   if (!Array.isArray(header.columns) || header.columns.some((column) => !parseTypeName(String(column.type), true))) {
     throw new IntegrityError("its output schema is damaged", { file }, "tampered");
   }
-  const codec = new RowCodec(header.columns.map((column) => ({ name: column.name, type: parseTypeName(column.type, true)!, suppressible: column.suppressible, nullable: column.nullable })));
+  const codec = new RowCodec(headerColumns(header.columns));
   if (header.rowBytes !== codec.recordBytes) throw new IntegrityError("its row width does not match its output schema", { file }, "tampered");
   return header;
 }
@@ -127,12 +140,12 @@ export function revealResult(garbler: OpenedResult, evaluator: OpenedResult, fil
   const codec = new RowCodec(garbler.columns);
   const total = plain.length / codec.recordBytes;
   const rows: Cell[][] = [];
-  let suppressedCells = 0;
   for (let index = 0; index < total; index++) {
     const row = codec.decode(plain, index);
-    if (!row.valid) continue;
-    suppressedCells += row.cells.filter((cell) => typeof cell === "object" && "suppressed" in cell).length;
-    rows.push(row.cells);
+    if (row.valid) rows.push(row.cells);
   }
-  return { query: garbler.header.query, run: garbler.header.run, columns: garbler.columns, rows, dummyRows: total - rows.length, suppressedCells };
+  // What the investigator sees: each AVG divided from its SUM and COUNT.
+  const shown = divideAverages(garbler.columns, rows);
+  const suppressedCells = shown.rows.reduce((sum, row) => sum + row.filter((cell) => typeof cell === "object" && "suppressed" in cell).length, 0);
+  return { query: garbler.header.query, run: garbler.header.run, columns: shown.columns, rows: shown.rows, dummyRows: total - rows.length, suppressedCells };
 }

@@ -17,6 +17,8 @@ export interface Column {
   suppressible?: boolean;
   /** Output columns only: the cell may be NULL, e.g. from a LEFT JOIN (one flag bit). */
   nullable?: boolean;
+  /** Output columns only: one half of an AVG, released as its SUM and then its COUNT (see averages.ts). */
+  average?: "sum" | "count";
 }
 
 export interface TableSchema {

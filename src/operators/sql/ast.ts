@@ -20,7 +20,8 @@ export type Expression =
   | { kind: "isNull"; operand: Expression; negated: boolean; at: Position }
   | { kind: "case"; branches: Array<{ when: Expression; then: Expression }>; otherwise?: Expression; at: Position }
   | { kind: "cast"; operand: Expression; type: ColumnType; at: Position }
-  | { kind: "aggregate"; function: AggregateFunction; argument?: Expression; at: Position };
+  /** `ofAverage`: this SUM or COUNT is one half of an output AVG (see the binder). */
+  | { kind: "aggregate"; function: AggregateFunction; argument?: Expression; ofAverage?: boolean; at: Position };
 
 export interface SelectItem {
   /** `undefined` for `*`. */

@@ -5,7 +5,7 @@
  */
 import { InputError } from "../../share/errors.js";
 import type { Study } from "../../share/study.js";
-import type { AggregateFunction, Expression, Position, Query, Select, Source } from "./ast.js";
+import type { AggregateFunction, Expression, Position, Query, Select, SelectItem, Source } from "./ast.js";
 import { bitsForInteger, describeType, fromColumnType, MAX_INT_BITS, unify, type SqlType } from "./types.js";
 
 export interface BoundColumn {
@@ -18,6 +18,8 @@ export interface BoundColumn {
   groupSize?: boolean;
   /** A count the query released WITHOUT SUPPRESSION: output as it is, and its row is never dropped. */
   unsuppressed?: boolean;
+  /** One half of an output AVG, released as its SUM and COUNT and divided by `catalyst reveal`. */
+  average?: "sum" | "count";
 }
 
 interface Typed {
@@ -109,7 +111,7 @@ class Binder {
     const parts = query.parts.map((part) => this.select(part));
     let node: PlanNode = parts[0];
     if (parts.length > 1) {
-      const columns = parts[0].columns.map((column, index) => {
+      const columns = parts[0].columns.map((column, index): BoundColumn => {
         let type = column.type;
         let nullable = column.nullable;
         for (let part = 1; part < parts.length; part++) {
@@ -126,7 +128,9 @@ class Binder {
       });
       parts.forEach((part, index) => {
         if (part.columns.length !== columns.length) this.fail(query.parts[index].at, `this part of UNION ALL has ${part.columns.length} columns, the first has ${columns.length}`);
+        if (part.columns.some((column, position) => column.average !== parts[0].columns[position].average)) this.fail(query.parts[index].at, "AVG columns must be in the same places in every part of UNION ALL");
       });
+      columns.forEach((column, index) => { if (parts[0].columns[index].average) column.average = parts[0].columns[index].average; });
       node = { kind: "union", inputs: parts, columns, rows: parts.reduce((sum, part) => sum + part.rows, 0) };
     }
     if (query.orderBy.length > 0) {
@@ -137,19 +141,22 @@ class Binder {
     return node;
   }
 
-  /** ORDER BY names an output column, by name or by its 1-based position. */
+  /** ORDER BY names an output column, by name or by its 1-based position (an AVG counting as one column). */
   private outputReference(columns: BoundColumn[], expression: Expression): number {
+    const visible = columns.map((column, index) => ({ column, index })).filter(({ column }) => column.average !== "count");
+    let found: number | undefined;
     if (expression.kind === "literal" && typeof expression.value === "bigint") {
       const position = Number(expression.value);
-      if (position < 1 || position > columns.length) this.fail(expression.at, `ORDER BY ${position}: the query has ${columns.length} columns`);
-      return position - 1;
-    }
-    if (expression.kind === "column") {
-      const matches = columns.map((column, index) => ({ column, index })).filter(({ column }) => column.name.toLowerCase() === expression.name.toLowerCase());
-      if (matches.length === 1) return matches[0].index;
+      if (position < 1 || position > visible.length) this.fail(expression.at, `ORDER BY ${position}: the query has ${visible.length} columns`);
+      found = visible[position - 1].index;
+    } else if (expression.kind === "column") {
+      const matches = visible.filter(({ column }) => column.name.toLowerCase() === expression.name.toLowerCase());
       if (matches.length > 1) this.fail(expression.at, `ORDER BY ${expression.name} is ambiguous: several output columns have that name`);
+      found = matches[0]?.index;
     }
-    return this.fail(expression.at, "ORDER BY must name an output column (by name, alias or position)");
+    if (found === undefined) return this.fail(expression.at, "ORDER BY must name an output column (by name, alias or position)");
+    if (columns[found].average) this.fail(expression.at, "ORDER BY cannot use an AVG column: it is divided only after reveal");
+    return found;
   }
 
   private source(source: Source): { node: PlanNode; scope: Scope } {
@@ -170,7 +177,23 @@ class Binder {
     return { node, scope: Scope.of(node.columns, source.alias) };
   }
 
-  private select(select: Select): PlanNode {
+  private select(original: Select): PlanNode {
+    // An output AVG(x) is released as SUM(x) and COUNT(x), side by side; reveal divides them.
+    const parts: Array<"sum" | "count" | undefined> = [];
+    const items = original.items.flatMap((item, position): SelectItem[] => {
+      const expression = item.expression;
+      if (!expression || expression.kind !== "aggregate" || expression.function !== "AVG" || this.subqueryDepth > 0) {
+        parts.push(undefined);
+        return [item];
+      }
+      const name = this.outputName(item.alias, expression, position);
+      parts.push("sum", "count");
+      return [
+        { ...item, expression: { ...expression, function: "SUM", ofAverage: true }, alias: name },
+        { ...item, expression: { ...expression, function: "COUNT", ofAverage: true }, alias: `${name}.count` },
+      ];
+    });
+    const select = { ...original, items };
     const node = this.selectColumns(select);
     // An opted-out column leaves the minimum cell count's rules; inside a subquery it could then be computed with.
     const optedOut = select.items.filter((item) => item.unsuppressed);
@@ -180,6 +203,9 @@ class Binder {
       if (!item.unsuppressed) return;
       if (!node.columns[index].countLike) this.fail(item.at, `${node.columns[index].name} is not a count or a sum: WITHOUT SUPPRESSION has nothing to opt out of`);
       node.columns[index] = { ...node.columns[index], countLike: false, groupSize: false, unsuppressed: true };
+    });
+    parts.forEach((part, index) => {
+      if (part) node.columns[index] = { ...node.columns[index], average: part };
     });
     return node;
   }
@@ -342,6 +368,7 @@ class Binder {
       case "COUNT":
         return { bound, column: { name, type: { kind: "int", bits: bitsForInteger(BigInt(rows)) }, nullable: false, countLike: true } };
       case "SUM": {
+        if (expression.ofAverage && argument.type.kind !== "int") this.fail(expression.argument.at, `AVG needs an integer, not ${describeType(argument.type)}`);
         if (argument.type.kind === "string") this.fail(expression.argument.at, `SUM needs a number or a BOOL, not ${describeType(argument.type)}`);
         // A sum of 0s and 1s (a BOOL, or one cast to an integer) needs only a count's width.
         const sumsBooleans = argument.type.kind === "bool" || (argument.kind === "cast" && argument.operand.type.kind === "bool");
@@ -354,8 +381,8 @@ class Binder {
         // The smallest of some counts is a count too.
         return { bound, column: { name, type: argument.type, nullable: argument.nullable, countLike: passesCount(argument, scope.entries.map((entry) => entry.column)) } };
       case "AVG":
-        // Division is not done inside MPC: release the parts and divide them afterwards.
-        return this.fail(expression.at, "AVG is not supported inside MPC yet; select SUM(x) and COUNT(x) and divide the released values");
+        // Division is not done inside MPC: an output AVG is released as SUM and COUNT (see select).
+        return this.fail(expression.at, "AVG is supported only as a whole output column of the outermost query (released as SUM and COUNT, divided by catalyst reveal), not inside an expression or a subquery");
     }
   }
 
