@@ -41,18 +41,8 @@ export interface ComputeOptions {
   timeoutSeconds?: number;
 }
 
-export interface QuerySummary {
-  query: string;
-  run: string;
-  resultFile: string;
-  rows: number;
-  inputRows: number;
-  andGates: number;
-  tableBytes: number;
-  bytesSent: number;
-  bytesReceived: number;
-  seconds: { ot: number; circuit: number; total: number };
-}
+/** A finished query as `--json` reports it: where its result file went, without the share itself. */
+export type QuerySummary = Omit<FinishedQuery, "share" | "outputColumns"> & { resultFile: string };
 
 export interface ComputeCallbacks {
   onPhase?: (text: string) => void;

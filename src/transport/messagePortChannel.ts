@@ -14,6 +14,7 @@ import { defaultChannelOptions, type ChannelCounters, type MessageChannel } from
 import { restoreError, transferableError, type TransferredError } from "./errorTransfer.js";
 import { ChannelClosedError, FrameTooLargeError, IdleTimeoutError, ProtocolError } from "./errors.js";
 import { FRAME_HEADER_BYTES } from "./frameDecoder.js";
+import { FrameQueue } from "./frameQueue.js";
 
 /** One message's bytes: `length` bytes of `buffer` from `offset` (the buffer is transferred with it). */
 export interface PortFrame {
@@ -81,9 +82,7 @@ export class MessagePortChannel implements MessageChannel {
   readonly label: string;
   private readonly options: Required<MessagePortChannelOptions>;
 
-  private readonly receivedFrames: Uint8Array[] = [];
-  private receivedFramesHead = 0;
-  private receivedQueuedBytes = 0;
+  private readonly received = new FrameQueue();
   private readonly receiveWaiters: Array<Waiter<Uint8Array>> = [];
   private uncreditedBytes = 0;
 
@@ -121,7 +120,7 @@ export class MessagePortChannel implements MessageChannel {
 
   /** Bytes held for this channel right now: posted but not accepted by the real channel, and received but not consumed. */
   bufferedBytes(): { toSend: number; received: number } {
-    return { toSend: this.sendInFlightBytes, received: this.receivedQueuedBytes };
+    return { toSend: this.sendInFlightBytes, received: this.received.bytes };
   }
 
   // ---------------------------------------------------------------- sending
@@ -157,7 +156,7 @@ export class MessagePortChannel implements MessageChannel {
   // ---------------------------------------------------------------- receiving
 
   receive(): Promise<Uint8Array> {
-    if (this.receivedFramesHead < this.receivedFrames.length) return Promise.resolve(this.takeQueuedFrame());
+    if (!this.received.isEmpty) return Promise.resolve(this.takeQueuedFrame());
     if (this.failure !== null) return Promise.reject(this.failure);
     if (this.closing !== null) return Promise.reject(new ChannelClosedError(`${this.label}: receive after close`));
     // We are about to wait on the peer: make sure what we queued for it is on its way.
@@ -179,13 +178,7 @@ export class MessagePortChannel implements MessageChannel {
   }
 
   private takeQueuedFrame(): Uint8Array {
-    const frame = this.receivedFrames[this.receivedFramesHead];
-    this.receivedFrames[this.receivedFramesHead++] = EMPTY;
-    if (this.receivedFramesHead > 1024 && this.receivedFramesHead * 2 > this.receivedFrames.length) {
-      this.receivedFrames.splice(0, this.receivedFramesHead);
-      this.receivedFramesHead = 0;
-    }
-    this.receivedQueuedBytes -= frame.length;
+    const frame = this.received.shift();
     this.consumed(frame);
     return frame;
   }
@@ -193,7 +186,7 @@ export class MessagePortChannel implements MessageChannel {
   /** Returns credit in batches, and at once when nothing is left queued so the relay never waits on a hungry reader. */
   private consumed(frame: Uint8Array): void {
     this.uncreditedBytes += windowBytes(frame.length);
-    const queueEmpty = this.receivedFramesHead === this.receivedFrames.length;
+    const queueEmpty = this.received.isEmpty;
     if ((queueEmpty || this.uncreditedBytes >= this.options.creditBatchBytes) && this.failure === null) {
       this.port.postMessage({ kind: "credit", bytes: this.uncreditedBytes } satisfies PortChannelRequest);
       this.uncreditedBytes = 0;
@@ -215,8 +208,7 @@ export class MessagePortChannel implements MessageChannel {
           this.consumed(frame);
           waiter.resolve(frame);
         } else {
-          this.receivedFrames.push(frame);
-          this.receivedQueuedBytes += frame.length;
+          this.received.push(frame);
         }
         return;
       }
@@ -299,4 +291,3 @@ export class MessagePortChannel implements MessageChannel {
   }
 }
 
-const EMPTY = new Uint8Array(0);

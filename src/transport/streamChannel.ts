@@ -25,6 +25,7 @@ import {
   TransportError,
 } from "./errors.js";
 import { FRAME_HEADER_BYTES, FrameDecoder } from "./frameDecoder.js";
+import { FrameQueue } from "./frameQueue.js";
 
 interface Waiter {
   resolve: (frame: Uint8Array) => void;
@@ -36,9 +37,7 @@ export class StreamChannel implements MessageChannel {
   private readonly options: Required<ChannelOptions>;
   private readonly decoder: FrameDecoder;
 
-  private readonly receivedFrames: Uint8Array[] = [];
-  private receivedFramesHead = 0;
-  private receivedQueuedBytes = 0;
+  private readonly received = new FrameQueue();
   private readonly receiveWaiters: Waiter[] = [];
   private readingPaused = false;
   private peerEnded = false;
@@ -87,7 +86,7 @@ export class StreamChannel implements MessageChannel {
 
   /** Bytes held in memory right now: queued for the stream, and received but not yet consumed. */
   bufferedBytes(): { toSend: number; received: number } {
-    return { toSend: this.stream.writableLength + this.coalesceUsed, received: this.receivedQueuedBytes };
+    return { toSend: this.stream.writableLength + this.coalesceUsed, received: this.received.bytes };
   }
 
   // ---------------------------------------------------------------- sending
@@ -169,7 +168,7 @@ export class StreamChannel implements MessageChannel {
   // ---------------------------------------------------------------- receiving
 
   receive(): Promise<Uint8Array> {
-    if (this.receivedFramesHead < this.receivedFrames.length) return Promise.resolve(this.takeQueuedFrame());
+    if (!this.received.isEmpty) return Promise.resolve(this.takeQueuedFrame());
     if (this.failure !== null) return Promise.reject(this.failure);
     if (this.peerEnded) return Promise.reject(new PeerClosedError(`${this.label}: the peer closed the connection`));
     // We are about to wait on the peer: make sure what we queued for it is on its way.
@@ -191,14 +190,8 @@ export class StreamChannel implements MessageChannel {
   }
 
   private takeQueuedFrame(): Uint8Array {
-    const frame = this.receivedFrames[this.receivedFramesHead];
-    this.receivedFrames[this.receivedFramesHead++] = EMPTY;
-    if (this.receivedFramesHead > 1024 && this.receivedFramesHead * 2 > this.receivedFrames.length) {
-      this.receivedFrames.splice(0, this.receivedFramesHead);
-      this.receivedFramesHead = 0;
-    }
-    this.receivedQueuedBytes -= frame.length;
-    if (this.readingPaused && this.receivedQueuedBytes <= this.options.receiveHighWaterBytes / 2) {
+    const frame = this.received.shift();
+    if (this.readingPaused && this.received.bytes <= this.options.receiveHighWaterBytes / 2) {
       this.readingPaused = false;
       this.stream.resume();
     }
@@ -227,9 +220,8 @@ export class StreamChannel implements MessageChannel {
       waiter.resolve(frame);
       return;
     }
-    this.receivedFrames.push(frame);
-    this.receivedQueuedBytes += frame.length;
-    if (!this.readingPaused && this.receivedQueuedBytes > this.options.receiveHighWaterBytes) {
+    this.received.push(frame);
+    if (!this.readingPaused && this.received.bytes > this.options.receiveHighWaterBytes) {
       this.readingPaused = true;
       this.stream.pause();
     }
@@ -367,4 +359,3 @@ export class StreamChannel implements MessageChannel {
   }
 }
 
-const EMPTY = new Uint8Array(0);
