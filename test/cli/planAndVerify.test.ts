@@ -1,26 +1,36 @@
 /**
- * The pilot's queries end to end: `catalyst plan` explains them, two `catalyst compute` processes run one,
- * `catalyst reveal` opens it, and `catalyst verify` finds it equal to the circuits in the clear and to DuckDB.
+ * The pilot's queries end to end: `catalyst plan` explains them; two `catalyst compute` processes run them all,
+ * the evaluator through the SSH tunnel to a real OpenSSH sshd; `catalyst reveal` opens each result; and
+ * `catalyst verify` finds each equal to the circuits in the clear and to DuckDB.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { spawn } from "node:child_process";
 import { readFile, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { removeFolder, repositoryRoot, runCli, temporaryFolder } from "../helpers/cli.js";
-import { computeOverTcp } from "../helpers/computeParties.js";
+import { computeOverSsh } from "../helpers/computeParties.js";
+import { startSshd, type TestSshServer } from "../helpers/sshd.js";
+
+const PILOT_QUERIES = ["cohort_counts", "diagnosis_rollup", "rollup_by_age_gender", "rollup_by_zip", "mean_cohort_count"];
 
 let dir: string;
 let study: string;
+let sshd: TestSshServer;
 let manifest: { sites: Array<{ name: string; tables: Record<string, { file: string; rows: number }> }> };
 
 beforeAll(async () => {
   dir = await temporaryFolder("catalyst-pilot-");
+  sshd = await startSshd(join(dir, "sshd"));
   expect((await runCli(["fixtures", "phame", "--sites", "3", "--patients", "60", "--seed", "4", "--out", join(dir, "data")])).code).toBe(0);
   manifest = JSON.parse(await readFile(join(dir, "data", "sites.json"), "utf8"));
   for (const name of ["nm", "ac", "investigator"]) expect((await runCli(["keys", "generate", "--name", name, "--dir", join(dir, "keys")])).code).toBe(0);
   const queryFolder = join(repositoryRoot, "fixtures", "phame", "queries");
-  const queries = (await readdir(queryFolder)).flatMap((file) => ["--query", join(queryFolder, file)]);
+  // A threshold of 1 releases every stratum, so no comparison below is vacuous (suppression has its own tests).
+  // Beside the pilot's queries, one with AVG: released as SUM and COUNT, divided by reveal.
+  await writeFile(join(dir, "mean_cohort_count.sql"), "SELECT description, AVG(count) AS mean_count, COUNT(*) AS sites FROM phame_cohort_counts GROUP BY description\n");
+  const queries = [...(await readdir(queryFolder)).map((file) => join(queryFolder, file)), join(dir, "mean_cohort_count.sql")].flatMap((file) => ["--query", file]);
   study = join(dir, "study.json");
-  const init = await runCli(["study", "init", "--name", "pilot", "--tables", join(dir, "data", "tables.sql"), ...queries, "--min-cell-count", "2",
+  const init = await runCli(["study", "init", "--name", "pilot", "--tables", join(dir, "data", "tables.sql"), ...queries, "--min-cell-count", "1",
     ...manifest.sites.flatMap((site) => ["--partner", `${site.name}:${Object.keys(site.tables).join(",")}`]),
     "--garbler", `nm:${join(dir, "keys", "nm.pub")}`, "--evaluator", `ac:${join(dir, "keys", "ac.pub")}`, "--investigator", join(dir, "keys", "investigator.pub"), "--out", study]);
   expect(init.stderr).toBe("");
@@ -31,7 +41,10 @@ beforeAll(async () => {
     expect((await runCli(["upload", "--study", study, "--partner", site.name, "--from", join(dir, "shares"), "--to-garbler", join(dir, "in-nm"), "--to-evaluator", join(dir, "in-ac")])).code).toBe(0);
   }
 }, 120_000);
-afterAll(async () => { await removeFolder(dir); });
+afterAll(async () => {
+  await sshd?.stop();
+  await removeFolder(dir);
+});
 
 describe("pilot queries through the CLI", () => {
   it("catalyst plan explains each operator's exact cost, for inbox or hypothetical sizes", async () => {
@@ -49,23 +62,30 @@ describe("pilot queries through the CLI", () => {
     expect(missing.stderr).toMatch(/no row count for phame_cohort_counts/);
   });
 
-  it("computes a pilot rollup in MPC and verify finds it equal to the cleartext answers", async () => {
-    const run = await computeOverTcp(
-      { study, key: join(dir, "keys", "nm.key"), inbox: join(dir, "in-nm"), out: join(dir, "out", "nm"), extra: ["--query", "rollup_by_age_gender"] },
-      { study, key: join(dir, "keys", "ac.key"), inbox: join(dir, "in-ac"), out: join(dir, "out", "ac"), extra: ["--query", "rollup_by_age_gender"] });
+  it("computes every pilot query in MPC over the SSH tunnel, and verify finds each equal to the cleartext answers", async () => {
+    const run = await computeOverSsh(sshd,
+      { study, key: join(dir, "keys", "nm.key"), inbox: join(dir, "in-nm"), out: join(dir, "out", "nm") },
+      { study, key: join(dir, "keys", "ac.key"), inbox: join(dir, "in-ac"), out: join(dir, "out", "ac") });
     expect(run.garbler.stderr).not.toMatch(/catalyst:/);
+    expect(run.evaluator.stderr).not.toMatch(/catalyst:/);
     expect([run.garbler.code, run.evaluator.code]).toEqual([0, 0]);
-    const result = join(dir, "out", "rollup.csv");
-    const revealed = await runCli(["reveal", "--study", study, "--key", join(dir, "keys", "investigator.key"), "--garbler", join(dir, "out", "nm", "rollup_by_age_gender.nm.result"), "--evaluator", join(dir, "out", "ac", "rollup_by_age_gender.ac.result"), "--out", result]);
-    expect(revealed.stderr).toBe("");
     const csvRoot = join(dir, "data");
-    const verified = await runCli(["--json", "verify", "--study", study, "--csv-root", csvRoot, "--query", "rollup_by_age_gender", "--result", result]);
-    expect(verified.stderr).toBe("");
-    expect(verified.json.queries[0]).toMatchObject({ circuitMatchesDuckDb: true, resultMatches: true });
-    expect(verified.json.queries[0].rows).toBeGreaterThan(2);
+    for (const query of PILOT_QUERIES) {
+      const result = join(dir, "out", `${query}.csv`);
+      const revealed = await runCli(["reveal", "--study", study, "--key", join(dir, "keys", "investigator.key"), "--garbler", join(dir, "out", "nm", `${query}.nm.result`), "--evaluator", join(dir, "out", "ac", `${query}.ac.result`), "--out", result]);
+      expect(revealed.stderr).toBe("");
+      const verified = await runCli(["--json", "verify", "--study", study, "--csv-root", csvRoot, "--query", query, "--result", result]);
+      expect(verified.stderr).toBe("");
+      expect(verified.json.queries[0]).toMatchObject({ query, circuitMatchesDuckDb: true, resultMatches: true });
+      expect(verified.json.queries[0].rows).toBeGreaterThan(2);
+    }
+    // The AVG arrives divided: one column, with fractions.
+    const means = (await readFile(join(dir, "out", "mean_cohort_count.csv"), "utf8")).trim().split("\n");
+    expect(means[0]).toBe("description,mean_count,sites");
+    expect(means.slice(1).some((line) => /,\d+\.\d+,/.test(line))).toBe(true);
 
     // A changed cell is reported where it is.
-    const lines = (await readFile(result, "utf8")).split("\n");
+    const lines = (await readFile(join(dir, "out", "rollup_by_age_gender.csv"), "utf8")).split("\n");
     lines[1] = lines[1].replace(/,(\d+)(,|$)/, (_match, digits: string, end: string) => `,${Number(digits) + 1}${end}`);
     await writeFile(join(dir, "out", "changed.csv"), lines.join("\n"));
     const changed = await runCli(["verify", "--study", study, "--csv-root", csvRoot, "--query", "rollup_by_age_gender", "--result", join(dir, "out", "changed.csv")]);
@@ -74,11 +94,22 @@ describe("pilot queries through the CLI", () => {
     expect(changed.stdout).toMatch(/row 1, column \d: expected "\d+", found "\d+"/);
   });
 
+  it("stops quietly when the reader of its output goes away (catalyst plan | head)", async () => {
+    const child = spawn(process.execPath, [join(repositoryRoot, "bin", "catalyst"), "plan", "--study", study, "--rows", "phame_demographic=400", "--rows", "phame_diagnosis=60", "--rows", "phame_diagnosis_rollup=100", "--rows", "phame_cohort_counts=45"]);
+    let stderr = "";
+    child.stderr.on("data", (chunk) => { stderr += chunk; });
+    // Like `| head -0`: the reader is gone before the first line is written (start-up takes far longer).
+    child.stdout.destroy();
+    const code = await new Promise((resolve) => child.on("close", resolve));
+    expect(stderr).not.toMatch(/EPIPE|Error/);
+    expect(code).toBe(0);
+  });
+
   it("verify checks every pilot query against DuckDB", async () => {
     const verified = await runCli(["--json", "verify", "--study", study, "--csv-root", join(dir, "data")]);
     expect(verified.code).toBe(0);
     expect(verified.json.queries.map((query: { query: string; circuitMatchesDuckDb: boolean }) => [query.query, query.circuitMatchesDuckDb])).toEqual([
-      ["cohort_counts", true], ["diagnosis_rollup", true], ["rollup_by_age_gender", true], ["rollup_by_zip", true],
+      ["cohort_counts", true], ["diagnosis_rollup", true], ["rollup_by_age_gender", true], ["rollup_by_zip", true], ["mean_cohort_count", true],
     ]);
   });
 });

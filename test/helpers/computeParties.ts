@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { repositoryRoot, type CliRun } from "./cli.js";
-import { freePort } from "./sshd.js";
+import { freePort, type TestSshServer } from "./sshd.js";
 
 export interface RunningParty {
   process: ChildProcess;
@@ -50,6 +50,16 @@ export async function computeOverTcp(garbler: PartyArguments, evaluator: PartyAr
   const port = await freePort();
   const g = startParty(["compute", "--party=garbler", "--study", garbler.study, "--key", garbler.key, "--inbox", garbler.inbox, "--out", garbler.out, "--listen", `127.0.0.1:${port}`, ...(garbler.extra ?? [])]);
   const e = startParty(["compute", "--party=evaluator", "--study", evaluator.study, "--key", evaluator.key, "--inbox", evaluator.inbox, "--out", evaluator.out, "--connect", `127.0.0.1:${port}`, ...(evaluator.extra ?? [])]);
+  const [garblerRun, evaluatorRun] = await Promise.all([g.done, e.done]);
+  return { garbler: garblerRun, evaluator: evaluatorRun };
+}
+
+/** Both parties with the evaluator through the SSH tunnel to `sshd` (a real OpenSSH server); resolves when both have exited. */
+export async function computeOverSsh(sshd: TestSshServer, garbler: PartyArguments, evaluator: PartyArguments): Promise<{ garbler: CliRun; evaluator: CliRun }> {
+  const port = await freePort();
+  const g = startParty(["compute", "--party=garbler", "--study", garbler.study, "--key", garbler.key, "--inbox", garbler.inbox, "--out", garbler.out, "--listen", `127.0.0.1:${port}`, ...(garbler.extra ?? [])]);
+  const e = startParty(["compute", "--party=evaluator", "--study", evaluator.study, "--key", evaluator.key, "--inbox", evaluator.inbox, "--out", evaluator.out,
+    "--ssh", `${sshd.user}@127.0.0.1:${sshd.port}`, "--ssh-key", sshd.clientKey, "--known-hosts", sshd.knownHosts, "--connect", `127.0.0.1:${port}`, ...(evaluator.extra ?? [])]);
   const [garblerRun, evaluatorRun] = await Promise.all([g.done, e.done]);
   return { garbler: garblerRun, evaluator: evaluatorRun };
 }
