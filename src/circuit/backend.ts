@@ -31,6 +31,8 @@ export interface Backend {
   gatherLanes(a: WireVector, width: number, lanes: ArrayLike<number>): WireVector;
   /** For `width` equal planes: a copy of `target` with lane `lanes[i]` of every plane set from lane i of `values`. */
   scatterLanes(target: WireVector, width: number, lanes: ArrayLike<number>, values: WireVector): WireVector;
+  /** As scatterLanes, but writing into `store`, which must be a fresh vector that nothing else refers to yet. */
+  scatterLanesInPlace(store: WireVector, width: number, lanes: ArrayLike<number>, values: WireVector): void;
 
   /**
    * This party's share of each wire's value, one byte (0 or 1) per wire. The garbler's and evaluator's

@@ -1,5 +1,5 @@
 /** Rewiring is the same on every backend: slicing, concatenating, gathering and scattering move wires and compute nothing. */
-import { concatWires, gatherPlaneLanes, gatherWires, scatterPlaneLanes, scatterWires, sliceWires, type WireVector } from "./wireVector.js";
+import { concatWires, gatherPlaneLanes, gatherWires, scatterPlaneLanes, scatterPlaneLanesInPlace, scatterWires, sliceWires, type WireVector } from "./wireVector.js";
 
 export abstract class Rewiring {
   slice(a: WireVector, start: number, end?: number): WireVector {
@@ -25,5 +25,9 @@ export abstract class Rewiring {
 
   scatterLanes(target: WireVector, width: number, lanes: ArrayLike<number>, values: WireVector): WireVector {
     return scatterPlaneLanes(target, width, lanes, values);
+  }
+
+  scatterLanesInPlace(store: WireVector, width: number, lanes: ArrayLike<number>, values: WireVector): void {
+    scatterPlaneLanesInPlace(store, width, lanes, values);
   }
 }

@@ -157,16 +157,25 @@ export function gatherPlaneLanes(vector: WireVector, width: number, laneIndices:
 
 /** A copy of `target` (`width` planes) with lane `laneIndices[i]` of every plane replaced by lane i of `values`. */
 export function scatterPlaneLanes(target: WireVector, width: number, laneIndices: ArrayLike<number>, values: WireVector): WireVector {
-  checkSameKind([target, values]);
-  const laneCount = planeLayout(target, width);
+  const result = new WireVector(target.length, target.bytesPerWire, target.data.slice());
+  scatterPlaneLanesInPlace(result, width, laneIndices, values);
+  return result;
+}
+
+/**
+ * As scatterPlaneLanes, but modifying `store`: only for a vector the caller has just made and shared with
+ * nobody (a sort layer's output, filled chunk by chunk so that memory stays near one copy of the rows).
+ */
+export function scatterPlaneLanesInPlace(store: WireVector, width: number, laneIndices: ArrayLike<number>, values: WireVector): void {
+  checkSameKind([store, values]);
+  const laneCount = planeLayout(store, width);
   const count = laneIndices.length;
   if (values.length !== width * count) throw new RangeError(`scatter of ${values.length} wires into ${width} planes of ${count} lanes`);
   checkLanes(laneIndices, laneCount, "scatter");
-  const result = new WireVector(target.length, target.bytesPerWire, target.data.slice());
-  const size = target.bytesPerWire;
+  const size = store.bytesPerWire;
   if (size === 16) {
     const from = values.words();
-    const to = result.words();
+    const to = store.words();
     for (let bit = 0, source = 0; bit < width; bit++) {
       const plane = bit * laneCount;
       for (let i = 0; i < count; i++, source += 4) {
@@ -180,10 +189,9 @@ export function scatterPlaneLanes(target: WireVector, width: number, laneIndices
   } else if (size === 1) {
     for (let bit = 0, source = 0; bit < width; bit++) {
       const plane = bit * laneCount;
-      for (let i = 0; i < count; i++, source++) result.data[plane + laneIndices[i]] = values.data[source];
+      for (let i = 0; i < count; i++, source++) store.data[plane + laneIndices[i]] = values.data[source];
     }
   }
-  return result;
 }
 
 /** A copy of `target` with `target[indices[i]] = values[i]`. */

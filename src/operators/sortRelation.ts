@@ -9,36 +9,44 @@ import type { BitPlanes } from "../circuit/bitVector/bitPlanes.js";
 import { bitonicLayers } from "../circuit/bitVector/bitonicSort.js";
 import { lessThan } from "../circuit/bitVector/compare.js";
 import { conditionalSwap } from "../circuit/bitVector/select.js";
-import { concatLanes, gatherLanes, packRelation, type Relation } from "./relation.js";
+import { gatherLanes, packRelation, type Relation } from "./relation.js";
 
 /** How to read a sort key off the rows being sorted; it must be free (rewiring and NOTs, see orderKey). */
 export type KeyOf = (rows: Relation) => BitPlanes;
 
-/** Sorts the lanes of `relation` ascending by the unsigned key `keyOf` reads from each row. Not stable. */
-export async function sortRelation(backend: Backend, relation: Relation, keyOf: KeyOf): Promise<Relation> {
+/** Wires per chunk of a layer's comparators: large AND batches, while temporaries stay a small part of memory. */
+const CHUNK_WIRES = 1 << 21;
+
+/**
+ * Sorts the lanes of `relation` ascending by the unsigned key `keyOf` reads from each row. Not stable.
+ * Each layer copies the rows once and writes its comparators' outputs into that copy chunk by chunk, so a
+ * sort holds about two copies of the rows however many lanes it has.
+ */
+export async function sortRelation(backend: Backend, relation: Relation, keyOf: KeyOf, options: { pairsPerChunk?: number } = {}): Promise<Relation> {
   const lanes = relation.lanes;
   if (lanes <= 1) return relation;
   const { record, unpack } = packRelation(backend, relation);
+  const pairsPerChunk = options.pairsPerChunk ?? Math.max(1024, Math.floor(CHUNK_WIRES / record.width));
   let current = record;
   for (const { smaller, larger } of bitonicLayers(lanes)) {
     if (smaller.length === 0) continue;
-    const first = gatherLanes(backend, current, smaller);
-    const second = gatherLanes(backend, current, larger);
-    const outOfOrder = await lessThan(backend, keyOf(unpack(second)), keyOf(unpack(first)));
-    const [low, high] = await conditionalSwap(backend, outOfOrder, first, second);
-    // Lanes no comparator touches in this layer (only when `lanes` is not a power of two) stay as they are.
-    const paired = smaller.length;
-    const idle: number[] = [];
-    if (2 * paired < lanes) {
-      const touched = new Uint8Array(lanes);
-      for (let r = 0; r < paired; r++) { touched[smaller[r]] = 1; touched[larger[r]] = 1; }
-      for (let lane = 0; lane < lanes; lane++) if (!touched[lane]) idle.push(lane);
+    // Lanes no comparator touches (only when `lanes` is not a power of two) keep their place in the copy.
+    const next = gatherLanes(backend, current, identity(lanes));
+    for (let start = 0; start < smaller.length; start += pairsPerChunk) {
+      const lower = smaller.subarray(start, start + pairsPerChunk);
+      const upper = larger.subarray(start, start + pairsPerChunk);
+      const first = gatherLanes(backend, current, lower);
+      const second = gatherLanes(backend, current, upper);
+      const outOfOrder = await lessThan(backend, keyOf(unpack(second)), keyOf(unpack(first)));
+      const [low, high] = await conditionalSwap(backend, outOfOrder, first, second);
+      backend.scatterLanesInPlace(next.wires, next.width, lower, low.wires);
+      backend.scatterLanesInPlace(next.wires, next.width, upper, high.wires);
     }
-    const order = new Int32Array(lanes);
-    for (let r = 0; r < paired; r++) { order[smaller[r]] = r; order[larger[r]] = paired + r; }
-    idle.forEach((lane, index) => { order[lane] = 2 * paired + index; });
-    const parts = idle.length > 0 ? [low, high, gatherLanes(backend, current, idle)] : [low, high];
-    current = gatherLanes(backend, concatLanes(backend, parts), order);
+    current = next;
   }
   return unpack(current);
+}
+
+function identity(lanes: number): Int32Array {
+  return Int32Array.from({ length: lanes }, (_, lane) => lane);
 }
