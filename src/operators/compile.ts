@@ -204,7 +204,14 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
     const relation = await run(base);
     const before = andGates?.() ?? 0;
     let disclosed = await discloseRows(backend, relation, plan.columns, study.minCellCount);
-    if (order) {
+    const arrival = order ? orderOfArrival(base, order) : undefined;
+    let compacted = false;
+    if (arrival) {
+      // The GROUP BY left its released rows in this order already: moving the dummies out of the way is enough.
+      if (arrival === "descending") disclosed = gatherRelation(backend, disclosed, Int32Array.from({ length: disclosed.lanes }, (_, lane) => disclosed.lanes - 1 - lane));
+      disclosed = await compact(backend, disclosed);
+      compacted = true;
+    } else if (order) {
       // Ties are broken by every released cell and flag, so tied rows are identical and their order says nothing.
       // discloseRows already zeroed the value bits of NULLs, so the key can be read straight off the rows.
       const keyParts = (rows: Relation) => [
@@ -214,11 +221,31 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
       disclosed = await sortRelation(backend, disclosed, (rows) => orderKey(backend, keyParts(rows), rows.lanes, rows.valid));
     }
     if (limit) {
-      const compacted = await compact(backend, disclosed);
-      disclosed = gatherRelation(backend, compacted, Int32Array.from({ length: limit.rows }, (_, lane) => lane));
+      if (!compacted) disclosed = await compact(backend, disclosed);
+      disclosed = gatherRelation(backend, disclosed, Int32Array.from({ length: limit.rows }, (_, lane) => lane));
     }
     const output = await layoutOutput(backend, disclosed, plan.columns);
-    if (observe && andGates) observe("output: minimum cell count, dummies zeroed, ORDER BY / LIMIT, compaction", plan.rows, 0, andGates() - before);
+    const ordering = arrival ? "ORDER BY (rows arrive in order from the GROUP BY: compaction only)" : "ORDER BY / LIMIT, compaction";
+    if (observe && andGates) observe(`output: minimum cell count, dummies zeroed, ${ordering}`, plan.rows, 0, andGates() - before);
     return output;
   }
+}
+
+/**
+ * Whether the rows under an ORDER BY already arrive in its order: a GROUP BY leaves one released row per
+ * group, ascending by its keys, so ORDER BY exactly those keys (through column references and HAVING) needs
+ * no sort. Descending works by reading the lanes backwards, unless a key may be NULL (NULLs stay last).
+ */
+function orderOfArrival(base: PlanNode, order: Extract<PlanNode, { kind: "sort" }>): "ascending" | "descending" | undefined {
+  if (base.kind !== "project") return undefined;
+  let below: PlanNode = base.input;
+  while (below.kind === "filter") below = below.input;
+  if (below.kind !== "aggregate" || below.groupBy.length === 0 || below.groupBy.length !== order.keys.length) return undefined;
+  const direction = order.keys[0].descending;
+  const inOrder = order.keys.every((key, index) => {
+    const expression = base.expressions[key.column];
+    return key.descending === direction && expression.kind === "column" && expression.index === index && (!direction || !base.columns[key.column].nullable);
+  });
+  if (!inOrder) return undefined;
+  return direction ? "descending" : "ascending";
 }
