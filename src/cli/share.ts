@@ -8,6 +8,7 @@ import { readCsvRows } from "../share/csvTable.js";
 import { InputError } from "../share/errors.js";
 import { shareFileName, writeTableShares } from "../share/shareFile.js";
 import { findPartner, findTable, partyOf, ROLES, type Role, type Study } from "../share/study.js";
+import { uniqueKeysOf } from "../operators/uniqueKeys.js";
 import { action } from "./command.js";
 import { loadStudy } from "./files.js";
 
@@ -39,7 +40,17 @@ export async function shareCsv(study: Study, options: { partner: string; table: 
   const files = { garbler: await AtomicFile.create(paths.garbler), evaluator: await AtomicFile.create(paths.evaluator) };
   const started = performance.now();
   try {
-    const rows = readCsvRows(createReadStream(options.csv), schema, { file: options.csv });
+    // A join keeps one row per key of its right side, so those keys must not repeat in this upload.
+    const queriesByKey = new Map<string, { columns: string[]; queries: string[] }>();
+    for (const key of uniqueKeysOf(study, options.table)) {
+      const entry = queriesByKey.get(key.columns.join(",")) ?? { columns: key.columns, queries: [] };
+      entry.queries.push(key.query);
+      queriesByKey.set(key.columns.join(","), entry);
+    }
+    const uniqueKeys = [...queriesByKey.values()].map(({ columns, queries }) => ({
+      columns, reason: `${queries.length > 1 ? "queries" : "query"} ${queries.join(", ")} ${queries.length > 1 ? "join" : "joins"} on ${columns.join(", ")} and need${queries.length > 1 ? "" : "s"} it unique within each partner's ${options.table}`,
+    }));
+    const rows = readCsvRows(createReadStream(options.csv), schema, { file: options.csv, uniqueKeys });
     const outcome = await writeTableShares(study, options.partner, options.table, rows, { garbler: files.garbler.write, evaluator: files.evaluator.write }, onProgress);
     await commitAll([files.garbler, files.evaluator]);
     return {

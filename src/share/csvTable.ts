@@ -11,6 +11,8 @@ export interface CsvOptions {
   file: string;
   /** Rows per yielded batch: large enough to amortise encoding, small enough to stay in memory. */
   batchRows?: number;
+  /** Column sets whose values must not repeat in this file, each with the reason given if one does. */
+  uniqueKeys?: Array<{ columns: string[]; reason: string }>;
 }
 
 /**
@@ -34,6 +36,10 @@ export async function* readCsvRows(source: AsyncIterable<Uint8Array | string>, s
 
   let order: number[] | undefined;
   let batch: Row[] = [];
+  const uniqueKeys = (options.uniqueKeys ?? []).map((key) => ({
+    ...key, indices: key.columns.map((name) => schema.columns.findIndex((column) => column.name === name)), seen: new Map<string, number>(),
+  }));
+  for (const key of uniqueKeys) if (key.indices.includes(-1)) throw new RangeError(`unique key ${key.columns.join(", ")} is not in table ${schema.name}`);
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       const line = info.lines;
@@ -53,6 +59,15 @@ export async function* readCsvRows(source: AsyncIterable<Uint8Array | string>, s
           throw new InputError(`column ${field + 1} (${column.name}): expected ${parsed.expected}`, { file, line, column: field + 1 });
         }
         row[target] = parsed.value;
+      }
+      for (const key of uniqueKeys) {
+        const value = key.indices.map((index) => String(row[index])).join("\u0000");
+        const first = key.seen.get(value);
+        if (first !== undefined) {
+          const shown = key.indices.map((index, position) => `${key.columns[position]} ${String(row[index])}`).join(", ");
+          throw new InputError(`${shown} appears again (first on line ${first}): ${key.reason}`, { file, line, column: order.indexOf(key.indices[0]) + 1 }, "duplicate-key");
+        }
+        key.seen.set(value, line);
       }
       batch.push(row);
       if (batch.length >= batchRows) {

@@ -105,6 +105,20 @@ describe("pilot queries through the CLI", () => {
     expect(code).toBe(0);
   });
 
+  it("share refuses a diagnosis export whose patid repeats, since the rollups join on it, and writes nothing", async () => {
+    const site = manifest.sites.find((entry) => entry.tables.phame_diagnosis)!;
+    const lines = (await readFile(join(dir, "data", site.tables.phame_diagnosis.file), "utf8")).trim().split("\n");
+    const repeated = [...lines, lines[1].replace(/,(true|false)/, ",true")];
+    const csv = join(dir, "repeated_diagnosis.csv");
+    await writeFile(csv, repeated.join("\n") + "\n");
+    const out = join(dir, "repeated-shares");
+    const run = await runCli(["--json", "share", "--study", study, "--partner", site.name, "--table", "phame_diagnosis", "--csv", csv, "--out", out]);
+    expect(run.code).toBe(3);
+    expect(run.json.error).toMatchObject({ code: "duplicate-key", file: csv, line: repeated.length, column: 1 });
+    expect(run.json.error.message).toMatch(/: patid \d+ appears again \(first on line 2\): queries diagnosis_rollup, rollup_by_age_gender, rollup_by_zip join on patid and need it unique within each partner's phame_diagnosis$/);
+    await expect(readdir(out)).rejects.toThrow();
+  });
+
   it("verify checks every pilot query against DuckDB", async () => {
     const verified = await runCli(["--json", "verify", "--study", study, "--csv-root", join(dir, "data")]);
     expect(verified.code).toBe(0);

@@ -1,0 +1,40 @@
+/** Which columns `catalyst share` must find unique: the right-side keys of the study's joins, read off the plans. */
+import { describe, expect, it } from "@jest/globals";
+import { x25519 } from "@noble/curves/ed25519.js";
+import { uniqueKeysOf } from "../../src/operators/uniqueKeys.js";
+import { createStudy } from "../../src/share/study.js";
+import { parseTablesSql } from "../../src/share/tablesSql.js";
+
+const key = () => x25519.getPublicKey(x25519.utils.randomSecretKey());
+const TABLES = `CREATE TABLE demo (patid INT32, age INT32);
+CREATE TABLE dx (patid INT32, code CHAR(2), cost INT32);`;
+
+function studyWith(queries: Record<string, string>) {
+  return createStudy({
+    name: "keys", minCellCount: 1, tables: parseTablesSql(TABLES),
+    partners: [{ name: "s1", tables: ["demo", "dx"] }, { name: "s2", tables: ["demo", "dx"] }],
+    garbler: { name: "g", publicKey: key() }, evaluator: { name: "e", publicKey: key() }, investigator: { publicKey: key() },
+    queries: Object.entries(queries).map(([name, sql]) => ({ name, sql })),
+  });
+}
+
+describe("unique keys a study's joins need", () => {
+  it("the right side's key columns within a site, _site left out, once per query", () => {
+    const study = studyWith({
+      within: "SELECT d.age, COUNT(*) AS n FROM demo d LEFT JOIN dx x ON d._site = x._site AND d.patid = x.patid GROUP BY d.age",
+      across: "SELECT x.code, COUNT(*) AS n FROM dx x JOIN demo d ON x.patid = d.patid GROUP BY x.code",
+      nested: "SELECT age, COUNT(*) AS n FROM (SELECT d.age, y.code FROM demo d JOIN (SELECT patid, code, _site FROM dx) y ON d._site = y._site AND d.patid = y.patid) t GROUP BY age",
+    });
+    expect(uniqueKeysOf(study, "dx")).toEqual([{ columns: ["patid"], query: "within" }, { columns: ["patid"], query: "nested" }]);
+    expect(uniqueKeysOf(study, "demo")).toEqual([{ columns: ["patid"], query: "across" }]);
+  });
+
+  it("nothing where the right side is filtered, computed or aggregated first", () => {
+    const study = studyWith({
+      filtered: "SELECT d.age, COUNT(*) AS n FROM demo d JOIN (SELECT patid, _site FROM dx WHERE cost > 10) y ON d._site = y._site AND d.patid = y.patid GROUP BY d.age",
+      computed: "SELECT d.age, COUNT(*) AS n FROM demo d JOIN (SELECT patid + 1 AS p FROM dx) y ON d.patid = y.p GROUP BY d.age",
+      grouped: "SELECT d.age, COUNT(*) AS n FROM demo d JOIN (SELECT patid, COUNT(*) AS c FROM dx GROUP BY patid) y ON d.patid = y.patid GROUP BY d.age",
+    });
+    expect(uniqueKeysOf(study, "dx")).toEqual([]);
+  });
+});
