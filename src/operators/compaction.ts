@@ -9,6 +9,9 @@ import { broadcast, planeRange, zeroExtend, type BitPlanes } from "../circuit/bi
 import { add, bitLength } from "../circuit/bitVector/integer.js";
 import { select } from "../circuit/bitVector/select.js";
 import { gatherLanes, packRelation, scatterLanes, type Relation } from "./relation.js";
+
+/** Wires per chunk of lanes a layer updates at once: large AND batches, small temporaries. */
+const CHUNK_WIRES = 1 << 21;
 import { inclusiveScan } from "./segmentedScan.js";
 
 /** For each lane, how many invalid lanes come before it. */
@@ -27,7 +30,7 @@ async function invalidBefore(backend: Backend, valid: BitPlanes["wires"], lanes:
  * d_k − d_i ≤ k − i − 1. After the layers for bits below j they sit at i − (d_i mod 2^j) and
  * k − (d_k mod 2^j), which differ by at least (k − i) − (d_k − d_i) ≥ 1.
  */
-export async function compact(backend: Backend, relation: Relation): Promise<Relation> {
+export async function compact(backend: Backend, relation: Relation, options: { lanesPerChunk?: number } = {}): Promise<Relation> {
   const lanes = relation.lanes;
   if (lanes === 0) return relation;
   const { record, unpack } = packRelation(backend, relation);
@@ -40,17 +43,31 @@ export async function compact(backend: Backend, relation: Relation): Promise<Rel
     const valid = planeRange(backend, current, 0, 1).wires;
     const moving = await backend.and(valid, planeRange(backend, current, record.width, record.width + 1).wires);
     // Lane p takes lane p + shift's record where that one moves, else keeps its own (the used distance bit goes).
-    const body = { wires: backend.concat([planeRange(backend, current, 1, record.width).wires, planeRange(backend, current, record.width + 1, current.width).wires]), width: current.width - 2, lanes };
-    const targets = Int32Array.from({ length: lanes - shift }, (_, lane) => lane);
-    const sources = Int32Array.from({ length: lanes - shift }, (_, lane) => lane + shift);
-    const arrives = backend.concat([backend.gather(moving, sources), backend.constant(new Uint8Array(shift))]);
-    const moved = scatterLanes(backend, body, targets, await select(backend, backend.gather(moving, sources), gatherLanes(backend, body, sources), gatherLanes(backend, body, targets)));
+    // `next` is a fresh copy without the used bit. Its body (all but `valid`, plane 0) is updated in place a
+    // chunk of lanes at a time in increasing order: a chunk reads only its own lanes and later ones, which
+    // no earlier chunk has written.
+    const next = backend.concat([planeRange(backend, current, 0, record.width).wires, planeRange(backend, current, record.width + 1, current.width).wires]);
+    const body = { wires: backend.slice(next, lanes), width: current.width - 2, lanes };
+    const lanesPerChunk = options.lanesPerChunk ?? Math.max(1024, Math.floor(CHUNK_WIRES / Math.max(1, body.width)));
+    for (let start = 0; start < lanes - shift; start += lanesPerChunk) {
+      const end = Math.min(lanes - shift, start + lanesPerChunk);
+      const targets = Int32Array.from({ length: end - start }, (_, index) => start + index);
+      const sources = Int32Array.from({ length: end - start }, (_, index) => start + index + shift);
+      const chosen = await select(backend, backend.gather(moving, sources), gatherLanes(backend, body, sources), gatherLanes(backend, body, targets));
+      backend.scatterLanesInPlace(body.wires, body.width, targets, chosen.wires);
+    }
+    const arrives = backend.concat([backend.slice(moving, shift), backend.constant(new Uint8Array(shift))]);
     // Valid where a row arrives, or where one was and stayed; the two never meet, so XOR is OR, and free.
-    current = { wires: backend.concat([backend.xor(arrives, backend.xor(valid, moving)), moved.wires]), width: current.width - 1, lanes };
+    backend.scatterLanesInPlace(backend.slice(next, 0, lanes), 1, everyLane(lanes), backend.xor(arrives, backend.xor(valid, moving)));
+    current = { wires: next, width: current.width - 1, lanes };
   }
   // Invalid lanes may hold stale copies of moved rows, whose places would hint at the gaps: zero them.
   const valid = planeRange(backend, current, 0, 1).wires;
   const body = planeRange(backend, current, 1, record.width);
   const masked = await backend.and(body.wires, broadcast(backend, valid, record.width - 1));
   return unpack({ wires: backend.concat([valid, masked]), width: record.width, lanes });
+}
+
+function everyLane(lanes: number): Int32Array {
+  return Int32Array.from({ length: lanes }, (_, lane) => lane);
 }

@@ -12,7 +12,8 @@ describe("order-preserving compaction", () => {
     [64, 0], [64, 1], [65, 0.9], [65, 0.1], [300, 0.3],
   ];
 
-  it.each(cases)("moves the valid lanes of %i lanes (valid with p=%f) to the front in order and zeroes the rest", async (lanes, validShare) => {
+  // Layers update their lanes in chunks: whole layers, and chunks of 3 lanes that split every layer.
+  it.each(cases.flatMap(([lanes, share]): Array<[number, number, number | undefined]> => [[lanes, share, undefined], [lanes, share, 3]]))("moves the valid lanes of %i lanes (valid with p=%f) to the front in order and zeroes the rest (chunks of %s lanes)", async (lanes, validShare, lanesPerChunk) => {
     const random = seededRandom(lanes * 7 + Math.round(validShare * 10));
     const values = Array.from({ length: lanes }, () => BigInt(Math.floor(random() * 1024)));
     const isNull = Array.from({ length: lanes }, () => random() < 0.2);
@@ -21,7 +22,7 @@ describe("order-preserving compaction", () => {
     const padding = lanes - kept.length;
     const bit = (flag: boolean) => (flag ? 1 : 0);
     await checkOnAllBackends(async (backend, [value, nulls, validWires]) => {
-      const result = await compact(backend, { lanes, valid: validWires, columns: [{ value: bitPlanes(value, WIDTH), isNull: nulls }] });
+      const result = await compact(backend, { lanes, valid: validWires, columns: [{ value: bitPlanes(value, WIDTH), isNull: nulls }] }, { lanesPerChunk });
       return [result.valid, result.columns[0].value.wires, result.columns[0].isNull!];
     }, [encodeIntegers(values, WIDTH), Uint8Array.from(isNull, bit), Uint8Array.from(valid, bit)], {
       outputs: [
