@@ -15,6 +15,7 @@ import { restoreError, transferableError, type TransferredError } from "./errorT
 import { ChannelClosedError, FrameTooLargeError, IdleTimeoutError, ProtocolError } from "./errors.js";
 import { FRAME_HEADER_BYTES } from "./frameDecoder.js";
 import { FrameQueue } from "./frameQueue.js";
+import { IdleClock } from "./idleClock.js";
 
 /** One message's bytes: `length` bytes of `buffer` from `offset` (the buffer is transferred with it). */
 export interface PortFrame {
@@ -93,8 +94,7 @@ export class MessagePortChannel implements MessageChannel {
   private failure: Error | null = null;
   private closing: Promise<void> | null = null;
   private closeWaiter: Waiter<void> | null = null;
-  private lastActivity = performance.now();
-  private idleTimer: NodeJS.Timeout | null = null;
+  private readonly idleClock: IdleClock;
 
   private readonly traffic: ChannelCounters = { bytesSent: 0, bytesReceived: 0, framesSent: 0, framesReceived: 0 };
 
@@ -111,6 +111,8 @@ export class MessagePortChannel implements MessageChannel {
       creditBatchBytes: options.creditBatchBytes ?? 1 << 20,
     };
     this.label = this.options.label;
+    this.idleClock = new IdleClock(this.options.idleTimeoutMs, () => this.receiveWaiters.length > 0 || this.creditWaiters.length > 0,
+      (idleMs) => this.fail(new IdleTimeoutError(`${this.label}: no data from the peer for ${idleMs} ms`), true));
     port.on("message", (event: PortChannelEvent) => this.onEvent(event));
   }
 
@@ -149,7 +151,7 @@ export class MessagePortChannel implements MessageChannel {
     if (this.failure !== null) return Promise.reject(this.failure);
     return new Promise<void>((resolve, reject) => {
       this.creditWaiters.push({ resolve, reject });
-      this.armIdleTimer();
+      this.idleClock.arm();
     });
   }
 
@@ -163,7 +165,7 @@ export class MessagePortChannel implements MessageChannel {
     this.flush();
     return new Promise<Uint8Array>((resolve, reject) => {
       this.receiveWaiters.push({ resolve, reject });
-      this.armIdleTimer();
+      this.idleClock.arm();
     });
   }
 
@@ -196,7 +198,7 @@ export class MessagePortChannel implements MessageChannel {
   // ---------------------------------------------------------------- events from the relay
 
   private onEvent(event: PortChannelEvent): void {
-    this.lastActivity = performance.now();
+    this.idleClock.touch();
     switch (event.kind) {
       case "frame": {
         if (this.failure !== null) return;
@@ -233,28 +235,6 @@ export class MessagePortChannel implements MessageChannel {
 
   // ---------------------------------------------------------------- timers, failure, close
 
-  /** Starts the idle clock if nothing else is waiting; the clock counts from now or the last event, whichever is later. */
-  private armIdleTimer(): void {
-    if (this.options.idleTimeoutMs <= 0 || this.idleTimer !== null) return;
-    this.lastActivity = performance.now();
-    this.scheduleIdleCheck(this.options.idleTimeoutMs);
-  }
-
-  private scheduleIdleCheck(delayMs: number): void {
-    this.idleTimer = setTimeout(() => {
-      this.idleTimer = null;
-      if (this.failure !== null || (this.receiveWaiters.length === 0 && this.creditWaiters.length === 0)) return;
-      const idleFor = performance.now() - this.lastActivity;
-      if (idleFor >= this.options.idleTimeoutMs) {
-        this.fail(new IdleTimeoutError(`${this.label}: no data from the peer for ${this.options.idleTimeoutMs} ms`), true);
-      } else {
-        this.scheduleIdleCheck(this.options.idleTimeoutMs - idleFor + 1);
-      }
-    }, delayMs);
-    // A forgotten channel must not hold the thread open; a live port keeps the loop alive anyway.
-    this.idleTimer.unref();
-  }
-
   private assertUsable(): void {
     if (this.failure !== null) throw this.failure;
     if (this.closing !== null) throw new ChannelClosedError(`${this.label}: send after close`);
@@ -271,8 +251,7 @@ export class MessagePortChannel implements MessageChannel {
     const closeWaiter = this.closeWaiter;
     this.closeWaiter = null;
     closeWaiter?.reject(error);
-    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
-    this.idleTimer = null;
+    this.idleClock.stop();
     if (tellRelay) this.port.postMessage({ kind: "destroy", error: transferableError(error) } satisfies PortChannelRequest);
   }
 

@@ -26,6 +26,7 @@ import {
 } from "./errors.js";
 import { FRAME_HEADER_BYTES, FrameDecoder } from "./frameDecoder.js";
 import { FrameQueue } from "./frameQueue.js";
+import { IdleClock } from "./idleClock.js";
 
 interface Waiter {
   resolve: (frame: Uint8Array) => void;
@@ -49,8 +50,7 @@ export class StreamChannel implements MessageChannel {
 
   private failure: Error | null = null;
   private closing = false;
-  private lastActivity = performance.now();
-  private idleTimer: NodeJS.Timeout | null = null;
+  private readonly idleClock: IdleClock;
   private deadlineTimer: NodeJS.Timeout | null = null;
 
   private readonly traffic: ChannelCounters = { bytesSent: 0, bytesReceived: 0, framesSent: 0, framesReceived: 0 };
@@ -63,6 +63,8 @@ export class StreamChannel implements MessageChannel {
     this.label = this.options.label;
     this.coalesceBuffer = Buffer.allocUnsafe(this.options.coalesceBytes);
     this.decoder = new FrameDecoder(this.options.maxFrameBytes, (frame) => this.onFrame(frame));
+    this.idleClock = new IdleClock(this.options.idleTimeoutMs, () => this.receiveWaiters.length > 0 || this.drainWaiters.length > 0,
+      (idleMs) => this.fail(new IdleTimeoutError(`${this.label}: no data from the peer for ${idleMs} ms`)));
 
     stream.on("data", (chunk: Buffer) => this.onData(chunk));
     stream.on("end", () => this.onEnd());
@@ -154,12 +156,12 @@ export class StreamChannel implements MessageChannel {
   private waitForDrain(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.drainWaiters.push({ resolve, reject });
-      this.armIdleTimer();
+      this.idleClock.arm();
     });
   }
 
   private onDrain(): void {
-    this.lastActivity = performance.now();
+    this.idleClock.touch();
     const waiters = this.drainWaiters;
     this.drainWaiters = [];
     for (const waiter of waiters) waiter.resolve();
@@ -175,7 +177,7 @@ export class StreamChannel implements MessageChannel {
     this.flush();
     return new Promise<Uint8Array>((resolve, reject) => {
       this.receiveWaiters.push({ resolve, reject });
-      this.armIdleTimer();
+      this.idleClock.arm();
     });
   }
 
@@ -199,7 +201,7 @@ export class StreamChannel implements MessageChannel {
   }
 
   private onData(chunk: Buffer): void {
-    this.lastActivity = performance.now();
+    this.idleClock.touch();
     this.traffic.bytesReceived += chunk.length;
     try {
       this.decoder.push(chunk);
@@ -264,28 +266,6 @@ export class StreamChannel implements MessageChannel {
 
   // ---------------------------------------------------------------- timers, failure, close
 
-  /** Starts the idle clock if nothing else is waiting; the clock counts from now or the last byte, whichever is later. */
-  private armIdleTimer(): void {
-    if (this.options.idleTimeoutMs <= 0 || this.idleTimer !== null) return;
-    this.lastActivity = performance.now();
-    this.scheduleIdleCheck(this.options.idleTimeoutMs);
-  }
-
-  private scheduleIdleCheck(delayMs: number): void {
-    this.idleTimer = setTimeout(() => {
-      this.idleTimer = null;
-      if (this.failure !== null || (this.receiveWaiters.length === 0 && this.drainWaiters.length === 0)) return;
-      const idleFor = performance.now() - this.lastActivity;
-      if (idleFor >= this.options.idleTimeoutMs) {
-        this.fail(new IdleTimeoutError(`${this.label}: no data from the peer for ${this.options.idleTimeoutMs} ms`));
-      } else {
-        this.scheduleIdleCheck(this.options.idleTimeoutMs - idleFor + 1);
-      }
-    }, delayMs);
-    // A forgotten channel must not hold the process open; a live socket keeps the loop alive anyway.
-    this.idleTimer.unref();
-  }
-
   private assertUsable(): void {
     if (this.failure !== null) throw this.failure;
     if (this.closing) throw new ChannelClosedError(`${this.label}: send after close`);
@@ -311,10 +291,9 @@ export class StreamChannel implements MessageChannel {
   }
 
   private clearTimers(): void {
-    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    this.idleClock.stop();
     if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
     if (this.flushScheduled !== null) clearImmediate(this.flushScheduled);
-    this.idleTimer = null;
     this.deadlineTimer = null;
     this.flushScheduled = null;
   }
