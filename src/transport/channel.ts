@@ -12,6 +12,7 @@
  *   `openChannels` opens several that way from any stream factory.
  */
 import type { Duplex } from "node:stream";
+import { ProtocolError } from "./errors.js";
 
 export interface ChannelOptions {
   /** Name used in error messages (for example "garbler↔evaluator OT"). Never put secrets here. */
@@ -66,6 +67,17 @@ export interface MessageChannel {
   close(): Promise<void>;
   /** Tears the stream down now; pending operations fail with `error` (or a ChannelClosedError). */
   destroy(error?: Error): void;
+}
+
+/** `channel.receive()`, which must give exactly `length` bytes; anything else tears the channel down. */
+export async function receiveExactlyFrom(channel: MessageChannel, length: number, what: string): Promise<Uint8Array> {
+  const frame = await channel.receive();
+  if (frame.length !== length) {
+    const error = new ProtocolError(`${channel.label}: expected a ${what} of ${length} bytes, the peer sent ${frame.length}`);
+    channel.destroy(error);
+    throw error;
+  }
+  return frame;
 }
 
 /** Sends our first message and receives the peer's (the protocol header exchange). Both sides call it. */

@@ -10,9 +10,9 @@
  * channel, because only this side knows when the protocol is actually waiting on the peer.
  */
 import type { MessagePort } from "node:worker_threads";
-import { defaultChannelOptions, type ChannelCounters, type MessageChannel } from "./channel.js";
+import { defaultChannelOptions, receiveExactlyFrom, type ChannelCounters, type MessageChannel } from "./channel.js";
 import { restoreError, transferableError, type TransferredError } from "./errorTransfer.js";
-import { ChannelClosedError, FrameTooLargeError, IdleTimeoutError, ProtocolError } from "./errors.js";
+import { ChannelClosedError, FrameTooLargeError, IdleTimeoutError } from "./errors.js";
 import { FRAME_HEADER_BYTES } from "./frameDecoder.js";
 import { FrameQueue } from "./frameQueue.js";
 import { IdleClock } from "./idleClock.js";
@@ -169,14 +169,8 @@ export class MessagePortChannel implements MessageChannel {
     });
   }
 
-  async receiveExactly(length: number, what = "message"): Promise<Uint8Array> {
-    const frame = await this.receive();
-    if (frame.length !== length) {
-      const error = new ProtocolError(`${this.label}: expected a ${what} of ${length} bytes, the peer sent ${frame.length}`);
-      this.fail(error, true);
-      throw error;
-    }
-    return frame;
+  receiveExactly(length: number, what = "message"): Promise<Uint8Array> {
+    return receiveExactlyFrom(this, length, what);
   }
 
   private takeQueuedFrame(): Uint8Array {

@@ -11,6 +11,7 @@
 import type { Duplex } from "node:stream";
 import {
   defaultChannelOptions,
+  receiveExactlyFrom,
   type ChannelCounters,
   type ChannelOptions,
   type MessageChannel,
@@ -21,7 +22,6 @@ import {
   FrameTooLargeError,
   IdleTimeoutError,
   PeerClosedError,
-  ProtocolError,
   TransportError,
 } from "./errors.js";
 import { FRAME_HEADER_BYTES, FrameDecoder } from "./frameDecoder.js";
@@ -181,14 +181,8 @@ export class StreamChannel implements MessageChannel {
     });
   }
 
-  async receiveExactly(length: number, what = "message"): Promise<Uint8Array> {
-    const frame = await this.receive();
-    if (frame.length !== length) {
-      const error = new ProtocolError(`${this.label}: expected a ${what} of ${length} bytes, the peer sent ${frame.length}`);
-      this.fail(error);
-      throw error;
-    }
-    return frame;
+  receiveExactly(length: number, what = "message"): Promise<Uint8Array> {
+    return receiveExactlyFrom(this, length, what);
   }
 
   private takeQueuedFrame(): Uint8Array {

@@ -5,19 +5,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { x25519 } from "@noble/curves/ed25519.js";
 import { queryInTheClear } from "../../src/operators/clearRun.js";
 import { compileQuery } from "../../src/operators/compile.js";
 import { queryWithDuckDb } from "../../src/operators/duckdbReference.js";
 import { divideAverages } from "../../src/share/averages.js";
 import type { InputError } from "../../src/share/errors.js";
 import type { Cell } from "../../src/share/rowCodec.js";
-import { createStudy, type Study } from "../../src/share/study.js";
+import type { Study } from "../../src/share/study.js";
 import { SeededRandom } from "../../src/share/synthetic/seededRandom.js";
-import { parseTablesSql } from "../../src/share/tablesSql.js";
 import { removeFolder, temporaryFolder } from "../helpers/cli.js";
+import { inlineStudy } from "../helpers/inlineStudy.js";
 
-const key = () => x25519.getPublicKey(x25519.utils.randomSecretKey());
 const TABLES = `CREATE TABLE demo (patid INT32, age INT32, ward CHAR(1));
 CREATE TABLE dx (patid INT32, cost INT64, flag BOOL);`;
 const JOINED = "FROM demo d LEFT JOIN dx x ON d._site = x._site AND d.patid = x.patid";
@@ -27,11 +25,7 @@ const csvOf = (partner: string, table: string) => join(dir, partner, `${table}.c
 const show = (rows: Cell[][]) => rows.map((row) => row.map((cell) => (typeof cell === "object" ? ("suppressed" in cell ? "∅" : "NULL") : String(cell))).join("|"));
 
 function study(minCellCount: number): Study {
-  return createStudy({
-    name: "average", minCellCount, tables: parseTablesSql(TABLES),
-    partners: [{ name: "s1", tables: ["demo", "dx"] }, { name: "s2", tables: ["demo", "dx"] }],
-    garbler: { name: "g", publicKey: key() }, evaluator: { name: "e", publicKey: key() }, investigator: { publicKey: key() }, queries: [],
-  });
+  return inlineStudy({ name: "average", tablesSql: TABLES, minCellCount, partners: [{ name: "s1", tables: ["demo", "dx"] }, { name: "s2", tables: ["demo", "dx"] }] });
 }
 
 beforeAll(async () => {

@@ -5,16 +5,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { x25519 } from "@noble/curves/ed25519.js";
 import { queryInTheClear } from "../../src/operators/clearRun.js";
 import { queryWithDuckDb } from "../../src/operators/duckdbReference.js";
 import type { Cell } from "../../src/share/rowCodec.js";
-import { createStudy, type Study } from "../../src/share/study.js";
+import type { Study } from "../../src/share/study.js";
 import { SeededRandom } from "../../src/share/synthetic/seededRandom.js";
-import { parseTablesSql } from "../../src/share/tablesSql.js";
 import { removeFolder, temporaryFolder } from "../helpers/cli.js";
+import { inlineStudy } from "../helpers/inlineStudy.js";
 
-const key = () => x25519.getPublicKey(x25519.utils.randomSecretKey());
 const TABLES = `CREATE TABLE demo (patid INT32, age INT32, smoker BOOL);
 CREATE TABLE dx (patid INT32, flag BOOL, cost INT32, code CHAR(2));`;
 const JOINED = "FROM demo d LEFT JOIN dx x ON d._site = x._site AND d.patid = x.patid";
@@ -59,11 +57,7 @@ beforeAll(async () => {
     await writeFile(csvOf(site, "demo"), demo.join("\n") + "\n");
     await writeFile(csvOf(site, "dx"), dx.join("\n") + "\n");
   }
-  study = createStudy({
-    name: "null-logic", minCellCount: 1, tables: parseTablesSql(TABLES),
-    partners: [{ name: "s1", tables: ["demo", "dx"] }, { name: "s2", tables: ["demo", "dx"] }],
-    garbler: { name: "g", publicKey: key() }, evaluator: { name: "e", publicKey: key() }, investigator: { publicKey: key() }, queries: [],
-  });
+  study = inlineStudy({ name: "null-logic", tablesSql: TABLES, minCellCount: 1, partners: [{ name: "s1", tables: ["demo", "dx"] }, { name: "s2", tables: ["demo", "dx"] }] });
 });
 afterAll(async () => { await removeFolder(dir); });
 

@@ -6,18 +6,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { x25519 } from "@noble/curves/ed25519.js";
 import { queryInTheClear } from "../../src/operators/clearRun.js";
 import { compileQuery, type InputSizes } from "../../src/operators/compile.js";
 import { queryWithDuckDb } from "../../src/operators/duckdbReference.js";
 import type { Cell } from "../../src/share/rowCodec.js";
 import { rowBits } from "../../src/share/schema.js";
-import { createStudy, findTable, type Study } from "../../src/share/study.js";
+import { findTable, type Study } from "../../src/share/study.js";
 import { SeededRandom } from "../../src/share/synthetic/seededRandom.js";
-import { parseTablesSql } from "../../src/share/tablesSql.js";
 import { removeFolder, temporaryFolder } from "../helpers/cli.js";
+import { inlineStudy } from "../helpers/inlineStudy.js";
 
-const key = () => x25519.getPublicKey(x25519.utils.randomSecretKey());
 const TABLES = `CREATE TABLE demo (patid INT32, age INT32, ward CHAR(1));
 CREATE TABLE dx (patid INT32, code CHAR(2), cost INT32);`;
 const JOINED = "FROM demo d LEFT JOIN dx x ON d._site = x._site AND d.patid = x.patid";
@@ -42,11 +40,7 @@ beforeAll(async () => {
     await writeFile(csvOf(site, "demo"), demo.join("\n") + "\n");
     await writeFile(csvOf(site, "dx"), dx.join("\n") + "\n");
   }
-  study = createStudy({
-    name: "order-arrival", minCellCount: 2, tables: parseTablesSql(TABLES),
-    partners: [{ name: "s1", tables: ["demo", "dx"] }, { name: "s2", tables: ["demo", "dx"] }],
-    garbler: { name: "g", publicKey: key() }, evaluator: { name: "e", publicKey: key() }, investigator: { publicKey: key() }, queries: [],
-  });
+  study = inlineStudy({ name: "order-arrival", tablesSql: TABLES, minCellCount: 2, partners: [{ name: "s1", tables: ["demo", "dx"] }, { name: "s2", tables: ["demo", "dx"] }] });
 });
 afterAll(async () => { await removeFolder(dir); });
 

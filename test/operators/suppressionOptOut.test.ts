@@ -6,18 +6,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { x25519 } from "@noble/curves/ed25519.js";
 import { queryInTheClear } from "../../src/operators/clearRun.js";
 import { compileQuery } from "../../src/operators/compile.js";
 import { queryWithDuckDb } from "../../src/operators/duckdbReference.js";
 import { standardSql } from "../../src/operators/sql/parser.js";
 import type { InputError } from "../../src/share/errors.js";
 import type { Cell } from "../../src/share/rowCodec.js";
-import { createStudy, type Study } from "../../src/share/study.js";
-import { parseTablesSql } from "../../src/share/tablesSql.js";
+import type { Study } from "../../src/share/study.js";
 import { removeFolder, temporaryFolder } from "../helpers/cli.js";
+import { inlineStudy } from "../helpers/inlineStudy.js";
 
-const key = () => x25519.getPublicKey(x25519.utils.randomSecretKey());
 const TABLES = "CREATE TABLE cohort (description VARCHAR(12), count INT32);";
 /** Two sites; every total is under the threshold of 11 except "large". */
 const SITES: Record<string, string[]> = {
@@ -36,11 +34,7 @@ beforeAll(async () => {
     await mkdir(join(dir, site), { recursive: true });
     await writeFile(csvOf(site, "cohort"), lines.join("\n") + "\n");
   }
-  study = createStudy({
-    name: "opt-out", minCellCount: 11, tables: parseTablesSql(TABLES),
-    partners: [{ name: "s1", tables: ["cohort"] }, { name: "s2", tables: ["cohort"] }],
-    garbler: { name: "g", publicKey: key() }, evaluator: { name: "e", publicKey: key() }, investigator: { publicKey: key() }, queries: [],
-  });
+  study = inlineStudy({ name: "opt-out", tablesSql: TABLES, minCellCount: 11, partners: [{ name: "s1", tables: ["cohort"] }, { name: "s2", tables: ["cohort"] }] });
 });
 afterAll(async () => { await removeFolder(dir); });
 

@@ -1,21 +1,13 @@
 /** Which columns `catalyst share` must find unique: the right-side keys of the study's joins, read off the plans. */
 import { describe, expect, it } from "@jest/globals";
-import { x25519 } from "@noble/curves/ed25519.js";
 import { uniqueKeysOf } from "../../src/operators/uniqueKeys.js";
-import { createStudy } from "../../src/share/study.js";
-import { parseTablesSql } from "../../src/share/tablesSql.js";
+import { inlineStudy } from "../helpers/inlineStudy.js";
 
-const key = () => x25519.getPublicKey(x25519.utils.randomSecretKey());
 const TABLES = `CREATE TABLE demo (patid INT32, age INT32);
 CREATE TABLE dx (patid INT32, code CHAR(2), cost INT32);`;
 
 function studyWith(queries: Record<string, string>) {
-  return createStudy({
-    name: "keys", minCellCount: 1, tables: parseTablesSql(TABLES),
-    partners: [{ name: "s1", tables: ["demo", "dx"] }, { name: "s2", tables: ["demo", "dx"] }],
-    garbler: { name: "g", publicKey: key() }, evaluator: { name: "e", publicKey: key() }, investigator: { publicKey: key() },
-    queries: Object.entries(queries).map(([name, sql]) => ({ name, sql })),
-  });
+  return inlineStudy({ name: "keys", tablesSql: TABLES, minCellCount: 1, partners: [{ name: "s1", tables: ["demo", "dx"] }, { name: "s2", tables: ["demo", "dx"] }], queries: Object.entries(queries).map(([name, sql]) => ({ name, sql })) });
 }
 
 describe("unique keys a study's joins need", () => {
