@@ -63,9 +63,9 @@ describe("AVG", () => {
     expect(rows[3].split("|")[2]).toBe("NULL");
   });
 
-  it("without GROUP BY, and with ORDER BY positions that count an AVG as one column", async () => {
+  it("without GROUP BY, and with ORDER BY by name beside an AVG", async () => {
     await bothWays(1, "SELECT AVG(cost) AS mean FROM dx");
-    const ordered = await bothWays(1, `SELECT d.ward, AVG(d.age) AS mean_age, COUNT(*) AS patients ${JOINED} GROUP BY d.ward ORDER BY 3 DESC, 1`);
+    const ordered = await bothWays(1, `SELECT d.ward, AVG(d.age) AS mean_age, COUNT(*) AS patients ${JOINED} GROUP BY d.ward ORDER BY patients DESC, ward`);
     const counts = ordered.map((row) => Number(row.split("|")[2]));
     expect(counts).toEqual([...counts].sort((a, b) => b - a));
   });
@@ -105,5 +105,7 @@ describe("AVG", () => {
     expect(nested.location).toMatchObject({ line: 1, column: 45 });
     expect(errorOf("SELECT ward, AVG(age) AS m FROM demo GROUP BY ward ORDER BY m").message).toMatch(/ORDER BY cannot use an AVG column/);
     expect(errorOf("SELECT AVG(flag) AS m FROM dx").message).toMatch(/AVG needs an integer, not BOOL/);
+    // DuckDB counts an AVG's halves as two columns, so positions would mean different things there.
+    expect(errorOf("SELECT ward, AVG(age) AS m, COUNT(*) AS n FROM demo GROUP BY ward ORDER BY 3").message).toMatch(/ORDER BY a position is not supported in a query with AVG/);
   });
 });

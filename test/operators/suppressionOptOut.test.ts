@@ -56,13 +56,31 @@ describe("WITHOUT SUPPRESSION", () => {
   });
 
   it("only the opted-out column: other counts are still suppressed, and the rows stay", async () => {
-    expect(await released("SELECT description, COUNT(*) AS sites WITHOUT SUPPRESSION, SUM(count) AS total FROM cohort GROUP BY description ORDER BY description"))
-      .toEqual(["large|2|17", "small|2|∅", "tiny|1|∅", "zero|2|0"]);
+    expect(await released("SELECT description, SUM(count) AS total WITHOUT SUPPRESSION, COUNT(count) AS reported FROM cohort GROUP BY description ORDER BY description"))
+      .toEqual(["large|17|∅", "small|5|∅", "tiny|1|∅", "zero|0|∅"]);
+  });
+
+  it("an opted-out COUNT(*) releases small groups, but only with keys and other opted-out columns beside it", async () => {
+    expect(await released("SELECT description, COUNT(*) AS sites WITHOUT SUPPRESSION FROM cohort GROUP BY description"))
+      .toEqual(["large|2", "small|2", "tiny|1", "zero|2"]);
+    expect(await released("SELECT description, COUNT(*) AS sites WITHOUT SUPPRESSION, SUM(count) AS total WITHOUT SUPPRESSION FROM cohort GROUP BY description"))
+      .toEqual(["large|2|17", "small|2|5", "tiny|1|1", "zero|2|0"]);
+    // A suppressed SUM beside it would describe a group of one: refused, not released.
+    const sizes = { cohort: [{ partner: 0, rows: 7 }] };
+    expect(() => compileQuery(study, { name: "q", sql: "SELECT description, COUNT(*) AS sites WITHOUT SUPPRESSION, SUM(count) AS total FROM cohort GROUP BY description" }, sizes))
+      .toThrow(/WITHOUT SUPPRESSION on COUNT\(\*\) releases groups of any size, so every other output column must be a GROUP BY key or WITHOUT SUPPRESSION too \(total is neither\)/);
+  });
+
+  it("a UNION ALL part that keeps COUNT(*) suppressed keeps the small-group rule for the whole column", async () => {
+    // "large" sums to 17 from a group of 2: without the rule its total would be released beside a suppressed count.
+    const mixed = "SELECT description, COUNT(*) AS sites WITHOUT SUPPRESSION, SUM(count) AS total WITHOUT SUPPRESSION FROM cohort GROUP BY description"
+      + " UNION ALL SELECT description, COUNT(*) AS sites, SUM(count) AS total FROM cohort GROUP BY description";
+    expect(await released(mixed)).toEqual([]);
   });
 
   it("the output schema marks the opted-out column as not suppressible", () => {
-    const compiled = compileQuery(study, { name: "q", sql: "SELECT description, COUNT(*) AS n WITHOUT SUPPRESSION, SUM(count) AS total FROM cohort GROUP BY description" }, { cohort: [{ partner: 0, rows: 7 }] });
-    expect(compiled.outputColumns.map((column) => [column.name, column.suppressible])).toEqual([["description", false], ["n", false], ["total", true]]);
+    const compiled = compileQuery(study, { name: "q", sql: "SELECT description, SUM(count) AS total WITHOUT SUPPRESSION, COUNT(count) AS n FROM cohort GROUP BY description" }, { cohort: [{ partner: 0, rows: 7 }] });
+    expect(compiled.outputColumns.map((column) => [column.name, column.suppressible])).toEqual([["description", false], ["total", false], ["n", true]]);
   });
 
   it("a UNION ALL column is released unsuppressed only when every part opts it out", async () => {

@@ -146,6 +146,8 @@ class Binder {
     const visible = columns.map((column, index) => ({ column, index })).filter(({ column }) => column.average !== "count");
     let found: number | undefined;
     if (expression.kind === "literal" && typeof expression.value === "bigint") {
+      // Other engines count an AVG's SUM and COUNT as two columns; a name means the same everywhere.
+      if (columns.some((column) => column.average)) this.fail(expression.at, "ORDER BY a position is not supported in a query with AVG; name the column instead");
       const position = Number(expression.value);
       if (position < 1 || position > visible.length) this.fail(expression.at, `ORDER BY ${position}: the query has ${visible.length} columns`);
       found = visible[position - 1].index;
@@ -202,8 +204,19 @@ class Binder {
     select.items.forEach((item, index) => {
       if (!item.unsuppressed) return;
       if (!node.columns[index].countLike) this.fail(item.at, `${node.columns[index].name} is not a count or a sum: WITHOUT SUPPRESSION has nothing to opt out of`);
-      node.columns[index] = { ...node.columns[index], countLike: false, groupSize: false, unsuppressed: true };
+      // It stays a group size: a UNION ALL part that keeps COUNT(*) suppressed still drops small groups.
+      node.columns[index] = { ...node.columns[index], countLike: false, unsuppressed: true };
     });
+    // An opted-out COUNT(*) releases groups of any size, so nothing else in the row may be a value that the
+    // small-group rule protected (a SUM or MIN of one patient's measure, say): only keys and opted-out counts.
+    const groupSizeItem = select.items.findIndex((item, index) => item.unsuppressed && node.columns[index].groupSize);
+    if (groupSizeItem >= 0) {
+      const keys = groupKeyColumns(node);
+      const exposed = node.columns.findIndex((column, index) => !column.unsuppressed && !keys.has(index));
+      if (exposed >= 0) {
+        this.fail(select.items[groupSizeItem].at, `WITHOUT SUPPRESSION on COUNT(*) releases groups of any size, so every other output column must be a GROUP BY key or WITHOUT SUPPRESSION too (${node.columns[exposed].name} is neither)`);
+      }
+    }
     parts.forEach((part, index) => {
       if (part) node.columns[index] = { ...node.columns[index], average: part };
     });
@@ -540,6 +553,20 @@ class Binder {
   private comparable(left: BoundExpression, right: BoundExpression, at: Position): void {
     if (!unify(left.type, right.type)) this.fail(at, `cannot compare ${describeType(left.type)} with ${describeType(right.type)}`);
   }
+}
+
+/** Output columns of a grouped SELECT that are its GROUP BY keys, passed on as they are. */
+function groupKeyColumns(node: PlanNode): Set<number> {
+  const keys = new Set<number>();
+  if (node.kind !== "project") return keys;
+  let below: PlanNode = node.input;
+  while (below.kind === "filter") below = below.input;
+  if (below.kind !== "aggregate") return keys;
+  const groupCount = below.groupBy.length;
+  node.expressions.forEach((expression, index) => {
+    if (expression.kind === "column" && expression.index < groupCount) keys.add(index);
+  });
+  return keys;
 }
 
 /** The first aggregate call inside an expression, to point an error at it. */
