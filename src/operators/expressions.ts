@@ -52,7 +52,9 @@ export async function evaluate(backend: Backend, expression: BoundExpression, re
       return relation.columns[expression.index];
     case "literal":
       if (expression.value === null) {
-        return { value: { wires: backend.constant(new Uint8Array(lanes)), width: 1, lanes }, isNull: backend.constant(new Uint8Array(lanes).fill(1)) };
+        // As wide as its type: the binder types a NULL compared with a column as that column.
+        const width = typeWidth(expression.type);
+        return { value: { wires: backend.constant(new Uint8Array(width * lanes)), width, lanes }, isNull: backend.constant(new Uint8Array(lanes).fill(1)) };
       }
       return { value: constantOfType(backend, expression.value, expression.type, lanes) };
     case "negate": {

@@ -35,6 +35,12 @@ const CONDITIONS = [
   "d.age BETWEEN 30 AND x.cost",
   "(x.cost > 100) = d.smoker",
   "(x.cost > 100) IS NULL",
+  // NULL literals beside strings, BOOLs and integers.
+  "x.code IN ('A1', NULL)",
+  "x.code NOT IN ('A1', NULL)",
+  "x.flag = NULL OR d.smoker",
+  "d.age BETWEEN 30 AND NULL",
+  "d.age NOT BETWEEN NULL AND 30",
 ];
 
 let dir: string;

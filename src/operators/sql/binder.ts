@@ -479,21 +479,25 @@ class Binder {
             return { kind: "arithmetic", operator: expression.operator, left, right, type: { kind: "int", bits }, nullable, at };
           }
           default: {
-            this.comparable(left, right, at);
-            if ((expression.operator !== "=" && expression.operator !== "<>") && left.type.kind === "bool") this.fail(at, `${expression.operator} does not order BOOL values`);
-            return { kind: "compare", operator: expression.operator, left, right, type: { kind: "bool" }, nullable, at };
+            const [a, b] = [typedNull(left, right), typedNull(right, left)];
+            this.comparable(a, b, at);
+            if ((expression.operator !== "=" && expression.operator !== "<>") && a.type.kind === "bool") this.fail(at, `${expression.operator} does not order BOOL values`);
+            return { kind: "compare", operator: expression.operator, left: a, right: b, type: { kind: "bool" }, nullable, at };
           }
         }
       }
       case "in": {
-        const operand = bind(expression.operand);
-        const values = expression.values.map((value) => { const bound = bind(value); this.comparable(operand, bound, value.at); return bound; });
+        const bound = bind(expression.operand);
+        const values = expression.values.map((value) => typedNull(bind(value), bound));
+        const operand = typedNull(bound, values[0]);
+        values.forEach((value, index) => this.comparable(operand, value, expression.values[index].at));
         return { kind: "in", operand, values, negated: expression.negated, type: { kind: "bool" }, nullable: operand.nullable || values.some((value) => value.nullable), at };
       }
       case "between": {
-        const operand = bind(expression.operand);
-        const low = bind(expression.low);
-        const high = bind(expression.high);
+        const bound = bind(expression.operand);
+        const low = typedNull(bind(expression.low), bound);
+        const high = typedNull(bind(expression.high), bound);
+        const operand = typedNull(bound, low.kind === "literal" && low.value === null ? high : low);
         this.comparable(operand, low, expression.low.at);
         this.comparable(operand, high, expression.high.at);
         if (operand.type.kind === "bool") this.fail(at, "BETWEEN does not order BOOL values");
@@ -553,6 +557,11 @@ class Binder {
   private comparable(left: BoundExpression, right: BoundExpression, at: Position): void {
     if (!unify(left.type, right.type)) this.fail(at, `cannot compare ${describeType(left.type)} with ${describeType(right.type)}`);
   }
+}
+
+/** A NULL literal compared with `other` takes its type: NULL is comparable with anything (the result is NULL). */
+function typedNull(expression: BoundExpression, other: BoundExpression | undefined): BoundExpression {
+  return expression.kind === "literal" && expression.value === null && other ? { ...expression, type: other.type } : expression;
 }
 
 /** Output columns of a grouped SELECT that are its GROUP BY keys, passed on as they are. */
