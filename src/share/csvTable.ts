@@ -61,7 +61,8 @@ export async function* readCsvRows(source: AsyncIterable<Uint8Array | string>, s
         row[target] = parsed.value;
       }
       for (const key of uniqueKeys) {
-        const value = key.indices.map((index) => String(row[index])).join("\u0000");
+        // One column as its text; several as a JSON list, which no value can imitate.
+        const value = key.indices.length === 1 ? String(row[key.indices[0]]) : JSON.stringify(key.indices.map((index) => String(row[index])));
         const first = key.seen.get(value);
         if (first !== undefined) {
           const shown = key.indices.map((index, position) => `${key.columns[position]} ${String(row[index])}`).join(", ");
