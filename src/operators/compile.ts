@@ -117,7 +117,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
     let inputsCost = { value: 0 };
     let depth = 0;
     const run = async (node: PlanNode): Promise<Relation> => {
-      if (!observe || !andGates) return runNode(node);
+      if (!observe || !andGates) return ownStorage(backend, await runNode(node));
       const before = andGates();
       const parentInputs = inputsCost;
       inputsCost = { value: 0 };
@@ -128,7 +128,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
       observe(describeNode(node), node.rows, depth, spent - inputsCost.value);
       parentInputs.value += spent;
       inputsCost = parentInputs;
-      return result;
+      return ownStorage(backend, result);
     };
     const runNode = async (node: PlanNode): Promise<Relation> => {
       switch (node.kind) {
@@ -249,3 +249,18 @@ function orderOfArrival(base: PlanNode, order: Extract<PlanNode, { kind: "sort" 
   if (!inOrder) return undefined;
   return direction ? "descending" : "ascending";
 }
+
+/**
+ * The relation with each column copied into storage of its own. An operator's output columns are often
+ * views into much larger vectors (a sorted record, a packed scan), which a view keeps alive; one copy per
+ * operator lets those go as soon as the operator returns.
+ */
+function ownStorage(backend: Backend, relation: Relation): Relation {
+  const own = (wires: WireVector) => backend.concat([wires]);
+  return {
+    lanes: relation.lanes,
+    valid: own(relation.valid),
+    columns: relation.columns.map((column) => ({ value: { ...column.value, wires: own(column.value.wires) }, isNull: column.isNull ? own(column.isNull) : undefined })),
+  };
+}
+
