@@ -15,6 +15,7 @@ import type { Study } from "../../src/share/study.js";
 import { SeededRandom } from "../../src/share/synthetic/seededRandom.js";
 import { removeFolder, temporaryFolder } from "../helpers/cli.js";
 import { inlineStudy } from "../helpers/inlineStudy.js";
+import { rowTexts } from "../helpers/rowText.js";
 
 const TABLES = `CREATE TABLE demo (patid INT32, age INT32, ward CHAR(1));
 CREATE TABLE dx (patid INT32, cost INT64, flag BOOL);`;
@@ -22,7 +23,7 @@ const JOINED = "FROM demo d LEFT JOIN dx x ON d._site = x._site AND d.patid = x.
 
 let dir: string;
 const csvOf = (partner: string, table: string) => join(dir, partner, `${table}.csv`);
-const show = (rows: Cell[][]) => rows.map((row) => row.map((cell) => (typeof cell === "object" ? ("suppressed" in cell ? "∅" : "NULL") : String(cell))).join("|"));
+const show = (rows: Cell[][]) => rowTexts(rows);
 
 function study(minCellCount: number): Study {
   return inlineStudy({ name: "average", tablesSql: TABLES, minCellCount, partners: [{ name: "s1", tables: ["demo", "dx"] }, { name: "s2", tables: ["demo", "dx"] }] });

@@ -14,6 +14,7 @@ import { writePhameFixtures, type WrittenSite } from "../../src/share/synthetic/
 import { PHAME_TABLES_SQL } from "../../src/share/synthetic/phame.js";
 import { parseTablesSql } from "../../src/share/tablesSql.js";
 import { removeFolder, repositoryRoot, temporaryFolder } from "../helpers/cli.js";
+import { rowTexts } from "../helpers/rowText.js";
 
 const key = () => x25519.getPublicKey(x25519.utils.randomSecretKey());
 const queryFolder = join(repositoryRoot, "fixtures", "phame", "queries");
@@ -23,7 +24,7 @@ let dir: string;
 beforeAll(async () => { dir = await temporaryFolder("catalyst-duckdb-"); });
 afterAll(async () => { await removeFolder(dir); });
 
-const normalise = (rows: Cell[][]) => rows.map((row) => row.map((cell) => (typeof cell === "object" ? ("suppressed" in cell ? "∅" : "NULL") : String(cell))).join("|")).sort();
+const normalise = (rows: Cell[][]) => rowTexts(rows).sort();
 
 describe.each([
   { sites: 3, patients: 60, seed: 1, minCellCount: 1 },

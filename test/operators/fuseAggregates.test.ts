@@ -20,6 +20,7 @@ import { PHAME_TABLES_SQL } from "../../src/share/synthetic/phame.js";
 import { writePhameFixtures, type WrittenSite } from "../../src/share/synthetic/writePhame.js";
 import { parseTablesSql } from "../../src/share/tablesSql.js";
 import { removeFolder, repositoryRoot, temporaryFolder } from "../helpers/cli.js";
+import { rowTexts } from "../helpers/rowText.js";
 
 const key = () => x25519.getPublicKey(x25519.utils.randomSecretKey());
 
@@ -35,7 +36,7 @@ function shapes(plan: PlanNode): unknown[] {
   return [{ columns: plan.columns, rows: plan.rows }, ...children.map(shapes)];
 }
 
-const normalise = (rows: Cell[][]) => rows.map((row) => row.map((cell) => (typeof cell === "object" ? ("suppressed" in cell ? "∅" : "NULL") : String(cell))).join("|")).sort();
+const normalise = (rows: Cell[][]) => rowTexts(rows).sort();
 
 let dir: string;
 beforeAll(async () => { dir = await temporaryFolder("catalyst-fuse-"); });

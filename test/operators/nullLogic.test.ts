@@ -12,6 +12,7 @@ import type { Study } from "../../src/share/study.js";
 import { SeededRandom } from "../../src/share/synthetic/seededRandom.js";
 import { removeFolder, temporaryFolder } from "../helpers/cli.js";
 import { inlineStudy } from "../helpers/inlineStudy.js";
+import { rowTexts } from "../helpers/rowText.js";
 
 const TABLES = `CREATE TABLE demo (patid INT32, age INT32, smoker BOOL);
 CREATE TABLE dx (patid INT32, flag BOOL, cost INT32, code CHAR(2));`;
@@ -46,7 +47,7 @@ const CONDITIONS = [
 let dir: string;
 let study: Study;
 const csvOf = (partner: string, table: string) => join(dir, partner, `${table}.csv`);
-const normalise = (rows: Cell[][]) => rows.map((row) => row.map((cell) => (typeof cell === "object" ? ("suppressed" in cell ? "∅" : "NULL") : String(cell))).join("|")).sort();
+const normalise = (rows: Cell[][]) => rowTexts(rows).sort();
 
 beforeAll(async () => {
   dir = await temporaryFolder("catalyst-null-logic-");

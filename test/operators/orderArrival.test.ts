@@ -15,6 +15,7 @@ import { findTable, type Study } from "../../src/share/study.js";
 import { SeededRandom } from "../../src/share/synthetic/seededRandom.js";
 import { removeFolder, temporaryFolder } from "../helpers/cli.js";
 import { inlineStudy } from "../helpers/inlineStudy.js";
+import { rowTexts } from "../helpers/rowText.js";
 
 const TABLES = `CREATE TABLE demo (patid INT32, age INT32, ward CHAR(1));
 CREATE TABLE dx (patid INT32, code CHAR(2), cost INT32);`;
@@ -24,7 +25,7 @@ const SIZES: InputSizes = { demo: [{ partner: 0, rows: 40 }, { partner: 1, rows:
 let dir: string;
 let study: Study;
 const csvOf = (partner: string, table: string) => join(dir, partner, `${table}.csv`);
-const show = (rows: Cell[][]) => rows.map((row) => row.map((cell) => (typeof cell === "object" ? ("suppressed" in cell ? "∅" : "NULL") : String(cell))).join("|"));
+const show = (rows: Cell[][]) => rowTexts(rows);
 
 beforeAll(async () => {
   dir = await temporaryFolder("catalyst-order-arrival-");

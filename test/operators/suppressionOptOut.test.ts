@@ -15,6 +15,7 @@ import type { Cell } from "../../src/share/rowCodec.js";
 import type { Study } from "../../src/share/study.js";
 import { removeFolder, temporaryFolder } from "../helpers/cli.js";
 import { inlineStudy } from "../helpers/inlineStudy.js";
+import { rowTexts } from "../helpers/rowText.js";
 
 const TABLES = "CREATE TABLE cohort (description VARCHAR(12), count INT32);";
 /** Two sites; every total is under the threshold of 11 except "large". */
@@ -26,7 +27,7 @@ const SITES: Record<string, string[]> = {
 let dir: string;
 let study: Study;
 const csvOf = (partner: string, table: string) => join(dir, partner, `${table}.csv`);
-const show = (rows: Cell[][]) => rows.map((row) => row.map((cell) => (typeof cell === "object" ? ("suppressed" in cell ? "∅" : "NULL") : String(cell))).join("|")).sort();
+const show = (rows: Cell[][]) => rowTexts(rows).sort();
 
 beforeAll(async () => {
   dir = await temporaryFolder("catalyst-opt-out-");
