@@ -3,9 +3,11 @@ import type { Command } from "commander";
 import { UsageError } from "../share/errors.js";
 import { partyOf, type Role } from "../share/study.js";
 import { runCompute } from "../operators/computeRun.js";
+import { audited } from "./auditLog.js";
 import { action, collect } from "./command.js";
 import { loadSecretKey, loadStudy } from "./files.js";
-import { computeRoleOf } from "./inbox.js";
+import { fileDigest } from "../transport/fileDigests.js";
+import { computeRoleOf, inboxDigests } from "./inbox.js";
 
 interface ComputeFlags {
   party: string;
@@ -67,16 +69,17 @@ export function registerCompute(program: Command): void {
       // The ETA is per query: each query's AND total is known in advance, the session's is not summed.
       let currentQuery = "";
       let queryStarted = started;
-      let summary;
-      try {
-        summary = await runCompute({
+      const summary = await audited(flags, reporter, { action: "compute", study, actingAs: `${role} ${partyOf(study, role).name}` }, async () => {
+        try {
+          const inputs = await inboxDigests(study, role, flags.inbox);
+          const done = await runCompute({
           study, role, secretKey: key.secretKey, inbox: flags.inbox, out: flags.out, queries: flags.query,
           listen: flags.listen, connect: flags.connect,
           ssh: flags.ssh ? { target: flags.ssh, keyFile: flags.sshKey!, knownHostsFile: flags.knownHosts, fingerprint: flags.sshFingerprint } : undefined,
           connectTimeoutSeconds: seconds(flags.connectTimeout, "--connect-timeout"),
           idleTimeoutSeconds: seconds(flags.idleTimeout, "--idle-timeout"),
           timeoutSeconds: seconds(flags.timeout, "--timeout"),
-        }, {
+            }, {
           onPhase: (text) => { progress.update(`${role}: ${text}`); reporter.note(`${role}: ${text}`); },
           onProgress: (query, state) => {
             if (query !== currentQuery) { currentQuery = query; queryStarted = performance.now(); }
@@ -85,10 +88,13 @@ export function registerCompute(program: Command): void {
             const eta = done > 0.01 ? ` ETA ${Math.max(0, elapsed / done - elapsed).toFixed(0)} s` : "";
             progress.update(`${role} ${query}: ${state.phase} ${state.andGatesDone.toLocaleString("en-US")}/${state.andGatesTotal.toLocaleString("en-US")} ANDs, ${(state.bytesSent / 1e6).toFixed(1)} MB sent${eta}`);
           },
-        });
-      } finally {
-        progress.stop();
-      }
+            });
+          const results = await Promise.all(done.queries.map(async (query) => ({ query: query.query, run: query.run, andGates: query.andGates, file: query.resultFile, digest: await fileDigest(query.resultFile) })));
+          return { result: done, details: { inputs, results, bytesSent: done.bytesSent, bytesReceived: done.bytesReceived } };
+        } finally {
+          progress.stop();
+        }
+      });
       const totalSeconds = (performance.now() - started) / 1000;
       const peakRssBytes = process.resourceUsage().maxRSS * 1024;
       reporter.result({ study: study.id, role, party: partyOf(study, role).name, seconds: totalSeconds, peakRssBytes, ...summary });

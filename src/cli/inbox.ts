@@ -7,13 +7,27 @@ import { CatalystError, ExitCode, InputError, IntegrityError } from "../share/er
 import { fingerprint } from "../share/keys.js";
 import { openShareFile, shareFileName } from "../share/shareFile.js";
 import { partyOf, roleOfKey, type Role, type Study } from "../share/study.js";
+import { openBucket } from "../transport/bucket.js";
+import { pullShares, type PullOutcome } from "../transport/bucketPull.js";
+import { fileDigest } from "../transport/fileDigests.js";
+import { parseStoreAddress } from "../transport/storeAddress.js";
+import { audited } from "./auditLog.js";
 import { action } from "./command.js";
+import type { Reporter } from "./output.js";
+import { formatBytes } from "./progressBar.js";
 import { loadSecretKey, loadStudy } from "./files.js";
 
 interface CheckOptions {
   study: string;
   key: string;
   inbox: string;
+}
+
+interface PullOptions {
+  study: string;
+  key: string;
+  store: string;
+  out: string;
 }
 
 export interface InboxEntry {
@@ -23,6 +37,8 @@ export interface InboxEntry {
   status: "ok" | "missing" | "invalid";
   rows?: number;
   error?: string;
+  /** `sha256:HEX` of the file, where one was read. */
+  digest?: string;
 }
 
 /** The compute role a secret key plays in the study, or a clear error. */
@@ -68,8 +84,46 @@ export async function checkInbox(study: Study, role: Role, secretKey: Uint8Array
   return entries;
 }
 
+/** The digest of each share in the inbox for `role`, for the audit trail of what a computation read. */
+export async function inboxDigests(study: Study, role: Role, inbox: string): Promise<Array<{ name: string; digest: string }>> {
+  const found: Array<{ name: string; digest: string }> = [];
+  for (const partner of study.partners) {
+    for (const table of partner.tables) {
+      const name = shareFileName(study, partner.name, table, role);
+      const digest = await fileDigest(join(inbox, ...name.split("/"))).catch(() => undefined);
+      if (digest) found.push({ name, digest });
+    }
+  }
+  return found;
+}
+
+/** Prints an inbox report and sets the exit status: invalid shares fail (4), missing ones are incomplete (5). */
+function reportInbox(reporter: Reporter, study: Study, role: Role, inbox: string, entries: InboxEntry[], extra: Record<string, unknown> = {}): void {
+  const invalid = entries.filter((entry) => entry.status === "invalid");
+  const missing = entries.filter((entry) => entry.status === "missing");
+  const present = entries.filter((entry) => entry.status === "ok");
+  const report = { study: study.id, role, party: partyOf(study, role).name, ...extra, complete: invalid.length === 0 && missing.length === 0, present, missing, invalid };
+  reporter.line(`inbox ${inbox} of the ${role} ${partyOf(study, role).name}, study "${study.name}"`);
+  for (const entry of entries) {
+    const mark = entry.status === "ok" ? reporter.style.green("ok     ") : entry.status === "missing" ? reporter.style.yellow("missing") : reporter.style.red("INVALID");
+    reporter.line(`  ${mark}  ${entry.partner}/${entry.table}${entry.rows !== undefined ? `  ${entry.rows} rows` : ""}${entry.error ? `  ${entry.error}` : ""}`);
+  }
+  reporter.line(`${present.length} present, ${missing.length} missing, ${invalid.length} invalid`);
+  if (invalid.length > 0) {
+    // The error line names the first bad file; --json carries the whole report.
+    const failure = new IntegrityError(invalid[0].error ?? "invalid share", {}, "invalid-share");
+    failure.details = report;
+    throw failure;
+  }
+  reporter.result(report, missing.length === 0);
+  if (missing.length > 0) {
+    process.exitCode = ExitCode.incomplete;
+    reporter.note(`incomplete: ${missing.map((entry) => `${entry.partner}/${entry.table}`).join(", ")} not yet uploaded`);
+  }
+}
+
 export function registerInbox(program: Command): void {
-  const inbox = program.command("inbox").description("inspect a compute party's inbox");
+  const inbox = program.command("inbox").description("inspect a compute party's inbox, or fetch it from the party's bucket");
   inbox
     .command("check")
     .description("decrypt and verify every share in the inbox; list present and missing partners and tables")
@@ -80,27 +134,39 @@ export function registerInbox(program: Command): void {
       const study = await loadStudy(options.study);
       const key = await loadSecretKey(options.key);
       const role = computeRoleOf(study, key.publicKey, options.key);
-      const entries = await checkInbox(study, role, key.secretKey, options.inbox);
-      const invalid = entries.filter((entry) => entry.status === "invalid");
-      const missing = entries.filter((entry) => entry.status === "missing");
-      const present = entries.filter((entry) => entry.status === "ok");
-      const report = { study: study.id, role, party: partyOf(study, role).name, complete: invalid.length === 0 && missing.length === 0, present, missing, invalid };
-      reporter.line(`inbox ${options.inbox} of the ${role} ${partyOf(study, role).name}, study "${study.name}"`);
-      for (const entry of entries) {
-        const mark = entry.status === "ok" ? reporter.style.green("ok     ") : entry.status === "missing" ? reporter.style.yellow("missing") : reporter.style.red("INVALID");
-        reporter.line(`  ${mark}  ${entry.partner}/${entry.table}${entry.rows !== undefined ? `  ${entry.rows} rows` : ""}${entry.error ? `  ${entry.error}` : ""}`);
-      }
-      reporter.line(`${present.length} present, ${missing.length} missing, ${invalid.length} invalid`);
-      if (invalid.length > 0) {
-        // The error line names the first bad file; --json carries the whole report.
-        const failure = new IntegrityError(invalid[0].error ?? "invalid share", {}, "invalid-share");
-        failure.details = report;
-        throw failure;
-      }
-      reporter.result(report, missing.length === 0);
-      if (missing.length > 0) {
-        process.exitCode = ExitCode.incomplete;
-        reporter.note(`incomplete: ${missing.map((entry) => `${entry.partner}/${entry.table}`).join(", ")} not yet uploaded`);
-      }
+      reportInbox(reporter, study, role, options.inbox, await checkInbox(study, role, key.secretKey, options.inbox));
+    }));
+  inbox
+    .command("pull")
+    .description("download this compute party's shares from its bucket (its own credentials), then verify them as `inbox check` does")
+    .requiredOption("--study <file>", "study.json")
+    .requiredOption("--key <file>", "this compute party's secret key (NAME.key)")
+    .requiredOption("--store <url>", "azure://ACCOUNT/CONTAINER[/PREFIX] (AZURE_STORAGE_CONNECTION_STRING) or s3://BUCKET[/PREFIX] (AWS_* variables)")
+    .requiredOption("--out <dir>", "the local inbox folder to fill (then give it to `catalyst compute --inbox`)")
+    .action(action<PullOptions>(async (options, reporter) => {
+      const study = await loadStudy(options.study);
+      const key = await loadSecretKey(options.key);
+      const role = computeRoleOf(study, key.publicKey, options.key);
+      const bucket = await openBucket(parseStoreAddress(options.store));
+      const progress = reporter.progress(`listing ${bucket.description}`);
+      const { outcome, entries } = await audited(options, reporter, { action: "pull", study, actingAs: `${role} ${partyOf(study, role).name}` }, async () => {
+        let pulled: PullOutcome;
+        try {
+          pulled = await pullShares(bucket, study, role, options.out, (name, bytes) => progress.update(`downloading ${name} (${formatBytes(bytes)})`));
+        } finally {
+          progress.stop();
+        }
+        const checked = await checkInbox(study, role, key.secretKey, options.out);
+        const digests = new Map(await Promise.all(checked.filter((entry) => entry.status !== "missing").map(async (entry) => [entry.file, await fileDigest(entry.file)] as const)));
+        for (const entry of checked) if (digests.has(entry.file)) entry.digest = digests.get(entry.file);
+        return {
+          result: { outcome: pulled, entries: checked },
+          details: { store: bucket.description, files: checked.map(({ partner, table, status, rows, digest }) => ({ partner, table, status, rows, digest })), unexpected: pulled.unexpected },
+        };
+      });
+      for (const name of outcome.unexpected) reporter.warn(`${bucket.description} also holds ${name}, which this study does not expect for the ${role}; left there`);
+      const downloaded = outcome.pulled.filter((file) => file.status === "downloaded").length;
+      reporter.note(`${downloaded} downloaded, ${outcome.pulled.length - downloaded} already here, from ${bucket.description}`);
+      reportInbox(reporter, study, role, options.out, entries, { store: bucket.description, pulled: outcome.pulled, unexpected: outcome.unexpected });
     }));
 }

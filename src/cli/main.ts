@@ -5,6 +5,7 @@ import { Reporter } from "./output.js";
 import { registerCompute } from "./compute.js";
 import { registerDemo } from "./demo.js";
 import { registerFixtures } from "./fixtures.js";
+import { registerGrant } from "./grant.js";
 import { registerInbox } from "./inbox.js";
 import { registerKeys } from "./keys.js";
 import { registerPlan } from "./plan.js";
@@ -16,7 +17,7 @@ import { registerVerify } from "./verify.js";
 import { registerCircuit } from "./circuit.js";
 
 /** Each command file exports one `register…(program)`; add new commands to this list. */
-const commands: Array<(program: Command) => void> = [registerKeys, registerStudy, registerShare, registerUpload, registerInbox, registerReveal, registerCompute, registerPlan, registerVerify, registerFixtures, registerDemo, registerCircuit];
+const commands: Array<(program: Command) => void> = [registerKeys, registerStudy, registerShare, registerGrant, registerUpload, registerInbox, registerReveal, registerCompute, registerPlan, registerVerify, registerFixtures, registerDemo, registerCircuit];
 
 export function buildProgram(): Command {
   const program = new Command("catalyst")
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
     .option("--json", "machine-readable output: one JSON document on stdout")
     .option("--no-color", "never use colour (NO_COLOR is respected too)")
     .option("-q, --quiet", "print nothing but errors")
+    .option("--audit-log <file>", "append the audit trail here (default: $CATALYST_AUDIT_LOG or ~/.catalyst/audit.jsonl)")
     .showHelpAfterError()
     .exitOverride();
   for (const register of commands) register(program);

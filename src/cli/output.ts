@@ -7,6 +7,8 @@ export interface GlobalOptions {
   json?: boolean;
   color?: boolean;
   quiet?: boolean;
+  /** Where the audit trail is appended (see auditLog.ts). */
+  auditLog?: string;
 }
 
 export interface Progress {

@@ -9,6 +9,8 @@ import { openResultFile, revealResult, type RevealedResult } from "../share/resu
 import { roleOfKey, type Study } from "../share/study.js";
 import type { SecretKey } from "../share/keys.js";
 import { formatValue } from "../share/values.js";
+import { fileDigest } from "../transport/fileDigests.js";
+import { audited } from "./auditLog.js";
 import { action } from "./command.js";
 import { loadSecretKey, loadStudy, requireFile } from "./files.js";
 
@@ -52,7 +54,11 @@ export function registerReveal(program: Command): void {
     .action(action<RevealOptions>(async (options, reporter) => {
       const study = await loadStudy(options.study);
       const key = await loadSecretKey(options.key);
-      const result = await revealFiles(study, key, options);
+      const result = await audited(options, reporter, { action: "reveal", study, actingAs: "investigator" }, async () => {
+        const revealed = await revealFiles(study, key, options);
+        const [garbler, evaluator, out] = await Promise.all([fileDigest(options.garbler), fileDigest(options.evaluator), fileDigest(options.out)]);
+        return { result: revealed, details: { query: revealed.query, run: revealed.run, inputs: [{ file: options.garbler, digest: garbler }, { file: options.evaluator, digest: evaluator }], out: { file: options.out, digest: out }, rows: revealed.rows.length, suppressedCells: revealed.suppressedCells } };
+      });
       reporter.result({ study: study.id, query: result.query, run: result.run, out: options.out, rows: result.rows.length, suppressedCells: result.suppressedCells, columns: result.columns.map((column) => column.name) });
       reporter.line(`wrote ${options.out}: query ${result.query}, ${result.rows.length} rows, ${result.suppressedCells} suppressed cells (written empty)`);
     }));

@@ -9,6 +9,7 @@ import { InputError } from "../share/errors.js";
 import { shareFileName, writeTableShares } from "../share/shareFile.js";
 import { findPartner, findTable, partyOf, ROLES, type Role, type Study } from "../share/study.js";
 import { uniqueKeysOf } from "../operators/uniqueKeys.js";
+import { audited } from "./auditLog.js";
 import { action } from "./command.js";
 import { loadStudy } from "./files.js";
 
@@ -78,12 +79,14 @@ export function registerShare(program: Command): void {
     .action(action<ShareOptions>(async (options, reporter) => {
       const study = await loadStudy(options.study);
       const progress = reporter.progress(`sharing ${options.csv}`);
-      let receipt: ShareReceipt;
-      try {
-        receipt = await shareCsv(study, options, (rows) => progress.update(`sharing ${options.csv}: ${rows.toLocaleString("en-US")} rows`));
-      } finally {
-        progress.stop();
-      }
+      const receipt = await audited(options, reporter, { action: "share", study, actingAs: `partner ${options.partner}` }, async () => {
+        try {
+          const made = await shareCsv(study, options, (rows) => progress.update(`sharing ${options.csv}: ${rows.toLocaleString("en-US")} rows`));
+          return { result: made, details: { partner: made.partner, table: made.table, csv: options.csv, rows: made.rows, shares: made.shares.map(({ role, party, path, bytes, digest }) => ({ role, party, file: path, bytes, digest })) } };
+        } finally {
+          progress.stop();
+        }
+      });
       reporter.result({ study: study.id, ...receipt });
       reporter.line(`${options.partner}/${options.table}: ${receipt.rows} rows in ${receipt.seconds.toFixed(1)} s`);
       for (const entry of receipt.shares) reporter.line(`  ${entry.role.padEnd(9)} ${entry.path}  ${entry.bytes} bytes  ${entry.digest}`);

@@ -1,12 +1,12 @@
 /** A compute party's inbox as a plain local folder: the embedded default, no account needed. */
-import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { resolve, sep } from "node:path";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { AtomicFile } from "../share/atomicFile.js";
 import { IntegrityError, InputError } from "../share/errors.js";
-import type { PutResult, ShareStore } from "./shareStore.js";
+import { fileDigest } from "./fileDigests.js";
+import type { PutProgress, PutResult, ShareStore, StoredFile } from "./shareStore.js";
 
 export class LocalDirectoryStore implements ShareStore {
   readonly description: string;
@@ -21,12 +21,12 @@ export class LocalDirectoryStore implements ShareStore {
     return path;
   }
 
-  async put(name: string, file: { read: () => AsyncIterable<Uint8Array>; bytes: number; digest: string }): Promise<PutResult> {
+  async put(name: string, file: StoredFile, progress: PutProgress = {}): Promise<PutResult> {
     const path = this.pathOf(name);
     const existing = await stat(path).catch(() => undefined);
     if (existing) {
       const digest = await fileDigest(path);
-      if (digest === file.digest) return { name, status: "already-present", bytes: existing.size };
+      if (digest === file.digest) return { name, status: "already-present", bytes: existing.size, confirmed: true, attempts: 0 };
       if (!this.options.replace) {
         throw new IntegrityError(`a different ${name} is already in the inbox; pass --replace to overwrite it with a new share`, { file: path }, "exists");
       }
@@ -37,6 +37,7 @@ export class LocalDirectoryStore implements ShareStore {
       for await (const chunk of file.read()) {
         hash.update(chunk);
         await target.write(chunk);
+        progress.onBytes?.(target.bytesWritten);
       }
       if ("sha256:" + bytesToHex(hash.digest()) !== file.digest) {
         throw new IntegrityError(`changed while it was being copied (digest mismatch)`, { file: name }, "tampered");
@@ -46,12 +47,6 @@ export class LocalDirectoryStore implements ShareStore {
       await target.abort();
       throw error;
     }
-    return { name, status: "uploaded", bytes: file.bytes };
+    return { name, status: "uploaded", bytes: file.bytes, confirmed: true, attempts: 1 };
   }
-}
-
-export async function fileDigest(path: string): Promise<string> {
-  const hash = sha256.create();
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Uint8Array);
-  return "sha256:" + bytesToHex(hash.digest());
 }

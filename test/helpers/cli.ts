@@ -17,9 +17,12 @@ export interface CliRun {
   json: any;
 }
 
+/** Tests keep their audit lines out of the user's ~/.catalyst; a test that reads them passes its own path. */
+export const testAuditLog = join(tmpdir(), `catalyst-test-audit-${process.pid}.jsonl`);
+
 export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliRun> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [binary, ...args], { cwd: options.cwd, env: { ...process.env, NO_COLOR: "1", ...options.env }, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [binary, ...args], { cwd: options.cwd, env: { ...process.env, NO_COLOR: "1", CATALYST_AUDIT_LOG: testAuditLog, ...options.env }, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
       let json: unknown;
       if (args.includes("--json")) {

@@ -1,7 +1,7 @@
 /** Runs the garbler and the evaluator as two real `catalyst compute` processes. */
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { repositoryRoot, type CliRun } from "./cli.js";
+import { repositoryRoot, testAuditLog, type CliRun } from "./cli.js";
 import { freePort, type TestSshServer } from "./sshd.js";
 
 export interface RunningParty {
@@ -11,8 +11,8 @@ export interface RunningParty {
   waitFor(pattern: RegExp): Promise<void>;
 }
 
-export function startParty(args: string[]): RunningParty {
-  const child = spawn(process.execPath, [join(repositoryRoot, "bin", "catalyst"), ...args], { env: { ...process.env, NO_COLOR: "1" } });
+export function startParty(args: string[], env: Record<string, string> = {}): RunningParty {
+  const child = spawn(process.execPath, [join(repositoryRoot, "bin", "catalyst"), ...args], { env: { ...process.env, NO_COLOR: "1", CATALYST_AUDIT_LOG: testAuditLog, ...env } });
   let stdout = "";
   let stderr = "";
   const watchers: Array<{ pattern: RegExp; resolve: () => void }> = [];
@@ -46,10 +46,10 @@ export interface PartyArguments {
 }
 
 /** Both parties over direct TCP on a fresh loopback port; resolves when both have exited. */
-export async function computeOverTcp(garbler: PartyArguments, evaluator: PartyArguments): Promise<{ garbler: CliRun; evaluator: CliRun }> {
+export async function computeOverTcp(garbler: PartyArguments, evaluator: PartyArguments, env: Record<string, string> = {}): Promise<{ garbler: CliRun; evaluator: CliRun }> {
   const port = await freePort();
-  const g = startParty(["compute", "--party=garbler", "--study", garbler.study, "--key", garbler.key, "--inbox", garbler.inbox, "--out", garbler.out, "--listen", `127.0.0.1:${port}`, ...(garbler.extra ?? [])]);
-  const e = startParty(["compute", "--party=evaluator", "--study", evaluator.study, "--key", evaluator.key, "--inbox", evaluator.inbox, "--out", evaluator.out, "--connect", `127.0.0.1:${port}`, ...(evaluator.extra ?? [])]);
+  const g = startParty(["compute", "--party=garbler", "--study", garbler.study, "--key", garbler.key, "--inbox", garbler.inbox, "--out", garbler.out, "--listen", `127.0.0.1:${port}`, ...(garbler.extra ?? [])], env);
+  const e = startParty(["compute", "--party=evaluator", "--study", evaluator.study, "--key", evaluator.key, "--inbox", evaluator.inbox, "--out", evaluator.out, "--connect", `127.0.0.1:${port}`, ...(evaluator.extra ?? [])], env);
   const [garblerRun, evaluatorRun] = await Promise.all([g.done, e.done]);
   return { garbler: garblerRun, evaluator: evaluatorRun };
 }

@@ -1,0 +1,193 @@
+/** PUT one file to a pre-signed URL: retried with backoff on transient faults, checked against the store's digest. */
+import { request as httpRequest, type IncomingMessage } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { setTimeout as sleep } from "node:timers/promises";
+import { IntegrityError, CatalystError, ExitCode } from "../share/errors.js";
+import { randomBytes } from "../share/random.js";
+import { redactUrl } from "./storeAddress.js";
+
+export interface UploadBody {
+  /** Opens the bytes afresh for every attempt. */
+  read: () => AsyncIterable<Uint8Array>;
+  bytes: number;
+  /** Base64 MD5 of the body: sent as Content-MD5 so the store checks it, and compared with the store's answer. */
+  md5Base64: string;
+}
+
+export interface UploadAnswer {
+  /** `created`: this request stored the object; `exists`: the write-once URL already holds an object. */
+  outcome: "created" | "exists";
+  attempts: number;
+  /** The digest the store reported for what it stored (Content-MD5 or a single-part ETag), if it reported one. */
+  storeMd5Base64?: string;
+  /** Whether an earlier attempt in this call may have stored the object before its answer was lost. */
+  afterLostAnswer: boolean;
+}
+
+export interface RetryPolicy {
+  attempts: number;
+  firstDelayMs: number;
+  maxDelayMs: number;
+  /** How long a connection may stay silent before the attempt counts as failed. */
+  idleTimeoutMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { attempts: 6, firstDelayMs: 500, maxDelayMs: 15_000, idleTimeoutMs: 60_000 };
+
+/** The store refused the upload for good: expired or forged signature, wrong permission, bad digest. */
+export class UploadRefusedError extends CatalystError {
+  constructor(message: string, readonly status: number, code = "upload-refused") {
+    super(code, message, ExitCode.integrity);
+  }
+}
+
+/** Every attempt failed on the network or with a server error. */
+export class UploadUnreachableError extends CatalystError {
+  constructor(message: string) {
+    super("store-unreachable", message, ExitCode.failure);
+  }
+}
+
+class TransientFault extends Error {}
+
+interface RawAnswer {
+  status: number;
+  headers: IncomingMessage["headers"];
+  body: string;
+}
+
+function putOnce(url: URL, headers: Record<string, string>, body: UploadBody, idleTimeoutMs: number, onBytes: (sent: number) => void): Promise<RawAnswer> {
+  const request = url.protocol === "https:" ? httpsRequest : httpRequest;
+  return new Promise<RawAnswer>((resolve, reject) => {
+    const outgoing = request(url, {
+      method: "PUT",
+      headers: { ...headers, "Content-Length": String(body.bytes), "Content-MD5": body.md5Base64 },
+      timeout: idleTimeoutMs,
+    });
+    let settled = false;
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      outgoing.destroy();
+      reject(new TransientFault(error.message));
+    };
+    outgoing.on("timeout", () => fail(new Error(`no answer for ${idleTimeoutMs / 1000} s`)));
+    outgoing.on("error", fail);
+    outgoing.on("response", (response) => {
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => { if (chunks.length < 64) chunks.push(chunk); });
+      response.on("error", fail);
+      response.on("end", () => {
+        if (settled) return;
+        settled = true;
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString("utf8") });
+      });
+    });
+    void (async () => {
+      let sent = 0;
+      try {
+        for await (const chunk of body.read()) {
+          if (settled) return;
+          if (!outgoing.write(chunk)) await new Promise<void>((drained) => { outgoing.once("drain", drained); outgoing.once("close", drained); });
+          sent += chunk.length;
+          onBytes(sent);
+        }
+        outgoing.end();
+      } catch (error) {
+        // A local read failure is not the network's fault: stop without retrying.
+        settled = true;
+        outgoing.destroy();
+        reject(error);
+      }
+    })();
+  });
+}
+
+/** The store's own error code, from an Azure `<Code>` or S3 `<Code>` element. */
+function storeErrorCode(body: string): string | undefined {
+  return /<Code>([^<]+)<\/Code>/.exec(body)?.[1];
+}
+
+/** The MD5 the store reports: Azure's Content-MD5 header, or S3's ETag when it is a plain MD5 (single-part upload). */
+function reportedMd5(headers: IncomingMessage["headers"]): string | undefined {
+  const contentMd5 = headers["content-md5"];
+  if (typeof contentMd5 === "string" && contentMd5.length > 0) return contentMd5;
+  const etag = typeof headers.etag === "string" ? headers.etag.replace(/"/g, "") : "";
+  if (/^[0-9a-f]{32}$/i.test(etag)) return Buffer.from(etag, "hex").toString("base64");
+  return undefined;
+}
+
+const TRANSIENT_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+
+/**
+ * PUTs `body` to a write-once pre-signed URL. A network fault or a 5xx is retried with exponential backoff and
+ * jitter; every attempt sends the whole body again, which is safe because the store commits a PUT whole or not
+ * at all. A 409/412 means the object already exists (write-once); the caller decides whether that is its own.
+ */
+export async function putToPresignedUrl(
+  url: string,
+  headers: Record<string, string>,
+  body: UploadBody,
+  options: { policy?: RetryPolicy; onBytes?: (sent: number) => void; onRetry?: (attempt: number, reason: string, delayMs: number) => void } = {},
+): Promise<UploadAnswer> {
+  const policy = options.policy ?? DEFAULT_RETRY_POLICY;
+  const target = new URL(url);
+  const shown = redactUrl(url);
+  let lostAnswer = false;
+  let lastReason = "";
+  for (let attempt = 1; attempt <= policy.attempts; attempt++) {
+    let answer: RawAnswer;
+    try {
+      answer = await putOnce(target, headers, body, policy.idleTimeoutMs, options.onBytes ?? (() => {}));
+    } catch (error) {
+      if (!(error instanceof TransientFault)) throw error;
+      // The request may have reached the store even though its answer did not reach us.
+      lostAnswer = true;
+      lastReason = error.message;
+      await backOff(attempt, policy, lastReason, options.onRetry);
+      continue;
+    }
+    const code = storeErrorCode(answer.body);
+    if (answer.status === 200 || answer.status === 201) {
+      const storeMd5Base64 = reportedMd5(answer.headers);
+      if (storeMd5Base64 !== undefined && storeMd5Base64 !== body.md5Base64) {
+        throw new IntegrityError(`the store holds different bytes than were sent (MD5 ${storeMd5Base64}, sent ${body.md5Base64})`, { file: shown }, "upload-digest-mismatch");
+      }
+      return { outcome: "created", attempts: attempt, storeMd5Base64, afterLostAnswer: lostAnswer };
+    }
+    // 412: S3's signed If-None-Match; 409: Azure's BlobAlreadyExists; 403 AuthorizationPermissionMismatch: an
+    // Azure create-only SAS meeting an existing blob (creating is allowed, so only the existence can be refused).
+    if (answer.status === 409 || answer.status === 412 || (answer.status === 403 && code === "AuthorizationPermissionMismatch")) {
+      return { outcome: "exists", attempts: attempt, afterLostAnswer: lostAnswer };
+    }
+    if (TRANSIENT_STATUS.has(answer.status)) {
+      lastReason = `HTTP ${answer.status}${code ? ` ${code}` : ""}`;
+      await backOff(attempt, policy, lastReason, options.onRetry);
+      continue;
+    }
+    throw refusal(answer.status, code, answer.body, shown);
+  }
+  throw new UploadUnreachableError(`${shown}: gave up after ${policy.attempts} attempts (last: ${lastReason}); run the same upload again later, it resumes safely`);
+}
+
+function refusal(status: number, code: string | undefined, body: string, shown: string): UploadRefusedError {
+  const message = /<(?:Message|AuthenticationErrorDetail)>([^<]+)</.exec(body)?.[1]?.trim();
+  if (status === 400 && (code === "Md5Mismatch" || code === "BadDigest" || code === "InvalidDigest")) {
+    return new UploadRefusedError(`${shown}: the store received different bytes than were sent (${code}); the upload was not stored`, status, "upload-digest-mismatch");
+  }
+  if (status === 403) {
+    const expired = /expir/i.test(message ?? "") || code === "AccessDenied" && /expir/i.test(body);
+    return new UploadRefusedError(`${shown}: the store refused the grant (HTTP 403${code ? ` ${code}` : ""})${expired ? ": it has expired" : ""}; ask the compute site for a new grant`, status, expired ? "grant-expired" : "upload-refused");
+  }
+  return new UploadRefusedError(`${shown}: the store refused the upload (HTTP ${status}${code ? ` ${code}` : ""}${message ? `: ${message.split("\n")[0]}` : ""})`, status);
+}
+
+async function backOff(attempt: number, policy: RetryPolicy, reason: string, onRetry?: (attempt: number, reason: string, delayMs: number) => void): Promise<void> {
+  if (attempt >= policy.attempts) return;
+  const ceiling = Math.min(policy.maxDelayMs, policy.firstDelayMs * 2 ** (attempt - 1));
+  // Jitter spreads the retries of many partners hitting one store after an outage; timing is not secret.
+  const fraction = new DataView(randomBytes(4).buffer).getUint32(0) / 2 ** 32;
+  const delayMs = Math.round(ceiling / 2 + fraction * (ceiling / 2));
+  onRetry?.(attempt, reason, delayMs);
+  await sleep(delayMs);
+}
