@@ -43,6 +43,8 @@ export async function openBucket(address: StoreAddress, environment: NodeJS.Proc
     return AzureBucket.fromEnvironment(address, environment);
   }
   if (address.kind === "s3") {
+    // The pinned SDK works on Node 20; its notice about later releases needing Node 22 is not for analysts.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
     const { S3Bucket } = await import("./s3Bucket.js");
     return S3Bucket.fromEnvironment(address, environment);
   }

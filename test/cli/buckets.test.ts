@@ -5,12 +5,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { readFile, writeFile } from "node:fs/promises";
-import { request } from "node:http";
 import { join } from "node:path";
 import { startAzurite, type TestAzurite } from "../helpers/azurite.js";
 import { listFiles, removeFolder, runCli, temporaryFolder } from "../helpers/cli.js";
 import { computeOverTcp } from "../helpers/computeParties.js";
 import { startFlakyProxy } from "../helpers/flakyProxy.js";
+import { grantFile, http } from "../helpers/grants.js";
 import { createTestStudy, GOOD_VISITS_CSV, type TestStudy } from "../helpers/study.js";
 
 let azurite: TestAzurite;
@@ -49,23 +49,6 @@ const uploadWith = (partner: string, garblerGrant: string, evaluatorGrant: strin
 
 const pull = (key: string, container: string, out: string) =>
   asSite(["inbox", "pull", "--study", setup.study, "--key", key, "--store", `azure://devstoreaccount1/${container}`, "--out", out, "--json"], azurite.connectionString);
-
-function http(method: string, url: string, body?: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const outgoing = request(url, { method, headers: { ...headers, ...(body ? { "Content-Length": String(body.length) } : {}) } }, (response) => {
-      let text = "";
-      response.on("data", (chunk) => { text += chunk; });
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, body: text }));
-    });
-    outgoing.on("error", reject);
-    outgoing.end(body);
-  });
-}
-
-async function grantFile(folder: string, partner: string, party: string): Promise<{ path: string; json: any }> {
-  const path = join(folder, `${partner}.${party}.grant.json`);
-  return { path, json: JSON.parse(await readFile(path, "utf8")) };
-}
 
 beforeAll(async () => {
   azurite = await startAzurite();
