@@ -1,11 +1,16 @@
 /** `catalyst compute`: run the study's queries in MPC as the garbler or the evaluator. */
 import type { Command } from "commander";
 import { UsageError } from "../share/errors.js";
-import { partyOf, type Role } from "../share/study.js";
+import { join } from "node:path";
+import { partyOf, type Role, type Study } from "../share/study.js";
+import { openBucket } from "../transport/bucket.js";
+import { pullShares } from "../transport/bucketPull.js";
+import { looksLikeUrl, parseStoreAddress } from "../transport/storeAddress.js";
 import { runCompute } from "../operators/computeRun.js";
 import { audited } from "./auditLog.js";
 import { action, collect } from "./command.js";
 import { loadSecretKey, loadStudy } from "./files.js";
+import type { Reporter } from "./output.js";
 import { fileDigest } from "../transport/fileDigests.js";
 import { computeRoleOf, inboxDigests } from "./inbox.js";
 
@@ -37,6 +42,17 @@ function seconds(value: string, flag: string): number {
   return parsed;
 }
 
+/** A bucket given as --inbox is pulled into OUT/inbox first, so compute always reads local, verified files. */
+async function localInbox(inbox: string, out: string, study: Study, role: Role, reporter: Reporter): Promise<string> {
+  if (!looksLikeUrl(inbox)) return inbox;
+  const bucket = await openBucket(parseStoreAddress(inbox));
+  const local = join(out, "inbox");
+  const { pulled, unexpected } = await pullShares(bucket, study, role, local);
+  for (const name of unexpected) reporter.warn(`${bucket.description} also holds ${name}, which this study does not expect for the ${role}; left there`);
+  reporter.note(`${role}: pulled ${pulled.filter((file) => file.status === "downloaded").length} shares from ${bucket.description} into ${local}`);
+  return local;
+}
+
 export function registerCompute(program: Command): void {
   program
     .command("compute")
@@ -44,7 +60,7 @@ export function registerCompute(program: Command): void {
     .requiredOption("--party <role>", "garbler or evaluator")
     .requiredOption("--study <file>", "study.json")
     .requiredOption("--key <file>", "this compute party's secret key")
-    .requiredOption("--inbox <dir>", "the folder holding this party's shares")
+    .requiredOption("--inbox <dir|url>", "the folder holding this party's shares, or its bucket (azure://… or s3://…, pulled into OUT/inbox)")
     .requiredOption("--out <dir>", "where to write this party's sealed result shares")
     .option("--query <name>", "run only this query (repeatable; default: all of the study's)", collect)
     .option("--listen <host:port>", "garbler: where to wait for the evaluator (use 127.0.0.1 behind the SSH server)")
@@ -71,9 +87,10 @@ export function registerCompute(program: Command): void {
       let queryStarted = started;
       const summary = await audited(flags, reporter, { action: "compute", study, actingAs: `${role} ${partyOf(study, role).name}` }, async () => {
         try {
-          const inputs = await inboxDigests(study, role, flags.inbox);
+          const inbox = await localInbox(flags.inbox, flags.out, study, role, reporter);
+          const inputs = await inboxDigests(study, role, inbox);
           const done = await runCompute({
-          study, role, secretKey: key.secretKey, inbox: flags.inbox, out: flags.out, queries: flags.query,
+          study, role, secretKey: key.secretKey, inbox, out: flags.out, queries: flags.query,
           listen: flags.listen, connect: flags.connect,
           ssh: flags.ssh ? { target: flags.ssh, keyFile: flags.sshKey!, knownHostsFile: flags.knownHosts, fingerprint: flags.sshFingerprint } : undefined,
           connectTimeoutSeconds: seconds(flags.connectTimeout, "--connect-timeout"),

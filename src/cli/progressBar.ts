@@ -11,7 +11,9 @@ export function formatBytes(bytes: number): string {
 function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return "?";
   const whole = Math.max(0, Math.round(seconds));
-  const minutes = Math.floor(whole / 60);
+  const hours = Math.floor(whole / 3600);
+  const minutes = Math.floor(whole / 60) % 60;
+  if (hours > 0) return `${hours}h${String(minutes).padStart(2, "0")}m`;
   return minutes > 0 ? `${minutes}m${String(whole % 60).padStart(2, "0")}s` : `${whole}s`;
 }
 

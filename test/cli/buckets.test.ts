@@ -90,9 +90,12 @@ describe("buckets through Azurite", () => {
 
     const computed = await computeOverTcp(
       { study: setup.study, key: setup.keys.garbler, inbox: pulled.nm, out: join(setup.dir, "out-nm") },
-      { study: setup.study, key: setup.keys.evaluator, inbox: pulled.ac, out: join(setup.dir, "out-ac") },
-      { CATALYST_AUDIT_LOG: auditLog() },
+      // The evaluator reads its bucket directly: compute pulls it into OUT/inbox first.
+      { study: setup.study, key: setup.keys.evaluator, inbox: "azure://devstoreaccount1/flow-ac", out: join(setup.dir, "out-ac") },
+      { CATALYST_AUDIT_LOG: auditLog(), AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString },
     );
+    expect(computed.evaluator.stderr).toMatch(/pulled 3 shares from azure:\/\/devstoreaccount1\/flow-ac/);
+    expect(await listFiles(join(setup.dir, "out-ac", "inbox"))).toEqual(["siteA/labs.ac.share", "siteA/visits.ac.share", "siteB/visits.ac.share"]);
     expect(computed.garbler.code).toBe(0);
     expect(computed.evaluator.code).toBe(0);
     const csv = join(setup.dir, "result.csv");
