@@ -4,7 +4,7 @@ import { homedir, hostname, userInfo } from "node:os";
 import { dirname, join } from "node:path";
 import { CatalystError } from "../share/errors.js";
 import type { Study } from "../share/study.js";
-import { redactSecrets } from "../transport/storeAddress.js";
+import { redactSecrets } from "../transport/redact.js";
 import type { GlobalOptions, Reporter } from "./output.js";
 
 export interface AuditContext {
@@ -35,14 +35,17 @@ export async function audited<Result>(
   context: AuditContext,
   body: () => Promise<{ result: Result; details: Record<string, unknown> }>,
 ): Promise<Result> {
-  const base = { time: new Date().toISOString(), action: context.action, study: { id: context.study.id, name: context.study.name, digest: context.study.digest }, who: who(context.actingAs) };
+  const started = Date.now();
+  const base = () => ({ time: new Date(started).toISOString(), seconds: (Date.now() - started) / 1000, action: context.action, study: { id: context.study.id, name: context.study.name, digest: context.study.digest }, who: who(context.actingAs) });
   try {
     const { result, details } = await body();
-    await append(options, reporter, { ...base, outcome: "ok", ...details });
+    await append(options, reporter, { ...base(), outcome: "ok", ...details });
     return result;
   } catch (error) {
     const failure = error instanceof CatalystError ? { code: error.code, message: redactSecrets(error.describe()) } : { code: "failure", message: redactSecrets(String((error as Error)?.message ?? error)) };
-    await append(options, reporter, { ...base, outcome: "failed", error: failure });
+    // What was done before the failure (say, two of four shares sent) travels in the error's details.
+    const partial = error instanceof CatalystError ? error.details : undefined;
+    await append(options, reporter, { ...base(), outcome: "failed", error: failure, ...(partial ? { partial } : {}) });
     throw error;
   }
 }

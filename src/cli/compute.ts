@@ -90,22 +90,22 @@ export function registerCompute(program: Command): void {
           const inbox = await localInbox(flags.inbox, flags.out, study, role, reporter);
           const inputs = await inboxDigests(study, role, inbox);
           const done = await runCompute({
-          study, role, secretKey: key.secretKey, inbox, out: flags.out, queries: flags.query,
-          listen: flags.listen, connect: flags.connect,
-          ssh: flags.ssh ? { target: flags.ssh, keyFile: flags.sshKey!, knownHostsFile: flags.knownHosts, fingerprint: flags.sshFingerprint } : undefined,
-          connectTimeoutSeconds: seconds(flags.connectTimeout, "--connect-timeout"),
-          idleTimeoutSeconds: seconds(flags.idleTimeout, "--idle-timeout"),
-          timeoutSeconds: seconds(flags.timeout, "--timeout"),
-            }, {
-          onPhase: (text) => { progress.update(`${role}: ${text}`); reporter.note(`${role}: ${text}`); },
-          onProgress: (query, state) => {
-            if (query !== currentQuery) { currentQuery = query; queryStarted = performance.now(); }
-            const done = state.andGatesTotal > 0 ? state.andGatesDone / state.andGatesTotal : 0;
-            const elapsed = (performance.now() - queryStarted) / 1000;
-            const eta = done > 0.01 ? ` ETA ${Math.max(0, elapsed / done - elapsed).toFixed(0)} s` : "";
-            progress.update(`${role} ${query}: ${state.phase} ${state.andGatesDone.toLocaleString("en-US")}/${state.andGatesTotal.toLocaleString("en-US")} ANDs, ${(state.bytesSent / 1e6).toFixed(1)} MB sent${eta}`);
-          },
-            });
+            study, role, secretKey: key.secretKey, inbox, out: flags.out, queries: flags.query,
+            listen: flags.listen, connect: flags.connect,
+            ssh: flags.ssh ? { target: flags.ssh, keyFile: flags.sshKey!, knownHostsFile: flags.knownHosts, fingerprint: flags.sshFingerprint } : undefined,
+            connectTimeoutSeconds: seconds(flags.connectTimeout, "--connect-timeout"),
+            idleTimeoutSeconds: seconds(flags.idleTimeout, "--idle-timeout"),
+            timeoutSeconds: seconds(flags.timeout, "--timeout"),
+          }, {
+            onPhase: (text) => { progress.update(`${role}: ${text}`); reporter.note(`${role}: ${text}`); },
+            onProgress: (query, state) => {
+              if (query !== currentQuery) { currentQuery = query; queryStarted = performance.now(); }
+              const done = state.andGatesTotal > 0 ? state.andGatesDone / state.andGatesTotal : 0;
+              const elapsed = (performance.now() - queryStarted) / 1000;
+              const eta = done > 0.01 ? ` ETA ${Math.max(0, elapsed / done - elapsed).toFixed(0)} s` : "";
+              progress.update(`${role} ${query}: ${state.phase} ${state.andGatesDone.toLocaleString("en-US")}/${state.andGatesTotal.toLocaleString("en-US")} ANDs, ${(state.bytesSent / 1e6).toFixed(1)} MB sent${eta}`);
+            },
+          });
           const results = await Promise.all(done.queries.map(async (query) => ({ query: query.query, run: query.run, andGates: query.andGates, file: query.resultFile, digest: await fileDigest(query.resultFile) })));
           return { result: done, details: { inputs, results, bytesSent: done.bytesSent, bytesReceived: done.bytesReceived } };
         } finally {

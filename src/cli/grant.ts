@@ -46,7 +46,7 @@ export function registerGrant(program: Command): void {
       if (options.party !== "garbler" && options.party !== "evaluator") throw new UsageError(`--party must be garbler or evaluator, got "${options.party}"`);
       const role = options.party as Role;
       const study = await loadStudy(options.study);
-      const partners = (options.partner ?? study.partners.map((partner) => partner.name)).map((name) => findPartner(study, name).name);
+      const partners = [...new Set((options.partner ?? study.partners.map((partner) => partner.name)).map((name) => findPartner(study, name).name))];
       const seconds = parseDuration(options.expires, "--expires");
       const address = parseStoreAddress(options.store);
       const bucket = await openBucket(address);
@@ -61,8 +61,9 @@ export function registerGrant(program: Command): void {
           grants.push(await createGrant(study, { partner, role, store: bucket.description, issued, expires }, (name, until) => bucket.presignCreateOnly(name, until)));
         }
         // All grant files appear together or none do; they hold bearer URLs, so only the owner may read them.
-        const files = await Promise.all(grants.map((grant) => AtomicFile.create(join(options.out, grantFileName(grant)), 0o600)));
+        const files: AtomicFile[] = [];
         try {
+          for (const grant of grants) files.push(await AtomicFile.create(join(options.out, grantFileName(grant)), 0o600));
           for (const [index, grant] of grants.entries()) await files[index].write(new TextEncoder().encode(serializeGrant(grant)));
           await commitAll(files);
         } catch (error) {

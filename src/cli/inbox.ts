@@ -157,16 +157,21 @@ export function registerInbox(program: Command): void {
           progress.stop();
         }
         const checked = await checkInbox(study, role, key.secretKey, options.out);
+        // A download that failed its checks left no file: report it as invalid, not merely missing.
+        for (const failure of pulled.failed) {
+          const entry = checked.find((candidate) => candidate.file === join(options.out, ...failure.name.split("/")));
+          if (entry) Object.assign(entry, { status: "invalid", rows: undefined, error: failure.error });
+        }
         const digests = new Map(await Promise.all(checked.filter((entry) => entry.status !== "missing").map(async (entry) => [entry.file, await fileDigest(entry.file)] as const)));
         for (const entry of checked) if (digests.has(entry.file)) entry.digest = digests.get(entry.file);
         return {
           result: { outcome: pulled, entries: checked },
-          details: { store: bucket.description, files: checked.map(({ partner, table, status, rows, digest }) => ({ partner, table, status, rows, digest })), unexpected: pulled.unexpected },
+          details: { store: bucket.description, files: checked.map(({ partner, table, status, rows, digest }) => ({ partner, table, status, rows, digest })), unexpected: pulled.unexpected, failed: pulled.failed },
         };
       });
       for (const name of outcome.unexpected) reporter.warn(`${bucket.description} also holds ${name}, which this study does not expect for the ${role}; left there`);
       const downloaded = outcome.pulled.filter((file) => file.status === "downloaded").length;
       reporter.note(`${downloaded} downloaded, ${outcome.pulled.length - downloaded} already here, from ${bucket.description}`);
-      reportInbox(reporter, study, role, options.out, entries, { store: bucket.description, pulled: outcome.pulled, unexpected: outcome.unexpected });
+      reportInbox(reporter, study, role, options.out, entries, { store: bucket.description, pulled: outcome.pulled, failed: outcome.failed, unexpected: outcome.unexpected });
     }));
 }

@@ -2,6 +2,7 @@
 import chalk, { Chalk, type ChalkInstance } from "chalk";
 import ora, { type Ora } from "ora";
 import { CatalystError, ExitCode } from "../share/errors.js";
+import { redactSecrets } from "../transport/redact.js";
 
 export interface GlobalOptions {
   json?: boolean;
@@ -64,7 +65,8 @@ export class Reporter {
   /** Prints a failure: one line on stderr, plus a JSON document on stdout in --json mode. */
   failure(error: unknown): number {
     const known = error instanceof CatalystError ? error : undefined;
-    const message = known ? known.describe() : error instanceof Error ? error.message : String(error);
+    // SDK errors may quote a signed URL or a connection string: nothing secret reaches the terminal.
+    const message = redactSecrets(known ? known.describe() : error instanceof Error ? error.message : String(error));
     const exitCode = known ? known.exitCode : ExitCode.failure;
     this.err.write(this.style.red("catalyst: ") + message.split("\n")[0] + "\n");
     if (!known && process.env.CATALYST_DEBUG && error instanceof Error) this.err.write(String(error.stack) + "\n");

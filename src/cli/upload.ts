@@ -3,16 +3,17 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import { InputError, UsageError } from "../share/errors.js";
+import { CatalystError, InputError, UsageError } from "../share/errors.js";
 import { peekShareHeader, shareFileName } from "../share/shareFile.js";
 import { findPartner, partyOf, ROLES, type Role, type Study } from "../share/study.js";
 import { fileDigests } from "../transport/fileDigests.js";
-import { checkGrant, parseGrant, type Grant } from "../transport/grant.js";
+import { checkGrant, grantPlace, parseGrant, type Grant } from "../transport/grant.js";
 import { GrantStore } from "../transport/grantStore.js";
 import { LocalDirectoryStore } from "../transport/localDirectoryStore.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../transport/presignedUpload.js";
 import type { PutResult, ShareStore } from "../transport/shareStore.js";
-import { looksLikeUrl, redactUrl } from "../transport/storeAddress.js";
+import { redactUrl } from "../transport/redact.js";
+import { looksLikeUrl } from "../transport/storeAddress.js";
 import { UploadReceipts } from "../transport/uploadReceipts.js";
 import { audited } from "./auditLog.js";
 import { action } from "./command.js";
@@ -26,7 +27,7 @@ interface UploadOptions {
   toGarbler: string;
   toEvaluator: string;
   replace?: boolean;
-  retries: string;
+  attempts: string;
 }
 
 /** Where the partner keeps its record of grant uploads, beside the shares it sent. */
@@ -58,8 +59,11 @@ async function openTarget(study: Study, role: Role, target: string, options: { p
   if (found?.isFile()) {
     const grant = parseGrant(await readText(target, `the ${role}'s grant`), target);
     checkGrant(grant, study, { partner: options.partner, role, now: new Date() }, target);
-    return { store: new GrantStore(grant, target, await receipts(), options.policy), place: grant.store, grant };
+    return { store: new GrantStore(grant, target, await receipts(), options.policy), place: grantPlace(grant, target), grant };
   }
+  // A mistyped grant path must not quietly become a new inbox folder.
+  if (!found && /\.json$/i.test(target)) throw new InputError(`cannot read the ${role}'s grant: no such file`, { file: target }, "unreadable");
+  if (found && !found.isDirectory()) throw new InputError(`--to-${role} is neither a grant file nor an inbox folder`, { file: target }, "unreadable");
   return { store: new LocalDirectoryStore(target, options), place: resolve(target) };
 }
 
@@ -97,21 +101,27 @@ export async function uploadShares(
     throw new InputError(`missing share file${missing.length > 1 ? "s" : ""} ${missing.join(", ")}; run \`catalyst share\` for every table of ${partner.name} first`, { file: missing[0] }, "missing-share");
   }
   const uploaded: UploadedShare[] = [];
-  for (const file of planned) {
-    const { store } = targets[file.role];
-    events.onFile?.(file.name, file.role, file.bytes);
-    const put = await store.put(file.name, { read: () => createReadStream(file.path), bytes: file.bytes, digest: file.digest, md5Base64: file.md5Base64 }, {
-      onBytes: events.onBytes,
-      onRetry: (attempt, reason, delayMs) => events.onRetry?.(file.name, attempt, reason, delayMs),
-    });
-    uploaded.push({ ...put, role: file.role, party: partyOf(study, file.role).name, digest: file.digest, target: store.description });
+  try {
+    for (const file of planned) {
+      const { store } = targets[file.role];
+      events.onFile?.(file.name, file.role, file.bytes);
+      const put = await store.put(file.name, { read: () => createReadStream(file.path), bytes: file.bytes, digest: file.digest, md5Base64: file.md5Base64 }, {
+        onBytes: events.onBytes,
+        onRetry: (attempt, reason, delayMs) => events.onRetry?.(file.name, attempt, reason, delayMs),
+      });
+      uploaded.push({ ...put, role: file.role, party: partyOf(study, file.role).name, digest: file.digest, target: store.description });
+    }
+  } catch (error) {
+    // The files already delivered are part of the answer (and of the audit line) even when a later one fails.
+    if (error instanceof CatalystError) error.details = { ...error.details, uploaded: uploaded.map(({ name, role, status, confirmed, digest }) => ({ name, role, status, confirmed, digest })) };
+    throw error;
   }
   return uploaded;
 }
 
 function attemptsOf(value: string): number {
   const attempts = Number(value);
-  if (!Number.isInteger(attempts) || attempts < 1 || attempts > 100) throw new UsageError(`--retries expects a whole number from 1 to 100, got "${value}"`);
+  if (!Number.isInteger(attempts) || attempts < 1 || attempts > 100) throw new UsageError(`--attempts expects a whole number from 1 to 100, got "${value}"`);
   return attempts;
 }
 
@@ -125,10 +135,10 @@ export function registerUpload(program: Command): void {
     .requiredOption("--to-garbler <grant|dir>", "the garbler's grant file (from `catalyst grant`) or inbox folder")
     .requiredOption("--to-evaluator <grant|dir>", "the evaluator's grant file (from `catalyst grant`) or inbox folder")
     .option("--replace", "inbox folders only: overwrite a different share already there (after re-sharing corrected data)")
-    .option("--retries <n>", "attempts per file before giving up on a flaky network", String(DEFAULT_RETRY_POLICY.attempts))
+    .option("--attempts <n>", "tries per file (the first and its retries) before giving up on a flaky network", String(DEFAULT_RETRY_POLICY.attempts))
     .action(action<UploadOptions>(async (options, reporter) => {
       const study = await loadStudy(options.study);
-      const policy = { ...DEFAULT_RETRY_POLICY, attempts: attemptsOf(options.retries) };
+      const policy = { ...DEFAULT_RETRY_POLICY, attempts: attemptsOf(options.attempts) };
       const progress = reporter.progress("uploading");
       let current = { name: "", role: "", bytes: 0, started: 0, shownAt: 0 };
       const uploaded = await audited(options, reporter, { action: "upload", study, actingAs: `partner ${options.partner}` }, async () => {

@@ -2,7 +2,8 @@
 import { BlobSASPermissions, BlobServiceClient, ContainerClient, generateBlobSASQueryParameters, SASProtocol, StorageSharedKeyCredential } from "@azure/storage-blob";
 import { CatalystError, UsageError } from "../share/errors.js";
 import { StoreError, type Bucket, type BucketObject, type PresignedUpload } from "./bucket.js";
-import { describeStoreAddress, objectNameOf, redactSecrets, type StoreAddress } from "./storeAddress.js";
+import { redactSecrets } from "./redact.js";
+import { describeStoreAddress, objectNameOf, type StoreAddress } from "./storeAddress.js";
 
 type AzureAddress = Extract<StoreAddress, { kind: "azure" }>;
 
@@ -26,8 +27,11 @@ export function describeAzureError(error: unknown, what: string): Error {
 
 export class AzureBucket implements Bucket {
   readonly description: string;
-  /** Service SAS tokens may be valid for any period; grants are limited by the command's own --expires. */
-  readonly maxGrantSeconds = 365 * 24 * 3600;
+  /**
+   * A service SAS can only be revoked by rotating the account key, so grants are kept short: a month at most
+   * (a stored access policy would allow revoking one; not used yet).
+   */
+  readonly maxGrantSeconds = 31 * 24 * 3600;
 
   private constructor(private readonly address: AzureAddress, private readonly container: ContainerClient, private readonly credential: StorageSharedKeyCredential | undefined) {
     this.description = describeStoreAddress(address);
@@ -86,7 +90,7 @@ export class AzureBucket implements Bucket {
     try {
       for await (const item of this.container.listBlobsFlat({ prefix })) {
         const md5 = item.properties.contentMD5;
-        objects.push({ name: item.name.slice(prefix.length), bytes: item.properties.contentLength ?? 0, md5Base64: md5 ? Buffer.from(md5).toString("base64") : undefined });
+        objects.push({ name: item.name.slice(prefix.length), bytes: item.properties.contentLength ?? 0, md5Base64: md5 ? Buffer.from(md5).toString("base64") : undefined, version: item.properties.etag });
       }
     } catch (error) {
       throw describeAzureError(error, this.description);

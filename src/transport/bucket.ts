@@ -12,8 +12,10 @@ export interface BucketObject {
   /** The name relative to the store address's prefix, e.g. `PARTNER/TABLE.PARTY.share`. */
   name: string;
   bytes: number;
-  /** The MD5 the store keeps for the object, when it keeps one. */
+  /** The MD5 the store keeps for the object, when it is known to be one (not an S3 ETag under SSE-KMS). */
   md5Base64?: string;
+  /** An opaque version tag (the ETag): a changed object has another one. */
+  version?: string;
 }
 
 /** The store answered with an error: missing container or bucket, refused credentials, unreachable endpoint. */

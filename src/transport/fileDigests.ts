@@ -10,18 +10,27 @@ export interface FileDigests {
   md5Base64: string;
 }
 
-export async function fileDigests(path: string): Promise<FileDigests> {
+export async function fileDigests(path: string, withMd5 = true): Promise<FileDigests> {
   const sha = sha256.create();
-  const legacy = md5.create();
+  const legacy = withMd5 ? md5.create() : undefined;
   for await (const chunk of createReadStream(path)) {
     sha.update(chunk as Uint8Array);
-    legacy.update(chunk as Uint8Array);
+    legacy?.update(chunk as Uint8Array);
   }
-  return { digest: "sha256:" + bytesToHex(sha.digest()), md5Base64: Buffer.from(legacy.digest()).toString("base64") };
+  return { digest: "sha256:" + bytesToHex(sha.digest()), md5Base64: legacy ? Buffer.from(legacy.digest()).toString("base64") : "" };
 }
 
+/** Only the SHA-256, for the audit trail and inbox reports. */
 export async function fileDigest(path: string): Promise<string> {
-  const sha = sha256.create();
-  for await (const chunk of createReadStream(path)) sha.update(chunk as Uint8Array);
-  return "sha256:" + bytesToHex(sha.digest());
+  return (await fileDigests(path, false)).digest;
+}
+
+/**
+ * An ETag as a base64 MD5, where it can be one: a plain single-part upload's. Multipart ETags have a `-N`
+ * suffix, and under SSE-KMS (`kms`) the ETag is not the data's MD5 at all, so both give undefined.
+ */
+export function md5FromEtag(etag: string | undefined, serverSideEncryption?: string): string | undefined {
+  if (serverSideEncryption !== undefined && /kms/i.test(serverSideEncryption)) return undefined;
+  const bare = (etag ?? "").replace(/"/g, "");
+  return /^[0-9a-f]{32}$/i.test(bare) ? Buffer.from(bare, "hex").toString("base64") : undefined;
 }

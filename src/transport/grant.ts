@@ -4,6 +4,7 @@ import { fingerprint } from "../share/keys.js";
 import { shareFileName } from "../share/shareFile.js";
 import { findPartner, partyOf, ROLES, type Role, type Study } from "../share/study.js";
 import type { PresignedUpload } from "./bucket.js";
+import { objectNameOf, parseStoreAddress, type StoreAddress } from "./storeAddress.js";
 
 export const GRANT_FORMAT = "catalyst-grant/1";
 
@@ -116,9 +117,44 @@ export function checkGrant(grant: Grant, study: Study, expected: { partner: stri
   if (Date.parse(grant.expires) <= expected.now.getTime()) {
     throw new IntegrityError(`this grant expired at ${grant.expires}; ask the compute site's delegate for a new one`, { file }, "grant-expired");
   }
+  const tables = grant.uploads.map((upload) => upload.table).sort();
+  const wanted = [...findPartner(study, grant.partner).tables].sort();
+  if (tables.join("\n") !== wanted.join("\n")) {
+    throw new IntegrityError(`this grant has URLs for ${tables.join(", ") || "no table"}, but ${grant.partner} sends ${wanted.join(", ")}; ask the compute site for a grant covering exactly these tables`, { file }, "grant-incomplete");
+  }
   for (const upload of grant.uploads) {
     if (upload.name !== shareFileName(study, grant.partner, upload.table, expected.role)) {
       throw new IntegrityError(`this grant's URL for ${upload.table} is for ${upload.name}, not ${shareFileName(study, grant.partner, upload.table, expected.role)}`, { file }, "wrong-party");
     }
   }
+  grantPlace(grant, file);
+}
+
+/**
+ * The container or bucket a grant's URLs lead to (`azure://ACCOUNT/CONTAINER`, `s3://BUCKET`), after checking
+ * that every URL really is for its share name in the store the grant names. Two grants with one place
+ * would put both parties' shares in one store.
+ */
+export function grantPlace(grant: Grant, file: string): string {
+  const bad = (why: string) => new IntegrityError(`this grant's URLs do not match its store ${grant.store}: ${why}`, { file }, "invalid-grant");
+  let address: StoreAddress;
+  try {
+    address = parseStoreAddress(grant.store);
+  } catch {
+    throw bad("not an azure:// or s3:// store");
+  }
+  if (address.kind === "directory") throw bad("not an azure:// or s3:// store");
+  const root = address.kind === "azure" ? [address.account, address.container] : [address.bucket];
+  for (const upload of grant.uploads) {
+    const url = new URL(upload.url);
+    const path = decodeURIComponent(url.pathname).split("/").filter((part) => part.length > 0);
+    const object = objectNameOf(address, upload.name).split("/");
+    if (path.slice(-object.length).join("/") !== object.join("/")) throw bad(`the URL for ${upload.table} is not for ${object.join("/")}`);
+    const before = path.slice(0, path.length - object.length);
+    // Path-style (/ACCOUNT/CONTAINER/…, /BUCKET/…) as emulators and on-premises stores use, or host-style.
+    const pathStyle = before.join("/") === root.join("/");
+    const hostStyle = before.join("/") === root.slice(1).join("/") && url.hostname.startsWith(`${root[0]}.`);
+    if (!pathStyle && !hostStyle) throw bad(`the URL for ${upload.table} leads elsewhere`);
+  }
+  return address.kind === "azure" ? `azure://${address.account}/${address.container}` : `s3://${address.bucket}`;
 }

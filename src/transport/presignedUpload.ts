@@ -1,10 +1,12 @@
 /** PUT one file to a pre-signed URL: retried with backoff on transient faults, checked against the store's digest. */
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
+import { once } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { IntegrityError, CatalystError, ExitCode } from "../share/errors.js";
 import { randomBytes } from "../share/random.js";
-import { redactUrl } from "./storeAddress.js";
+import { md5FromEtag } from "./fileDigests.js";
+import { redactUrl } from "./redact.js";
 
 export interface UploadBody {
   /** Opens the bytes afresh for every attempt. */
@@ -37,7 +39,8 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { attempts: 6, firstDelayMs: 50
 /** The store refused the upload for good: expired or forged signature, wrong permission, bad digest. */
 export class UploadRefusedError extends CatalystError {
   constructor(message: string, readonly status: number, code = "upload-refused") {
-    super(code, message, ExitCode.integrity);
+    // A refused signature or a damaged body is an integrity matter; other refusals are plain failures.
+    super(code, message, status === 403 || code === "upload-digest-mismatch" ? ExitCode.integrity : ExitCode.failure);
   }
 }
 
@@ -48,56 +51,74 @@ export class UploadUnreachableError extends CatalystError {
   }
 }
 
-class TransientFault extends Error {}
+/** A fault worth retrying; `mayHaveLanded` once the whole body was sent, since the store may have kept it. */
+class TransientFault extends Error {
+  constructor(message: string, readonly mayHaveLanded: boolean) {
+    super(message);
+  }
+}
 
 interface RawAnswer {
   status: number;
   headers: IncomingMessage["headers"];
   body: string;
+  /** Whether the whole body had been sent when the answer came. */
+  bodySent: boolean;
 }
 
+/** How long to wait for `100 Continue` before sending the body anyway (some stores never send one). */
+const CONTINUE_WAIT_MS = 1000;
+
+/**
+ * One PUT. It asks `Expect: 100-continue`, so a store that refuses (an expired grant, a taken name) answers
+ * before the body is sent; an answer that arrives early ends the request and the file read at once.
+ */
 function putOnce(url: URL, headers: Record<string, string>, body: UploadBody, idleTimeoutMs: number, onBytes: (sent: number) => void): Promise<RawAnswer> {
   const request = url.protocol === "https:" ? httpsRequest : httpRequest;
   return new Promise<RawAnswer>((resolve, reject) => {
     const outgoing = request(url, {
       method: "PUT",
-      headers: { ...headers, "Content-Length": String(body.bytes), "Content-MD5": body.md5Base64 },
+      headers: { ...headers, "Content-Length": String(body.bytes), "Content-MD5": body.md5Base64, Expect: "100-continue" },
       timeout: idleTimeoutMs,
     });
+    const abort = new AbortController();
     let settled = false;
-    const fail = (error: Error) => {
+    let bodySent = false;
+    const settle = (outcome: () => void) => {
       if (settled) return;
       settled = true;
-      outgoing.destroy();
-      reject(new TransientFault(error.message));
+      abort.abort();
+      outcome();
     };
+    const fail = (error: Error) => settle(() => { outgoing.destroy(); reject(new TransientFault(error.message, bodySent)); });
     outgoing.on("timeout", () => fail(new Error(`no answer for ${idleTimeoutMs / 1000} s`)));
     outgoing.on("error", fail);
+    outgoing.on("finish", () => { bodySent = true; });
     outgoing.on("response", (response) => {
       const chunks: Buffer[] = [];
       response.on("data", (chunk: Buffer) => { if (chunks.length < 64) chunks.push(chunk); });
       response.on("error", fail);
-      response.on("end", () => {
-        if (settled) return;
-        settled = true;
-        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString("utf8") });
-      });
+      response.on("end", () => settle(() => {
+        // An answer before the whole body went out ends this request; the connection is not reused.
+        if (!bodySent) outgoing.destroy();
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString("utf8"), bodySent });
+      }));
     });
     void (async () => {
-      let sent = 0;
       try {
+        await Promise.race([once(outgoing, "continue", { signal: abort.signal }), sleep(CONTINUE_WAIT_MS, undefined, { signal: abort.signal })]);
+        let sent = 0;
         for await (const chunk of body.read()) {
           if (settled) return;
-          if (!outgoing.write(chunk)) await new Promise<void>((drained) => { outgoing.once("drain", drained); outgoing.once("close", drained); });
+          if (!outgoing.write(chunk)) await once(outgoing, "drain", { signal: abort.signal });
           sent += chunk.length;
           onBytes(sent);
         }
-        outgoing.end();
+        if (!settled) outgoing.end();
       } catch (error) {
+        if (abort.signal.aborted) return;
         // A local read failure is not the network's fault: stop without retrying.
-        settled = true;
-        outgoing.destroy();
-        reject(error);
+        settle(() => { outgoing.destroy(); reject(error); });
       }
     })();
   });
@@ -108,21 +129,34 @@ function storeErrorCode(body: string): string | undefined {
   return /<Code>([^<]+)<\/Code>/.exec(body)?.[1];
 }
 
-/** The MD5 the store reports: Azure's Content-MD5 header, or S3's ETag when it is a plain MD5 (single-part upload). */
+/** The MD5 the store reports: Azure's Content-MD5 header, or S3's ETag when it is a plain MD5. */
 function reportedMd5(headers: IncomingMessage["headers"]): string | undefined {
   const contentMd5 = headers["content-md5"];
   if (typeof contentMd5 === "string" && contentMd5.length > 0) return contentMd5;
-  const etag = typeof headers.etag === "string" ? headers.etag.replace(/"/g, "") : "";
-  if (/^[0-9a-f]{32}$/i.test(etag)) return Buffer.from(etag, "hex").toString("base64");
-  return undefined;
+  const encryption = headers["x-amz-server-side-encryption"];
+  return md5FromEtag(typeof headers.etag === "string" ? headers.etag : undefined, typeof encryption === "string" ? encryption : undefined);
+}
+
+/**
+ * Whether an answer means "this write-once name is already taken": Azure's BlobAlreadyExists (409), S3's
+ * signed If-None-Match failing (412), or an Azure create-only SAS meeting an existing blob (403
+ * AuthorizationPermissionMismatch: creating is allowed, so only the existence can be refused).
+ */
+function nameTaken(status: number, code: string | undefined, headers: Record<string, string>): boolean {
+  if (status === 409) return code === "BlobAlreadyExists";
+  if (status === 412) return code === undefined || code === "PreconditionFailed" || code === "ConditionNotMet";
+  const azureGrant = Object.keys(headers).some((name) => name.toLowerCase() === "x-ms-blob-type");
+  return status === 403 && code === "AuthorizationPermissionMismatch" && azureGrant;
 }
 
 const TRANSIENT_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+/** Error codes that come with a 4xx but ask to be retried. */
+const TRANSIENT_CODES = new Set(["ConditionalRequestConflict", "OperationTimedOut", "ServerBusy", "SlowDown", "RequestTimeout"]);
 
 /**
  * PUTs `body` to a write-once pre-signed URL. A network fault or a 5xx is retried with exponential backoff and
  * jitter; every attempt sends the whole body again, which is safe because the store commits a PUT whole or not
- * at all. A 409/412 means the object already exists (write-once); the caller decides whether that is its own.
+ * at all. A taken name (see `nameTaken`) is reported as `exists`; the caller decides whether that is its own.
  */
 export async function putToPresignedUrl(
   url: string,
@@ -141,8 +175,8 @@ export async function putToPresignedUrl(
       answer = await putOnce(target, headers, body, policy.idleTimeoutMs, options.onBytes ?? (() => {}));
     } catch (error) {
       if (!(error instanceof TransientFault)) throw error;
-      // The request may have reached the store even though its answer did not reach us.
-      lostAnswer = true;
+      // Only a request whose whole body went out can have been stored without us hearing of it.
+      lostAnswer ||= error.mayHaveLanded;
       lastReason = error.message;
       await backOff(attempt, policy, lastReason, options.onRetry);
       continue;
@@ -155,12 +189,10 @@ export async function putToPresignedUrl(
       }
       return { outcome: "created", attempts: attempt, storeMd5Base64, afterLostAnswer: lostAnswer };
     }
-    // 412: S3's signed If-None-Match; 409: Azure's BlobAlreadyExists; 403 AuthorizationPermissionMismatch: an
-    // Azure create-only SAS meeting an existing blob (creating is allowed, so only the existence can be refused).
-    if (answer.status === 409 || answer.status === 412 || (answer.status === 403 && code === "AuthorizationPermissionMismatch")) {
-      return { outcome: "exists", attempts: attempt, afterLostAnswer: lostAnswer };
-    }
-    if (TRANSIENT_STATUS.has(answer.status)) {
+    if (nameTaken(answer.status, code, headers)) return { outcome: "exists", attempts: attempt, afterLostAnswer: lostAnswer };
+    if (TRANSIENT_STATUS.has(answer.status) || (code !== undefined && TRANSIENT_CODES.has(code))) {
+      // A server error after the whole body (Azure's OperationTimedOut, say) may still have committed it.
+      lostAnswer ||= answer.bodySent && answer.status >= 500;
       lastReason = `HTTP ${answer.status}${code ? ` ${code}` : ""}`;
       await backOff(attempt, policy, lastReason, options.onRetry);
       continue;

@@ -1,9 +1,10 @@
 /** An S3-compatible bucket as an inbox: presigned PUTs that must carry `If-None-Match: *`, credentials from the AWS environment. */
 import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import { CatalystError } from "../share/errors.js";
+import { CatalystError, UsageError } from "../share/errors.js";
 import { StoreError, type Bucket, type BucketObject, type PresignedUpload } from "./bucket.js";
-import { describeStoreAddress, objectNameOf, redactSecrets, type StoreAddress } from "./storeAddress.js";
+import { redactSecrets } from "./redact.js";
+import { describeStoreAddress, objectNameOf, type StoreAddress } from "./storeAddress.js";
 
 type S3Address = Extract<StoreAddress, { kind: "s3" }>;
 
@@ -11,8 +12,9 @@ function describeS3Error(error: unknown, what: string): Error {
   if (error instanceof CatalystError) return error;
   const rest = error as { name?: string; $metadata?: { httpStatusCode?: number }; message?: string };
   const status = rest.$metadata?.httpStatusCode;
-  if (rest.name === "NoSuchBucket" || status === 404) return new StoreError(`${what}: the bucket does not exist (run \`catalyst grant … --create\` once, or create it)`, "store-missing");
-  if (rest.name === "CredentialsProviderError") return new StoreError(`${what}: no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile (never pass them as flags)`, "no-credentials");
+  if (rest.name === "NoSuchKey") return new StoreError(`${what}: no such object`, "store-missing");
+  if (rest.name === "NoSuchBucket" || rest.name === "NotFound" && status === 404) return new StoreError(`${what}: the bucket does not exist (run \`catalyst grant … --create\` once, or create it)`, "store-missing");
+  if (rest.name === "CredentialsProviderError") return new UsageError(`${what}: no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile (never pass them as flags)`, "no-credentials");
   return new StoreError(`${what}: ${rest.name ?? "error"}${status ? ` (HTTP ${status})` : ""}: ${redactSecrets(String(rest.message ?? error).split("\n")[0])}`);
 }
 
@@ -57,6 +59,11 @@ export class S3Bucket implements Bucket {
 
   async presignCreateOnly(name: string, expiresOn: Date): Promise<PresignedUpload> {
     const expiresIn = Math.floor((expiresOn.getTime() - Date.now()) / 1000);
+    // A URL signed with temporary credentials (SSO, STS, an instance role) dies with them, whatever it says.
+    const credentials = await this.client.config.credentials().catch((error: unknown) => { throw describeS3Error(error, this.description); });
+    if (credentials.expiration && credentials.expiration.getTime() < expiresOn.getTime()) {
+      throw new UsageError(`the AWS credentials expire at ${credentials.expiration.toISOString()}, before the grant would (${expiresOn.toISOString()}); use long-term credentials or a shorter --expires`, "short-credentials");
+    }
     // The signed If-None-Match makes the PUT create-only: a second PUT gets 412, one without the header 403.
     const url = await getSignedUrl(this.client, new PutObjectCommand({ Bucket: this.address.bucket, Key: objectNameOf(this.address, name), IfNoneMatch: "*" }), {
       expiresIn,
@@ -74,8 +81,8 @@ export class S3Bucket implements Bucket {
       do {
         const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.address.bucket, Prefix: prefix, ContinuationToken: continuationToken }));
         for (const item of page.Contents ?? []) {
-          const etag = item.ETag?.replace(/"/g, "") ?? "";
-          objects.push({ name: (item.Key ?? "").slice(prefix.length), bytes: item.Size ?? 0, md5Base64: /^[0-9a-f]{32}$/i.test(etag) ? Buffer.from(etag, "hex").toString("base64") : undefined });
+          // A listing does not say whether an object is under SSE-KMS, where the ETag is no MD5: keep it opaque.
+          objects.push({ name: (item.Key ?? "").slice(prefix.length), bytes: item.Size ?? 0, version: item.ETag });
         }
         continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (continuationToken);

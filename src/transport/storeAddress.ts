@@ -1,5 +1,6 @@
 /** Where a compute party's inbox lives: a local folder, an Azure Blob container or an S3 bucket, as the user writes it. */
 import { UsageError } from "../share/errors.js";
+import { redactUrl } from "./redact.js";
 
 export type StoreAddress =
   | { kind: "directory"; path: string }
@@ -18,6 +19,8 @@ export function parseStoreAddress(target: string): StoreAddress {
   const scheme = URL_SCHEME.exec(target)?.[1]?.toLowerCase();
   if (scheme === undefined) return { kind: "directory", path: target };
   const [first = "", ...rest] = target.slice(scheme.length + 3).split("/").filter((part) => part.length > 0);
+  if (scheme !== "azure" && scheme !== "s3") throw new UsageError(`${redactUrl(target)}: unknown store; use azure://ACCOUNT/CONTAINER, s3://BUCKET[/PREFIX] or a folder path`);
+  if (rest.some((part) => part === "." || part === ".." || /[?#\\]/.test(part))) throw new UsageError(`${redactUrl(target)}: a prefix may not contain ".", "..", "?", "#" or "\\" segments`);
   if (scheme === "azure") {
     const [container = "", ...prefix] = rest;
     if (!/^[a-z0-9]{3,24}$/.test(first)) throw new UsageError(`${target}: the storage account name must be 3–24 lower-case letters and digits (azure://ACCOUNT/CONTAINER)`);
@@ -40,19 +43,4 @@ export function describeStoreAddress(address: StoreAddress): string {
 /** The object name under the store's prefix. */
 export function objectNameOf(address: StoreAddress, name: string): string {
   return address.kind !== "directory" && address.prefix ? `${address.prefix}/${name}` : name;
-}
-
-/**
- * A URL safe for messages and logs: the query (where SAS tokens and presigned signatures live) and any
- * user:password part are replaced, so a bearer capability never reaches a terminal or a log file.
- */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@?#]*@/i, "$1…@").replace(/\?[^#\s]*/, "?…");
-}
-
-/** Removes every URL's query and known secret shapes from a message before it is shown. */
-export function redactSecrets(text: string): string {
-  return text
-    .replace(/\b(https?:\/\/[^\s"'<>]*)/gi, (url) => redactUrl(url))
-    .replace(/\b(AccountKey|SharedAccessSignature|sig|X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token)=[^;&\s"']+/gi, "$1=…");
 }

@@ -5,8 +5,11 @@ import { writeFileAtomically } from "../share/atomicFile.js";
 export interface UploadReceipt {
   name: string;
   digest: string;
-  /** `sending`: a PUT was started and may have landed; `stored`: the store confirmed it. */
-  state: "sending" | "stored";
+  /**
+   * `sending`: a PUT was started and may have landed; `stored`: the store confirmed it; `assumed`: the name
+   * was found taken after a PUT of these bytes may have landed, so it is taken to be ours, unconfirmed.
+   */
+  state: "sending" | "stored" | "assumed";
   time: string;
 }
 

@@ -4,6 +4,7 @@
  * and the audit trail.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { BlobServiceClient } from "@azure/storage-blob";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { startAzurite, type TestAzurite } from "../helpers/azurite.js";
@@ -82,7 +83,8 @@ describe("buckets through Azurite", () => {
       expect(run.json.pulled.map((file: { status: string }) => file.status)).toEqual(["downloaded", "downloaded", "downloaded"]);
       expect(run.json).toMatchObject({ ok: true, complete: true, missing: [], invalid: [] });
     }
-    expect(await listFiles(pulled.nm)).toEqual(["siteA/labs.nm.share", "siteA/visits.nm.share", "siteB/visits.nm.share"]);
+    // Beside the shares, the record of what was pulled (object versions and SHA-256s), for the next pull.
+    expect(await listFiles(pulled.nm)).toEqual([".catalyst-pulled.json", "siteA/labs.nm.share", "siteA/visits.nm.share", "siteB/visits.nm.share"]);
     // Pulling again downloads nothing: the local copies have the store's MD5.
     const again = await asSite(["inbox", "pull", "--study", setup.study, "--key", setup.keys.garbler, "--store", "azure://devstoreaccount1/flow-nm", "--out", pulled.nm], azurite.connectionString);
     expect(again.stderr).toMatch(/0 downloaded, 3 already here/);
@@ -95,7 +97,7 @@ describe("buckets through Azurite", () => {
       { CATALYST_AUDIT_LOG: auditLog(), AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString },
     );
     expect(computed.evaluator.stderr).toMatch(/pulled 3 shares from azure:\/\/devstoreaccount1\/flow-ac/);
-    expect(await listFiles(join(setup.dir, "out-ac", "inbox"))).toEqual(["siteA/labs.ac.share", "siteA/visits.ac.share", "siteB/visits.ac.share"]);
+    expect(await listFiles(join(setup.dir, "out-ac", "inbox"))).toEqual([".catalyst-pulled.json", "siteA/labs.ac.share", "siteA/visits.ac.share", "siteB/visits.ac.share"]);
     expect(computed.garbler.code).toBe(0);
     expect(computed.evaluator.code).toBe(0);
     const csv = join(setup.dir, "result.csv");
@@ -183,7 +185,7 @@ describe("buckets through Azurite", () => {
       const evaluatorFolder = await grant("evaluator", "lost-ac");
       proxy.arm();
       // The store keeps the share but the answer is lost, and this run may not retry: it stops, like a crash.
-      const first = await uploadWith("siteB", join(folder, "siteB.nm.grant.json"), join(evaluatorFolder, "siteB.ac.grant.json"), ["--retries", "1"], from);
+      const first = await uploadWith("siteB", join(folder, "siteB.nm.grant.json"), join(evaluatorFolder, "siteB.ac.grant.json"), ["--attempts", "1"], from);
       expect(first.code).toBe(1);
       expect(first.json.error.code).toBe("store-unreachable");
       expect(first.stderr).toMatch(/resumes safely/);
@@ -237,6 +239,70 @@ describe("buckets through Azurite", () => {
     const bare = await uploadWith("siteA", "azure://devstoreaccount1/wrong-nm", join(evaluatorGrants, "siteA.ac.grant.json"));
     expect(bare.code).toBe(2);
     expect(bare.stderr).toMatch(/give the grant file/);
+  });
+
+  it("refuses a mistyped grant path, a grant short of a table, URLs that lead elsewhere, and two grants into one container", async () => {
+    const garblerGrants = await grant("garbler", "fit-nm");
+    const evaluatorGrants = await grant("evaluator", "fit-ac");
+    const evaluatorGrant = join(evaluatorGrants, "siteA.ac.grant.json");
+    const typo = join(garblerGrants, "siteA.nm.grant.jsn.json");
+    const mistyped = await uploadWith("siteA", typo, evaluatorGrant);
+    expect(mistyped.code).toBe(3);
+    expect(mistyped.stderr).toMatch(/cannot read the garbler's grant: no such file/);
+    expect(await listFiles(garblerGrants)).toEqual(["siteA.nm.grant.json", "siteB.nm.grant.json"]);
+
+    const { json } = await grantFile(garblerGrants, "siteA", "nm");
+    const short = join(setup.dir, "short.grant.json");
+    await writeFile(short, JSON.stringify({ ...json, uploads: json.uploads.slice(0, 1) }));
+    const incomplete = await uploadWith("siteA", short, evaluatorGrant);
+    expect(incomplete.code).toBe(4);
+    expect(incomplete.json.error.code).toBe("grant-incomplete");
+
+    const elsewhere = join(setup.dir, "elsewhere.grant.json");
+    await writeFile(elsewhere, JSON.stringify({ ...json, uploads: json.uploads.map((upload: { url: string }) => ({ ...upload, url: upload.url.replace("/fit-nm/", "/fit-ac/") })) }));
+    const misdirected = await uploadWith("siteA", elsewhere, evaluatorGrant);
+    expect(misdirected.code).toBe(4);
+    expect(misdirected.stderr).toMatch(/do not match its store azure:\/\/devstoreaccount1\/fit-nm: the URL for \w+ leads elsewhere/);
+
+    // Two prefixes of one container are one place: whoever holds it could read both shares.
+    const shared = join(setup.dir, "grants-shared");
+    for (const [party, prefix] of [["garbler", "g"], ["evaluator", "e"]]) {
+      const run = await asSite(["grant", "--study", setup.study, "--party", party, "--store", `azure://devstoreaccount1/fit-shared/${prefix}`, "--create", "--partner", "siteA", "--out", shared], azurite.connectionString);
+      expect(run.code).toBe(0);
+    }
+    const samePlace = await uploadWith("siteA", join(shared, "siteA.nm.grant.json"), join(shared, "siteA.ac.grant.json"));
+    expect(samePlace.code).toBe(2);
+    expect(samePlace.stderr).toMatch(/same place/);
+    for (const [key, container] of [[setup.keys.garbler, "fit-nm"], [setup.keys.evaluator, "fit-ac"]]) {
+      expect((await pull(key, container, join(setup.dir, `${container}-pulled`))).json.present).toEqual([]);
+    }
+  });
+
+  it("uploads a corrected share after the delegate removed the old one and granted again", async () => {
+    const garblerGrants = await grant("garbler", "again-nm");
+    const evaluatorGrants = await grant("evaluator", "again-ac");
+    const from = join(setup.dir, "shares-again");
+    await shareAll(setup, from);
+    const first = await uploadWith("siteB", join(garblerGrants, "siteB.nm.grant.json"), join(evaluatorGrants, "siteB.ac.grant.json"), [], from);
+    expect(first.code).toBe(0);
+    // Re-sharing makes new random shares; the write-once grant refuses them over the old ones.
+    await shareAll(setup, from);
+    const refused = await uploadWith("siteB", join(garblerGrants, "siteB.nm.grant.json"), join(evaluatorGrants, "siteB.ac.grant.json"), [], from);
+    expect(refused.code).toBe(4);
+    expect(refused.json.error.code).toBe("exists");
+    expect(refused.stderr).toMatch(/sent a different share/);
+    // The delegate removes the old shares (with the site's credentials) and grants again.
+    const service = BlobServiceClient.fromConnectionString(azurite.connectionString);
+    for (const container of ["again-nm", "again-ac"]) {
+      for await (const blob of service.getContainerClient(container).listBlobsFlat()) await service.getContainerClient(container).deleteBlob(blob.name);
+    }
+    const newGarblerGrants = await grant("garbler", "again-nm", { out: join(setup.dir, "grants-again-nm-2") });
+    const newEvaluatorGrants = await grant("evaluator", "again-ac", { out: join(setup.dir, "grants-again-ac-2") });
+    const second = await uploadWith("siteB", join(newGarblerGrants, "siteB.nm.grant.json"), join(newEvaluatorGrants, "siteB.ac.grant.json"), [], from);
+    expect(second.code).toBe(0);
+    expect(second.json.files.map((file: { status: string }) => file.status)).toEqual(["uploaded", "uploaded"]);
+    const pulled = await pull(setup.keys.garbler, "again-nm", join(setup.dir, "again-pulled"));
+    expect(pulled.json.present.map((entry: { partner: string }) => entry.partner)).toEqual(["siteB"]);
   });
 
   it("keeps credentials and signatures out of output and the audit trail, which records every step", async () => {

@@ -43,7 +43,14 @@ export async function startFlakyProxy(targetPort: number, options: FlakyProxyOpt
     });
     upstream.on("data", (chunk: Buffer) => {
       // The store has answered, so it has the whole request: losing the answer now is the worst case for a retry.
-      if (breakThis && options.mode === "answer") { cutBoth(); return; }
+      if (breakThis && options.mode === "answer") {
+        // An interim `100 Continue` is not the answer: pass it on, and cut at whatever follows it.
+        const text = chunk.toString("latin1");
+        const interimEnd = text.startsWith("HTTP/1.1 100") ? text.indexOf("\r\n\r\n") + 4 : 0;
+        if (interimEnd > 0) client.write(chunk.subarray(0, interimEnd));
+        if (interimEnd < chunk.length) cutBoth();
+        return;
+      }
       client.write(chunk);
     });
     client.on("end", () => upstream.end());

@@ -68,7 +68,8 @@ describe("putToPresignedUrl", () => {
   it("reads write-once conflicts as `exists` and refusals as final", async () => {
     for (const [status, code] of [[409, "BlobAlreadyExists"], [412, "PreconditionFailed"], [403, "AuthorizationPermissionMismatch"]] as const) {
       const target = await store([(_request, response) => response.writeHead(status).end(`<Error><Code>${code}</Code></Error>`)]);
-      expect(await putToPresignedUrl(target.url, {}, body, { policy: FAST })).toMatchObject({ outcome: "exists", attempts: 1, afterLostAnswer: false });
+      // Azure's 403 means "taken" only for an Azure grant, which always carries x-ms-blob-type.
+      expect(await putToPresignedUrl(target.url, { "x-ms-blob-type": "BlockBlob" }, body, { policy: FAST })).toMatchObject({ outcome: "exists", attempts: 1, afterLostAnswer: false });
       await new Promise<void>((resolve) => server!.close(() => resolve()));
       server = undefined;
     }
@@ -85,4 +86,61 @@ describe("putToPresignedUrl", () => {
     const damaged = await store([(_request, response) => response.writeHead(400).end("<Error><Code>BadDigest</Code></Error>")]);
     expect(await putToPresignedUrl(damaged.url, {}, body, { policy: FAST }).catch((error: Error) => error)).toMatchObject({ code: "upload-digest-mismatch" });
   });
+
+  it("streams a large body through backpressure without piling up listeners", async () => {
+    const large = Buffer.alloc(24 << 20, 7);
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on("warning", onWarning);
+    try {
+      const target = await store([created]);
+      const md5Base64 = createHash("md5").update(large).digest("base64");
+      const read = async function* () { for (let offset = 0; offset < large.length; offset += 1 << 16) yield large.subarray(offset, offset + (1 << 16)); };
+      expect(await putToPresignedUrl(target.url, {}, { read, bytes: large.length, md5Base64 }, { policy: FAST })).toMatchObject({ outcome: "created" });
+      expect(target.bodies[0].length).toBe(large.length);
+    } finally {
+      process.off("warning", onWarning);
+    }
+    expect(warnings.map((warning) => warning.name)).not.toContain("MaxListenersExceededWarning");
+  });
+
+  it("stops sending and reading at once when the store answers before the body", async () => {
+    let reads = 0;
+    const endless = { read: async function* () { for (;;) { reads++; yield Buffer.alloc(1 << 16); } }, bytes: 1 << 30, md5Base64: "x" };
+    server = createServer();
+    // Answer on the headers and never read the body, keeping the connection open as a slow store might.
+    server.on("checkContinue", (_request, response) => { response.writeHead(403).end("<Error><Code>AuthenticationFailed</Code></Error>"); });
+    await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+    const address = server.address();
+    const url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/c/x?sig=SECRET`;
+    const started = Date.now();
+    const refusal = await putToPresignedUrl(url, {}, endless, { policy: FAST }).catch((error: Error) => error);
+    expect(refusal).toMatchObject({ code: "upload-refused", status: 403 });
+    expect(Date.now() - started).toBeLessThan(FAST.idleTimeoutMs);
+    expect(reads).toBe(0);
+  });
+
+  it("does not take a taken name for its own when the body never went out", async () => {
+    let requests = 0;
+    server = createServer();
+    server.on("checkContinue", (request, response) => {
+      requests++;
+      // The first connection dies before any body byte; the second finds the name taken by someone else.
+      if (requests === 1) request.socket.destroy();
+      else response.writeHead(409).end("<Error><Code>BlobAlreadyExists</Code></Error>");
+    });
+    await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+    const address = server.address();
+    const url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/c/x?sig=SECRET`;
+    expect(await putToPresignedUrl(url, {}, body, { policy: FAST })).toMatchObject({ outcome: "exists", attempts: 2, afterLostAnswer: false });
+  });
+
+  it("retries 409s that are not a taken name, and ignores an SSE-KMS ETag", async () => {
+    const target = await store([
+      (_request, response) => response.writeHead(409).end("<Error><Code>ConditionalRequestConflict</Code></Error>"),
+      (_request, response) => response.writeHead(200, { ETag: '"00112233445566778899aabbccddeeff"', "x-amz-server-side-encryption": "aws:kms" }).end(),
+    ]);
+    expect(await putToPresignedUrl(target.url, {}, body, { policy: FAST })).toEqual({ outcome: "created", attempts: 2, storeMd5Base64: undefined, afterLostAnswer: false });
+  });
 });
+

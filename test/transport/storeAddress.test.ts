@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@jest/globals";
 import { transferLine } from "../../src/cli/progressBar.js";
 import { parseDuration } from "../../src/cli/grant.js";
-import { describeStoreAddress, objectNameOf, parseStoreAddress, redactSecrets, redactUrl } from "../../src/transport/storeAddress.js";
+import { redactSecrets, redactUrl } from "../../src/transport/redact.js";
+import { describeStoreAddress, objectNameOf, parseStoreAddress } from "../../src/transport/storeAddress.js";
 
 describe("store addresses", () => {
   it("parses Azure, S3 and folder targets, with optional prefixes", () => {
