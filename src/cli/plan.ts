@@ -1,6 +1,7 @@
 /** `catalyst plan`: the operators of each query, their exact AND counts, bytes and an estimated time. */
 import type { Command } from "commander";
 import { compileQuery, type InputSizes } from "../operators/compile.js";
+import { studySortOrders } from "../operators/joinKeys.js";
 import { InputError, UsageError } from "../share/errors.js";
 import { rowBits } from "../share/schema.js";
 import { findTable, type Study } from "../share/study.js";
@@ -58,11 +59,13 @@ export function registerPlan(program: Command): void {
       }
       const rate = Number(options.andRate);
       const selected = options.query?.length ? options.query : study.queries.map((query) => query.name);
+      const sortedInputs = studySortOrders(study);
       const plans = [];
       for (const name of selected) {
         const query = study.queries.find((candidate) => candidate.name === name);
         if (!query) throw new InputError(`query ${name} is not in the study`);
-        const compiled = compileQuery(study, query, Object.fromEntries(study.tables.map((table) => [table.name, sizes[table.name] ?? []])));
+        // Shares come sorted by each table's merge key (catalyst share does it), so the plan assumes that order.
+        const compiled = compileQuery(study, query, Object.fromEntries(study.tables.map((table) => [table.name, sizes[table.name] ?? []])), { sortedInputs });
         const missing = compiled.tables.filter((table) => !sizes[table]);
         if (missing.length > 0) throw new UsageError(`no row count for ${missing.join(", ")}: give --rows TABLE=N or --inbox DIR --key FILE`);
         const inputWires = compiled.tables.map((table) => sizes[table].reduce((sum, part) => sum + part.rows, 0) * rowBits(findTable(study, table).columns));

@@ -8,7 +8,7 @@ import { readCsvRows } from "../share/csvTable.js";
 import { InputError } from "../share/errors.js";
 import { shareFileName, writeTableShares } from "../share/shareFile.js";
 import { findPartner, findTable, partyOf, ROLES, type Role, type Study } from "../share/study.js";
-import { uniqueKeysOf } from "../operators/uniqueKeys.js";
+import { mergeKeyOf, uniqueKeysOf } from "../operators/joinKeys.js";
 import { audited } from "./auditLog.js";
 import { action } from "./command.js";
 import { loadStudy } from "./files.js";
@@ -25,6 +25,8 @@ export interface ShareReceipt {
   partner: string;
   table: string;
   rows: number;
+  /** The columns the rows were sorted by before sharing, if a study join merges on them. */
+  sortedBy?: string[];
   seconds: number;
   shares: Array<{ role: Role; party: string; path: string; bytes: number; digest: string }>;
 }
@@ -52,12 +54,15 @@ export async function shareCsv(study: Study, options: { partner: string; table: 
       columns, reason: `${queries.length > 1 ? "queries" : "query"} ${queries.join(", ")} ${queries.length > 1 ? "join" : "joins"} on ${columns.join(", ")} and need${queries.length > 1 ? "" : "s"} it unique within each partner's ${options.table}`,
     }));
     const rows = readCsvRows(createReadStream(options.csv), schema, { file: options.csv, uniqueKeys });
-    const outcome = await writeTableShares(study, options.partner, options.table, rows, { garbler: files.garbler.write, evaluator: files.evaluator.write }, onProgress);
+    // Rows sorted by the within-site join key let MPC merge sorted runs instead of sorting them.
+    const sortedBy = mergeKeyOf(study, options.table);
+    const outcome = await writeTableShares(study, options.partner, options.table, rows, { garbler: files.garbler.write, evaluator: files.evaluator.write }, onProgress, { sortedBy });
     await commitAll([files.garbler, files.evaluator]);
     return {
       partner: options.partner,
       table: options.table,
       rows: outcome.rows,
+      sortedBy,
       seconds: (performance.now() - started) / 1000,
       shares: ROLES.map((role) => ({ role, party: partyOf(study, role).name, path: paths[role], bytes: files[role].bytesWritten, digest: outcome.digests[role] })),
     };
@@ -88,7 +93,7 @@ export function registerShare(program: Command): void {
         }
       });
       reporter.result({ study: study.id, ...receipt });
-      reporter.line(`${options.partner}/${options.table}: ${receipt.rows} rows in ${receipt.seconds.toFixed(1)} s`);
+      reporter.line(`${options.partner}/${options.table}: ${receipt.rows} rows in ${receipt.seconds.toFixed(1)} s${receipt.sortedBy ? `, sorted by ${receipt.sortedBy.join(", ")}` : ""}`);
       for (const entry of receipt.shares) reporter.line(`  ${entry.role.padEnd(9)} ${entry.path}  ${entry.bytes} bytes  ${entry.digest}`);
       if (receipt.rows === 0) reporter.warn(`${options.csv} has a header but no rows; an empty table was shared`);
     }));

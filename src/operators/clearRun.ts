@@ -7,11 +7,14 @@ import { createReadStream } from "node:fs";
 import { PlaintextBackend } from "../circuit/plaintextBackend.js";
 import { bitPlanesToRows, rowsToBitPlanes } from "../share/bitPlaneLayout.js";
 import { divideAverages } from "../share/averages.js";
-import { readCsvRows } from "../share/csvTable.js";
+import { readCsvRows, type Row } from "../share/csvTable.js";
 import { RowCodec, type Cell } from "../share/rowCodec.js";
 import { rowBits } from "../share/schema.js";
 import { findTable, type Query, type Study } from "../share/study.js";
+import { rowComparator } from "../share/rowOrder.js";
 import { compileQuery, queryTables, type CompileOptions, type InputSizes, type QueryCircuit } from "./compile.js";
+import { studySortOrders } from "./joinKeys.js";
+
 
 /** Runs a circuit on plaintext tables (rows per table, in the circuit's table order) and returns the released rows. */
 export async function runInTheClear(study: Study, tables: string[], rowsOf: Cell[][][], compiled: QueryCircuit): Promise<Cell[][]> {
@@ -38,6 +41,7 @@ export async function runInTheClear(study: Study, tables: string[], rowsOf: Cell
 /** A study query over the partners' CSVs in the clear: `csvOf(partner, table)` names each file. */
 export async function queryInTheClear(study: Study, query: Query, csvOf: (partner: string, table: string) => string, options: CompileOptions = {}): Promise<Cell[][]> {
   const tables = queryTables(study, query);
+  const sortedInputs = studySortOrders(study);
   const rowsOf: Cell[][][] = [];
   const sizes: InputSizes = {};
   for (const table of tables) {
@@ -48,12 +52,16 @@ export async function queryInTheClear(study: Study, query: Query, csvOf: (partne
       const file = csvOf(partner.name, table);
       const schema = findTable(study, table);
       const before = rows.length;
-      for await (const batch of readCsvRows(createReadStream(file), schema, { file })) rows.push(...batch);
+      const part: Row[] = [];
+      for await (const batch of readCsvRows(createReadStream(file), schema, { file })) part.push(...batch);
+      // Sorted as `catalyst share` sorts each upload, so that the same circuit runs here as in MPC.
+      if (sortedInputs[table]) part.sort(rowComparator(schema, sortedInputs[table]));
+      rows.push(...part);
       sizes[table].push({ partner: partnerIndex, rows: rows.length - before });
     }
     rowsOf.push(rows);
   }
-  const compiled = compileQuery(study, query, sizes, options);
+  const compiled = compileQuery(study, query, sizes, { sortedInputs, ...options });
   const released = await runInTheClear(study, compiled.tables, compiled.tables.map((table) => rowsOf[tables.indexOf(table)]), compiled);
   return divideAverages(compiled.outputColumns, released).rows;
 }

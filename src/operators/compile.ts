@@ -12,12 +12,13 @@ import { evaluate, holds } from "./expressions.js";
 import { fuseAggregates, isFusedAggregate } from "./fuseAggregates.js";
 import { groupAggregate } from "./groupAggregate.js";
 import { joinRelations } from "./join.js";
+import { scanSource } from "./joinKeys.js";
 import { clearNullKeyColumns, orderKey } from "./orderKey.js";
 import { compact } from "./compaction.js";
 import { discloseRows, layoutOutput, outputColumns } from "./output.js";
 import { gatherRelation, scanInput, typeBits, unionAll, type Relation } from "./relation.js";
 import { sortRelation } from "./sortRelation.js";
-import { bindQuery, UNKNOWN_TABLE_ROWS, type PlanNode } from "./sql/binder.js";
+import { bindQuery, SITE_COLUMN, UNKNOWN_TABLE_ROWS, type PlanNode } from "./sql/binder.js";
 import { parseQuery } from "./sql/parser.js";
 
 /** Public sizes: each table's rows, per contributing partner in study order. */
@@ -83,6 +84,11 @@ export function queryTables(study: Study, query: Query): string[] {
 export interface CompileOptions {
   /** Fuse nested GROUP BYs (the default); off only to compare with the plan as bound. */
   fuseAggregates?: boolean;
+  /**
+   * Tables whose every partner upload is sorted by these columns (as `catalyst share` sorts by the table's
+   * merge key): a join within sites on `_site` and exactly these columns merges instead of sorting.
+   */
+  sortedInputs?: Record<string, readonly string[]>;
 }
 
 export function compileQuery(study: Study, query: Query, sizes: InputSizes, options: CompileOptions = {}): CompiledQuery {
@@ -109,6 +115,20 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
     },
     circuit: (backend, inputs) => execute(backend, inputs),
   };
+
+  /**
+   * Whether both sides of a join are uploads passed on unchanged (so every row is valid) whose parts come in
+   * partner order, each sorted by the join key after `_site`: then the sides are two ascending runs.
+   */
+  function sidesSorted(join: Extract<PlanNode, { kind: "join" }>): boolean {
+    return [scanSource(join.left, join.leftKeys), scanSource(join.right, join.rightKeys)].every((source) => {
+      const order = source && options.sortedInputs?.[source.table];
+      const parts = source ? sizes[source.table] ?? [] : [];
+      return order !== undefined && source!.columns.length === order.length + 1 && source!.columns[0] === SITE_COLUMN
+        && order.every((column, index) => source!.columns[index + 1] === column)
+        && parts.every((part, index) => index === 0 || parts[index - 1].partner < part.partner);
+    });
+  }
 
   /** Runs the plan; `observe` hears each operator's own AND count, inputs first (post-order). */
   async function execute(backend: Backend, inputs: WireVector[], observe?: (operator: string, lanes: number, depth: number, ownAndGates: number) => void, andGates?: () => number): Promise<WireVector> {
@@ -162,7 +182,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
               leftType: node.leftKeys[index].type, rightType: node.rightKeys[index].type,
             });
           }
-          return joinRelations(backend, left, right, keys, node.type);
+          return joinRelations(backend, left, right, keys, node.type, { sidesSorted: sidesSorted(node) });
         }
         case "aggregate": {
           const relation = await run(node.input);

@@ -21,6 +21,8 @@ export interface TableInput {
   parts: Array<{ partner: number; rows: number }>;
   missing: string[];
   rows: number;
+  /** The columns every upload of the table is sorted by, when all of them are (see joinKeys.ts). */
+  sortedBy?: string[];
   shareBits: Uint8Array;
 }
 
@@ -64,20 +66,21 @@ export async function computeQueries(task: ComputeTask, channel: MessageChannel,
     events.onQueryStarted?.(name);
     const query = study.queries.find((candidate) => candidate.name === name)!;
     const tableInputs = tables.map((table) => inputs.get(table)!);
+    const sortedInputs = Object.fromEntries(tableInputs.flatMap((input) => (input.sortedBy ? [[input.table, input.sortedBy]] : [])));
     const before = channel.counters();
     const started = performance.now();
     // The garbler names the run; both result files carry it so reveal never mixes runs.
     const proposedRun = role === "garbler" ? Array.from(randomBytes(8), (byte) => byte.toString(16).padStart(2, "0")).join("") : "";
     const header = await exchangeProtocolHeaders(channel, {
       protocol: PROTOCOL_NAME, version: PROTOCOL_VERSION, role, study: study.id, studyDigest: study.digest,
-      query: name, inputs: Object.assign({}, ...tableInputs.map((input) => input.sizes)), run: proposedRun,
+      query: name, inputs: Object.assign({}, ...tableInputs.map((input) => input.sizes)), sortedInputs, run: proposedRun,
     });
     const runId = role === "garbler" ? proposedRun : header.run;
     const missing = tableInputs.flatMap((input) => input.missing);
     if (missing.length > 0) {
       throw new InputError(`missing share${missing.length > 1 ? "s" : ""} for query ${name}: ${missing.join(", ")} (run \`catalyst inbox check\`)`, { file: missing[0] }, "missing-share");
     }
-    const compiled = compileQuery(study, query, Object.fromEntries(tableInputs.map((input) => [input.table, input.parts])));
+    const compiled = compileQuery(study, query, Object.fromEntries(tableInputs.map((input) => [input.table, input.parts])), { sortedInputs });
     const ordered = compiled.tables.map((table) => inputs.get(table)!);
     const cost = await compiled.cost(ordered.map((input) => input.shareBits.length));
     const inputRows = ordered.reduce((sum, input) => sum + input.rows, 0);

@@ -66,6 +66,7 @@ async function loadTableInput(study: Study, role: Role, secretKey: Uint8Array, i
   const missing: string[] = [];
   const parts: Uint8Array[] = [];
   const partRows: Array<{ partner: number; rows: number }> = [];
+  const orders: Array<string[] | undefined> = [];
   for (const [partnerIndex, partner] of study.partners.entries()) {
     if (!partner.tables.includes(table)) continue;
     const name = shareFileName(study, partner.name, table, role);
@@ -83,13 +84,16 @@ async function loadTableInput(study: Study, role: Role, secretKey: Uint8Array, i
     }
     sizes[`${partner.name}/${table}`] = opened.rows;
     partRows.push({ partner: partnerIndex, rows: opened.rows });
+    orders.push(opened.header.sortedBy);
     parts.push(opened.data!);
   }
   const rows = parts.reduce((sum, part) => sum + part.length, 0) / rowBytes(schema.columns);
   const data = new Uint8Array(rows * rowBytes(schema.columns));
   let offset = 0;
   for (const part of parts) { data.set(part, offset); offset += part.length; }
-  return { table, sizes, parts: partRows, missing, rows, shareBits: rowsToBitPlanes(data, rows, rowBytes(schema.columns), rowBits(schema.columns)) };
+  // The circuit may rely on an order only if every upload of the table has it.
+  const sortedBy = missing.length === 0 && orders.length > 0 && orders.every((order) => order !== undefined && JSON.stringify(order) === JSON.stringify(orders[0])) ? orders[0] : undefined;
+  return { table, sizes, parts: partRows, missing, rows, sortedBy, shareBits: rowsToBitPlanes(data, rows, rowBytes(schema.columns), rowBits(schema.columns)) };
 }
 
 /** The peer's name in channel errors, the same on both threads. */

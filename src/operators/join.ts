@@ -1,7 +1,8 @@
 /**
  * Equi-join where the key is unique on the right side (patid within a site): both sides in one relation,
  * tagged, sorted by (key, right rows first), then each right row's columns are copied down its key's
- * segment with a segmented scan. One sort of n+m lanes; the left rows keep their lanes' valid bits.
+ * segment with a segmented scan. One sort of n+m lanes, or only a merge when both sides arrive sorted by the
+ * key; the left rows keep their lanes' valid bits.
  */
 import type { Backend } from "../circuit/backend.js";
 import { equal } from "../circuit/bitVector/compare.js";
@@ -38,7 +39,7 @@ function stack(backend: Backend, top: RelationColumn, bottom: RelationColumn): R
  * Lanes of the result: n + m (left lanes then right lanes, in sorted order). Left rows are valid where they
  * were (LEFT JOIN) or where a right row matched (INNER JOIN); right columns are NULL where none matched.
  */
-export async function joinRelations(backend: Backend, left: Relation, right: Relation, keys: JoinKey[], type: "inner" | "left"): Promise<Relation> {
+export async function joinRelations(backend: Backend, left: Relation, right: Relation, keys: JoinKey[], type: "inner" | "left", options: { sidesSorted?: boolean } = {}): Promise<Relation> {
   const n = left.lanes;
   const m = right.lanes;
   const lanes = n + m;
@@ -62,7 +63,8 @@ export async function joinRelations(backend: Backend, left: Relation, right: Rel
     valid,
     columns: [...leftColumns, ...rightColumns, { value: { wires: nullKey, width: 1, lanes } }, { value: { wires: isRight, width: 1, lanes } }, { value: sortKey }],
   };
-  const sorted = await sortRelation(backend, combined, (rows) => rows.columns[rows.columns.length - 1].value);
+  // Sides that arrive sorted by the key, every row valid, are two ascending runs of the sort key: merge them.
+  const sorted = await sortRelation(backend, combined, (rows) => rows.columns[rows.columns.length - 1].value, { sortedRuns: options.sidesSorted ? n : undefined });
   const sortedLeft = sorted.columns.slice(0, left.columns.length);
   const sortedRight = sorted.columns.slice(left.columns.length, left.columns.length + right.columns.length);
   const sortedIsRight = sorted.columns[sorted.columns.length - 2].value.wires;

@@ -6,7 +6,7 @@
  */
 import type { Backend } from "../circuit/backend.js";
 import type { BitPlanes } from "../circuit/bitVector/bitPlanes.js";
-import { bitonicLayers } from "../circuit/bitVector/bitonicSort.js";
+import { bitonicLayers, mergeLayers } from "../circuit/bitVector/bitonicSort.js";
 import { lessThan } from "../circuit/bitVector/compare.js";
 import { conditionalSwap } from "../circuit/bitVector/select.js";
 import { gatherLanes, packRelation, type Relation } from "./relation.js";
@@ -18,17 +18,20 @@ export type KeyOf = (rows: Relation) => BitPlanes;
 const CHUNK_WIRES = 1 << 21;
 
 /**
- * Sorts the lanes of `relation` ascending by the unsigned key `keyOf` reads from each row. Not stable.
+ * Sorts the lanes of `relation` ascending by the unsigned key `keyOf` reads from each row. Not stable. With
+ * `sortedRuns: n`, lanes [0, n) and [n, lanes) must each be ascending already, and are merged.
  * Each layer copies the rows once and writes its comparators' outputs into that copy chunk by chunk, so a
  * sort holds about two copies of the rows however many lanes it has.
  */
-export async function sortRelation(backend: Backend, relation: Relation, keyOf: KeyOf, options: { pairsPerChunk?: number } = {}): Promise<Relation> {
+export async function sortRelation(backend: Backend, relation: Relation, keyOf: KeyOf, options: { pairsPerChunk?: number; sortedRuns?: number } = {}): Promise<Relation> {
   const lanes = relation.lanes;
   if (lanes <= 1) return relation;
   const { record, unpack } = packRelation(backend, relation);
   const pairsPerChunk = options.pairsPerChunk ?? Math.max(1024, Math.floor(CHUNK_WIRES / record.width));
   let current = record;
-  for (const { smaller, larger } of bitonicLayers(lanes)) {
+  // Two runs that arrive sorted (lanes before `sortedRuns` and from it on) need only the last merge.
+  const layers = options.sortedRuns !== undefined ? mergeLayers(options.sortedRuns, lanes - options.sortedRuns) : bitonicLayers(lanes);
+  for (const { smaller, larger } of layers) {
     if (smaller.length === 0) continue;
     // Lanes no comparator touches (only when `lanes` is not a power of two) keep their place in the copy.
     const next = gatherLanes(backend, current, identity(lanes));

@@ -1,6 +1,7 @@
 /** Share files: one XOR share of one partner's table, sealed to one compute party. */
 import { IntegrityError, InputError } from "./errors.js";
 import type { Row } from "./csvTable.js";
+import { rowComparator } from "./rowOrder.js";
 import { RowCodec } from "./rowCodec.js";
 import { typeName, type TableSchema } from "./schema.js";
 import { openSealed, readSealedHeader, SealedWriter, type ByteSink, type SealedHeader } from "./sealedStream.js";
@@ -20,6 +21,8 @@ export interface ShareHeader extends SealedHeader {
   party: string;
   columns: string[];
   rowBytes: number;
+  /** The columns the rows are sorted by (ascending, first most significant), when the partner sorted them. */
+  sortedBy?: string[];
 }
 
 /** `PARTNER/TABLE.PARTY.share`, relative to a share folder or an inbox. */
@@ -48,6 +51,7 @@ export async function writeTableShares(
   batches: AsyncIterable<Row[]>,
   sinks: Record<Role, ByteSink>,
   onProgress?: (rows: number) => void,
+  options: { sortedBy?: string[] } = {},
 ): Promise<ShareOutcome> {
   const partner = findPartner(study, partnerName);
   const schema = findTable(study, tableName);
@@ -60,12 +64,15 @@ export async function writeTableShares(
       kind: "share", version: SHARE_FORMAT_VERSION, study: study.id, studyDigest: study.digest,
       partner: partnerName, table: tableName, role, party: partyOf(study, role).name,
       columns: columnsSignature(schema), rowBytes: codec.recordBytes,
+      ...(options.sortedBy ? { sortedBy: options.sortedBy } : {}),
     };
     return [role, new SealedWriter(partyOf(study, role).publicKey, fields, sinks[role])];
   })) as Record<Role, SealedWriter>;
 
   let rows = 0;
-  for await (const batch of batches) {
+  // Sorting needs every row first; the header (bound to the ciphertext) records the order for the plan.
+  const ordered = options.sortedBy ? sortedBatches(batches, rowComparator(schema, options.sortedBy)) : batches;
+  for await (const batch of ordered) {
     const plaintext = new Uint8Array(batch.length * codec.recordBytes);
     batch.forEach((row, index) => codec.encode(plaintext, index, row));
     const garblerShare = fillRandom(new Uint8Array(plaintext.length));
@@ -77,6 +84,13 @@ export async function writeTableShares(
   }
   const [garbler, evaluator] = await Promise.all([writers.garbler.finish(), writers.evaluator.finish()]);
   return { rows, digests: { garbler: garbler.digest, evaluator: evaluator.digest } };
+}
+
+async function* sortedBatches(batches: AsyncIterable<Row[]>, compare: (a: Row, b: Row) => number, batchRows = 8192): AsyncGenerator<Row[]> {
+  const all: Row[] = [];
+  for await (const batch of batches) for (const row of batch) all.push(row);
+  all.sort(compare);
+  for (let start = 0; start < all.length; start += batchRows) yield all.slice(start, start + batchRows);
 }
 
 /** Checks a share header against the study and the file's expected place, before or without a key. */
@@ -101,6 +115,9 @@ export function checkShareHeader(header: SealedHeader, study: Study, file: strin
   const codec = new RowCodec(schema.columns);
   if (share.rowBytes !== codec.recordBytes || JSON.stringify(share.columns) !== JSON.stringify(columnsSignature(schema))) {
     throw new IntegrityError(`its columns do not match table ${share.table} of this study`, { file }, "schema-mismatch");
+  }
+  if (share.sortedBy !== undefined && (!Array.isArray(share.sortedBy) || share.sortedBy.some((name) => !schema.columns.some((column) => column.name === name)))) {
+    throw new IntegrityError(`claims a sort order by columns table ${share.table} does not have`, { file }, "schema-mismatch");
   }
   return share;
 }

@@ -18,6 +18,8 @@ export interface ProtocolHeader {
   query: string;
   /** Public sizes both sides must agree on: rows of each uploaded table, by `partner/table`. */
   inputs: Record<string, number>;
+  /** Tables whose uploads all arrive sorted, and by which columns: it changes the circuit, so both must agree. */
+  sortedInputs?: Record<string, string[]>;
   /** The garbler picks the run id; the evaluator sends "" and adopts it. */
   run: string;
 }
@@ -54,6 +56,9 @@ export function findMismatch(ours: ProtocolHeader, theirs: ProtocolHeader): stri
   if (theirs.query !== ours.query) return `the peer runs query ${theirs.query}, we run ${ours.query}`;
   const differences = compareInputs(ours.inputs, theirs.inputs);
   if (differences.length > 0) return `the two inboxes differ: ${differences.join("; ")}`;
+  const sortedOurs = JSON.stringify(ours.sortedInputs ?? {});
+  const sortedTheirs = JSON.stringify(theirs.sortedInputs ?? {});
+  if (sortedOurs !== sortedTheirs) return `the two inboxes' shares were sorted differently (here ${sortedOurs}, at the peer ${sortedTheirs}): were they made by different catalyst versions?`;
   return undefined;
 }
 

@@ -1,5 +1,6 @@
-import { describe, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import { bitPlanes, encodeIntegers } from "../../src/circuit/bitVector/bitPlanes.js";
+import { bitonicLayers, mergeLayers } from "../../src/circuit/bitVector/bitonicSort.js";
 import { sortRelation } from "../../src/operators/sortRelation.js";
 import { checkOnAllBackends, seededRandom } from "../circuit/harness.js";
 
@@ -25,5 +26,41 @@ describe("relation sort without padding lanes", () => {
     }, [encodeIntegers(keys, 8), encodeIntegers(keys.map(payload), 8), Uint8Array.from(valid)], {
       outputs: [encodeIntegers(sortedKeys, 8), encodeIntegers(sortedKeys.map(payload), 8), Uint8Array.from(sortedKeys, (key) => Number(key % 3n !== 0n))],
     });
+  });
+});
+
+describe("merging two runs that arrive sorted", () => {
+  const shapes: Array<[number, number]> = [[0, 5], [5, 0], [1, 1], [1, 7], [7, 1], [3, 5], [8, 8], [13, 4], [4, 13], [33, 31], [64, 1], [100, 29]];
+
+  it.each(shapes)("merges runs of %i and %i lanes on every backend, moving rows whole", async (first, second) => {
+    const random = seededRandom(first * 101 + second);
+    const run = (length: number) => Array.from({ length }, () => BigInt(Math.floor(random() * 40))).sort((a, b) => Number(a - b));
+    const keys = [...run(first), ...run(second)];
+    const lanes = keys.length;
+    const sortedKeys = [...keys].sort((a, b) => Number(a - b));
+    // Ties may land in either order, so the payload is a function of the key.
+    const payload = (key: bigint) => (key * 7n + 3n) % 256n;
+    await checkOnAllBackends(async (backend, [keyWires, payloadWires]) => {
+      const relation = { lanes, valid: backend.constant(new Uint8Array(lanes).fill(1)), columns: [{ value: bitPlanes(keyWires, 8) }, { value: bitPlanes(payloadWires, 8) }] };
+      const merged = await sortRelation(backend, relation, (rows) => rows.columns[0].value, { sortedRuns: first, pairsPerChunk: 3 });
+      return [merged.columns[0].value.wires, merged.columns[1].value.wires];
+    }, [encodeIntegers(keys, 8), encodeIntegers(keys.map(payload), 8)], {
+      outputs: [encodeIntegers(sortedKeys, 8), encodeIntegers(sortedKeys.map(payload), 8)],
+    });
+  });
+
+  it("uses about (n/2)·lg n comparators where a sort uses (n/4)·lg²n", () => {
+    const count = (layers: Iterable<{ smaller: Int32Array }>) => [...layers].reduce((sum, layer) => sum + layer.smaller.length, 0);
+    expect(count(mergeLayers(600_000, 200_000))).toBe(7_586_944);
+    expect(count(bitonicLayers(800_000))).toBe(83_471_360);
+    // Every comparator pairs two real lanes, the lower one first, and no lane twice in a layer.
+    for (const layer of mergeLayers(13, 4)) {
+      const seen = new Set<number>();
+      layer.smaller.forEach((lane, index) => {
+        expect(lane).toBeLessThan(layer.larger[index]);
+        expect(layer.larger[index]).toBeLessThan(17);
+        for (const touched of [lane, layer.larger[index]]) { expect(seen.has(touched)).toBe(false); seen.add(touched); }
+      });
+    }
   });
 });

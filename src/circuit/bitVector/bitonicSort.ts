@@ -70,3 +70,36 @@ export function* bitonicLayers(lanes: number): Generator<{ smaller: Int32Array; 
     for (let distance = block / 4; distance >= 1; distance /= 2) yield layer((lane) => lane ^ distance);
   }
 }
+
+/**
+ * The layers of a network that merges two ascending runs, lanes [0, first) and [first, first + second), into
+ * one ascending sequence: the last block of `bitonicLayers`, about (n/2)·lg n comparators instead of a full
+ * sort's (n/4)·lg²n. The runs sit in a virtual block of 2^k lanes, the first run ending at its middle and
+ * the second starting there; the space before is padding at −∞ and after it at +∞, so both halves are
+ * ascending. Every comparator touching padding then leaves it in place, and only lane pairs remain.
+ */
+export function* mergeLayers(first: number, second: number): Generator<{ smaller: Int32Array; larger: Int32Array }> {
+  let half = 1;
+  while (half < Math.max(first, second)) half *= 2;
+  const size = 2 * half;
+  const laneOf = (position: number): number => {
+    if (position >= half - first && position < half) return position - (half - first);
+    if (position >= half && position < half + second) return first + (position - half);
+    return -1;
+  };
+  const layer = (partnerOf: (position: number) => number) => {
+    const smaller: number[] = [];
+    const larger: number[] = [];
+    for (let position = 0; position < size; position++) {
+      const partner = partnerOf(position);
+      if (partner <= position) continue;
+      const low = laneOf(position);
+      const high = laneOf(partner);
+      if (low >= 0 && high >= 0) { smaller.push(low); larger.push(high); }
+    }
+    return { smaller: Int32Array.from(smaller), larger: Int32Array.from(larger) };
+  };
+  if (first === 0 || second === 0) return;
+  yield layer((position) => position ^ (size - 1));
+  for (let distance = half / 2; distance >= 1; distance /= 2) yield layer((position) => position ^ distance);
+}

@@ -1,6 +1,6 @@
 /** Which columns `catalyst share` must find unique: the right-side keys of the study's joins, read off the plans. */
 import { describe, expect, it } from "@jest/globals";
-import { uniqueKeysOf } from "../../src/operators/uniqueKeys.js";
+import { mergeKeyOf, studySortOrders, uniqueKeysOf } from "../../src/operators/joinKeys.js";
 import { inlineStudy } from "../helpers/inlineStudy.js";
 
 const TABLES = `CREATE TABLE demo (patid INT32, age INT32);
@@ -28,5 +28,28 @@ describe("unique keys a study's joins need", () => {
       grouped: "SELECT d.age, COUNT(*) AS n FROM demo d JOIN (SELECT patid, COUNT(*) AS c FROM dx GROUP BY patid) y ON d.patid = y.patid GROUP BY d.age",
     });
     expect(uniqueKeysOf(study, "dx")).toEqual([]);
+  });
+});
+
+describe("the order `catalyst share` sorts a table by", () => {
+  it("is the first within-site join key of the table, on either side of the join", () => {
+    const study = studyWith({
+      across: "SELECT x.code, COUNT(*) AS n FROM dx x JOIN demo d ON x.patid = d.patid GROUP BY x.code",
+      within: "SELECT d.age, COUNT(*) AS n FROM demo d LEFT JOIN dx x ON d._site = x._site AND d.patid = x.patid GROUP BY d.age",
+      later: "SELECT d.age, COUNT(*) AS n FROM demo d JOIN dx x ON d._site = x._site AND d.age = x.cost GROUP BY d.age",
+    });
+    expect(mergeKeyOf(study, "demo")).toEqual(["patid"]);
+    expect(mergeKeyOf(study, "dx")).toEqual(["patid"]);
+    expect(studySortOrders(study)).toEqual({ demo: ["patid"], dx: ["patid"] });
+  });
+
+  it("is none for joins across sites, on computed keys, or after a filter", () => {
+    const study = studyWith({
+      across: "SELECT x.code, COUNT(*) AS n FROM dx x JOIN demo d ON x.patid = d.patid GROUP BY x.code",
+      filtered: "SELECT d.age, COUNT(*) AS n FROM demo d JOIN (SELECT patid, _site FROM dx WHERE cost > 10) y ON d._site = y._site AND d.patid = y.patid GROUP BY d.age",
+    });
+    expect(mergeKeyOf(study, "dx")).toBeUndefined();
+    // demo's own side is its rows unchanged, so it is still sorted for the filtered query's join.
+    expect(mergeKeyOf(study, "demo")).toEqual(["patid"]);
   });
 });
