@@ -16,8 +16,13 @@ export interface GeneratedSshKey {
 }
 
 export function generateSshKey(): GeneratedSshKey {
-  const pair = utils.generateKeyPairSync("ed25519");
-  return { privateKey: pair.private, publicKey: pair.public };
+  // ssh2 drops a leading zero byte of the ed25519 public key (about 1 key in 400) and then cannot parse the
+  // key it wrote; such a key is simply drawn again.
+  for (let attempt = 0; attempt < 32; attempt++) {
+    const pair = utils.generateKeyPairSync("ed25519");
+    if (!(utils.parseKey(pair.private) instanceof Error) && !(utils.parseKey(pair.public) instanceof Error)) return { privateKey: pair.private, publicKey: pair.public };
+  }
+  throw new TransportError("could not generate a usable ed25519 SSH key", "ssh-key");
 }
 
 // ssh2 is CommonJS; Node's ESM loader cannot see its Server and utils as named exports.
