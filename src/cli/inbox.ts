@@ -39,6 +39,8 @@ export interface InboxEntry {
   error?: string;
   /** `sha256:HEX` of the file, where one was read. */
   digest?: string;
+  /** The columns the partner sorted the rows by (see joinKeys.ts), when it did. */
+  sortedBy?: string[];
 }
 
 /** The compute role a secret key plays in the study, or a clear error. */
@@ -68,7 +70,7 @@ export async function checkInbox(study: Study, role: Role, secretKey: Uint8Array
       seen.add(path);
       try {
         const opened = await openShareFile(createReadStream(path), secretKey, study, path, { role, partner: partner.name, table });
-        entries.push({ partner: partner.name, table, file: path, status: "ok", rows: opened.rows });
+        entries.push({ partner: partner.name, table, file: path, status: "ok", rows: opened.rows, sortedBy: opened.header.sortedBy });
       } catch (error) {
         if (!(error instanceof CatalystError)) throw error;
         entries.push({ partner: partner.name, table, file: path, status: "invalid", error: error.describe() });

@@ -47,6 +47,8 @@ export function registerPlan(program: Command): void {
     .action(action<PlanOptions>(async (options, reporter) => {
       const study = await loadStudy(options.study);
       let sizes: InputSizes = sizesFromFlags(study, options.rows ?? []);
+      // Shares come sorted by each table's merge key (catalyst share does it); an inbox says what it holds.
+      const sortedInputs: Record<string, readonly string[]> = studySortOrders(study);
       if (options.inbox) {
         if (!options.key) throw new UsageError("--inbox needs --key to open the shares");
         const key = await loadSecretKey(options.key);
@@ -55,16 +57,20 @@ export function registerPlan(program: Command): void {
         for (const entry of entries.filter((candidate) => candidate.status === "ok")) {
           (fromInbox[entry.table] ??= []).push({ partner: study.partners.findIndex((partner) => partner.name === entry.partner), rows: entry.rows ?? 0 });
         }
+        for (const table of Object.keys(fromInbox)) {
+          if (options.rows?.some((flag) => flag.startsWith(`${table}=`))) continue;
+          const orders = entries.filter((entry) => entry.status === "ok" && entry.table === table).map((entry) => JSON.stringify(entry.sortedBy ?? null));
+          if (new Set(orders).size === 1 && orders[0] !== "null" && entries.every((entry) => entry.table !== table || entry.status === "ok")) sortedInputs[table] = JSON.parse(orders[0]) as string[];
+          else delete sortedInputs[table];
+        }
         sizes = { ...fromInbox, ...sizes };
       }
       const rate = Number(options.andRate);
       const selected = options.query?.length ? options.query : study.queries.map((query) => query.name);
-      const sortedInputs = studySortOrders(study);
       const plans = [];
       for (const name of selected) {
         const query = study.queries.find((candidate) => candidate.name === name);
         if (!query) throw new InputError(`query ${name} is not in the study`);
-        // Shares come sorted by each table's merge key (catalyst share does it), so the plan assumes that order.
         const compiled = compileQuery(study, query, Object.fromEntries(study.tables.map((table) => [table.name, sizes[table.name] ?? []])), { sortedInputs });
         const missing = compiled.tables.filter((table) => !sizes[table]);
         if (missing.length > 0) throw new UsageError(`no row count for ${missing.join(", ")}: give --rows TABLE=N or --inbox DIR --key FILE`);

@@ -11,10 +11,9 @@ import { readCsvRows, type Row } from "../share/csvTable.js";
 import { RowCodec, type Cell } from "../share/rowCodec.js";
 import { rowBits } from "../share/schema.js";
 import { findTable, type Query, type Study } from "../share/study.js";
-import { rowComparator } from "../share/rowOrder.js";
+import { sortRows } from "../share/rowOrder.js";
 import { compileQuery, queryTables, type CompileOptions, type InputSizes, type QueryCircuit } from "./compile.js";
 import { studySortOrders } from "./joinKeys.js";
-
 
 /** Runs a circuit on plaintext tables (rows per table, in the circuit's table order) and returns the released rows. */
 export async function runInTheClear(study: Study, tables: string[], rowsOf: Cell[][][], compiled: QueryCircuit): Promise<Cell[][]> {
@@ -52,10 +51,10 @@ export async function queryInTheClear(study: Study, query: Query, csvOf: (partne
       const file = csvOf(partner.name, table);
       const schema = findTable(study, table);
       const before = rows.length;
-      const part: Row[] = [];
+      let part: Row[] = [];
       for await (const batch of readCsvRows(createReadStream(file), schema, { file })) part.push(...batch);
       // Sorted as `catalyst share` sorts each upload, so that the same circuit runs here as in MPC.
-      if (sortedInputs[table]) part.sort(rowComparator(schema, sortedInputs[table]));
+      if (sortedInputs[table]) part = sortRows(schema, sortedInputs[table], part);
       rows.push(...part);
       sizes[table].push({ partner: partnerIndex, rows: rows.length - before });
     }

@@ -55,13 +55,13 @@ export interface PlanCost {
   operators: OperatorCost[];
 }
 
-function describeNode(node: PlanNode): string {
+function describeNode(node: PlanNode, joinMerges = false): string {
   switch (node.kind) {
     case "scan": return `scan ${node.table}`;
     case "union": return `union all of ${node.inputs.length}`;
     case "filter": return "filter";
     case "project": return isFusedAggregate(node) ? `per-row inputs of a group by fused into the outer one (no sort): ${node.columns.map((column) => column.name).join(", ")}` : `project ${node.columns.map((column) => column.name).join(", ")}`;
-    case "join": return `${node.type} join on ${node.leftKeys.length} key${node.leftKeys.length > 1 ? "s" : ""} (sort ${node.rows} lanes)`;
+    case "join": return `${node.type} join on ${node.leftKeys.length} key${node.leftKeys.length > 1 ? "s" : ""} (${joinMerges ? "merge of two sorted runs" : "sort"}, ${node.rows} lanes)`;
     case "aggregate": return node.groupBy.length > 0 ? `group by ${node.groupBy.length} key${node.groupBy.length > 1 ? "s" : ""} (sort + segmented scan)` : "aggregate (tree reduction)";
     case "sort": return `order by ${node.keys.length} key${node.keys.length > 1 ? "s" : ""}`;
     case "limit": return `limit ${node.count} (compact)`;
@@ -145,7 +145,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
       const result = await runNode(node);
       depth--;
       const spent = andGates() - before;
-      observe(describeNode(node), node.rows, depth, spent - inputsCost.value);
+      observe(describeNode(node, node.kind === "join" && sidesSorted(node)), node.rows, depth, spent - inputsCost.value);
       parentInputs.value += spent;
       inputsCost = parentInputs;
       return ownStorage(backend, result);

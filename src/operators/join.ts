@@ -77,7 +77,7 @@ export async function joinRelations(backend: Backend, left: Relation, right: Rel
   const same = lanes > 1
     ? await equal(backend, gatherLanes(backend, keyOnly, Int32Array.from({ length: lanes - 1 }, (_, i) => i + 1)), gatherLanes(backend, keyOnly, Int32Array.from({ length: lanes - 1 }, (_, i) => i)))
     : backend.constant([]);
-  const changed = backend.concat([backend.constant([1]), backend.not(same)]);
+  const changed = lanes > 0 ? backend.concat([backend.constant([1]), backend.not(same)]) : backend.constant([]);
   const starts = backend.xor(backend.xor(changed, sortedIsRight), await backend.and(changed, sortedIsRight));
   // What each segment's start carries: a right row's columns and a "matched" bit; a left start carries zeros.
   const matchedHere = await backend.and(await backend.and(sortedIsRight, sorted.valid), backend.not(sortedNullKey));

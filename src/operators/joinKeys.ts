@@ -31,7 +31,7 @@ export function uniqueKeysOf(study: Study, table: string): UniqueKey[] {
   return keys;
 }
 
-export function visit(node: PlanNode, onJoin: (join: Extract<PlanNode, { kind: "join" }>) => void): void {
+function visit(node: PlanNode, onJoin: (join: Extract<PlanNode, { kind: "join" }>) => void): void {
   if (node.kind === "join") {
     onJoin(node);
     visit(node.left, onJoin);
@@ -73,17 +73,19 @@ function scanColumns(node: PlanNode, keys: BoundExpression[], table: string): st
 
 /**
  * The key `catalyst share` sorts `table` by, so that a join within sites (`_site` and these columns) can
- * merge the sorted runs instead of sorting: the first such join key of the table in the study's queries.
+ * merge the sorted runs instead of sorting: the key of the first join in the study's queries that could merge
+ * (both sides uploads passed on unchanged, keyed on `_site` and more) and that reads this table.
  */
 export function mergeKeyOf(study: Study, table: string): string[] | undefined {
   for (const query of study.queries) {
     const plan = bindQuery(parseQuery(query.sql, `${query.name}.sql`), study, () => UNKNOWN_TABLE_ROWS, `${query.name}.sql`);
     let found: string[] | undefined;
     visit(plan, (join) => {
-      for (const [side, keys] of [[join.left, join.leftKeys], [join.right, join.rightKeys]] as const) {
-        const columns = scanColumns(side, keys, table);
-        if (!found && columns && columns.length > 1 && columns[0] === SITE_COLUMN && !columns.slice(1).includes(SITE_COLUMN)) found = columns.slice(1);
-      }
+      // Only a join that can merge counts: both sides uploads passed on unchanged, keyed on _site first.
+      const sides = [scanSource(join.left, join.leftKeys), scanSource(join.right, join.rightKeys)];
+      if (found || sides.some((side) => !side || side.columns[0] !== SITE_COLUMN || side.columns.length < 2 || side.columns.slice(1).includes(SITE_COLUMN))) return;
+      const mine = sides.find((side) => side!.table.toLowerCase() === table.toLowerCase());
+      if (mine) found = mine.columns.slice(1);
     });
     if (found) return found;
   }

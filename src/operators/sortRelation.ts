@@ -30,10 +30,11 @@ export async function sortRelation(backend: Backend, relation: Relation, keyOf: 
   const pairsPerChunk = options.pairsPerChunk ?? Math.max(1024, Math.floor(CHUNK_WIRES / record.width));
   let current = record;
   // Two runs that arrive sorted (lanes before `sortedRuns` and from it on) need only the last merge.
+  if (options.sortedRuns !== undefined && !(options.sortedRuns >= 0 && options.sortedRuns <= lanes)) throw new RangeError(`sortedRuns ${options.sortedRuns} is outside 0..${lanes}`);
   const layers = options.sortedRuns !== undefined ? mergeLayers(options.sortedRuns, lanes - options.sortedRuns) : bitonicLayers(lanes);
   for (const { smaller, larger } of layers) {
     if (smaller.length === 0) continue;
-    // Lanes no comparator touches (only when `lanes` is not a power of two) keep their place in the copy.
+    // Lanes no comparator of this layer touches keep their place in the copy.
     const next = gatherLanes(backend, current, identity(lanes));
     for (let start = 0; start < smaller.length; start += pairsPerChunk) {
       const lower = smaller.subarray(start, start + pairsPerChunk);

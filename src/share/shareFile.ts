@@ -1,7 +1,7 @@
 /** Share files: one XOR share of one partner's table, sealed to one compute party. */
 import { IntegrityError, InputError } from "./errors.js";
 import type { Row } from "./csvTable.js";
-import { rowComparator } from "./rowOrder.js";
+import { sortRows } from "./rowOrder.js";
 import { RowCodec } from "./rowCodec.js";
 import { typeName, type TableSchema } from "./schema.js";
 import { openSealed, readSealedHeader, SealedWriter, type ByteSink, type SealedHeader } from "./sealedStream.js";
@@ -71,7 +71,7 @@ export async function writeTableShares(
 
   let rows = 0;
   // Sorting needs every row first; the header (bound to the ciphertext) records the order for the plan.
-  const ordered = options.sortedBy ? sortedBatches(batches, rowComparator(schema, options.sortedBy)) : batches;
+  const ordered = options.sortedBy ? sortedBatches(batches, (rows) => sortRows(schema, options.sortedBy!, rows)) : batches;
   for await (const batch of ordered) {
     const plaintext = new Uint8Array(batch.length * codec.recordBytes);
     batch.forEach((row, index) => codec.encode(plaintext, index, row));
@@ -86,10 +86,10 @@ export async function writeTableShares(
   return { rows, digests: { garbler: garbler.digest, evaluator: evaluator.digest } };
 }
 
-async function* sortedBatches(batches: AsyncIterable<Row[]>, compare: (a: Row, b: Row) => number, batchRows = 8192): AsyncGenerator<Row[]> {
-  const all: Row[] = [];
-  for await (const batch of batches) for (const row of batch) all.push(row);
-  all.sort(compare);
+async function* sortedBatches(batches: AsyncIterable<Row[]>, sort: (rows: Row[]) => Row[], batchRows = 8192): AsyncGenerator<Row[]> {
+  const unsorted: Row[] = [];
+  for await (const batch of batches) for (const row of batch) unsorted.push(row);
+  const all = sort(unsorted);
   for (let start = 0; start < all.length; start += batchRows) yield all.slice(start, start + batchRows);
 }
 

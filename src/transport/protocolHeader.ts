@@ -7,7 +7,8 @@ import { CatalystError, ExitCode } from "../share/errors.js";
 import { exchangeFirstMessages, type MessageChannel } from "./channel.js";
 
 export const PROTOCOL_NAME = "catalyst-2pc";
-export const PROTOCOL_VERSION = 1;
+/** 2: the header carries `sortedInputs`, which changes the circuit (joins merge sorted uploads). */
+export const PROTOCOL_VERSION = 2;
 
 export interface ProtocolHeader {
   protocol: string;

@@ -46,13 +46,18 @@ afterAll(async () => {
   await removeFolder(dir);
 });
 
+/** The diagnosis rollup's ANDs as `plan --inbox` predicts them, for the compute test to compare with. */
+let plannedRollupAnds = 0;
+
 describe("pilot queries through the CLI", () => {
   it("catalyst plan explains each operator's exact cost, for inbox or hypothetical sizes", async () => {
     const fromInbox = await runCli(["--json", "plan", "--study", study, "--query", "diagnosis_rollup", "--inbox", join(dir, "in-nm"), "--key", join(dir, "keys", "nm.key")]);
     expect(fromInbox.code).toBe(0);
     const plan = fromInbox.json.queries[0];
     expect(plan.andGates).toBeGreaterThan(0);
-    expect(plan.operators.some((operator: { operator: string }) => operator.operator.startsWith("left join on 2 keys"))).toBe(true);
+    // share sorted both tables by patid, so the join within sites merges two sorted runs.
+    expect(plan.operators.some((operator: { operator: string }) => operator.operator.startsWith("left join on 2 keys (merge of two sorted runs"))).toBe(true);
+    plannedRollupAnds = plan.andGates;
     expect(plan.operators.reduce((sum: number, operator: { andGates: number }) => sum + operator.andGates, 0)).toBe(plan.andGates);
     const hypothetical = await runCli(["plan", "--study", study, "--query", "cohort_counts", "--rows", "phame_cohort_counts=90"]);
     expect(hypothetical.code).toBe(0);
@@ -69,6 +74,9 @@ describe("pilot queries through the CLI", () => {
     expect(run.garbler.stderr).not.toMatch(/catalyst:/);
     expect(run.evaluator.stderr).not.toMatch(/catalyst:/);
     expect([run.garbler.code, run.evaluator.code]).toEqual([0, 0]);
+    // Compute ran exactly the planned circuit, merge included.
+    expect(run.garbler.stderr).toContain(`query diagnosis_rollup: `);
+    expect(/query diagnosis_rollup: \d+ input rows, ([\d,]+) AND gates/.exec(run.garbler.stderr)?.[1].replace(/,/g, "")).toBe(String(plannedRollupAnds));
     const csvRoot = join(dir, "data");
     for (const query of PILOT_QUERIES) {
       const result = join(dir, "out", `${query}.csv`);
@@ -103,6 +111,16 @@ describe("pilot queries through the CLI", () => {
     const code = await new Promise((resolve) => child.on("close", resolve));
     expect(stderr).not.toMatch(/EPIPE|Error/);
     expect(code).toBe(0);
+  });
+
+  it("share sorts a table by the key a join within sites merges on, and says so", async () => {
+    const site = manifest.sites.find((candidate) => candidate.tables.phame_demographic)!;
+    const out = join(dir, "sorted-shares");
+    const demographic = await runCli(["--json", "share", "--study", study, "--partner", site.name, "--table", "phame_demographic", "--csv", join(dir, "data", site.tables.phame_demographic.file), "--out", out]);
+    expect(demographic.json).toMatchObject({ ok: true, sortedBy: ["patid"] });
+    const cohort = await runCli(["--json", "share", "--study", study, "--partner", site.name, "--table", "phame_cohort_counts", "--csv", join(dir, "data", site.tables.phame_cohort_counts.file), "--out", out]);
+    expect(cohort.json.ok).toBe(true);
+    expect(cohort.json.sortedBy).toBeUndefined();
   });
 
   it("share refuses a diagnosis export whose patid repeats, since the rollups join on it, and writes nothing", async () => {

@@ -43,13 +43,23 @@ describe("the order `catalyst share` sorts a table by", () => {
     expect(studySortOrders(study)).toEqual({ demo: ["patid"], dx: ["patid"] });
   });
 
-  it("is none for joins across sites, on computed keys, or after a filter", () => {
+  it("is none for joins across sites, on computed keys, after a filter, or with _site not first", () => {
     const study = studyWith({
       across: "SELECT x.code, COUNT(*) AS n FROM dx x JOIN demo d ON x.patid = d.patid GROUP BY x.code",
+      computed: "SELECT d.age, COUNT(*) AS n FROM demo d JOIN (SELECT _site, patid + 1 AS p FROM dx) y ON d._site = y._site AND d.patid = y.p GROUP BY d.age",
       filtered: "SELECT d.age, COUNT(*) AS n FROM demo d JOIN (SELECT patid, _site FROM dx WHERE cost > 10) y ON d._site = y._site AND d.patid = y.patid GROUP BY d.age",
+      siteLast: "SELECT d.age, COUNT(*) AS n FROM demo d JOIN dx x ON d.patid = x.patid AND d._site = x._site GROUP BY d.age",
     });
+    // No join of these can merge: one side is computed or filtered, or the key is not _site first.
     expect(mergeKeyOf(study, "dx")).toBeUndefined();
-    // demo's own side is its rows unchanged, so it is still sorted for the filtered query's join.
+    expect(mergeKeyOf(study, "demo")).toBeUndefined();
+  });
+
+  it("skips a join that cannot merge for a later one that can", () => {
+    const study = studyWith({
+      filtered: "SELECT d.age, COUNT(*) AS n FROM demo d JOIN (SELECT cost, _site FROM dx WHERE cost > 10) y ON d._site = y._site AND d.age = y.cost GROUP BY d.age",
+      within: "SELECT d.age, COUNT(*) AS n FROM demo d LEFT JOIN dx x ON d._site = x._site AND d.patid = x.patid GROUP BY d.age",
+    });
     expect(mergeKeyOf(study, "demo")).toEqual(["patid"]);
   });
 });

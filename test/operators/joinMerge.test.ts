@@ -5,7 +5,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { runInTheClear } from "../../src/operators/clearRun.js";
 import { compileQuery, type InputSizes } from "../../src/operators/compile.js";
-import { rowComparator } from "../../src/share/rowOrder.js";
+import { sortRows } from "../../src/share/rowOrder.js";
 import { rowBits } from "../../src/share/schema.js";
 import { findTable } from "../../src/share/study.js";
 import { seededRandom } from "../circuit/harness.js";
@@ -41,8 +41,7 @@ function uploads(seed: number): { rows: Record<string, Array<Array<number | bigi
       for (const patid of patids) {
         part.push(table === "demo" ? [patid, Math.floor(random() * 4), ["606", "601", "zzz"][Math.floor(random() * 3)]] : [patid, ["E1", "I1"][Math.floor(random() * 2)], BigInt(Math.floor(random() * 4))]);
       }
-      part.sort(rowComparator(findTable(study, table), ["patid"]));
-      rows[table].push(...part);
+      rows[table].push(...sortRows(findTable(study, table), ["patid"], part));
       sizes[table].push({ partner: index, rows: part.length });
     }
   });
@@ -74,5 +73,34 @@ describe("joins over uploads sorted by the within-site key", () => {
     expect(await cost({ demo: ["patid"] })).toBe(full);
     expect(await cost({ demo: ["patid"], dx: ["code"] })).toBe(full);
     expect(await cost({ demo: ["patid"], dx: ["patid"] })).toBeLessThan(full);
+  });
+});
+
+describe("merging on string keys of different types, with empty uploads", () => {
+  const strings = inlineStudy({
+    name: "strings", minCellCount: 1,
+    tablesSql: "CREATE TABLE a (code VARCHAR(6), v INT32);\nCREATE TABLE b (code CHAR(4), w INT64);",
+    partners: [{ name: "s1", tables: ["a", "b"] }, { name: "s2", tables: ["a", "b"] }, { name: "s3", tables: ["a", "b"] }],
+    queries: [{ name: "q", sql: "SELECT a.v, COUNT(*) AS n, SUM(b.w) AS w FROM a LEFT JOIN b ON a._site = b._site AND a.code = b.code GROUP BY a.v" }],
+  });
+  const codes = ["", "a", "ab", "é", "ÿ", "Ā", "zz", "a\u00e9", "b"];
+
+  it.each([[11, [3, 0, 4]], [12, [0, 0, 0]], [13, [5, 6, 0]]])("gives the full sort's rows (seed %i, upload sizes %j)", async (seed, counts) => {
+    const random = seededRandom(seed);
+    const rows: Record<string, Array<Array<number | bigint | string>>> = { a: [], b: [] };
+    const sizes: InputSizes = { a: [], b: [] };
+    counts.forEach((count, partner) => {
+      const a = Array.from({ length: count }, () => [codes[Math.floor(random() * codes.length)], Math.floor(random() * 3)]);
+      const b = [...new Set(Array.from({ length: count }, () => codes[Math.floor(random() * codes.length)]))].map((code) => [code, BigInt(Math.floor(random() * 9))]);
+      rows.a.push(...sortRows(findTable(strings, "a"), ["code"], a));
+      rows.b.push(...sortRows(findTable(strings, "b"), ["code"], b));
+      sizes.a.push({ partner, rows: a.length });
+      sizes.b.push({ partner, rows: b.length });
+    });
+    const query = strings.queries[0];
+    const sorting = compileQuery(strings, query, sizes);
+    const merging = compileQuery(strings, query, sizes, { sortedInputs: { a: ["code"], b: ["code"] } });
+    const released = async (compiled: typeof sorting) => rowTexts(await runInTheClear(strings, compiled.tables, compiled.tables.map((table) => rows[table]), compiled));
+    expect(await released(merging)).toEqual(await released(sorting));
   });
 });

@@ -1,0 +1,28 @@
+/** Both parties must run the same circuit: the header exchange names any difference before a gate is sent. */
+import { describe, expect, it } from "@jest/globals";
+import { findMismatch, PROTOCOL_NAME, PROTOCOL_VERSION, type ProtocolHeader } from "../../src/transport/protocolHeader.js";
+
+const garbler: ProtocolHeader = {
+  protocol: PROTOCOL_NAME, version: PROTOCOL_VERSION, role: "garbler", study: "s", studyDigest: "d", query: "q",
+  inputs: { "site1/demo": 10, "site2/demo": 5 }, sortedInputs: { demo: ["patid"] }, run: "r",
+};
+const evaluator: ProtocolHeader = { ...garbler, role: "evaluator", run: "" };
+
+describe("findMismatch", () => {
+  it("accepts the same study, query, sizes and sort orders", () => {
+    expect(findMismatch(garbler, evaluator)).toBeUndefined();
+  });
+
+  it("names shares sorted differently, which would change the circuit", () => {
+    expect(findMismatch(garbler, { ...evaluator, sortedInputs: {} })).toMatch(/sorted differently \(here \{"demo":\["patid"\]\}, at the peer \{\}\)/);
+    expect(findMismatch(garbler, { ...evaluator, sortedInputs: undefined })).toMatch(/sorted differently/);
+  });
+
+  it("names an older peer by its protocol version", () => {
+    expect(findMismatch(garbler, { ...evaluator, version: 1 })).toMatch(/protocol version 1, we run 2: upgrade the older side/);
+  });
+
+  it("names differing sizes", () => {
+    expect(findMismatch(garbler, { ...evaluator, inputs: { "site1/demo": 10, "site2/demo": 6 } })).toMatch(/site2\/demo has 5 rows here and 6 at the peer/);
+  });
+});
