@@ -29,7 +29,9 @@ export class Reporter {
     this.quiet = Boolean(options.quiet);
     const colourAllowed = options.color !== false && !("NO_COLOR" in process.env) && Boolean(err.isTTY);
     this.style = colourAllowed ? chalk : new Chalk({ level: 0 });
-    this.interactive = Boolean(err.isTTY) && !this.json && !this.quiet && !process.env.CI;
+    // A pseudo-terminal of zero columns (`script` without a size, some CI runners) sends ora into an endless
+    // redraw: a spinner needs a terminal it can measure.
+    this.interactive = Boolean(err.isTTY) && (err.columns ?? 0) > 0 && !this.json && !this.quiet && !process.env.CI;
   }
 
   /** A line of human output on stdout; silent in --json or --quiet mode. */
@@ -55,8 +57,14 @@ export class Reporter {
   progress(text: string): Progress {
     if (!this.interactive) return { update() {}, succeed: (done) => this.note(done), stop() {} };
     const spinner: Ora = ora({ text, stream: this.err }).start();
+    let renderedAt = 0;
     return {
-      update: (next) => { spinner.text = next; },
+      update: (next) => {
+        spinner.text = next;
+        // ora redraws on its own timer only; a short transfer would finish before its line ever showed.
+        const now = performance.now();
+        if (now - renderedAt >= 50) { renderedAt = now; spinner.render(); }
+      },
       succeed: (done) => { spinner.succeed(done); },
       stop: () => { if (spinner.isSpinning) spinner.stop(); },
     };

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { copyFile, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { listFiles, removeFolder, runCli, temporaryFolder } from "../helpers/cli.js";
+import { execFile } from "node:child_process";
+import { listFiles, removeFolder, repositoryRoot, runCli, temporaryFolder, testAuditLog } from "../helpers/cli.js";
 import { createTestStudy, GOOD_VISITS_CSV, type TestStudy } from "../helpers/study.js";
 
 let setup: TestStudy;
@@ -74,6 +75,23 @@ describe("catalyst upload and inbox check", () => {
     expect(run.code).toBe(4);
     expect(run.stderr).toMatch(/is the evaluator's share \(ac\), not the garbler's \(nm\)/);
     expect(await listFiles(join(setup.dir, "g2"))).toEqual([]);
+  });
+
+  it("shows each file's progress with bytes and ETA on a terminal, and never hangs on one without a size", async () => {
+    for (const [columns, bar] of [[120, true], [0, false]] as const) {
+      const inboxes = [join(setup.dir, `tty-${columns}-g`), join(setup.dir, `tty-${columns}-e`)];
+      const command = `stty cols ${columns} rows 40 2>/dev/null; exec ${JSON.stringify(process.execPath)} ${JSON.stringify(join(repositoryRoot, "bin", "catalyst"))} upload --study ${JSON.stringify(setup.study)} --partner siteA --from ${JSON.stringify(join(setup.dir, "shares"))} --to-garbler ${JSON.stringify(inboxes[0])} --to-evaluator ${JSON.stringify(inboxes[1])}`;
+      // util-linux `script` gives the command a real pseudo-terminal; CI is unset so the spinner may run.
+      const environment: NodeJS.ProcessEnv = { ...process.env, CATALYST_AUDIT_LOG: testAuditLog };
+      delete environment.CI;
+      const run = await new Promise<{ code: number | null; output: string }>((resolve) => {
+        execFile("script", ["-qec", command, "/dev/null"], { env: environment, timeout: 60_000 }, (error, stdout) => resolve({ code: error ? (typeof error.code === "number" ? error.code : null) : 0, output: stdout }));
+      });
+      expect(run.code).toBe(0);
+      if (bar) expect(run.output).toMatch(/siteA\/visits\.nm\.share → garbler \[#*-*\] \d+% [\d.]+ [kKMG]?B\/[\d.]+ [kKMG]?B .*ETA/);
+      else expect(run.output).not.toMatch(/ETA/);
+      expect(await listFiles(inboxes[0])).toEqual(["siteA/labs.nm.share", "siteA/visits.nm.share"]);
+    }
   });
 
   describe("a compute party's inbox holding a bad file", () => {
