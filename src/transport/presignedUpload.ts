@@ -194,7 +194,7 @@ export async function putToPresignedUrl(
       // A server error after the whole body (Azure's OperationTimedOut, say) may still have committed it.
       lostAnswer ||= answer.bodySent && answer.status >= 500;
       lastReason = `HTTP ${answer.status}${code ? ` ${code}` : ""}`;
-      await backOff(attempt, policy, lastReason, options.onRetry);
+      await backOff(attempt, policy, lastReason, options.onRetry, retryAfterMs(answer.headers["retry-after"]));
       continue;
     }
     throw refusal(answer.status, code, answer.body, shown);
@@ -214,12 +214,24 @@ function refusal(status: number, code: string | undefined, body: string, shown: 
   return new UploadRefusedError(`${shown}: the store refused the upload (HTTP ${status}${code ? ` ${code}` : ""}${message ? `: ${message.split("\n")[0]}` : ""})`, status);
 }
 
-async function backOff(attempt: number, policy: RetryPolicy, reason: string, onRetry?: (attempt: number, reason: string, delayMs: number) => void): Promise<void> {
+/** A store's `Retry-After` (seconds or an HTTP date) in milliseconds, if it sent a usable one. */
+function retryAfterMs(header: string | string[] | undefined): number | undefined {
+  const text = Array.isArray(header) ? header[0] : header;
+  if (!text) return undefined;
+  const seconds = /^\d+$/.test(text.trim()) ? Number(text.trim()) * 1000 : Date.parse(text) - Date.now();
+  return Number.isFinite(seconds) && seconds > 0 ? seconds : undefined;
+}
+
+/** Retry-After longer than this is not waited for in one go; the attempt budget still bounds the total. */
+const MAX_RETRY_AFTER_MS = 5 * 60_000;
+
+async function backOff(attempt: number, policy: RetryPolicy, reason: string, onRetry?: (attempt: number, reason: string, delayMs: number) => void, storeAsksMs?: number): Promise<void> {
   if (attempt >= policy.attempts) return;
   const ceiling = Math.min(policy.maxDelayMs, policy.firstDelayMs * 2 ** (attempt - 1));
   // Jitter spreads the retries of many partners hitting one store after an outage; timing is not secret.
   const fraction = new DataView(randomBytes(4).buffer).getUint32(0) / 2 ** 32;
-  const delayMs = Math.round(ceiling / 2 + fraction * (ceiling / 2));
+  // A throttling store's own Retry-After is honoured when it asks for longer than the backoff would wait.
+  const delayMs = Math.max(Math.round(ceiling / 2 + fraction * (ceiling / 2)), Math.min(storeAsksMs ?? 0, MAX_RETRY_AFTER_MS));
   onRetry?.(attempt, reason, delayMs);
   await sleep(delayMs);
 }

@@ -142,5 +142,15 @@ describe("putToPresignedUrl", () => {
     ]);
     expect(await putToPresignedUrl(target.url, {}, body, { policy: FAST })).toEqual({ outcome: "created", attempts: 2, storeMd5Base64: undefined, afterLostAnswer: false });
   });
-});
 
+  it("waits as long as a throttling store's Retry-After asks, when that is longer than the backoff", async () => {
+    const target = await store([
+      (_request, response) => response.writeHead(503, { "Retry-After": "1" }).end("<Error><Code>ServerBusy</Code></Error>"),
+      created,
+    ]);
+    const delays: number[] = [];
+    const answer = await putToPresignedUrl(target.url, {}, body, { policy: FAST, onRetry: (_attempt, _reason, delayMs) => delays.push(delayMs) });
+    expect(answer).toMatchObject({ outcome: "created", attempts: 2 });
+    expect(delays).toEqual([1000]);
+  });
+});
