@@ -12,7 +12,7 @@ import { action, collect } from "./command.js";
 import { loadSecretKey, loadStudy } from "./files.js";
 import type { Reporter } from "./output.js";
 import { fileDigest } from "../transport/fileDigests.js";
-import { computeRoleOf, inboxDigests } from "./inbox.js";
+import { computeRoleOf, inboxDigests, warnUnexpected } from "./inbox.js";
 
 interface ComputeFlags {
   party: string;
@@ -48,7 +48,7 @@ async function localInbox(inbox: string, out: string, study: Study, role: Role, 
   const bucket = await openBucket(parseStoreAddress(inbox));
   const local = join(out, "inbox");
   const { pulled, unexpected } = await pullShares(bucket, study, role, local);
-  for (const name of unexpected) reporter.warn(`${bucket.description} also holds ${name}, which this study does not expect for the ${role}; left there`);
+  warnUnexpected(reporter, bucket.description, role, unexpected);
   reporter.note(`${role}: pulled ${pulled.filter((file) => file.status === "downloaded").length} shares from ${bucket.description} into ${local}`);
   return local;
 }

@@ -99,6 +99,11 @@ export async function inboxDigests(study: Study, role: Role, inbox: string): Pro
   return found;
 }
 
+/** Names share objects a bucket holds that the study does not expect for this party (they are not pulled). */
+export function warnUnexpected(reporter: Reporter, store: string, role: Role, names: string[]): void {
+  for (const name of names) reporter.warn(`${store} also holds ${name}, which this study does not expect for the ${role}; left there`);
+}
+
 /** Prints an inbox report and sets the exit status: invalid shares fail (4), missing ones are incomplete (5). */
 function reportInbox(reporter: Reporter, study: Study, role: Role, inbox: string, entries: InboxEntry[], extra: Record<string, unknown> = {}): void {
   const invalid = entries.filter((entry) => entry.status === "invalid");
@@ -164,14 +169,17 @@ export function registerInbox(program: Command): void {
           const entry = checked.find((candidate) => candidate.file === join(options.out, ...failure.name.split("/")));
           if (entry) Object.assign(entry, { status: "invalid", rows: undefined, error: failure.error });
         }
-        const digests = new Map(await Promise.all(checked.filter((entry) => entry.status !== "missing").map(async (entry) => [entry.file, await fileDigest(entry.file)] as const)));
-        for (const entry of checked) if (digests.has(entry.file)) entry.digest = digests.get(entry.file);
+        // Pulled files were hashed while they were read; only a file the bucket no longer holds is read again.
+        const pulledDigests = new Map(pulled.pulled.map((file) => [join(options.out, ...file.name.split("/")), file.digest]));
+        for (const entry of checked) {
+          if (entry.status !== "missing") entry.digest = pulledDigests.get(entry.file) ?? await fileDigest(entry.file);
+        }
         return {
           result: { outcome: pulled, entries: checked },
           details: { store: bucket.description, files: checked.map(({ partner, table, status, rows, digest }) => ({ partner, table, status, rows, digest })), unexpected: pulled.unexpected, failed: pulled.failed },
         };
       });
-      for (const name of outcome.unexpected) reporter.warn(`${bucket.description} also holds ${name}, which this study does not expect for the ${role}; left there`);
+      warnUnexpected(reporter, bucket.description, role, outcome.unexpected);
       const downloaded = outcome.pulled.filter((file) => file.status === "downloaded").length;
       reporter.note(`${downloaded} downloaded, ${outcome.pulled.length - downloaded} already here, from ${bucket.description}`);
       reportInbox(reporter, study, role, options.out, entries, { store: bucket.description, pulled: outcome.pulled, failed: outcome.failed, unexpected: outcome.unexpected });

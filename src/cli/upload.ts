@@ -51,7 +51,7 @@ interface OpenedTarget {
  * A --to-… target is a grant file from the compute site (a bucket through pre-signed URLs) or a local folder.
  * A bare bucket URL is refused: using one would need storage credentials that a partner must not hold.
  */
-async function openTarget(study: Study, role: Role, target: string, options: { partner: string; from: string; replace?: boolean; policy: RetryPolicy }, receipts: () => Promise<UploadReceipts>): Promise<OpenedTarget> {
+async function openTarget(study: Study, role: Role, target: string, options: { partner: string; replace?: boolean; policy: RetryPolicy }, receipts: () => Promise<UploadReceipts>): Promise<OpenedTarget> {
   if (looksLikeUrl(target)) {
     throw new UsageError(`--to-${role} ${redactUrl(target)} is a URL; give the grant file the ${role}'s site made with \`catalyst grant\` (or a local inbox folder)`);
   }

@@ -17,7 +17,7 @@ function parseConnectionString(text: string): Map<string, string> {
   return fields;
 }
 
-export function describeAzureError(error: unknown, what: string): Error {
+function describeAzureError(error: unknown, what: string): Error {
   if (error instanceof CatalystError) return error;
   const rest = error as { statusCode?: number; code?: string; message?: string };
   const code = rest.code ?? (rest.statusCode !== undefined ? `HTTP ${rest.statusCode}` : undefined);

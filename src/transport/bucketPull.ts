@@ -16,6 +16,8 @@ export interface PulledShare {
   bytes: number;
   /** `downloaded` now, or `already-here` because the local copy is the store's current object. */
   status: "downloaded" | "already-here";
+  /** `sha256:HEX` of the local file, taken while it was read anyway. */
+  digest: string;
 }
 
 export interface PullOutcome {
@@ -30,11 +32,17 @@ export interface PullOutcome {
 const PULLED_FILE = ".catalyst-pulled.json";
 type PulledRecord = Record<string, { version?: string; digest: string }>;
 
-async function alreadyHere(path: string, object: BucketObject, record: PulledRecord[string] | undefined): Promise<boolean> {
+/** The local copy's SHA-256 when it is the store's current object, else undefined. */
+async function alreadyHere(path: string, object: BucketObject, record: PulledRecord[string] | undefined): Promise<string | undefined> {
   const local = await stat(path).catch(() => undefined);
-  if (!local || local.size !== object.bytes) return false;
-  if (object.md5Base64 !== undefined) return (await fileDigests(path)).md5Base64 === object.md5Base64;
-  return record !== undefined && object.version !== undefined && record.version === object.version && (await fileDigests(path, false)).digest === record.digest;
+  if (!local || local.size !== object.bytes) return undefined;
+  if (object.md5Base64 !== undefined) {
+    const digests = await fileDigests(path);
+    return digests.md5Base64 === object.md5Base64 ? digests.digest : undefined;
+  }
+  if (record === undefined || object.version === undefined || record.version !== object.version) return undefined;
+  const { digest } = await fileDigests(path, false);
+  return digest === record.digest ? digest : undefined;
 }
 
 /** Downloads one object into `path`; the file appears only if its size and (where known) MD5 match. */
@@ -73,14 +81,17 @@ export async function pullShares(bucket: Bucket, study: Study, role: Role, out: 
   // Only names the study expects are written, so a hostile listing cannot place files elsewhere.
   for (const object of objects.filter((entry) => expected.has(entry.name))) {
     const path = join(out, ...object.name.split("/"));
-    if (await alreadyHere(path, object, record[object.name])) {
-      outcome.pulled.push({ name: object.name, bytes: object.bytes, status: "already-here" });
+    const localDigest = await alreadyHere(path, object, record[object.name]);
+    if (localDigest !== undefined) {
+      record[object.name] = { version: object.version, digest: localDigest };
+      outcome.pulled.push({ name: object.name, bytes: object.bytes, status: "already-here", digest: localDigest });
       continue;
     }
     onFile?.(object.name, object.bytes);
     try {
-      record[object.name] = { version: object.version, digest: await download(bucket, object, path) };
-      outcome.pulled.push({ name: object.name, bytes: object.bytes, status: "downloaded" });
+      const digest = await download(bucket, object, path);
+      record[object.name] = { version: object.version, digest };
+      outcome.pulled.push({ name: object.name, bytes: object.bytes, status: "downloaded", digest });
     } catch (error) {
       if (!(error instanceof IntegrityError)) throw error;
       outcome.failed.push({ name: object.name, error: (error as CatalystError).describe() });
