@@ -1,6 +1,7 @@
 /** The glue every command file uses: global options, one reporter, errors turned into exit codes. */
 import type { Command } from "commander";
 import { Reporter, type GlobalOptions } from "./output.js";
+import { InputError } from "../share/errors.js";
 
 /**
  * Wraps a command's action so that it receives its options merged with the global ones and a reporter,
@@ -25,4 +26,10 @@ export function action<Options extends object>(
 /** Collects a repeatable flag into an array. */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/** A whole-number flag (underscores allowed as digit separators). */
+export function wholeNumber(value: string, flag: string): number {
+  if (!/^\d+$/.test(value.replace(/_/g, ""))) throw new InputError(`${flag} must be a whole number, got "${value}"`);
+  return Number(value.replace(/_/g, ""));
 }

@@ -2,18 +2,13 @@
 import type { Command } from "commander";
 import { InputError } from "../share/errors.js";
 import { writePhameFixtures } from "../share/synthetic/writePhame.js";
-import { action } from "./command.js";
+import { action, wholeNumber } from "./command.js";
 
 interface PhameOptions {
   sites: string;
   patients: string;
   seed: string;
   out: string;
-}
-
-function wholeNumber(value: string, flag: string): number {
-  if (!/^\d+$/.test(value.replace(/_/g, ""))) throw new InputError(`${flag} must be a whole number, got "${value}"`);
-  return Number(value.replace(/_/g, ""));
 }
 
 export function registerFixtures(program: Command): void {

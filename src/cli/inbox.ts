@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import { CatalystError, ExitCode, InputError, IntegrityError } from "../share/errors.js";
 import { fingerprint } from "../share/keys.js";
 import { openShareFile, shareFileName } from "../share/shareFile.js";
-import { partyOf, roleOfKey, type Role, type Study } from "../share/study.js";
+import { partyOf, roleOfKey, uploadedTables, type Role, type Study } from "../share/study.js";
 import { openBucket } from "../transport/bucket.js";
 import { pullShares, type PullOutcome } from "../transport/bucketPull.js";
 import { fileDigest } from "../transport/fileDigests.js";
@@ -63,7 +63,7 @@ export async function checkInbox(study: Study, role: Role, secretKey: Uint8Array
   const entries: InboxEntry[] = [];
   const seen = new Set<string>();
   for (const partner of study.partners) {
-    for (const table of partner.tables) {
+    for (const table of uploadedTables(study, partner.name)) {
       const name = shareFileName(study, partner.name, table, role);
       const path = join(inbox, ...name.split("/"));
       if (!files.includes(path)) { entries.push({ partner: partner.name, table, file: path, status: "missing" }); continue; }
@@ -90,7 +90,7 @@ export async function checkInbox(study: Study, role: Role, secretKey: Uint8Array
 export async function inboxDigests(study: Study, role: Role, inbox: string): Promise<Array<{ name: string; digest: string }>> {
   const found: Array<{ name: string; digest: string }> = [];
   for (const partner of study.partners) {
-    for (const table of partner.tables) {
+    for (const table of uploadedTables(study, partner.name)) {
       const name = shareFileName(study, partner.name, table, role);
       const digest = await fileDigest(join(inbox, ...name.split("/"))).catch(() => undefined);
       if (digest) found.push({ name, digest });

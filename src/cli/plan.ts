@@ -4,7 +4,7 @@ import { compileQuery, type InputSizes } from "../operators/compile.js";
 import { studySortOrders } from "../operators/joinKeys.js";
 import { InputError, UsageError } from "../share/errors.js";
 import { rowBits } from "../share/schema.js";
-import { findTable, type Study } from "../share/study.js";
+import { findTable, uploadedTables, type Study } from "../share/study.js";
 import { action, collect } from "./command.js";
 import { loadSecretKey, loadStudy } from "./files.js";
 import { checkInbox, computeRoleOf } from "./inbox.js";
@@ -16,6 +16,7 @@ interface PlanOptions {
   inbox?: string;
   key?: string;
   andRate: string;
+  allInMpc?: boolean;
 }
 
 /** End-to-end AND gates per second between two compute processes over the SSH tunnel, as bench:rollup measured at 6 sites × 10k patients. */
@@ -28,7 +29,7 @@ function sizesFromFlags(study: Study, flags: string[]): InputSizes {
     if (!match) throw new UsageError(`--rows expects TABLE=N, got "${flag}"`);
     findTable(study, match[1]);
     // Only totals matter for cost; the rows are attributed to the first partner that sends the table.
-    const partner = study.partners.findIndex((candidate) => candidate.tables.includes(match[1]));
+    const partner = study.partners.findIndex((candidate) => uploadedTables(study, candidate.name).includes(match[1]));
     sizes[match[1]] = [{ partner: Math.max(0, partner), rows: Number(match[2]) }];
   }
   return sizes;
@@ -43,6 +44,7 @@ export function registerPlan(program: Command): void {
     .option("--rows <table=n>", "hypothetical row count of a table (repeatable)", collect)
     .option("--inbox <dir>", "take row counts from this inbox (needs --key)")
     .option("--key <file>", "the compute party's key, to open the inbox")
+    .option("--all-in-mpc", "plan as if no partner pushed down (give the pushdown partners' rows with --rows)")
     .option("--and-rate <n>", "AND gates per second to estimate time with", String(MEASURED_AND_RATE))
     .action(action<PlanOptions>(async (options, reporter) => {
       const study = await loadStudy(options.study);
@@ -71,7 +73,8 @@ export function registerPlan(program: Command): void {
       for (const name of selected) {
         const query = study.queries.find((candidate) => candidate.name === name);
         if (!query) throw new InputError(`query ${name} is not in the study`);
-        const compiled = compileQuery(study, query, Object.fromEntries(study.tables.map((table) => [table.name, sizes[table.name] ?? []])), { sortedInputs });
+        const allTables = [...study.tables, ...(study.pushdown?.tables ?? [])];
+        const compiled = compileQuery(study, query, Object.fromEntries(allTables.map((table) => [table.name, sizes[table.name] ?? []])), { sortedInputs, pushdown: !options.allInMpc });
         const missing = compiled.tables.filter((table) => !sizes[table]);
         if (missing.length > 0) throw new UsageError(`no row count for ${missing.join(", ")}: give --rows TABLE=N or --inbox DIR --key FILE`);
         const inputWires = compiled.tables.map((table) => sizes[table].reduce((sum, part) => sum + part.rows, 0) * rowBits(findTable(study, table).columns));

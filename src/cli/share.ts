@@ -5,20 +5,25 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { AtomicFile, commitAll } from "../share/atomicFile.js";
 import { readCsvRows } from "../share/csvTable.js";
-import { InputError } from "../share/errors.js";
+import { InputError, UsageError } from "../share/errors.js";
 import { shareFileName, writeTableShares } from "../share/shareFile.js";
-import { findPartner, findTable, partyOf, ROLES, type Role, type Study } from "../share/study.js";
+import { findPartner, findTable, partyOf, pushdownOf, ROLES, type Role, type Study } from "../share/study.js";
+import { partnerPartials, toCells } from "../operators/sitePartials.js";
+import type { ClearValue } from "../operators/rowEvaluator.js";
 import { mergeKeyOf, uniqueKeysOf } from "../operators/joinKeys.js";
 import { audited } from "./auditLog.js";
-import { action } from "./command.js";
+import { action, collect, wholeNumber } from "./command.js";
+import type { GlobalOptions, Reporter } from "./output.js";
 import { loadStudy } from "./files.js";
 
-interface ShareOptions {
+interface ShareOptions extends GlobalOptions {
   study: string;
   partner: string;
-  table: string;
-  csv: string;
+  table?: string;
+  csv?: string[];
   out: string;
+  plan?: boolean;
+  padTo?: string;
 }
 
 export interface ShareReceipt {
@@ -44,16 +49,7 @@ export async function shareCsv(study: Study, options: { partner: string; table: 
   const started = performance.now();
   try {
     // A join keeps one row per key of its right side, so those keys must not repeat in this upload.
-    const queriesByKey = new Map<string, { columns: string[]; queries: string[] }>();
-    for (const key of uniqueKeysOf(study, options.table)) {
-      const entry = queriesByKey.get(key.columns.join(",")) ?? { columns: key.columns, queries: [] };
-      entry.queries.push(key.query);
-      queriesByKey.set(key.columns.join(","), entry);
-    }
-    const uniqueKeys = [...queriesByKey.values()].map(({ columns, queries }) => ({
-      columns, reason: `${queries.length > 1 ? "queries" : "query"} ${queries.join(", ")} ${queries.length > 1 ? "join" : "joins"} on ${columns.join(", ")} and need${queries.length > 1 ? "" : "s"} it unique within each partner's ${options.table}`,
-    }));
-    const rows = readCsvRows(createReadStream(options.csv), schema, { file: options.csv, uniqueKeys });
+    const rows = readCsvRows(createReadStream(options.csv), schema, { file: options.csv, uniqueKeys: uniqueKeysFor(study, options.table) });
     // Rows sorted by the within-site join key let MPC merge sorted runs instead of sorting them.
     const sortedBy = mergeKeyOf(study, options.table);
     const outcome = await writeTableShares(study, options.partner, options.table, rows, { garbler: files.garbler.write, evaluator: files.evaluator.write }, onProgress, { sortedBy });
@@ -72,29 +68,144 @@ export async function shareCsv(study: Study, options: { partner: string; table: 
   }
 }
 
+export interface PartialsReceipt {
+  partner: string;
+  /** Rows read from each of the partner's CSVs: never uploaded, never public. */
+  rowsRead: Record<string, number>;
+  seconds: number;
+  tables: Array<Omit<ShareReceipt, "partner" | "seconds"> & { groups: number; paddedTo?: number }>;
+}
+
+/**
+ * `catalyst share --plan`: a pushdown partner computes each site-local GROUP BY of the study over its own CSVs
+ * and shares the partial aggregates (one row per local group, padded to `padTo` if given) instead of its rows.
+ * All tables are written or none.
+ */
+export async function sharePartials(study: Study, options: { partner: string; csvs: Record<string, string>; out: string; padTo?: number }): Promise<PartialsReceipt> {
+  const partner = findPartner(study, options.partner);
+  const bound = pushdownOf(study, options.partner);
+  if (!bound) throw new UsageError(`partner ${options.partner} does not push down in this study; share each table with --table and --csv, or ask the investigator to list it with \`catalyst study init --pushdown\``);
+  for (const table of Object.keys(options.csvs)) {
+    if (!partner.tables.includes(table)) throw new UsageError(`--csv ${table}=…: partner ${options.partner} does not hold table ${table} in this study (it holds ${partner.tables.join(", ")})`);
+  }
+  const missing = partner.tables.filter((table) => !options.csvs[table]);
+  if (missing.length > 0) throw new UsageError(`--plan needs every table of ${options.partner}: give --csv ${missing.map((table) => `${table}=FILE`).join(" --csv ")}`);
+  const started = performance.now();
+  const site = BigInt(study.partners.indexOf(partner));
+  const rowsByTable = new Map<string, ClearValue[][]>();
+  const rowsRead: Record<string, number> = {};
+  for (const table of partner.tables) {
+    const file = options.csvs[table];
+    const csvStat = await stat(file).catch(() => undefined);
+    if (!csvStat?.isFile()) throw new InputError("cannot read the CSV: no such file", { file }, "unreadable");
+    const rows: ClearValue[][] = [];
+    for await (const batch of readCsvRows(createReadStream(file), findTable(study, table), { file, uniqueKeys: uniqueKeysFor(study, table) })) {
+      for (const row of batch) rows.push([...row.map((value) => (typeof value === "number" ? BigInt(value) : value)), site]);
+    }
+    // The circuit's integers are sized from the public bound, so more rows could overflow them.
+    if (rows.length > bound.maxRows) throw new InputError(`${table} has ${rows.length} rows, more than the ${bound.maxRows} this study allows ${options.partner} (its public bound)`, { file });
+    rowsByTable.set(table, rows);
+    rowsRead[table] = rows.length;
+  }
+  const partials = partnerPartials(study, options.partner, (table) => rowsByTable.get(table) ?? []);
+  const files = partials.map(({ table }) => Object.fromEntries(ROLES.map((role) => [role, join(options.out, ...shareFileName(study, options.partner, table.name, role).split("/"))])) as Record<Role, string>);
+  const opened: Array<Record<Role, AtomicFile>> = [];
+  try {
+    const tables: PartialsReceipt["tables"] = [];
+    for (const [index, { table, rows, sortedBy }] of partials.entries()) {
+      if (options.padTo !== undefined && rows.length > options.padTo) {
+        throw new InputError(`${options.partner} has ${rows.length} groups for ${table.name} (query ${table.query}), more than --pad-to ${options.padTo}; raise the bound`);
+      }
+      const atomic = { garbler: await AtomicFile.create(files[index].garbler), evaluator: await AtomicFile.create(files[index].evaluator) };
+      opened.push(atomic);
+      const dummyRows = options.padTo === undefined ? 0 : options.padTo - rows.length;
+      const batches = (async function* () { for (let start = 0; start < rows.length; start += 8192) yield rows.slice(start, start + 8192).map(toCells); })();
+      const outcome = await writeTableShares(study, options.partner, table.name, batches, { garbler: atomic.garbler.write, evaluator: atomic.evaluator.write }, undefined, { sortedBy, presorted: true, dummyRows });
+      tables.push({
+        table: table.name, rows: outcome.rows, groups: rows.length, ...(options.padTo !== undefined ? { paddedTo: options.padTo } : {}), ...(sortedBy ? { sortedBy } : {}),
+        shares: ROLES.map((role) => ({ role, party: partyOf(study, role).name, path: files[index][role], bytes: atomic[role].bytesWritten, digest: outcome.digests[role] })),
+      });
+    }
+    await commitAll(opened.flatMap((atomic) => [atomic.garbler, atomic.evaluator]));
+    return { partner: options.partner, rowsRead, seconds: (performance.now() - started) / 1000, tables };
+  } catch (error) {
+    await AtomicFile.abortAll(opened.flatMap((atomic) => [atomic.garbler, atomic.evaluator]));
+    throw error;
+  }
+}
+
+/** The unique keys a study's joins need of a table, with the reason for the error message. */
+function uniqueKeysFor(study: Study, table: string): Array<{ columns: string[]; reason: string }> {
+  const queriesByKey = new Map<string, { columns: string[]; queries: string[] }>();
+  for (const key of uniqueKeysOf(study, table)) {
+    const entry = queriesByKey.get(key.columns.join(",")) ?? { columns: key.columns, queries: [] };
+    entry.queries.push(key.query);
+    queriesByKey.set(key.columns.join(","), entry);
+  }
+  return [...queriesByKey.values()].map(({ columns, queries }) => ({
+    columns, reason: `${queries.length > 1 ? "queries" : "query"} ${queries.join(", ")} ${queries.length > 1 ? "join" : "joins"} on ${columns.join(", ")} and need${queries.length > 1 ? "" : "s"} it unique within each partner's ${table}`,
+  }));
+}
+
 export function registerShare(program: Command): void {
   program
     .command("share")
     .description("validate a CSV against its table, split it into two XOR shares and seal each to its compute party")
     .requiredOption("--study <file>", "study.json")
     .requiredOption("--partner <name>", "your data partner name in the study")
-    .requiredOption("--table <name>", "the table this CSV holds")
-    .requiredOption("--csv <file>", "the CSV exported from your database (header line required)")
+    .option("--table <name>", "the table this CSV holds")
+    .option("--csv <file>", "the CSV exported from your database (header line required); with --plan, TABLE=FILE for each of your tables", collect)
     .requiredOption("--out <dir>", "folder for the sealed shares (written as OUT/PARTNER/TABLE.PARTY.share)")
+    .option("--plan", "push site-local work down: compute each query's GROUP BY over your own rows and share only the partial aggregates (the study must list you with --pushdown)")
+    .option("--pad-to <rows>", "with --plan: pad each partial table with dummy rows to this public bound, so the number of local groups stays private")
     .action(action<ShareOptions>(async (options, reporter) => {
       const study = await loadStudy(options.study);
-      const progress = reporter.progress(`sharing ${options.csv}`);
+      if (options.plan) return sharePlanCommand(study, options, reporter);
+      if (options.padTo !== undefined) throw new UsageError("--pad-to needs --plan");
+      if (!options.table || options.csv?.length !== 1) throw new UsageError("give --table and one --csv (or --plan with --csv TABLE=FILE for each table)");
+      const shared = { study: options.study, partner: options.partner, table: options.table, csv: options.csv[0], out: options.out };
+      const progress = reporter.progress(`sharing ${shared.csv}`);
       const receipt = await audited(options, reporter, { action: "share", study, actingAs: `partner ${options.partner}` }, async () => {
         try {
-          const made = await shareCsv(study, options, (rows) => progress.update(`sharing ${options.csv}: ${rows.toLocaleString("en-US")} rows`));
-          return { result: made, details: { partner: made.partner, table: made.table, csv: options.csv, rows: made.rows, shares: made.shares.map(({ role, party, path, bytes, digest }) => ({ role, party, file: path, bytes, digest })) } };
+          const made = await shareCsv(study, shared, (rows) => progress.update(`sharing ${shared.csv}: ${rows.toLocaleString("en-US")} rows`));
+          return { result: made, details: { partner: made.partner, table: made.table, csv: shared.csv, rows: made.rows, shares: made.shares.map(({ role, party, path, bytes, digest }) => ({ role, party, file: path, bytes, digest })) } };
         } finally {
           progress.stop();
         }
       });
       reporter.result({ study: study.id, ...receipt });
-      reporter.line(`${options.partner}/${options.table}: ${receipt.rows} rows in ${receipt.seconds.toFixed(1)} s${receipt.sortedBy ? `, sorted by ${receipt.sortedBy.join(", ")}` : ""}`);
+      reporter.line(`${options.partner}/${shared.table}: ${receipt.rows} rows in ${receipt.seconds.toFixed(1)} s${receipt.sortedBy ? `, sorted by ${receipt.sortedBy.join(", ")}` : ""}`);
       for (const entry of receipt.shares) reporter.line(`  ${entry.role.padEnd(9)} ${entry.path}  ${entry.bytes} bytes  ${entry.digest}`);
-      if (receipt.rows === 0) reporter.warn(`${options.csv} has a header but no rows; an empty table was shared`);
+      if (receipt.rows === 0) reporter.warn(`${shared.csv} has a header but no rows; an empty table was shared`);
     }));
+}
+
+async function sharePlanCommand(study: Study, options: ShareOptions, reporter: Reporter): Promise<void> {
+  if (options.table) throw new UsageError("--plan shares every table of the partner at once: give --csv TABLE=FILE for each, not --table");
+  const csvs: Record<string, string> = {};
+  for (const flag of options.csv ?? []) {
+    const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(flag);
+    if (!match) throw new UsageError(`with --plan, --csv expects TABLE=FILE, got "${flag}"`);
+    if (csvs[match[1]]) throw new UsageError(`--csv ${match[1]}=… is given twice`);
+    csvs[match[1]] = match[2];
+  }
+  const padTo = options.padTo === undefined ? undefined : wholeNumber(options.padTo, "--pad-to");
+  const progress = reporter.progress(`computing ${options.partner}'s partial aggregates`);
+  const receipt = await audited(options, reporter, { action: "share", study, actingAs: `partner ${options.partner}` }, async () => {
+    try {
+      const made = await sharePartials(study, { partner: options.partner, csvs, out: options.out, padTo });
+      return {
+        result: made,
+        details: { partner: made.partner, pushdown: true, csvs, rowsRead: made.rowsRead, tables: made.tables.map(({ table, rows, groups, shares }) => ({ table, rows, groups, shares: shares.map(({ role, party, path, bytes, digest }) => ({ role, party, file: path, bytes, digest })) })) },
+      };
+    } finally {
+      progress.stop();
+    }
+  });
+  reporter.result({ study: study.id, ...receipt });
+  reporter.line(`${options.partner}: read ${Object.entries(receipt.rowsRead).map(([table, rows]) => `${table} ${rows} rows`).join(", ")}; only partial aggregates leave the site (${receipt.seconds.toFixed(1)} s)`);
+  for (const table of receipt.tables) {
+    reporter.line(`${options.partner}/${table.table}: ${table.groups} groups${table.paddedTo !== undefined ? `, padded to ${table.paddedTo} rows` : ""}${table.sortedBy ? `, sorted by ${table.sortedBy.join(", ")}` : ""}`);
+    for (const entry of table.shares) reporter.line(`  ${entry.role.padEnd(9)} ${entry.path}  ${entry.bytes} bytes  ${entry.digest}`);
+  }
 }

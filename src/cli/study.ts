@@ -5,11 +5,12 @@ import { writeFileAtomically } from "../share/atomicFile.js";
 import { InputError } from "../share/errors.js";
 import { fingerprint } from "../share/keys.js";
 import { rowBits, typeName } from "../share/schema.js";
-import { createStudy, DEFAULT_MIN_CELL_COUNT, serializeStudy, type Partner, type Study } from "../share/study.js";
+import { createStudy, DEFAULT_MIN_CELL_COUNT, MAX_PUSHDOWN_ROWS, serializeStudy, uploadedTables, type Partner, type PushdownPartner, type Study } from "../share/study.js";
+import { derivePushedTables } from "../operators/pushdown.js";
 import { parseTablesSql } from "../share/tablesSql.js";
 import { bindQuery } from "../operators/sql/binder.js";
 import { parseQuery } from "../operators/sql/parser.js";
-import { action, collect } from "./command.js";
+import { action, collect, wholeNumber } from "./command.js";
 import { loadPublicKey, loadStudy, readText } from "./files.js";
 
 interface InitOptions {
@@ -22,6 +23,7 @@ interface InitOptions {
   evaluator: string;
   investigator: string;
   minCellCount: string;
+  pushdown?: string[];
   out: string;
 }
 
@@ -38,6 +40,7 @@ export function registerStudy(program: Command): void {
     .requiredOption("--evaluator <name:pubfile>", "the evaluating compute party and its public key")
     .requiredOption("--investigator <pubfile>", "the investigator's public key, to which results are sealed")
     .option("--min-cell-count <n>", "cells with a count from 1 to n−1 are suppressed inside MPC", String(DEFAULT_MIN_CELL_COUNT))
+    .option("--pushdown <partner[:maxrows]>", `a partner that computes each query's site-local GROUP BYs itself and uploads partial aggregates; MAXROWS is a public bound on its rows per table (default ${MAX_PUSHDOWN_ROWS}), which sizes the circuit's integers (repeatable)`, collect)
     .option("--id <id>", "study id (default: derived from the study's content)")
     .requiredOption("--out <file>", "where to write study.json")
     .action(action<InitOptions>(async (options, reporter) => {
@@ -51,7 +54,7 @@ export function registerStudy(program: Command): void {
       const evaluator = await partyFlag(options.evaluator, "--evaluator");
       const investigator = await loadPublicKey(options.investigator);
       if (!/^\d+$/.test(options.minCellCount)) throw new InputError(`--min-cell-count must be a whole number, got "${options.minCellCount}"`);
-      const created = createStudy({
+      const definition = {
         id: options.id,
         name: options.name,
         minCellCount: Number(options.minCellCount),
@@ -61,13 +64,19 @@ export function registerStudy(program: Command): void {
         evaluator,
         investigator: { publicKey: investigator.publicKey },
         queries,
-      });
+      };
+      let created = createStudy(definition);
       // Every query must compile against the study's tables before the study exists.
       (options.query ?? []).forEach((file, index) => bindQuery(parseQuery(queries[index].sql, file), created, undefined, file));
+      if (options.pushdown?.length) {
+        const pushdownPartners = options.pushdown.map(parsePushdownFlag);
+        created = createStudy({ ...definition, pushdown: { partners: pushdownPartners, tables: derivePushedTables(created, pushdownPartners) } });
+      }
       await writeFileAtomically(options.out, serializeStudy(created));
       reporter.result({ study: options.out, id: created.id, digest: created.digest });
       reporter.line(`wrote ${options.out}: study "${created.name}" (${created.id})`);
       reporter.line(`  ${created.tables.length} tables, ${created.partners.length} partners, ${created.queries.length} queries, minimum cell count ${created.minCellCount}`);
+      if (created.pushdown) reporter.line(`  pushdown: ${created.pushdown.partners.map((partner) => partner.name).join(", ")} upload partial aggregates (${created.pushdown.tables.map((table) => table.name).join(", ")})`);
       reporter.line(`  digest ${created.digest}`);
     }));
 
@@ -109,6 +118,7 @@ export function summarize(study: Study): Record<string, unknown> {
     },
     investigator: { fingerprint: fingerprint(study.investigator.publicKey) },
     queries: study.queries,
+    ...(study.pushdown ? { pushdown: { partners: study.pushdown.partners, tables: study.pushdown.tables.map((table) => ({ ...table, columns: table.columns.map((column) => ({ name: column.name, type: typeName(column.type), nullable: column.nullable === true })) })) } } : {}),
   };
 }
 
@@ -124,7 +134,10 @@ function printSummary(study: Study, line: (text?: string) => void, bold: (text: 
   }
   line();
   line(bold("Data partners"));
-  for (const partner of study.partners) line(`  ${partner.name}: ${partner.tables.join(", ")}`);
+  for (const partner of study.partners) {
+    const pushdown = study.pushdown?.partners.find((candidate) => candidate.name === partner.name);
+    line(`  ${partner.name}: ${partner.tables.join(", ")}${pushdown ? `  (pushes down: uploads ${uploadedTables(study, partner.name).join(", ")}; at most ${pushdown.maxRows} rows per table)` : ""}`);
+  }
   line();
   line(bold("Compute parties"));
   line(`  garbler    ${study.garbler.name}  ${fingerprint(study.garbler.publicKey)}`);
@@ -134,4 +147,10 @@ function printSummary(study: Study, line: (text?: string) => void, bold: (text: 
   line(bold("Queries"));
   if (study.queries.length === 0) line("  (none)");
   for (const query of study.queries) line(`  ${query.name}: ${query.sql.replace(/\s+/g, " ")}`);
+}
+
+function parsePushdownFlag(flag: string): PushdownPartner {
+  const match = /^([^:]+)(?::(.+))?$/.exec(flag);
+  if (!match) throw new InputError(`--pushdown expects PARTNER[:MAXROWS], got "${flag}"`);
+  return { name: match[1], maxRows: match[2] === undefined ? MAX_PUSHDOWN_ROWS : wholeNumber(match[2], `--pushdown ${match[1]}`) };
 }

@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { CatalystError, InputError, UsageError } from "../share/errors.js";
 import { peekShareHeader, shareFileName } from "../share/shareFile.js";
-import { findPartner, partyOf, ROLES, type Role, type Study } from "../share/study.js";
+import { findPartner, partyOf, ROLES, uploadedTables, type Role, type Study } from "../share/study.js";
 import { fileDigests } from "../transport/fileDigests.js";
 import { checkGrant, grantPlace, parseGrant, type Grant } from "../transport/grant.js";
 import { GrantStore } from "../transport/grantStore.js";
@@ -87,7 +87,7 @@ export async function uploadShares(
   // Check every file before sending any, so a missing or misrouted share stops the whole upload.
   const planned: Array<{ role: Role; name: string; path: string; bytes: number; digest: string; md5Base64: string }> = [];
   const missing: string[] = [];
-  for (const table of partner.tables) {
+  for (const table of uploadedTables(study, partner.name)) {
     for (const role of ROLES) {
       const name = shareFileName(study, partner.name, table, role);
       const path = join(options.from, ...name.split("/"));

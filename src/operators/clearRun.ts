@@ -39,7 +39,7 @@ export async function runInTheClear(study: Study, tables: string[], rowsOf: Cell
 
 /** A study query over the partners' CSVs in the clear: `csvOf(partner, table)` names each file. */
 export async function queryInTheClear(study: Study, query: Query, csvOf: (partner: string, table: string) => string, options: CompileOptions = {}): Promise<Cell[][]> {
-  const tables = queryTables(study, query);
+  const tables = queryTables(study, query, { pushdown: false });
   const sortedInputs = studySortOrders(study);
   const rowsOf: Cell[][][] = [];
   const sizes: InputSizes = {};
@@ -60,7 +60,7 @@ export async function queryInTheClear(study: Study, query: Query, csvOf: (partne
     }
     rowsOf.push(rows);
   }
-  const compiled = compileQuery(study, query, sizes, { sortedInputs, ...options });
+  const compiled = compileQuery(study, query, sizes, { sortedInputs, pushdown: false, ...options });
   const released = await runInTheClear(study, compiled.tables, compiled.tables.map((table) => rowsOf[tables.indexOf(table)]), compiled);
   return divideAverages(compiled.outputColumns, released).rows;
 }

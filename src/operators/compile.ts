@@ -18,6 +18,7 @@ import { compact } from "./compaction.js";
 import { discloseRows, layoutOutput, outputColumns } from "./output.js";
 import { gatherRelation, scanInput, typeBits, unionAll, type Relation } from "./relation.js";
 import { sortRelation } from "./sortRelation.js";
+import { isPartialMerge, widthRows, withPushdown } from "./pushdown.js";
 import { bindQuery, SITE_COLUMN, UNKNOWN_TABLE_ROWS, type PlanNode } from "./sql/binder.js";
 import { parseQuery } from "./sql/parser.js";
 
@@ -62,7 +63,8 @@ function describeNode(node: PlanNode, joinMerges = false): string {
     case "filter": return "filter";
     case "project": return isFusedAggregate(node) ? `per-row inputs of a group by fused into the outer one (no sort): ${node.columns.map((column) => column.name).join(", ")}` : `project ${node.columns.map((column) => column.name).join(", ")}`;
     case "join": return `${node.type} join on ${node.leftKeys.length} key${node.leftKeys.length > 1 ? "s" : ""} (${joinMerges ? "merge of two sorted runs" : "sort"}, ${node.rows} lanes)`;
-    case "aggregate": return node.groupBy.length > 0 ? `group by ${node.groupBy.length} key${node.groupBy.length > 1 ? "s" : ""} (sort + segmented scan)` : "aggregate (tree reduction)";
+    case "aggregate": if (isPartialMerge(node)) return `group by ${node.groupBy.length} key${node.groupBy.length === 1 ? "" : "s"} merging pushdown partners' partial aggregates with the other partners' rows (sort + segmented scan)`;
+      return node.groupBy.length > 0 ? `group by ${node.groupBy.length} key${node.groupBy.length > 1 ? "s" : ""} (sort + segmented scan)` : "aggregate (tree reduction)";
     case "sort": return `order by ${node.keys.length} key${node.keys.length > 1 ? "s" : ""}`;
     case "limit": return `limit ${node.count} (compact)`;
   }
@@ -76,9 +78,13 @@ function tablesOf(plan: PlanNode, found: Set<string> = new Set()): Set<string> {
   return found;
 }
 
-/** The tables a query reads, known before any sizes are (to load the right shares). */
-export function queryTables(study: Study, query: Query): string[] {
-  return [...tablesOf(bindQuery(parseQuery(query.sql, `${query.name}.sql`), study, () => UNKNOWN_TABLE_ROWS, `${query.name}.sql`))];
+/**
+ * The tables a query reads, known before any sizes are (to load the right shares): with pushdown, the
+ * partials of pushdown partners and the rows of the others.
+ */
+export function queryTables(study: Study, query: Query, options: Pick<CompileOptions, "pushdown"> = {}): string[] {
+  const plan = bindQuery(parseQuery(query.sql, `${query.name}.sql`), study, () => UNKNOWN_TABLE_ROWS, `${query.name}.sql`);
+  return [...tablesOf(options.pushdown === false ? plan : withPushdown(study, query, plan, () => UNKNOWN_TABLE_ROWS))];
 }
 
 export interface CompileOptions {
@@ -89,12 +95,21 @@ export interface CompileOptions {
    * merge key): a join within sites on `_site` and exactly these columns merges instead of sorting.
    */
   sortedInputs?: Record<string, readonly string[]>;
+  /**
+   * Merge the partial aggregates of the study's pushdown partners (the default when it has any); off to run
+   * the all-in-MPC plan over every partner's rows, as `catalyst verify` does.
+   */
+  pushdown?: boolean;
 }
 
 export function compileQuery(study: Study, query: Query, sizes: InputSizes, options: CompileOptions = {}): CompiledQuery {
   const file = `${query.name}.sql`;
   const totalRows = (table: string) => (sizes[table] ?? []).reduce((sum, part) => sum + part.rows, 0);
-  const bound = bindQuery(parseQuery(query.sql, file), study, totalRows, file);
+  const pushdown = options.pushdown !== false && (study.pushdown?.tables ?? []).some((table) => table.query === query.name);
+  // Pushdown partners' row counts are private: their public bounds size the integers instead.
+  const bound = pushdown
+    ? withPushdown(study, query, bindQuery(parseQuery(query.sql, file), study, widthRows(study, totalRows), file), totalRows)
+    : bindQuery(parseQuery(query.sql, file), study, totalRows, file);
   const plan = options.fuseAggregates === false ? bound : fuseAggregates(bound);
   const tables = [...tablesOf(plan)];
   for (const table of tables) if (!sizes[table]) throw new InputError(`no sizes for table ${table}`, { file }, "invalid-query");

@@ -12,7 +12,7 @@ import { CatalystError, ExitCode, InputError, UsageError } from "../share/errors
 import { resultFileName, writeResultShare } from "../share/resultFile.js";
 import { rowBits, rowBytes } from "../share/schema.js";
 import { openShareFile, shareFileName } from "../share/shareFile.js";
-import { findTable, partyOf, type Role, type Study } from "../share/study.js";
+import { findTable, partyOf, uploadedTables, type Role, type Study } from "../share/study.js";
 import type { MessageChannel } from "../transport/channel.js";
 import { TransportError } from "../transport/errors.js";
 import { parseSshTarget, SshConnectError, SshTunnel } from "../transport/sshTunnel.js";
@@ -68,7 +68,7 @@ async function loadTableInput(study: Study, role: Role, secretKey: Uint8Array, i
   const partRows: Array<{ partner: number; rows: number }> = [];
   const orders: Array<string[] | undefined> = [];
   for (const [partnerIndex, partner] of study.partners.entries()) {
-    if (!partner.tables.includes(table)) continue;
+    if (!uploadedTables(study, partner.name).includes(table)) continue;
     const name = shareFileName(study, partner.name, table, role);
     const path = join(inbox, ...name.split("/"));
     let opened;

@@ -139,7 +139,7 @@ function absorbs(use: Use, inner: BoundAggregate | undefined): boolean {
 }
 
 /** One row's share of an inner aggregate, typed as the aggregate's result column (COUNT and SUM widen to it). */
-function rowValue(aggregate: BoundAggregate, column: BoundColumn, at: BoundExpression["at"]): BoundExpression | undefined {
+export function rowValue(aggregate: BoundAggregate, column: BoundColumn, at: BoundExpression["at"]): BoundExpression | undefined {
   const argument = aggregate.argument;
   const one: BoundExpression = { kind: "literal", value: 1n, type: column.type, nullable: false, at };
   switch (aggregate.function) {

@@ -47,8 +47,10 @@ export function scanInput(backend: Backend, wires: WireVector, columns: readonly
   let offset = 1;
   const relationColumns = columns.map((column): RelationColumn => {
     const start = offset + columnBits(column) - valueBits(column.type);
+    // A pushed partial may be NULL (a MIN over none, say): its flag bit comes just before the value.
+    const isNull = column.nullable ? planeRange(backend, all, start - 1, start).wires : undefined;
     offset += columnBits(column);
-    return { value: planeRange(backend, all, start, start + valueBits(column.type)) };
+    return { value: planeRange(backend, all, start, start + valueBits(column.type)), ...(isNull ? { isNull } : {}) };
   });
   relationColumns.push({ value: { wires: backend.constant(encodeIntegers(sitePerLane.map(BigInt), siteBits)), width: siteBits, lanes } });
   return { lanes, valid: backend.slice(wires, 0, lanes), columns: relationColumns };

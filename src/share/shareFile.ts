@@ -2,10 +2,10 @@
 import { IntegrityError, InputError } from "./errors.js";
 import type { Row } from "./csvTable.js";
 import { sortRows } from "./rowOrder.js";
-import { RowCodec } from "./rowCodec.js";
+import { RowCodec, type Cell } from "./rowCodec.js";
 import { typeName, type TableSchema } from "./schema.js";
 import { openSealed, readSealedHeader, SealedWriter, type ByteSink, type SealedHeader } from "./sealedStream.js";
-import { findPartner, findTable, partyOf, ROLES, type Role, type Study } from "./study.js";
+import { findPartner, findTable, partyOf, pushdownOf, ROLES, uploadedTables, type Role, type Study } from "./study.js";
 import { fillRandom } from "./random.js";
 
 export const SHARE_FORMAT_VERSION = 1;
@@ -48,15 +48,23 @@ export async function writeTableShares(
   study: Study,
   partnerName: string,
   tableName: string,
-  batches: AsyncIterable<Row[]>,
+  batches: AsyncIterable<Array<Row | Cell[]>>,
   sinks: Record<Role, ByteSink>,
   onProgress?: (rows: number) => void,
-  options: { sortedBy?: string[] } = {},
+  options: {
+    sortedBy?: string[];
+    /** The rows already come in `sortedBy` order (a pushdown partner's partials), so only the header records it. */
+    presorted?: boolean;
+    /** Dummy rows (valid bit 0) appended after the rows, to pad the public row count to a bound. */
+    dummyRows?: number;
+  } = {},
 ): Promise<ShareOutcome> {
   const partner = findPartner(study, partnerName);
   const schema = findTable(study, tableName);
-  if (!partner.tables.includes(tableName)) {
-    throw new InputError(`partner ${partnerName} does not contribute table ${tableName} in this study (it contributes ${partner.tables.join(", ")})`);
+  const uploads = uploadedTables(study, partnerName);
+  if (!uploads.includes(tableName)) {
+    const why = pushdownOf(study, partnerName) && partner.tables.includes(tableName) ? `: ${partnerName} pushes site-local work down, so its rows never leave the site; share them with \`catalyst share --plan\`` : "";
+    throw new InputError(`partner ${partnerName} does not upload table ${tableName} in this study (it uploads ${uploads.join(", ")})${why}`);
   }
   const codec = new RowCodec(schema.columns);
   const writers = Object.fromEntries(ROLES.map((role) => {
@@ -71,17 +79,21 @@ export async function writeTableShares(
 
   let rows = 0;
   // Sorting needs every row first; the header (bound to the ciphertext) records the order for the plan.
-  const ordered = options.sortedBy ? sortedBatches(batches, (rows) => sortRows(schema, options.sortedBy!, rows)) : batches;
-  for await (const batch of ordered) {
+  const ordered = options.sortedBy && !options.presorted ? sortedBatches(batches as AsyncIterable<Row[]>, (rows) => sortRows(schema, options.sortedBy!, rows)) : batches;
+  const write = async (batch: ReadonlyArray<Row | Cell[]>, valid: boolean) => {
     const plaintext = new Uint8Array(batch.length * codec.recordBytes);
-    batch.forEach((row, index) => codec.encode(plaintext, index, row));
+    batch.forEach((row, index) => codec.encode(plaintext, index, row, valid));
     const garblerShare = fillRandom(new Uint8Array(plaintext.length));
     for (let i = 0; i < plaintext.length; i++) plaintext[i] ^= garblerShare[i];
     await writers.garbler.write(garblerShare);
     await writers.evaluator.write(plaintext);
     rows += batch.length;
     onProgress?.(rows);
-  }
+  };
+  for await (const batch of ordered) await write(batch, true);
+  // All-zero records behind a cleared valid bit: once shared, indistinguishable from real rows.
+  const dummy = schema.columns.map((column): Cell => (column.type.kind === "bool" ? false : column.type.kind === "char" || column.type.kind === "varchar" ? "" : 0n));
+  for (let left = options.dummyRows ?? 0; left > 0; left -= 8192) await write(new Array(Math.min(8192, left)).fill(dummy), false);
   const [garbler, evaluator] = await Promise.all([writers.garbler.finish(), writers.evaluator.finish()]);
   return { rows, digests: { garbler: garbler.digest, evaluator: evaluator.digest } };
 }
@@ -105,7 +117,7 @@ export function checkShareHeader(header: SealedHeader, study: Study, file: strin
     throw new IntegrityError(`is the ${share.role}'s share (${share.party}), not the ${expected.role}'s (${partyOf(study, expected.role).name})`, { file }, "wrong-party");
   }
   const partner = study.partners.find((candidate) => candidate.name === share.partner);
-  if (!partner || !partner.tables.includes(share.table)) {
+  if (!partner || !uploadedTables(study, partner.name).includes(share.table)) {
     throw new IntegrityError(`claims partner ${share.partner} and table ${share.table}, which this study does not expect`, { file }, "unexpected-share");
   }
   if ((expected.partner && share.partner !== expected.partner) || (expected.table && share.table !== expected.table)) {

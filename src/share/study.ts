@@ -26,6 +26,30 @@ export interface Query {
   sql: string;
 }
 
+/** A partner that runs the site-local part of every query itself and uploads partial aggregates instead of rows. */
+export interface PushdownPartner {
+  name: string;
+  /**
+   * Public bound on the rows of each table this partner holds: its true counts stay private, so the circuit's
+   * integer widths are sized from this bound instead.
+   */
+  maxRows: number;
+}
+
+/** A table of partial aggregates a pushdown partner uploads for one GROUP BY of one query (derived at study creation). */
+export interface PushedTable extends TableSchema {
+  query: string;
+  /** The study tables the GROUP BY reads: a pushdown partner holding any of them uploads this table. */
+  reads: string[];
+  /** Leading columns that are the group key (the rest are partial aggregates). */
+  keyColumns: number;
+}
+
+export interface Pushdown {
+  partners: PushdownPartner[];
+  tables: PushedTable[];
+}
+
 export interface Study {
   id: string;
   name: string;
@@ -36,6 +60,8 @@ export interface Study {
   evaluator: ComputeParty;
   investigator: { publicKey: Uint8Array };
   queries: Query[];
+  /** Absent when every partner uploads its rows. */
+  pushdown?: Pushdown;
   digest: string;
 }
 
@@ -91,12 +117,36 @@ function checkDefinition(definition: StudyDefinition): void {
   if (bytesToHex(definition.garbler.publicKey) === bytesToHex(definition.evaluator.publicKey)) {
     throw new InputError("the garbler and the evaluator use the same public key: each compute party needs its own key, or one party could open both shares");
   }
+  if (definition.pushdown) checkPushdown(definition, tableNames, partnerNames);
   const queryNames = new Set<string>();
   for (const query of definition.queries) {
     if (!isIdentifier(query.name)) throw new InputError(`query name "${query.name}" must be an identifier (letters, digits, "_")`);
     if (queryNames.has(query.name)) throw new InputError(`two queries are named ${query.name}`);
     queryNames.add(query.name);
     if (query.sql.trim() === "") throw new InputError(`query ${query.name} is empty`);
+  }
+}
+
+/** Largest row bound a pushdown partner may declare: partial COUNTs are sealed as 32-bit integers at most. */
+export const MAX_PUSHDOWN_ROWS = 2 ** 31 - 1;
+
+function checkPushdown(definition: StudyDefinition, tableNames: Set<string>, partnerNames: Set<string>): void {
+  const pushdown = definition.pushdown!;
+  const seen = new Set<string>();
+  for (const partner of pushdown.partners) {
+    if (!partnerNames.has(partner.name)) throw new InputError(`pushdown partner ${partner.name} is not a data partner of the study`);
+    if (seen.has(partner.name)) throw new InputError(`pushdown partner ${partner.name} is listed twice`);
+    seen.add(partner.name);
+    if (!Number.isInteger(partner.maxRows) || partner.maxRows < 1 || partner.maxRows > MAX_PUSHDOWN_ROWS) {
+      throw new InputError(`pushdown partner ${partner.name}: the row bound must be a whole number from 1 to ${MAX_PUSHDOWN_ROWS}, got ${partner.maxRows}`);
+    }
+  }
+  for (const table of pushdown.tables) {
+    checkSchema(table, "study");
+    if (tableNames.has(table.name)) throw new InputError(`pushed table ${table.name} clashes with a table of the same name`);
+    tableNames.add(table.name);
+    if (table.reads.some((read) => !definition.tables.some((candidate) => candidate.name === read))) throw new InputError(`pushed table ${table.name} reads an unknown table`);
+    if (!Number.isInteger(table.keyColumns) || table.keyColumns < 0 || table.keyColumns > table.columns.length) throw new InputError(`pushed table ${table.name} has a bad key column count`);
   }
 }
 
@@ -118,6 +168,16 @@ function studyBody(study: StudyDefinition & { id: string }): Record<string, unkn
     },
     investigator: { publicKey: bytesToHex(study.investigator.publicKey), fingerprint: fingerprint(study.investigator.publicKey) },
     queries: study.queries.map((query) => ({ name: query.name, sql: query.sql })),
+    // Only when used, so that studies without pushdown keep their digests.
+    ...(study.pushdown ? {
+      pushdown: {
+        partners: study.pushdown.partners.map((partner) => ({ name: partner.name, maxRows: partner.maxRows })),
+        tables: study.pushdown.tables.map((table) => ({
+          name: table.name, query: table.query, reads: [...table.reads], keyColumns: table.keyColumns,
+          columns: table.columns.map((column) => ({ name: column.name, type: typeName(column.type), ...(column.nullable ? { nullable: true } : {}) })),
+        })),
+      },
+    } : {}),
   };
 }
 
@@ -174,6 +234,7 @@ export function parseStudy(text: string, file = "study.json"): Study {
       evaluator: { name: String(body.computeParties.evaluator.name), publicKey: hexToBytes(body.computeParties.evaluator.publicKey) },
       investigator: { publicKey: hexToBytes(body.investigator.publicKey) },
       queries: body.queries.map((query: any) => ({ name: String(query.name), sql: String(query.sql) })),
+      ...(body.pushdown ? { pushdown: parsePushdown(body.pushdown) } : {}),
       digest,
     };
     checkDefinition(study);
@@ -184,8 +245,37 @@ export function parseStudy(text: string, file = "study.json"): Study {
   }
 }
 
+function parsePushdown(raw: any): Pushdown {
+  return {
+    partners: raw.partners.map((partner: any) => ({ name: String(partner.name), maxRows: Number(partner.maxRows) })),
+    tables: raw.tables.map((table: any) => ({
+      name: String(table.name), query: String(table.query), reads: table.reads.map(String), keyColumns: Number(table.keyColumns),
+      columns: table.columns.map((column: any) => {
+        const type = parseTypeName(String(column.type), true);
+        if (!type) throw new Error(`unknown type ${column.type}`);
+        return { name: String(column.name), type, ...(column.nullable === true ? { nullable: true } : {}) };
+      }),
+    })),
+  };
+}
+
+/** The pushdown entry of a partner, if it pushes site-local work down. */
+export function pushdownOf(study: Study, partner: string): PushdownPartner | undefined {
+  return study.pushdown?.partners.find((candidate) => candidate.name === partner);
+}
+
+/**
+ * The tables a partner uploads: its own tables, or for a pushdown partner the partial aggregates of every
+ * GROUP BY that reads one of them (its rows never leave the site).
+ */
+export function uploadedTables(study: Study, partnerName: string): string[] {
+  const partner = findPartner(study, partnerName);
+  if (!pushdownOf(study, partnerName)) return partner.tables;
+  return study.pushdown!.tables.filter((table) => table.reads.some((read) => partner.tables.includes(read))).map((table) => table.name);
+}
+
 export function findTable(study: Study, name: string): TableSchema {
-  const table = study.tables.find((candidate) => candidate.name === name);
+  const table = study.tables.find((candidate) => candidate.name === name) ?? study.pushdown?.tables.find((candidate) => candidate.name === name);
   if (!table) throw new InputError(`table ${name} is not part of study "${study.name}" (tables: ${study.tables.map((t) => t.name).join(", ")})`);
   return table;
 }

@@ -7,7 +7,7 @@ import { bytesToHex } from "@noble/hashes/utils.js";
 import { AtomicFile, writeFileAtomically } from "../share/atomicFile.js";
 import { CatalystError, IntegrityError } from "../share/errors.js";
 import { shareFileName } from "../share/shareFile.js";
-import type { Role, Study } from "../share/study.js";
+import { uploadedTables, type Role, type Study } from "../share/study.js";
 import type { Bucket, BucketObject } from "./bucket.js";
 import { fileDigests } from "./fileDigests.js";
 
@@ -70,7 +70,7 @@ async function download(bucket: Bucket, object: BucketObject, path: string): Pro
 
 /** Pulls every share the study expects for `role`; what is missing or failed is for the inbox report. */
 export async function pullShares(bucket: Bucket, study: Study, role: Role, out: string, onFile?: (name: string, bytes: number) => void): Promise<PullOutcome> {
-  const expected = new Set(study.partners.flatMap((partner) => partner.tables.map((table) => shareFileName(study, partner.name, table, role))));
+  const expected = new Set(study.partners.flatMap((partner) => uploadedTables(study, partner.name).map((table) => shareFileName(study, partner.name, table, role))));
   const objects = await bucket.list();
   // An empty bucket still gives an (empty) inbox, so the check can list what is missing.
   await mkdir(out, { recursive: true });

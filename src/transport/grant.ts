@@ -2,7 +2,7 @@
 import { IntegrityError, InputError } from "../share/errors.js";
 import { fingerprint } from "../share/keys.js";
 import { shareFileName } from "../share/shareFile.js";
-import { findPartner, partyOf, ROLES, type Role, type Study } from "../share/study.js";
+import { findPartner, partyOf, ROLES, uploadedTables, type Role, type Study } from "../share/study.js";
 import type { PresignedUpload } from "./bucket.js";
 import { objectNameOf, parseStoreAddress, type StoreAddress } from "./storeAddress.js";
 
@@ -38,7 +38,7 @@ export async function createGrant(
   const partner = findPartner(study, options.partner);
   const party = partyOf(study, options.role);
   const uploads: GrantUpload[] = [];
-  for (const table of partner.tables) {
+  for (const table of uploadedTables(study, partner.name)) {
     const name = shareFileName(study, partner.name, table, options.role);
     uploads.push({ table, name, ...(await presign(name, options.expires)) });
   }
@@ -118,7 +118,7 @@ export function checkGrant(grant: Grant, study: Study, expected: { partner: stri
     throw new IntegrityError(`this grant expired at ${grant.expires}; ask the compute site's delegate for a new one`, { file }, "grant-expired");
   }
   const tables = grant.uploads.map((upload) => upload.table).sort();
-  const wanted = [...findPartner(study, grant.partner).tables].sort();
+  const wanted = [...uploadedTables(study, grant.partner)].sort();
   if (tables.join("\n") !== wanted.join("\n")) {
     throw new IntegrityError(`this grant has URLs for ${tables.join(", ") || "no table"}, but ${grant.partner} sends ${wanted.join(", ")}; ask the compute site for a grant covering exactly these tables`, { file }, "grant-incomplete");
   }

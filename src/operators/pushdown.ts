@@ -1,0 +1,287 @@
+/**
+ * Pushdown: the GROUP BYs a data partner can compute over its own rows alone, the tables of partial aggregates
+ * it uploads for them, and the MPC plan that merges those partials with the other partners' rows.
+ *
+ * A GROUP BY is site-local when everything under it reads tables through filters, projections, UNION ALL and
+ * joins that match `_site` on both sides, and its aggregates are COUNT, SUM, MIN or MAX: merging per-partner
+ * partials (SUM of COUNTs and SUMs, MIN of MINs, MAX of MAXes) then gives exactly the all-in-MPC answer.
+ */
+import { InputError } from "../share/errors.js";
+import { isIdentifier, type Column, type ColumnType } from "../share/schema.js";
+import { pushdownOf, type PushedTable, type PushdownPartner, type Query, type Study } from "../share/study.js";
+import { rowValue } from "./fuseAggregates.js";
+import { bindQuery, SITE_COLUMN, type BoundColumn, type BoundExpression, type PlanNode } from "./sql/binder.js";
+import { parseQuery } from "./sql/parser.js";
+import { bitsForInteger, fromColumnType, type SqlType } from "./sql/types.js";
+
+type Aggregate = Extract<PlanNode, { kind: "aggregate" }>;
+
+/** Aggregates whose per-partner partials merge exactly. */
+const MERGEABLE = new Set(["COUNT", "SUM", "MIN", "MAX"]);
+
+/** Merges this pass made from pushed partials, so that `catalyst plan` can say so. */
+const partialMerges = new WeakSet<PlanNode>();
+
+export function isPartialMerge(node: PlanNode): boolean {
+  return partialMerges.has(node);
+}
+
+/** Whether `expression` over `node`'s rows is the `_site` column of a scanned table. */
+function isSiteColumn(node: PlanNode, expression: BoundExpression): boolean {
+  if (expression.kind !== "column") return false;
+  let index = expression.index;
+  let current = node;
+  for (;;) {
+    switch (current.kind) {
+      case "scan":
+        return current.columns[index].name === SITE_COLUMN && index === current.columns.length - 1;
+      case "filter":
+        current = current.input;
+        break;
+      case "project": {
+        const below = current.expressions[index];
+        if (below.kind !== "column") return false;
+        index = below.index;
+        current = current.input;
+        break;
+      }
+      case "join":
+        if (index < current.left.columns.length) current = current.left;
+        else { index -= current.left.columns.length; current = current.right; }
+        break;
+      case "union":
+        return current.inputs.every((input) => isSiteColumn(input, { ...expression, index }));
+      default:
+        return false;
+    }
+  }
+}
+
+/** Whether every row under `node` is computed from one partner's rows alone. */
+function siteLocal(node: PlanNode): boolean {
+  switch (node.kind) {
+    case "scan": return true;
+    case "filter":
+    case "project": return siteLocal(node.input);
+    case "union": return node.inputs.every(siteLocal);
+    case "join":
+      return siteLocal(node.left) && siteLocal(node.right)
+        && node.leftKeys.some((key, index) => isSiteColumn(node.left, key) && isSiteColumn(node.right, node.rightKeys[index]));
+    default: return false;
+  }
+}
+
+function pushable(node: PlanNode): node is Aggregate {
+  return node.kind === "aggregate" && node.aggregates.every((aggregate) => MERGEABLE.has(aggregate.function)) && siteLocal(node.input);
+}
+
+/** The outermost site-local GROUP BYs of a plan, in a fixed (pre-)order. */
+export function pushableAggregates(plan: PlanNode): Aggregate[] {
+  const found: Aggregate[] = [];
+  const visit = (node: PlanNode) => {
+    if (pushable(node)) { found.push(node); return; }
+    if (node.kind === "union") node.inputs.forEach(visit);
+    else if (node.kind === "join") { visit(node.left); visit(node.right); }
+    else if (node.kind !== "scan") visit(node.input);
+  };
+  visit(plan);
+  return found;
+}
+
+export function tablesRead(node: PlanNode, found: Set<string> = new Set()): Set<string> {
+  if (node.kind === "scan") found.add(node.table);
+  else if (node.kind === "union") node.inputs.forEach((input) => tablesRead(input, found));
+  else if (node.kind === "join") { tablesRead(node.left, found); tablesRead(node.right, found); }
+  else tablesRead(node.input, found);
+  return found;
+}
+
+/** The name of the partial table for the `ordinal`-th (from 1) pushable GROUP BY of a query. */
+export function pushedTableName(query: string, ordinal: number, count: number): string {
+  return count === 1 ? `${query}_partials` : `${query}_partials${ordinal}`;
+}
+
+function columnType(type: SqlType): ColumnType {
+  switch (type.kind) {
+    case "int": return { kind: "int", bits: type.bits };
+    case "bool": return { kind: "bool" };
+    case "string": return { kind: "char", length: type.length };
+  }
+}
+
+/** Where a query reads a pushdown partner's table outside every GROUP BY that partner could compute. */
+function readsOutsidePushable(plan: PlanNode, tables: Set<string>): string | undefined {
+  const inside = new Set(pushableAggregates(plan));
+  const visit = (node: PlanNode): string | undefined => {
+    if (inside.has(node as Aggregate)) return undefined;
+    if (node.kind === "scan") return tables.has(node.table) ? node.table : undefined;
+    if (node.kind === "union") return node.inputs.map(visit).find(Boolean);
+    if (node.kind === "join") return visit(node.left) ?? visit(node.right);
+    return visit(node.input);
+  };
+  return visit(plan);
+}
+
+/**
+ * The partial tables a study's pushdown partners upload, derived from its queries at creation. Refuses a
+ * partner whose rows some query needs outside a site-local GROUP BY: that partner must upload its rows.
+ */
+export function derivePushedTables(study: Study, partners: PushdownPartner[]): PushedTable[] {
+  if (partners.length === 0) return [];
+  const held = new Set(partners.flatMap((partner) => study.partners.find((candidate) => candidate.name === partner.name)?.tables ?? []));
+  // One partner's worth of rows sizes the partials' integers.
+  const bound = Math.max(...partners.map((partner) => partner.maxRows));
+  const tables: PushedTable[] = [];
+  for (const query of study.queries) {
+    const file = `${query.name}.sql`;
+    const plan = bindQuery(parseQuery(query.sql, file), study, () => bound, file);
+    for (const partner of partners) {
+      const own = new Set(study.partners.find((candidate) => candidate.name === partner.name)!.tables);
+      const outside = readsOutsidePushable(plan, own);
+      if (outside) {
+        throw new InputError(`partner ${partner.name} cannot push down: query ${query.name} reads ${outside} outside a GROUP BY that ${partner.name} could compute over its own rows (one with only COUNT, SUM, MIN and MAX over tables joined on _site); leave ${partner.name} out of --pushdown`);
+      }
+    }
+    const aggregates = pushableAggregates(plan);
+    aggregates.forEach((aggregate, index) => {
+      const reads = [...tablesRead(aggregate.input)];
+      if (!reads.some((table) => held.has(table))) return;
+      const names = new Set<string>();
+      const columns: Column[] = aggregate.columns.map((column, position) => {
+        let name = isIdentifier(column.name) && column.name !== SITE_COLUMN ? column.name : `column${position + 1}`;
+        if (names.has(name.toLowerCase())) name = `column${position + 1}`;
+        names.add(name.toLowerCase());
+        return { name, type: columnType(column.type), ...(column.nullable ? { nullable: true } : {}) };
+      });
+      tables.push({ name: pushedTableName(query.name, index + 1, aggregates.length), query: query.name, reads, keyColumns: aggregate.groupBy.length, columns });
+    });
+  }
+  return tables;
+}
+
+/** The pushable GROUP BY of `query` that a pushed table holds the partials of. */
+export function aggregateOfPushedTable(study: Study, table: PushedTable, tableRows: (table: string) => number): Aggregate {
+  const query = study.queries.find((candidate) => candidate.name === table.query)!;
+  const file = `${query.name}.sql`;
+  const aggregates = pushableAggregates(bindQuery(parseQuery(query.sql, file), study, tableRows, file));
+  const found = aggregates.find((_, index) => pushedTableName(query.name, index + 1, aggregates.length) === table.name);
+  if (!found) throw new InputError(`pushed table ${table.name} no longer matches query ${query.name}`);
+  return found;
+}
+
+/** Rows a table may have, for sizing integers: the uploads' counts plus each pushdown partner's public bound. */
+export function widthRows(study: Study, uploadedRows: (table: string) => number): (table: string) => number {
+  return (table) => uploadedRows(table) + (study.pushdown?.partners ?? [])
+    .filter((partner) => study.partners.find((candidate) => candidate.name === partner.name)!.tables.includes(table))
+    .reduce((sum, partner) => sum + partner.maxRows, 0);
+}
+
+/**
+ * The MPC plan of a query when some partners push down: each pushable GROUP BY becomes a merge of the pushed
+ * partials with the per-row values of the other partners' rows. The plan was bound with `widthRows`, so
+ * integers are wide enough for every partner's rows; lanes are then set from the public upload sizes.
+ */
+export function withPushdown(study: Study, query: Query, plan: PlanNode, lanes: (table: string) => number): PlanNode {
+  const pushed = (study.pushdown?.tables ?? []).filter((table) => table.query === query.name);
+  if (pushed.length === 0) return plan;
+  const aggregates = pushableAggregates(plan);
+  const replacements = new Map<PlanNode, PlanNode>();
+  aggregates.forEach((aggregate, index) => {
+    const table = pushed.find((candidate) => candidate.name === pushedTableName(query.name, index + 1, aggregates.length));
+    if (table) replacements.set(aggregate, mergePartials(study, aggregate, table, lanes));
+  });
+  return relane(replaceNodes(plan, replacements), lanes);
+}
+
+function mergePartials(study: Study, aggregate: Aggregate, table: PushedTable, lanes: (table: string) => number): PlanNode {
+  const keys = aggregate.groupBy.length;
+  const at = aggregate.columns.length > 0 && keys > 0 ? aggregate.groupBy[0].at : { line: 1, column: 1 };
+  const column = (index: number, type: SqlType, nullable: boolean): BoundExpression => ({ kind: "column", index, type, nullable, at });
+  const scanColumns: BoundColumn[] = [
+    ...table.columns.map((column) => ({ name: column.name, type: fromColumnType(column.type), nullable: column.nullable === true, countLike: false })),
+    { name: SITE_COLUMN, type: { kind: "int", bits: bitsForInteger(BigInt(study.partners.length)) }, nullable: false, countLike: false },
+  ];
+  const scan: PlanNode = { kind: "scan", table: table.name, columns: scanColumns, rows: lanes(table.name) };
+  // Partials were sized for one partner: widen them to the merged columns' types (a free sign extension).
+  const widened: PlanNode = {
+    kind: "project", input: scan, columns: aggregate.columns, rows: scan.rows,
+    expressions: aggregate.columns.map((target, index) => {
+      const source = column(index, scanColumns[index].type, scanColumns[index].nullable);
+      return JSON.stringify(source.type) === JSON.stringify(target.type) ? source : { kind: "cast", operand: source, type: target.type, nullable: source.nullable, at };
+    }),
+  };
+  const parts: PlanNode[] = [widened];
+  // Partners that upload their rows: each row carries its group key and what it adds to each aggregate.
+  if (table.reads.some((read) => study.partners.some((partner) => !pushdownOf(study, partner.name) && partner.tables.includes(read)))) {
+    const expressions = [...aggregate.groupBy];
+    aggregate.aggregates.forEach((inner, index) => {
+      const value = rowValue(inner, aggregate.columns[keys + index], at);
+      if (!value) throw new InputError(`cannot merge ${inner.function} partials of column ${aggregate.columns[keys + index].name} with row values`);
+      expressions.push(value);
+    });
+    parts.push({ kind: "project", input: aggregate.input, expressions, columns: aggregate.columns, rows: aggregate.input.rows });
+  }
+  const union: PlanNode = { kind: "union", inputs: parts, columns: aggregate.columns, rows: parts.reduce((sum, part) => sum + part.rows, 0) };
+  const merged: PlanNode = {
+    kind: "aggregate", input: union, columns: aggregate.columns, rows: keys === 0 ? 1 : union.rows,
+    groupBy: aggregate.groupBy.map((key, index) => column(index, key.type, aggregate.columns[index].nullable)),
+    aggregates: aggregate.aggregates.map((inner, index) => ({
+      function: inner.function === "COUNT" ? "SUM" : inner.function,
+      argument: column(keys + index, aggregate.columns[keys + index].type, aggregate.columns[keys + index].nullable),
+    })),
+  };
+  partialMerges.add(merged);
+  return merged;
+}
+
+function replaceNodes(node: PlanNode, replacements: Map<PlanNode, PlanNode>): PlanNode {
+  const replaced = replacements.get(node);
+  if (replaced) return replaced;
+  switch (node.kind) {
+    case "scan": return node;
+    case "union": return { ...node, inputs: node.inputs.map((input) => replaceNodes(input, replacements)) };
+    case "join": return { ...node, left: replaceNodes(node.left, replacements), right: replaceNodes(node.right, replacements) };
+    default: return { ...node, input: replaceNodes(node.input, replacements) } as PlanNode;
+  }
+}
+
+/** The plan with every node's lane count recomputed from the tables' lanes, by the binder's rules. */
+function relane(node: PlanNode, lanes: (table: string) => number): PlanNode {
+  const wasMerge = partialMerges.has(node);
+  let result: PlanNode;
+  switch (node.kind) {
+    case "scan": return { ...node, rows: lanes(node.table) };
+    case "union": {
+      const inputs = node.inputs.map((input) => relane(input, lanes));
+      result = { ...node, inputs, rows: inputs.reduce((sum, input) => sum + input.rows, 0) };
+      break;
+    }
+    case "join": {
+      const left = relane(node.left, lanes);
+      const right = relane(node.right, lanes);
+      result = { ...node, left, right, rows: left.rows + right.rows };
+      break;
+    }
+    case "aggregate": {
+      const input = relane(node.input, lanes);
+      result = { ...node, input, rows: node.groupBy.length === 0 ? 1 : input.rows };
+      break;
+    }
+    case "limit": {
+      const input = relane(node.input, lanes);
+      result = { ...node, input, rows: Math.min(node.count, input.rows) };
+      break;
+    }
+    default: {
+      const input = relane(node.input, lanes);
+      result = { ...node, input, rows: input.rows } as PlanNode;
+    }
+  }
+  if (wasMerge) partialMerges.add(result);
+  return result;
+}
+
+/** Whether a partner pushes down and holds any table `reads` names. */
+export function sendsPartials(study: Study, partner: string, table: PushedTable): boolean {
+  return pushdownOf(study, partner) !== undefined && table.reads.some((read) => study.partners.find((candidate) => candidate.name === partner)!.tables.includes(read));
+}
