@@ -63,7 +63,8 @@ export async function writeTableShares(
   const schema = findTable(study, tableName);
   const uploads = uploadedTables(study, partnerName);
   if (!uploads.includes(tableName)) {
-    const why = pushdownOf(study, partnerName) && partner.tables.includes(tableName) ? `: ${partnerName} pushes site-local work down, so its rows never leave the site; share them with \`catalyst share --plan\`` : "";
+    if (!pushdownOf(study, partnerName)) throw new InputError(`partner ${partnerName} does not contribute table ${tableName} in this study (it contributes ${partner.tables.join(", ")})`);
+    const why = partner.tables.includes(tableName) ? `: ${partnerName} pushes site-local work down, so its rows never leave the site; share them with \`catalyst share --plan\`` : "";
     throw new InputError(`partner ${partnerName} does not upload table ${tableName} in this study (it uploads ${uploads.join(", ")})${why}`);
   }
   const codec = new RowCodec(schema.columns);

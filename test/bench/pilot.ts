@@ -1,0 +1,133 @@
+/**
+ * bench:pilot — the whole PHAME study (all four pilot queries) at a fraction S of the pilot's row counts, with
+ * the pilot's site mix, end to end through the real CLI: fixtures, share (with `--plan` at pushdown partners),
+ * upload, two `catalyst compute` processes with the evaluator through the SSH tunnel to a real OpenSSH sshd,
+ * reveal. Prints time, ANDs, bytes and peak RSS per phase, for the pushdown plan and the all-in-MPC plan, and
+ * whether each revealed result equals the cleartext answer (DuckDB over the same CSVs, with the same
+ * suppression; at S ≤ 0.1 also `catalyst verify`, which adds the plaintext circuit).
+ * Usage: npm run bench:pilot -- --scale 0.01 [--plan pushdown|all-in-mpc|both] [--query NAME …]
+ */
+import { spawnSync } from "node:child_process";
+import { parse } from "csv-parse/sync";
+import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { queryWithDuckDb } from "../../src/operators/duckdbReference.js";
+import { formatValue } from "../../src/share/values.js";
+import { parseStudy } from "../../src/share/study.js";
+import { repositoryRoot } from "../helpers/cli.js";
+import { startParty } from "../helpers/computeParties.js";
+import { freePort, startSshd } from "../helpers/sshd.js";
+
+const flag = (name: string, fallback: string) => {
+  const index = process.argv.indexOf(name);
+  return index > 0 ? process.argv[index + 1] : fallback;
+};
+const scale = Number(flag("--scale", "0.01"));
+const plans = flag("--plan", "both") === "both" ? ["pushdown", "all-in-mpc"] : [flag("--plan", "both")];
+const onlyQueries = process.argv.flatMap((value, index) => (process.argv[index - 1] === "--query" ? [value] : []));
+/** The pilot's row-level sites (1, 2, 4, 5) and aggregate-only sites (3, 6), whose rollups total about 238k rows at S = 1. */
+const PILOT_PATIENTS = [203_832, 423_852, 160_000, 284_142, 1_275_051, 160_000];
+const patients = PILOT_PATIENTS.map((count) => Math.max(10, Math.round(count * scale)));
+
+/** Runs the CLI under GNU time: its stdout and its peak RSS in bytes. */
+function catalyst(args: string[]): { stdout: string; peakRss: number } {
+  const run = spawnSync("/usr/bin/time", ["-f", "PEAK_RSS_KB %M", process.execPath, join(repositoryRoot, "bin", "catalyst"), ...args], { maxBuffer: 1 << 28 });
+  const stderr = run.stderr.toString();
+  if (run.status !== 0) throw new Error(`catalyst ${args.join(" ")} failed (${run.status}):\n${stderr}`);
+  const peak = /PEAK_RSS_KB (\d+)/.exec(stderr);
+  return { stdout: run.stdout.toString(), peakRss: peak ? Number(peak[1]) * 1024 : 0 };
+}
+
+const timed = <T>(work: () => T): [T, number] => { const started = performance.now(); const result = work(); return [result, (performance.now() - started) / 1000]; };
+const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+const gb = (bytes: number) => (bytes / 1e9).toFixed(2);
+
+const dir = await mkdtemp(join(tmpdir(), "catalyst-bench-pilot-"));
+const sshd = await startSshd(join(dir, "sshd"));
+try {
+  const [, fixtureSeconds] = timed(() => catalyst(["fixtures", "phame", "--sites", "6", "--patients", patients.join(","), "--seed", "5", "--out", join(dir, "data"), "-q"]));
+  const manifest = JSON.parse(await readFile(join(dir, "data", "sites.json"), "utf8")) as { sites: Array<{ name: string; kind: string; patients: number; tables: Record<string, { file: string; rows: number }> }> };
+  for (const name of ["nm", "ac", "investigator"]) catalyst(["keys", "generate", "--name", name, "--dir", join(dir, "keys"), "-q"]);
+  const queryFolder = join(repositoryRoot, "fixtures", "phame", "queries");
+  const queryFiles = (await readdir(queryFolder)).filter((file) => file.endsWith(".sql") && (onlyQueries.length === 0 || onlyQueries.includes(file.replace(/\.sql$/, ""))));
+  const rows = manifest.sites.reduce((sum, site) => sum + Object.values(site.tables).reduce((s, table) => s + table.rows, 0), 0);
+  console.log(`bench:pilot at S = ${scale}: ${rows.toLocaleString("en-US")} input rows (fixtures ${fixtureSeconds.toFixed(1)} s); evaluator via SSH to OpenSSH sshd`);
+  for (const site of manifest.sites) console.log(`  ${site.name} (${site.kind}): ${Object.entries(site.tables).map(([table, { rows: count }]) => `${table} ${count.toLocaleString("en-US")}`).join(", ")}`);
+
+  for (const plan of plans) {
+    const run = join(dir, plan);
+    const study = join(run, "study.json");
+    const rowLevel = manifest.sites.filter((site) => site.kind === "row-level");
+    // The public bound of each pushdown partner: its patients rounded up to a power of two.
+    const pushdown = plan === "pushdown" ? rowLevel.flatMap((site) => ["--pushdown", `${site.name}:${2 ** Math.ceil(Math.log2(Math.max(2, site.patients)))}`]) : [];
+    catalyst(["study", "init", "--name", `pilot ${plan}`, "--tables", join(dir, "data", "tables.sql"), ...queryFiles.flatMap((file) => ["--query", join(queryFolder, file)]),
+      ...manifest.sites.flatMap((site) => ["--partner", `${site.name}:${Object.keys(site.tables).join(",")}`]), ...pushdown,
+      "--garbler", `nm:${join(dir, "keys", "nm.pub")}`, "--evaluator", `ac:${join(dir, "keys", "ac.pub")}`, "--investigator", join(dir, "keys", "investigator.pub"), "--out", study, "-q"]);
+    let sharePeak = 0;
+    const [, shareSeconds] = timed(() => {
+      for (const site of manifest.sites) {
+        if (plan === "pushdown" && site.kind === "row-level") {
+          sharePeak = Math.max(sharePeak, catalyst(["share", "--study", study, "--partner", site.name, "--plan", ...Object.entries(site.tables).flatMap(([table, { file }]) => ["--csv", `${table}=${join(dir, "data", file)}`]), "--out", join(run, "shares"), "-q"]).peakRss);
+        } else {
+          for (const [table, { file }] of Object.entries(site.tables)) sharePeak = Math.max(sharePeak, catalyst(["share", "--study", study, "--partner", site.name, "--table", table, "--csv", join(dir, "data", file), "--out", join(run, "shares"), "-q"]).peakRss);
+        }
+      }
+    });
+    let uploadPeak = 0;
+    const [, uploadSeconds] = timed(() => {
+      for (const site of manifest.sites) uploadPeak = Math.max(uploadPeak, catalyst(["upload", "--study", study, "--partner", site.name, "--from", join(run, "shares"), "--to-garbler", join(run, "in-nm"), "--to-evaluator", join(run, "in-ac"), "-q"]).peakRss);
+    });
+    const inbox = JSON.parse(catalyst(["--json", "inbox", "check", "--study", study, "--key", join(dir, "keys", "nm.key"), "--inbox", join(run, "in-nm")]).stdout);
+    const uploadedRows = (inbox.present as Array<{ rows?: number }>).reduce((sum, entry) => sum + (entry.rows ?? 0), 0);
+    const predicted = JSON.parse(catalyst(["--json", "plan", "--study", study, "--inbox", join(run, "in-nm"), "--key", join(dir, "keys", "nm.key")]).stdout);
+    const port = await freePort();
+    const started = performance.now();
+    const common = ["--json", "compute", "--study", study, "--idle-timeout", "1200"];
+    const garbler = startParty([...common, "--party=garbler", "--key", join(dir, "keys", "nm.key"), "--inbox", join(run, "in-nm"), "--out", join(run, "out-nm"), "--listen", `127.0.0.1:${port}`]);
+    const evaluator = startParty([...common, "--party=evaluator", "--key", join(dir, "keys", "ac.key"), "--inbox", join(run, "in-ac"), "--out", join(run, "out-ac"),
+      "--ssh", `${sshd.user}@127.0.0.1:${sshd.port}`, "--ssh-key", sshd.clientKey, "--known-hosts", sshd.knownHosts, "--connect", `127.0.0.1:${port}`]);
+    const [g, e] = await Promise.all([garbler.done, evaluator.done]);
+    const computeSeconds = (performance.now() - started) / 1000;
+    if (g.code !== 0 || e.code !== 0) throw new Error(`compute failed:\n${g.stderr}\n${e.stderr}`);
+    const studyValue = parseStudy(await readFile(study, "utf8"), study);
+    const csvOf = (partner: string, table: string) => join(dir, "data", manifest.sites.find((site) => site.name === partner)!.tables[table].file);
+    let revealSeconds = 0;
+    let revealPeak = 0;
+    const outcomes: string[] = [];
+    let allMatch = true;
+    for (const query of g.json.queries as Array<{ query: string; andGates: number; seconds: { ot: number; circuit: number } }>) {
+      const result = join(run, `${query.query}.csv`);
+      const [revealed, seconds] = timed(() => catalyst(["reveal", "--study", study, "--key", join(dir, "keys", "investigator.key"), "--garbler", join(run, "out-nm", `${query.query}.nm.result`), "--evaluator", join(run, "out-ac", `${query.query}.ac.result`), "--out", result, "-q"]));
+      revealSeconds += seconds;
+      revealPeak = Math.max(revealPeak, revealed.peakRss);
+      const reference = await queryWithDuckDb(studyValue, studyValue.queries.find((candidate) => candidate.name === query.query)!, csvOf);
+      // Cells as the result CSV writes them (suppressed and NULL cells empty), rows compared as multisets.
+      const expected = reference.map((row) => row.map((cell) => (typeof cell === "object" ? "" : formatValue(cell))).join("\u0000")).sort();
+      const revealedRows = (parse(await readFile(result, "utf8")) as string[][]).slice(1).map((row) => row.join("\u0000")).sort();
+      let matches = JSON.stringify(expected) === JSON.stringify(revealedRows);
+      if (scale <= 0.1) {
+        const verify = JSON.parse(catalyst(["--json", "verify", "--study", study, "--csv-root", join(dir, "data"), "--result", result, "--query", query.query]).stdout);
+        matches &&= verify.queries[0].resultMatches && verify.queries[0].circuitMatchesDuckDb;
+      }
+      allMatch &&= matches;
+      const predictedAnds = predicted.queries.find((entry: { query: string }) => entry.query === query.query).andGates;
+      outcomes.push(`    ${query.query}: ${query.andGates.toLocaleString("en-US")} ANDs (plan ${predictedAnds.toLocaleString("en-US")}), OT ${query.seconds.ot.toFixed(1)} s, circuit ${query.seconds.circuit.toFixed(1)} s (${(query.andGates / Math.max(query.seconds.circuit, 1e-9) / 1e6).toFixed(2)} M AND/s), ${reference.length} released rows, equals cleartext: ${matches}`);
+    }
+    const queries = g.json.queries as Array<{ andGates: number; seconds: { ot: number; circuit: number } }>;
+    const ands = queries.reduce((sum, query) => sum + query.andGates, 0);
+    const ot = queries.reduce((sum, query) => sum + query.seconds.ot, 0);
+    const circuit = queries.reduce((sum, query) => sum + query.seconds.circuit, 0);
+    const total = shareSeconds + uploadSeconds + computeSeconds + revealSeconds;
+    console.log(`\n${plan}: ${uploadedRows.toLocaleString("en-US")} rows uploaded (public)`);
+    console.log(`  share   ${shareSeconds.toFixed(1)} s, peak RSS ${mb(sharePeak)} MB`);
+    console.log(`  upload  ${uploadSeconds.toFixed(1)} s, peak RSS ${mb(uploadPeak)} MB`);
+    console.log(`  compute ${computeSeconds.toFixed(1)} s wall: OT ${ot.toFixed(1)} s, circuit ${circuit.toFixed(1)} s, ${ands.toLocaleString("en-US")} ANDs; garbler sent ${gb(g.json.bytesSent)} GB, evaluator ${gb(e.json.bytesSent)} GB; peak RSS garbler ${gb(g.json.peakRssBytes)} GB, evaluator ${gb(e.json.peakRssBytes)} GB`);
+    console.log(`  reveal  ${revealSeconds.toFixed(1)} s, peak RSS ${mb(revealPeak)} MB`);
+    console.log(`  total   ${total.toFixed(1)} s (${(total / 60).toFixed(1)} min); every result equals the cleartext answer: ${allMatch}`);
+    for (const line of outcomes) console.log(line);
+  }
+} finally {
+  await sshd.stop();
+  await rm(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,115 @@
+/**
+ * Pushdown through the CLI: `study init --pushdown` records which partners push site-local work down,
+ * `share --plan` shares their partial aggregates (padded to a public bound if asked), two `catalyst compute`
+ * processes over the SSH tunnel merge them with the other partners' rows, and every revealed result equals
+ * the all-in-MPC answer that `catalyst verify` computes from every partner's rows.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { existsSync } from "node:fs";
+import { readFile, readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { removeFolder, repositoryRoot, runCli, temporaryFolder } from "../helpers/cli.js";
+import { computeOverSsh } from "../helpers/computeParties.js";
+import { startSshd, type TestSshServer } from "../helpers/sshd.js";
+
+let dir: string;
+let study: string;
+let sshd: TestSshServer;
+let manifest: { sites: Array<{ name: string; kind: string; tables: Record<string, { file: string; rows: number }> }> };
+const csv = (site: string, table: string) => join(dir, "data", manifest.sites.find((candidate) => candidate.name === site)!.tables[table].file);
+const planCsvs = (site: string) => Object.keys(manifest.sites.find((candidate) => candidate.name === site)!.tables).flatMap((table) => ["--csv", `${table}=${csv(site, table)}`]);
+
+beforeAll(async () => {
+  dir = await temporaryFolder("catalyst-pushdown-cli-");
+  sshd = await startSshd(join(dir, "sshd"));
+  expect((await runCli(["fixtures", "phame", "--sites", "6", "--patients", "90", "--seed", "7", "--out", join(dir, "data")])).code).toBe(0);
+  manifest = JSON.parse(await readFile(join(dir, "data", "sites.json"), "utf8"));
+  for (const name of ["nm", "ac", "investigator"]) expect((await runCli(["keys", "generate", "--name", name, "--dir", join(dir, "keys")])).code).toBe(0);
+  const queryFolder = join(repositoryRoot, "fixtures", "phame", "queries");
+  study = join(dir, "study.json");
+  const init = await runCli(["study", "init", "--name", "pushdown", "--tables", join(dir, "data", "tables.sql"),
+    ...(await readdir(queryFolder)).flatMap((file) => ["--query", join(queryFolder, file)]), "--min-cell-count", "1",
+    ...manifest.sites.flatMap((site) => ["--partner", `${site.name}:${Object.keys(site.tables).join(",")}`]),
+    "--pushdown", "site1:128", "--pushdown", "site2:128",
+    "--garbler", `nm:${join(dir, "keys", "nm.pub")}`, "--evaluator", `ac:${join(dir, "keys", "ac.pub")}`, "--investigator", join(dir, "keys", "investigator.pub"), "--out", study]);
+  expect(init.stderr).toBe("");
+  expect(init.stdout).toMatch(/pushdown: site1, site2 upload partial aggregates \(cohort_counts_partials, diagnosis_rollup_partials, rollup_by_age_gender_partials, rollup_by_zip_partials\)/);
+}, 120_000);
+afterAll(async () => {
+  await sshd?.stop();
+  await removeFolder(dir);
+});
+
+describe("pushdown through the CLI", () => {
+  it("refuses what a pushdown study does not allow, and writes nothing", async () => {
+    const rows = await runCli(["share", "--study", study, "--partner", "site1", "--table", "phame_demographic", "--csv", csv("site1", "phame_demographic"), "--out", join(dir, "refused")]);
+    expect(rows.code).not.toBe(0);
+    expect(rows.stderr).toMatch(/site1 pushes site-local work down, so its rows never leave the site; share them with `catalyst share --plan`/);
+    const notPushdown = await runCli(["share", "--study", study, "--partner", "site4", "--plan", ...planCsvs("site4"), "--out", join(dir, "refused")]);
+    expect(notPushdown.code).toBe(2);
+    expect(notPushdown.stderr).toMatch(/partner site4 does not push down in this study/);
+    const short = await runCli(["share", "--study", study, "--partner", "site1", "--plan", "--csv", `phame_demographic=${csv("site1", "phame_demographic")}`, "--out", join(dir, "refused")]);
+    expect(short.code).toBe(2);
+    expect(short.stderr).toMatch(/--plan needs every table of site1: give --csv phame_cohort_counts=FILE --csv phame_diagnosis=FILE/);
+    const padTooSmall = await runCli(["share", "--study", study, "--partner", "site1", "--plan", ...planCsvs("site1"), "--pad-to", "20", "--out", join(dir, "refused")]);
+    expect(padTooSmall.code).not.toBe(0);
+    expect(padTooSmall.stderr).toMatch(/site1 has \d+ groups for diagnosis_rollup_partials \(query diagnosis_rollup\), more than --pad-to 20; raise the bound/);
+    const tooMany = await runCli(["study", "init", "--name", "x", "--tables", join(dir, "data", "tables.sql"), "--query", join(repositoryRoot, "fixtures", "phame", "queries", "diagnosis_rollup.sql"),
+      ...manifest.sites.flatMap((site) => ["--partner", `${site.name}:${Object.keys(site.tables).join(",")}`]), "--pushdown", "site1:50",
+      "--garbler", `nm:${join(dir, "keys", "nm.pub")}`, "--evaluator", `ac:${join(dir, "keys", "ac.pub")}`, "--investigator", join(dir, "keys", "investigator.pub"), "--out", join(dir, "small.json")]);
+    expect(tooMany.code).toBe(0);
+    const overBound = await runCli(["share", "--study", join(dir, "small.json"), "--partner", "site1", "--plan", ...planCsvs("site1"), "--out", join(dir, "refused")]);
+    expect(overBound.code).not.toBe(0);
+    expect(overBound.stderr).toMatch(/phame_demographic has 90 rows, more than the 50 this study allows site1 \(its public bound\)/);
+    expect(existsSync(join(dir, "refused"))).toBe(false);
+  });
+
+  it("shares partials at pushdown partners (padded or not), computes over the tunnel, and equals the all-in-MPC answer", async () => {
+    const padded = await runCli(["--json", "share", "--study", study, "--partner", "site1", "--plan", ...planCsvs("site1"), "--pad-to", "120", "--out", join(dir, "shares")]);
+    expect(padded.stderr).toBe("");
+    const rollup = padded.json.tables.find((table: { table: string }) => table.table === "diagnosis_rollup_partials");
+    // 90 patients over seven strata: nearly one group each, padded to the public bound.
+    expect(rollup).toMatchObject({ rows: 120, paddedTo: 120, sortedBy: ["age_cat", "gender", "race", "ethnicity", "zip", "payer_primary", "payer_secondary"] });
+    expect(rollup.groups).toBeLessThanOrEqual(90);
+    expect(padded.json.rowsRead).toMatchObject({ phame_demographic: 90 });
+    const byAgeGender = padded.json.tables.find((table: { table: string }) => table.table === "rollup_by_age_gender_partials");
+    expect(byAgeGender.groups).toBeLessThan(30);
+    const plain = await runCli(["share", "--study", study, "--partner", "site2", "--plan", ...planCsvs("site2"), "--out", join(dir, "shares")]);
+    expect(plain.stderr).toBe("");
+    expect(plain.stdout).toMatch(/site2\/diagnosis_rollup_partials: \d+ groups, sorted by age_cat/);
+    for (const site of manifest.sites.filter((candidate) => !["site1", "site2"].includes(candidate.name))) {
+      for (const table of Object.keys(site.tables)) {
+        expect((await runCli(["share", "--study", study, "--partner", site.name, "--table", table, "--csv", csv(site.name, table), "--out", join(dir, "shares")])).code).toBe(0);
+      }
+    }
+    for (const site of manifest.sites) {
+      const uploaded = await runCli(["upload", "--study", study, "--partner", site.name, "--from", join(dir, "shares"), "--to-garbler", join(dir, "in-nm"), "--to-evaluator", join(dir, "in-ac")]);
+      expect(uploaded.stderr).toBe("");
+    }
+    const inbox = await runCli(["--json", "inbox", "check", "--study", study, "--key", join(dir, "keys", "nm.key"), "--inbox", join(dir, "in-nm")]);
+    expect(inbox.json.complete).toBe(true);
+    expect(inbox.json.present.filter((entry: { partner: string }) => entry.partner === "site1").map((entry: { table: string }) => entry.table).sort())
+      .toEqual(["cohort_counts_partials", "diagnosis_rollup_partials", "rollup_by_age_gender_partials", "rollup_by_zip_partials"]);
+
+    const plan = await runCli(["--json", "plan", "--study", study, "--query", "diagnosis_rollup", "--inbox", join(dir, "in-nm"), "--key", join(dir, "keys", "nm.key")]);
+    expect(plan.code).toBe(0);
+    const operators = plan.json.queries[0].operators.map((operator: { operator: string }) => operator.operator);
+    expect(operators.some((operator: string) => operator.startsWith("scan diagnosis_rollup_partials"))).toBe(true);
+
+    const run = await computeOverSsh(sshd,
+      { study, key: join(dir, "keys", "nm.key"), inbox: join(dir, "in-nm"), out: join(dir, "out", "nm") },
+      { study, key: join(dir, "keys", "ac.key"), inbox: join(dir, "in-ac"), out: join(dir, "out", "ac") });
+    expect([run.garbler.code, run.evaluator.code]).toEqual([0, 0]);
+    expect(/query diagnosis_rollup: \d+ input rows, ([\d,]+) AND gates/.exec(run.garbler.stderr)?.[1].replace(/,/g, "")).toBe(String(plan.json.queries[0].andGates));
+    for (const query of ["cohort_counts", "diagnosis_rollup", "rollup_by_age_gender", "rollup_by_zip"]) {
+      const result = join(dir, "out", `${query}.csv`);
+      const revealed = await runCli(["reveal", "--study", study, "--key", join(dir, "keys", "investigator.key"), "--garbler", join(dir, "out", "nm", `${query}.nm.result`), "--evaluator", join(dir, "out", "ac", `${query}.ac.result`), "--out", result]);
+      expect(revealed.stderr).toBe("");
+      // verify computes the all-in-MPC plan in the clear from every partner's CSVs, and DuckDB the same SQL.
+      const verified = await runCli(["--json", "verify", "--study", study, "--csv-root", join(dir, "data"), "--query", query, "--result", result]);
+      expect(verified.stderr).toBe("");
+      expect(verified.json.queries[0]).toMatchObject({ query, circuitMatchesDuckDb: true, resultMatches: true });
+      expect(verified.json.queries[0].rows).toBeGreaterThan(2);
+    }
+  }, 300_000);
+});
