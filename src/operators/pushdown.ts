@@ -280,8 +280,3 @@ function relane(node: PlanNode, lanes: (table: string) => number): PlanNode {
   if (wasMerge) partialMerges.add(result);
   return result;
 }
-
-/** Whether a partner pushes down and holds any table `reads` names. */
-export function sendsPartials(study: Study, partner: string, table: PushedTable): boolean {
-  return pushdownOf(study, partner) !== undefined && table.reads.some((read) => study.partners.find((candidate) => candidate.name === partner)!.tables.includes(read));
-}

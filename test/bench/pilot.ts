@@ -33,6 +33,7 @@ const patients = PILOT_PATIENTS.map((count) => Math.max(10, Math.round(count * s
 /** Runs the CLI under GNU time: its stdout and its peak RSS in bytes. */
 function catalyst(args: string[]): { stdout: string; peakRss: number } {
   const run = spawnSync("/usr/bin/time", ["-f", "PEAK_RSS_KB %M", process.execPath, join(repositoryRoot, "bin", "catalyst"), ...args], { maxBuffer: 1 << 28 });
+  if (run.error) throw new Error(`bench:pilot measures peak memory with GNU time, which did not run (${run.error.message}); install it: sudo apt-get install -y time`);
   const stderr = run.stderr.toString();
   if (run.status !== 0) throw new Error(`catalyst ${args.join(" ")} failed (${run.status}):\n${stderr}`);
   const peak = /PEAK_RSS_KB (\d+)/.exec(stderr);
