@@ -120,9 +120,11 @@ export async function sharePartials(study: Study, options: { partner: string; cs
       opened.push(atomic);
       const dummyRows = options.padTo === undefined ? 0 : options.padTo - rows.length;
       const batches = (async function* () { for (let start = 0; start < rows.length; start += 8192) yield rows.slice(start, start + 8192).map(toCells); })();
-      const outcome = await writeTableShares(study, options.partner, table.name, batches, { garbler: atomic.garbler.write, evaluator: atomic.evaluator.write }, undefined, { sortedBy, presorted: true, dummyRows });
+      // Dummy rows break the order, and MPC treats a sorted upload as all valid rows: claim none when padded.
+      const claimed = dummyRows === 0 ? sortedBy : undefined;
+      const outcome = await writeTableShares(study, options.partner, table.name, batches, { garbler: atomic.garbler.write, evaluator: atomic.evaluator.write }, undefined, { sortedBy: claimed, presorted: true, dummyRows });
       tables.push({
-        table: table.name, rows: outcome.rows, groups: rows.length, ...(options.padTo !== undefined ? { paddedTo: options.padTo } : {}), ...(sortedBy ? { sortedBy } : {}),
+        table: table.name, rows: outcome.rows, groups: rows.length, ...(options.padTo !== undefined ? { paddedTo: options.padTo } : {}), ...(claimed ? { sortedBy: claimed } : {}),
         shares: ROLES.map((role) => ({ role, party: partyOf(study, role).name, path: files[index][role], bytes: atomic[role].bytesWritten, digest: outcome.digests[role] })),
       });
     }
@@ -208,4 +210,5 @@ async function sharePlanCommand(study: Study, options: ShareOptions, reporter: R
     reporter.line(`${options.partner}/${table.table}: ${table.groups} groups${table.paddedTo !== undefined ? `, padded to ${table.paddedTo} rows` : ""}${table.sortedBy ? `, sorted by ${table.sortedBy.join(", ")}` : ""}`);
     for (const entry of table.shares) reporter.line(`  ${entry.role.padEnd(9)} ${entry.path}  ${entry.bytes} bytes  ${entry.digest}`);
   }
+  if (padTo === undefined) reporter.warn(`each partial table's row count (the number of local groups) becomes public to both compute parties; --pad-to N hides it behind a bound`);
 }

@@ -128,6 +128,9 @@ function readsOutsidePushable(plan: PlanNode, tables: Set<string>): string | und
  */
 export function derivePushedTables(study: Study, partners: PushdownPartner[]): PushedTable[] {
   if (partners.length === 0) return [];
+  for (const partner of partners) {
+    if (!study.partners.some((candidate) => candidate.name === partner.name)) throw new InputError(`pushdown partner ${partner.name} is not a data partner of the study (partners: ${study.partners.map((candidate) => candidate.name).join(", ")})`);
+  }
   const held = new Set(partners.flatMap((partner) => study.partners.find((candidate) => candidate.name === partner.name)?.tables ?? []));
   // One partner's worth of rows sizes the partials' integers.
   const bound = Math.max(...partners.map((partner) => partner.maxRows));
@@ -135,6 +138,8 @@ export function derivePushedTables(study: Study, partners: PushdownPartner[]): P
   for (const query of study.queries) {
     const file = `${query.name}.sql`;
     const plan = bindQuery(parseQuery(query.sql, file), study, () => bound, file);
+    // The pushdown partners' bounds alone must already fit the widest integer, or compute would fail later.
+    bindQuery(parseQuery(query.sql, file), study, (table) => partners.filter((partner) => study.partners.find((candidate) => candidate.name === partner.name)!.tables.includes(table)).reduce((sum, partner) => sum + partner.maxRows, 0), file);
     for (const partner of partners) {
       const own = new Set(study.partners.find((candidate) => candidate.name === partner.name)!.tables);
       const outside = readsOutsidePushable(plan, own);
@@ -202,7 +207,8 @@ function mergePartials(study: Study, aggregate: Aggregate, table: PushedTable, l
     { name: SITE_COLUMN, type: { kind: "int", bits: bitsForInteger(BigInt(study.partners.length)) }, nullable: false, countLike: false },
   ];
   const scan: PlanNode = { kind: "scan", table: table.name, columns: scanColumns, rows: lanes(table.name) };
-  // Partials were sized for one partner: widen them to the merged columns' types (a free sign extension).
+  // Partials were sized at study creation for one partner's bound: bring them to the merged columns' types.
+  // Free (planes move); where the merged type is narrower the values still fit, being counts of fewer rows.
   const widened: PlanNode = {
     kind: "project", input: scan, columns: aggregate.columns, rows: scan.rows,
     expressions: aggregate.columns.map((target, index) => {

@@ -30,8 +30,9 @@ export interface Query {
 export interface PushdownPartner {
   name: string;
   /**
-   * Public bound on the rows of each table this partner holds: its true counts stay private, so the circuit's
-   * integer widths are sized from this bound instead.
+   * Public bound on the rows of each table this partner holds: its row counts are never uploaded, so the
+   * circuit's integer widths are sized from this bound instead. What does become public is the row count of
+   * each partial table (its number of local groups), unless the partner pads it with `share --plan --pad-to`.
    */
   maxRows: number;
 }

@@ -62,6 +62,11 @@ describe("pushdown through the CLI", () => {
     expect(overBound.code).not.toBe(0);
     expect(overBound.stderr).toMatch(/phame_demographic has 90 rows, more than the 50 this study allows site1 \(its public bound\)/);
     expect(existsSync(join(dir, "refused"))).toBe(false);
+    const mistyped = await runCli(["study", "init", "--name", "x", "--tables", join(dir, "data", "tables.sql"), "--query", join(repositoryRoot, "fixtures", "phame", "queries", "diagnosis_rollup.sql"),
+      ...manifest.sites.flatMap((site) => ["--partner", `${site.name}:${Object.keys(site.tables).join(",")}`]), "--pushdown", "site9",
+      "--garbler", `nm:${join(dir, "keys", "nm.pub")}`, "--evaluator", `ac:${join(dir, "keys", "ac.pub")}`, "--investigator", join(dir, "keys", "investigator.pub"), "--out", join(dir, "mistyped.json")]);
+    expect(mistyped.code).toBe(3);
+    expect(mistyped.stderr).toMatch(/pushdown partner site9 is not a data partner of the study \(partners: site1, site2/);
   });
 
   it("shares partials at pushdown partners (padded or not), computes over the tunnel, and equals the all-in-MPC answer", async () => {
@@ -69,14 +74,16 @@ describe("pushdown through the CLI", () => {
     expect(padded.stderr).toBe("");
     const rollup = padded.json.tables.find((table: { table: string }) => table.table === "diagnosis_rollup_partials");
     // 90 patients over seven strata: nearly one group each, padded to the public bound.
-    expect(rollup).toMatchObject({ rows: 120, paddedTo: 120, sortedBy: ["age_cat", "gender", "race", "ethnicity", "zip", "payer_primary", "payer_secondary"] });
+    // Padded: dummy rows follow the sorted ones, so no sort order is claimed.
+    expect(rollup).toMatchObject({ rows: 120, paddedTo: 120 });
+    expect(rollup.sortedBy).toBeUndefined();
     expect(rollup.groups).toBeLessThanOrEqual(90);
     expect(padded.json.rowsRead).toMatchObject({ phame_demographic: 90 });
     const byAgeGender = padded.json.tables.find((table: { table: string }) => table.table === "rollup_by_age_gender_partials");
     expect(byAgeGender.groups).toBeLessThan(30);
     const plain = await runCli(["share", "--study", study, "--partner", "site2", "--plan", ...planCsvs("site2"), "--out", join(dir, "shares")]);
-    expect(plain.stderr).toBe("");
-    expect(plain.stdout).toMatch(/site2\/diagnosis_rollup_partials: \d+ groups, sorted by age_cat/);
+    expect(plain.stderr).toMatch(/the number of local groups\) becomes public to both compute parties; --pad-to N hides it/);
+    expect(plain.stdout).toMatch(/site2\/diagnosis_rollup_partials: \d+ groups, sorted by age_cat, gender, race, ethnicity, zip, payer_primary, payer_secondary/);
     for (const site of manifest.sites.filter((candidate) => !["site1", "site2"].includes(candidate.name))) {
       for (const table of Object.keys(site.tables)) {
         expect((await runCli(["share", "--study", study, "--partner", site.name, "--table", table, "--csv", csv(site.name, table), "--out", join(dir, "shares")])).code).toBe(0);
