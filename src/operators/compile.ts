@@ -19,7 +19,7 @@ import { discloseRows, layoutOutput, outputColumns } from "./output.js";
 import { gatherRelation, scanInput, typeBits, unionAll, type Relation } from "./relation.js";
 import { sortRelation } from "./sortRelation.js";
 import { isPartialMerge, widthRows, withPushdown } from "./pushdown.js";
-import { bindQuery, SITE_COLUMN, UNKNOWN_TABLE_ROWS, type PlanNode } from "./sql/binder.js";
+import { bindQuery, SITE_COLUMN, UNKNOWN_TABLE_ROWS, type BoundExpression, type PlanNode } from "./sql/binder.js";
 import { parseQuery } from "./sql/parser.js";
 
 /** Public sizes: each table's rows, per contributing partner in study order. */
@@ -145,6 +145,42 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
     });
   }
 
+  /**
+   * The lanes a GROUP BY sorts, as consecutive runs: each partner's upload that reaches it through column
+   * projections and UNION ALL only, sorted by (a prefix of) its order that equals the group key, is an
+   * ascending run (all rows valid, so none moves for the valid bit); anything else is a run to sort. Undefined
+   * when no run is sorted, for a plain sort.
+   */
+  function groupRuns(aggregate: Extract<PlanNode, { kind: "aggregate" }>): Array<{ lanes: number; sorted: boolean }> | undefined {
+    const behind = (expression: BoundExpression): number | undefined => {
+      let current = expression;
+      while (current.kind === "cast") current = current.operand;
+      return current.kind === "column" ? current.index : undefined;
+    };
+    const keyColumns = aggregate.groupBy.map(behind);
+    if (keyColumns.length === 0 || keyColumns.some((index) => index === undefined)) return undefined;
+    const runsOf = (node: PlanNode, columns: number[]): Array<{ lanes: number; sorted: boolean }> => {
+      const unsorted = [{ lanes: node.rows, sorted: false }];
+      switch (node.kind) {
+        case "union": return node.inputs.flatMap((input) => runsOf(input, columns));
+        case "project": {
+          const below = columns.map((index) => behind(node.expressions[index]));
+          return below.some((index) => index === undefined) ? unsorted : runsOf(node.input, below as number[]);
+        }
+        case "scan": {
+          const order = options.sortedInputs?.[node.table];
+          const names = columns.map((index) => node.columns[index].name);
+          const sorted = order !== undefined && names.length <= order.length && names.every((name, index) => order[index] === name);
+          return (sizes[node.table] ?? []).map((part) => ({ lanes: part.rows, sorted }));
+        }
+        default: return unsorted;
+      }
+    };
+    const runs = runsOf(aggregate.input, keyColumns as number[]);
+    if (runs.reduce((sum, run) => sum + run.lanes, 0) !== aggregate.input.rows || !runs.some((run) => run.sorted && run.lanes > 1)) return undefined;
+    return runs;
+  }
+
   /** Runs the plan; `observe` hears each operator's own AND count, inputs first (post-order). */
   async function execute(backend: Backend, inputs: WireVector[], observe?: (operator: string, lanes: number, depth: number, ownAndGates: number) => void, andGates?: () => number): Promise<WireVector> {
     const scans = new Map(tables.map((table, index) => [table, inputs[index]]));
@@ -160,7 +196,9 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
       const result = await runNode(node);
       depth--;
       const spent = andGates() - before;
-      observe(describeNode(node, node.kind === "join" && sidesSorted(node)), node.rows, depth, spent - inputsCost.value);
+      const runs = node.kind === "aggregate" ? groupRuns(node) : undefined;
+      const described = describeNode(node, node.kind === "join" && sidesSorted(node));
+      observe(runs ? `${described.replace("(sort + segmented scan)", `(merge of ${runs.filter((run) => run.sorted).length} sorted runs${runs.some((run) => !run.sorted) ? ` and ${runs.filter((run) => !run.sorted).length} sorted here` : ""} + segmented scan)`)}` : described, node.rows, depth, spent - inputsCost.value);
       parentInputs.value += spent;
       inputsCost = parentInputs;
       return ownStorage(backend, result);
@@ -215,7 +253,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
               resultNullable: column.nullable,
             });
           }
-          return groupAggregate(backend, relation, keys, aggregates);
+          return groupAggregate(backend, relation, keys, aggregates, { runs: groupRuns(node) });
         }
         case "sort": {
           const relation = await run(node.input);

@@ -80,7 +80,7 @@ export interface GroupKey {
 }
 
 /** GROUP BY keys (possibly none) and aggregates over `relation`: the group columns, then one column per aggregate. */
-export async function groupAggregate(backend: Backend, relation: Relation, keys: GroupKey[], aggregates: AggregateInput[]): Promise<Relation> {
+export async function groupAggregate(backend: Backend, relation: Relation, keys: GroupKey[], aggregates: AggregateInput[], options: { runs?: ReadonlyArray<{ lanes: number; sorted: boolean }> } = {}): Promise<Relation> {
   if (keys.length === 0) return globalAggregate(backend, relation, aggregates);
   const lanes = relation.lanes;
   if (lanes === 0) {
@@ -96,7 +96,8 @@ export async function groupAggregate(backend: Backend, relation: Relation, keys:
     columns: [...keyColumns, ...aggregates.filter((entry) => entry.argument).map((entry) => entry.argument!)],
   };
   const keyOf = (rows: Relation) => orderKey(backend, keys.map((entry, index) => ({ column: rows.columns[index], type: entry.type })), rows.lanes, rows.valid);
-  const sorted = await sortRelation(backend, carried, keyOf);
+  // Runs that arrive sorted by the key (a pushdown partner's partials) are merged, not sorted.
+  const sorted = await sortRelation(backend, carried, keyOf, { runs: options.runs });
   const sortedKey = keyOf(sorted);
   const sortedKeys = sorted.columns.slice(0, keys.length);
   let argumentIndex = keys.length;

@@ -96,10 +96,17 @@ function sameColumns(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((name, index) => name === b[index]);
 }
 
-/** The order `catalyst share` gives each table's uploads: its merge key, where a study join has one. */
+/**
+ * The order `catalyst share` gives each table's uploads: its merge key, where a study join has one, and for
+ * a pushdown partner's partials (unpadded) their group key.
+ */
 export function studySortOrders(study: Study): Record<string, string[]> {
-  return Object.fromEntries(study.tables.flatMap((table) => {
+  const partials = (study.pushdown?.tables ?? []).flatMap((table) => {
+    const keys = table.columns.slice(0, table.keyColumns);
+    return keys.length > 0 && keys.every((column) => !column.nullable) ? [[table.name, keys.map((column) => column.name)]] : [];
+  });
+  return Object.fromEntries([...study.tables.flatMap((table) => {
     const key = mergeKeyOf(study, table.name);
     return key ? [[table.name, key]] : [];
-  }));
+  }), ...partials]);
 }

@@ -6,7 +6,7 @@
  */
 import type { Backend } from "../circuit/backend.js";
 import type { BitPlanes } from "../circuit/bitVector/bitPlanes.js";
-import { bitonicLayers, mergeLayers } from "../circuit/bitVector/bitonicSort.js";
+import { bitonicLayers, mergeLayers, runLayers } from "../circuit/bitVector/bitonicSort.js";
 import { lessThan } from "../circuit/bitVector/compare.js";
 import { conditionalSwap } from "../circuit/bitVector/select.js";
 import { gatherLanes, packRelation, type Relation } from "./relation.js";
@@ -23,7 +23,7 @@ const CHUNK_WIRES = 1 << 21;
  * Each layer copies the rows once and writes its comparators' outputs into that copy chunk by chunk, so a
  * sort holds about two copies of the rows however many lanes it has.
  */
-export async function sortRelation(backend: Backend, relation: Relation, keyOf: KeyOf, options: { pairsPerChunk?: number; sortedRuns?: number } = {}): Promise<Relation> {
+export async function sortRelation(backend: Backend, relation: Relation, keyOf: KeyOf, options: { pairsPerChunk?: number; sortedRuns?: number; runs?: ReadonlyArray<{ lanes: number; sorted: boolean }> } = {}): Promise<Relation> {
   const lanes = relation.lanes;
   if (lanes <= 1) return relation;
   const { record, unpack } = packRelation(backend, relation);
@@ -31,7 +31,9 @@ export async function sortRelation(backend: Backend, relation: Relation, keyOf: 
   let current = record;
   // Two runs that arrive sorted (lanes before `sortedRuns` and from it on) need only the last merge.
   if (options.sortedRuns !== undefined && !(options.sortedRuns >= 0 && options.sortedRuns <= lanes)) throw new RangeError(`sortedRuns ${options.sortedRuns} is outside 0..${lanes}`);
-  const layers = options.sortedRuns !== undefined ? mergeLayers(options.sortedRuns, lanes - options.sortedRuns) : bitonicLayers(lanes);
+  if (options.runs && options.runs.reduce((sum, run) => sum + run.lanes, 0) !== lanes) throw new RangeError(`runs cover ${options.runs.reduce((sum, run) => sum + run.lanes, 0)} lanes, not ${lanes}`);
+  // Runs, some ascending already: sort the others, then merge neighbours level by level.
+  const layers = options.sortedRuns !== undefined ? mergeLayers(options.sortedRuns, lanes - options.sortedRuns) : options.runs ? runLayers(options.runs) : bitonicLayers(lanes);
   for (const { smaller, larger } of layers) {
     if (smaller.length === 0) continue;
     // Lanes no comparator of this layer touches keep their place in the copy.

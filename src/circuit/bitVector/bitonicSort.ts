@@ -103,3 +103,54 @@ export function* mergeLayers(first: number, second: number): Generator<{ smaller
   yield layer((position) => position ^ (size - 1));
   for (let distance = half / 2; distance >= 1; distance /= 2) yield layer((position) => position ^ distance);
 }
+
+/** Comparator layers shifted to start at lane `offset`. */
+function* shifted(layers: Iterable<{ smaller: Int32Array; larger: Int32Array }>, offset: number): Generator<{ smaller: Int32Array; larger: Int32Array }> {
+  for (const { smaller, larger } of layers) yield { smaller: smaller.map((lane) => lane + offset), larger: larger.map((lane) => lane + offset) };
+}
+
+/** Independent networks on disjoint lanes run side by side: their i-th layers become one layer. */
+function* sideBySide(networks: Array<Iterator<{ smaller: Int32Array; larger: Int32Array }>>): Generator<{ smaller: Int32Array; larger: Int32Array }> {
+  let active = networks;
+  while (active.length > 0) {
+    const layers: Array<{ smaller: Int32Array; larger: Int32Array }> = [];
+    active = active.filter((network) => {
+      const next = network.next();
+      if (!next.done) layers.push(next.value);
+      return !next.done;
+    });
+    if (layers.length === 0) return;
+    const size = layers.reduce((sum, layer) => sum + layer.smaller.length, 0);
+    const smaller = new Int32Array(size);
+    const larger = new Int32Array(size);
+    let at = 0;
+    for (const layer of layers) { smaller.set(layer.smaller, at); larger.set(layer.larger, at); at += layer.smaller.length; }
+    yield { smaller, larger };
+  }
+}
+
+/**
+ * The layers of a network that sorts lanes arriving as consecutive runs, some ascending already (a partner's
+ * upload sorted by the key): the unsorted runs are sorted side by side, then neighbouring runs are merged
+ * pairwise, level by level. With k runs of n lanes in all that is about ⌈lg k⌉·(n/2)·lg n comparators
+ * instead of a full sort's (n/4)·lg²n.
+ */
+export function* runLayers(runs: ReadonlyArray<{ lanes: number; sorted: boolean }>): Generator<{ smaller: Int32Array; larger: Int32Array }> {
+  const starts: number[] = [];
+  let total = 0;
+  for (const run of runs) { starts.push(total); total += run.lanes; }
+  yield* sideBySide(runs.flatMap((run, index) => (run.sorted || run.lanes < 2 ? [] : [shifted(bitonicLayers(run.lanes), starts[index])])));
+  let level = runs.map((run, index) => ({ start: starts[index], lanes: run.lanes })).filter((run) => run.lanes > 0);
+  while (level.length > 1) {
+    const merges: Array<Iterator<{ smaller: Int32Array; larger: Int32Array }>> = [];
+    const next: Array<{ start: number; lanes: number }> = [];
+    for (let index = 0; index + 1 < level.length; index += 2) {
+      const [first, second] = [level[index], level[index + 1]];
+      merges.push(shifted(mergeLayers(first.lanes, second.lanes), first.start));
+      next.push({ start: first.start, lanes: first.lanes + second.lanes });
+    }
+    if (level.length % 2 === 1) next.push(level[level.length - 1]);
+    yield* sideBySide(merges);
+    level = next;
+  }
+}
