@@ -25,12 +25,19 @@ export const MEASURED_AND_RATE = 3_000_000;
 function sizesFromFlags(study: Study, flags: string[]): InputSizes {
   const sizes: InputSizes = {};
   for (const flag of flags) {
-    const match = /^([^=]+)=(\d+)$/.exec(flag);
-    if (!match) throw new UsageError(`--rows expects TABLE=N, got "${flag}"`);
+    const match = /^([^=]+)=(\d+(?:,\d+)*)$/.exec(flag);
+    if (!match) throw new UsageError(`--rows expects TABLE=N or TABLE=N1,N2,… (one count per uploading partner), got "${flag}"`);
     findTable(study, match[1]);
-    // Only totals matter for cost; the rows are attributed to the first partner that sends the table.
-    const partner = study.partners.findIndex((candidate) => uploadedTables(study, candidate.name).includes(match[1]));
-    sizes[match[1]] = [{ partner: Math.max(0, partner), rows: Number(match[2]) }];
+    const uploaders = study.partners.flatMap((candidate, index) => (uploadedTables(study, candidate.name).includes(match[1]) ? [index] : []));
+    const counts = match[2].split(",").map(Number);
+    if (counts.length > 1) {
+      // One count per partner that uploads the table, in study order: each upload is its own (sorted) run.
+      if (counts.length !== uploaders.length) throw new UsageError(`--rows ${match[1]} lists ${counts.length} counts, but ${uploaders.length} partners upload it`);
+      sizes[match[1]] = counts.map((rows, index) => ({ partner: uploaders[index], rows }));
+    } else {
+      // A total: attributed to the first partner that sends the table.
+      sizes[match[1]] = [{ partner: Math.max(0, uploaders[0] ?? 0), rows: counts[0] }];
+    }
   }
   return sizes;
 }
@@ -41,7 +48,7 @@ export function registerPlan(program: Command): void {
     .description("explain each query's plan: operators, AND gates, bytes, rounds and an estimated time")
     .requiredOption("--study <file>", "study.json")
     .option("--query <name>", "only this query (repeatable)", collect)
-    .option("--rows <table=n>", "hypothetical row count of a table (repeatable)", collect)
+    .option("--rows <table=n>", "hypothetical row count of a table, or one count per uploading partner as N1,N2,… (repeatable)", collect)
     .option("--inbox <dir>", "take row counts from this inbox (needs --key)")
     .option("--key <file>", "the compute party's key, to open the inbox")
     .option("--all-in-mpc", "plan as if no partner pushed down (give the pushdown partners' rows with --rows)")
