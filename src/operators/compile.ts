@@ -56,15 +56,20 @@ export interface PlanCost {
   operators: OperatorCost[];
 }
 
-function describeNode(node: PlanNode, joinMerges = false): string {
+function describeNode(node: PlanNode, joinMerges = false, runs?: ReadonlyArray<{ sorted: boolean }>): string {
+  const sortOf = (what: string) => {
+    if (!runs) return `(${what} + segmented scan)`;
+    const [sorted, unsorted] = [runs.filter((run) => run.sorted).length, runs.filter((run) => !run.sorted).length];
+    return `(merge of ${sorted} sorted runs${unsorted > 0 ? ` and ${unsorted} sorted here` : ""} + segmented scan)`;
+  };
   switch (node.kind) {
     case "scan": return `scan ${node.table}`;
     case "union": return `union all of ${node.inputs.length}`;
     case "filter": return "filter";
     case "project": return isFusedAggregate(node) ? `per-row inputs of a group by fused into the outer one (no sort): ${node.columns.map((column) => column.name).join(", ")}` : `project ${node.columns.map((column) => column.name).join(", ")}`;
     case "join": return `${node.type} join on ${node.leftKeys.length} key${node.leftKeys.length > 1 ? "s" : ""} (${joinMerges ? "merge of two sorted runs" : "sort"}, ${node.rows} lanes)`;
-    case "aggregate": if (isPartialMerge(node)) return `group by ${node.groupBy.length} key${node.groupBy.length === 1 ? "" : "s"} merging pushdown partners' partial aggregates with the other partners' rows (sort + segmented scan)`;
-      return node.groupBy.length > 0 ? `group by ${node.groupBy.length} key${node.groupBy.length > 1 ? "s" : ""} (sort + segmented scan)` : "aggregate (tree reduction)";
+    case "aggregate": if (isPartialMerge(node)) return `group by ${node.groupBy.length} key${node.groupBy.length === 1 ? "" : "s"} merging pushdown partners' partial aggregates with the other partners' rows ${sortOf("sort")}`;
+      return node.groupBy.length > 0 ? `group by ${node.groupBy.length} key${node.groupBy.length > 1 ? "s" : ""} ${sortOf("sort")}` : "aggregate (tree reduction)";
     case "sort": return `order by ${node.keys.length} key${node.keys.length > 1 ? "s" : ""}`;
     case "limit": return `limit ${node.count} (compact)`;
   }
@@ -196,9 +201,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
       const result = await runNode(node);
       depth--;
       const spent = andGates() - before;
-      const runs = node.kind === "aggregate" ? groupRuns(node) : undefined;
-      const described = describeNode(node, node.kind === "join" && sidesSorted(node));
-      observe(runs ? `${described.replace("(sort + segmented scan)", `(merge of ${runs.filter((run) => run.sorted).length} sorted runs${runs.some((run) => !run.sorted) ? ` and ${runs.filter((run) => !run.sorted).length} sorted here` : ""} + segmented scan)`)}` : described, node.rows, depth, spent - inputsCost.value);
+      observe(describeNode(node, node.kind === "join" && sidesSorted(node), node.kind === "aggregate" ? groupRuns(node) : undefined), node.rows, depth, spent - inputsCost.value);
       parentInputs.value += spent;
       inputsCost = parentInputs;
       return ownStorage(backend, result);
