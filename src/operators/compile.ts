@@ -9,7 +9,7 @@ import { InputError } from "../share/errors.js";
 import type { Column } from "../share/schema.js";
 import { findTable, type Query, type Study } from "../share/study.js";
 import { evaluate, holds } from "./expressions.js";
-import { fuseAggregates, isFusedAggregate } from "./fuseAggregates.js";
+import { columnBehind, fuseAggregates, isFusedAggregate } from "./fuseAggregates.js";
 import { groupAggregate } from "./groupAggregate.js";
 import { joinRelations } from "./join.js";
 import { scanSource } from "./joinKeys.js";
@@ -18,8 +18,8 @@ import { compact } from "./compaction.js";
 import { discloseRows, layoutOutput, outputColumns } from "./output.js";
 import { gatherRelation, scanInput, typeBits, unionAll, type Relation } from "./relation.js";
 import { sortRelation } from "./sortRelation.js";
-import { isPartialMerge, widthRows, withPushdown } from "./pushdown.js";
-import { bindQuery, SITE_COLUMN, UNKNOWN_TABLE_ROWS, type BoundExpression, type PlanNode } from "./sql/binder.js";
+import { isPartialMerge, tablesRead, widthRows, withPushdown } from "./pushdown.js";
+import { bindQuery, SITE_COLUMN, UNKNOWN_TABLE_ROWS, type PlanNode } from "./sql/binder.js";
 import { parseQuery } from "./sql/parser.js";
 
 /** Public sizes: each table's rows, per contributing partner in study order. */
@@ -75,21 +75,13 @@ function describeNode(node: PlanNode, joinMerges = false, runs?: ReadonlyArray<{
   }
 }
 
-function tablesOf(plan: PlanNode, found: Set<string> = new Set()): Set<string> {
-  if (plan.kind === "scan") found.add(plan.table);
-  if ("input" in plan) tablesOf(plan.input, found);
-  if (plan.kind === "union") plan.inputs.forEach((input) => tablesOf(input, found));
-  if (plan.kind === "join") { tablesOf(plan.left, found); tablesOf(plan.right, found); }
-  return found;
-}
-
 /**
  * The tables a query reads, known before any sizes are (to load the right shares): with pushdown, the
  * partials of pushdown partners and the rows of the others.
  */
 export function queryTables(study: Study, query: Query, options: Pick<CompileOptions, "pushdown"> = {}): string[] {
   const plan = bindQuery(parseQuery(query.sql, `${query.name}.sql`), study, () => UNKNOWN_TABLE_ROWS, `${query.name}.sql`);
-  return [...tablesOf(options.pushdown === false ? plan : withPushdown(study, query, plan, () => UNKNOWN_TABLE_ROWS))];
+  return [...tablesRead(options.pushdown === false ? plan : withPushdown(study, query, plan, () => UNKNOWN_TABLE_ROWS))];
 }
 
 export interface CompileOptions {
@@ -116,7 +108,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
     ? withPushdown(study, query, bindQuery(parseQuery(query.sql, file), study, widthRows(study, totalRows), file), totalRows)
     : bindQuery(parseQuery(query.sql, file), study, totalRows, file);
   const plan = options.fuseAggregates === false ? bound : fuseAggregates(bound);
-  const tables = [...tablesOf(plan)];
+  const tables = [...tablesRead(plan)];
   for (const table of tables) if (!sizes[table]) throw new InputError(`no sizes for table ${table}`, { file }, "invalid-query");
   return {
     query: query.name,
@@ -157,19 +149,14 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
    * when no run is sorted, for a plain sort.
    */
   function groupRuns(aggregate: Extract<PlanNode, { kind: "aggregate" }>): Array<{ lanes: number; sorted: boolean }> | undefined {
-    const behind = (expression: BoundExpression): number | undefined => {
-      let current = expression;
-      while (current.kind === "cast") current = current.operand;
-      return current.kind === "column" ? current.index : undefined;
-    };
-    const keyColumns = aggregate.groupBy.map(behind);
+    const keyColumns = aggregate.groupBy.map(columnBehind);
     if (keyColumns.length === 0 || keyColumns.some((index) => index === undefined)) return undefined;
     const runsOf = (node: PlanNode, columns: number[]): Array<{ lanes: number; sorted: boolean }> => {
       const unsorted = [{ lanes: node.rows, sorted: false }];
       switch (node.kind) {
         case "union": return node.inputs.flatMap((input) => runsOf(input, columns));
         case "project": {
-          const below = columns.map((index) => behind(node.expressions[index]));
+          const below = columns.map((index) => columnBehind(node.expressions[index]));
           return below.some((index) => index === undefined) ? unsorted : runsOf(node.input, below as number[]);
         }
         case "scan": {

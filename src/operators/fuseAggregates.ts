@@ -66,7 +66,7 @@ function absorbInner(outer: Extract<PlanNode, { kind: "aggregate" }>, input: Pla
  * The input column an expression passes on unchanged up to a cast. The binder only allows widening casts
  * (and BOOL to integer), which keep values apart, keep their order and keep NULL.
  */
-function columnBehind(expression: BoundExpression): number | undefined {
+export function columnBehind(expression: BoundExpression): number | undefined {
   let current = expression;
   while (current.kind === "cast") current = current.operand;
   return current.kind === "column" ? current.index : undefined;

@@ -8,7 +8,7 @@
  */
 import { InputError } from "../share/errors.js";
 import { isIdentifier, type Column, type ColumnType } from "../share/schema.js";
-import { pushdownOf, type PushedTable, type PushdownPartner, type Query, type Study } from "../share/study.js";
+import { findPartner, pushdownOf, type PushedTable, type PushdownPartner, type Query, type Study } from "../share/study.js";
 import { rowValue } from "./fuseAggregates.js";
 import { bindQuery, SITE_COLUMN, type BoundColumn, type BoundExpression, type PlanNode } from "./sql/binder.js";
 import { parseQuery } from "./sql/parser.js";
@@ -88,6 +88,7 @@ export function pushableAggregates(plan: PlanNode): Aggregate[] {
   return found;
 }
 
+/** The tables a plan (or part of one) scans. */
 export function tablesRead(node: PlanNode, found: Set<string> = new Set()): Set<string> {
   if (node.kind === "scan") found.add(node.table);
   else if (node.kind === "union") node.inputs.forEach((input) => tablesRead(input, found));
@@ -131,7 +132,7 @@ export function derivePushedTables(study: Study, partners: PushdownPartner[]): P
   for (const partner of partners) {
     if (!study.partners.some((candidate) => candidate.name === partner.name)) throw new InputError(`pushdown partner ${partner.name} is not a data partner of the study (partners: ${study.partners.map((candidate) => candidate.name).join(", ")})`);
   }
-  const held = new Set(partners.flatMap((partner) => study.partners.find((candidate) => candidate.name === partner.name)?.tables ?? []));
+  const held = new Set(partners.flatMap((partner) => findPartner(study, partner.name).tables));
   // One partner's worth of rows sizes the partials' integers.
   const bound = Math.max(...partners.map((partner) => partner.maxRows));
   const tables: PushedTable[] = [];
@@ -139,9 +140,9 @@ export function derivePushedTables(study: Study, partners: PushdownPartner[]): P
     const file = `${query.name}.sql`;
     const plan = bindQuery(parseQuery(query.sql, file), study, () => bound, file);
     // The pushdown partners' bounds alone must already fit the widest integer, or compute would fail later.
-    bindQuery(parseQuery(query.sql, file), study, (table) => partners.filter((partner) => study.partners.find((candidate) => candidate.name === partner.name)!.tables.includes(table)).reduce((sum, partner) => sum + partner.maxRows, 0), file);
+    bindQuery(parseQuery(query.sql, file), study, rowsWithBounds(study, partners, () => 0), file);
     for (const partner of partners) {
-      const own = new Set(study.partners.find((candidate) => candidate.name === partner.name)!.tables);
+      const own = new Set(findPartner(study, partner.name).tables);
       const outside = readsOutsidePushable(plan, own);
       if (outside) {
         throw new InputError(`partner ${partner.name} cannot push down: query ${query.name} reads ${outside} outside a GROUP BY that ${partner.name} could compute over its own rows (one with only COUNT, SUM, MIN and MAX over tables joined on _site); leave ${partner.name} out of --pushdown`);
@@ -176,9 +177,11 @@ export function aggregateOfPushedTable(study: Study, table: PushedTable, tableRo
 
 /** Rows a table may have, for sizing integers: the uploads' counts plus each pushdown partner's public bound. */
 export function widthRows(study: Study, uploadedRows: (table: string) => number): (table: string) => number {
-  return (table) => uploadedRows(table) + (study.pushdown?.partners ?? [])
-    .filter((partner) => study.partners.find((candidate) => candidate.name === partner.name)!.tables.includes(table))
-    .reduce((sum, partner) => sum + partner.maxRows, 0);
+  return rowsWithBounds(study, study.pushdown?.partners ?? [], uploadedRows);
+}
+
+function rowsWithBounds(study: Study, partners: PushdownPartner[], uploadedRows: (table: string) => number): (table: string) => number {
+  return (table) => uploadedRows(table) + partners.filter((partner) => findPartner(study, partner.name).tables.includes(table)).reduce((sum, partner) => sum + partner.maxRows, 0);
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import { InputError, UsageError } from "../share/errors.js";
 import type { Cell } from "../share/rowCodec.js";
-import { pushdownOf, uploadedTables, type PushedTable, type Study } from "../share/study.js";
+import { findPartner, pushdownOf, uploadedTables, type PushedTable, type Study } from "../share/study.js";
 import { aggregateOfPushedTable } from "./pushdown.js";
 import type { PlanNode } from "./sql/binder.js";
 import { compareValues, evaluateRow, type ClearValue } from "./rowEvaluator.js";
@@ -100,7 +100,7 @@ export function partnerPartials(study: Study, partner: string, rowsOf: (table: s
   const bound = Math.max(...study.pushdown!.partners.map((entry) => entry.maxRows));
   const uploads = uploadedTables(study, partner);
   // A table the partner does not hold is empty at its site (a LEFT JOIN then finds no match).
-  const held = new Set(study.partners.find((candidate) => candidate.name === partner)!.tables);
+  const held = new Set(findPartner(study, partner).tables);
   const ownRows = (table: string) => (held.has(table) ? rowsOf(table) : []);
   return study.pushdown!.tables.filter((table) => uploads.includes(table.name)).map((table) => {
     const aggregate = aggregateOfPushedTable(study, table, () => bound);
