@@ -10,7 +10,7 @@ import { shareFileName, writeTableShares } from "../share/shareFile.js";
 import { findPartner, findTable, partyOf, pushdownOf, ROLES, type Role, type Study } from "../share/study.js";
 import { partnerPartials, toCells } from "../operators/sitePartials.js";
 import type { ClearValue } from "../operators/rowEvaluator.js";
-import { mergeKeyOf, uniqueKeysOf } from "../operators/joinKeys.js";
+import { shareSortKeyOf, uniqueKeysOf } from "../operators/joinKeys.js";
 import { audited } from "./auditLog.js";
 import { action, collect, wholeNumber } from "./command.js";
 import type { GlobalOptions, Reporter } from "./output.js";
@@ -51,7 +51,7 @@ export async function shareCsv(study: Study, options: { partner: string; table: 
     // A join keeps one row per key of its right side, so those keys must not repeat in this upload.
     const rows = readCsvRows(createReadStream(options.csv), schema, { file: options.csv, uniqueKeys: uniqueKeysFor(study, options.table) });
     // Rows sorted by the within-site join key let MPC merge sorted runs instead of sorting them.
-    const sortedBy = mergeKeyOf(study, options.table);
+    const sortedBy = shareSortKeyOf(study, options.table);
     const outcome = await writeTableShares(study, options.partner, options.table, rows, { garbler: files.garbler.write, evaluator: files.evaluator.write }, onProgress, { sortedBy });
     await commitAll([files.garbler, files.evaluator]);
     return {

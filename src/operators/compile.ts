@@ -9,8 +9,9 @@ import { InputError } from "../share/errors.js";
 import type { Column } from "../share/schema.js";
 import { findTable, type Query, type Study } from "../share/study.js";
 import { evaluate, holds } from "./expressions.js";
-import { columnBehind, fuseAggregates, isFusedAggregate } from "./fuseAggregates.js";
+import { fuseAggregates, isFusedAggregate } from "./fuseAggregates.js";
 import { groupAggregate } from "./groupAggregate.js";
+import { groupSources, orderCovers } from "./groupSources.js";
 import { joinRelations } from "./join.js";
 import { scanSource } from "./joinKeys.js";
 import { clearNullKeyColumns, orderKey } from "./orderKey.js";
@@ -149,26 +150,14 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
    * when no run is sorted, for a plain sort.
    */
   function groupRuns(aggregate: Extract<PlanNode, { kind: "aggregate" }>): Array<{ lanes: number; sorted: boolean }> | undefined {
-    const keyColumns = aggregate.groupBy.map(columnBehind);
-    if (keyColumns.length === 0 || keyColumns.some((index) => index === undefined)) return undefined;
-    const runsOf = (node: PlanNode, columns: number[]): Array<{ lanes: number; sorted: boolean }> => {
-      const unsorted = [{ lanes: node.rows, sorted: false }];
-      switch (node.kind) {
-        case "union": return node.inputs.flatMap((input) => runsOf(input, columns));
-        case "project": {
-          const below = columns.map((index) => columnBehind(node.expressions[index]));
-          return below.some((index) => index === undefined) ? unsorted : runsOf(node.input, below as number[]);
-        }
-        case "scan": {
-          const order = options.sortedInputs?.[node.table];
-          const names = columns.map((index) => node.columns[index].name);
-          const sorted = order !== undefined && names.length <= order.length && names.every((name, index) => order[index] === name);
-          return (sizes[node.table] ?? []).map((part) => ({ lanes: part.rows, sorted }));
-        }
-        default: return unsorted;
-      }
-    };
-    const runs = runsOf(aggregate.input, keyColumns as number[]);
+    const sources = groupSources(aggregate);
+    if (!sources) return undefined;
+    const runs = sources.flatMap((source) => {
+      if (!("scan" in source)) return [{ lanes: source.rows, sorted: false }];
+      const order = options.sortedInputs?.[source.scan.table];
+      const sorted = order !== undefined && orderCovers(order, source.keyColumns);
+      return (sizes[source.scan.table] ?? []).map((part) => ({ lanes: part.rows, sorted }));
+    });
     if (runs.reduce((sum, run) => sum + run.lanes, 0) !== aggregate.input.rows || !runs.some((run) => run.sorted && run.lanes > 1)) return undefined;
     return runs;
   }

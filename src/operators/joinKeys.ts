@@ -1,11 +1,14 @@
 /**
- * What a study's joins need of each partner's upload of a table, checked and prepared by `catalyst share` in
- * the clear, where the partner can act on it:
+ * What a study's joins and GROUP BYs need of each partner's upload of a table, checked and prepared by
+ * `catalyst share` in the clear, where the partner can act on it:
  * - unique keys: a join keeps one right row per key, so a duplicate would silently drop rows (a check inside
  *   MPC could only reveal that it failed);
- * - a sort order: rows sorted by a within-site join key let the join merge two sorted runs instead of sorting.
+ * - a sort order: rows sorted by a within-site join key let the join merge two sorted runs instead of sorting,
+ *   and rows sorted by a group key let the GROUP BY merge instead of sorting.
  */
-import type { Study } from "../share/study.js";
+import { findTable, type Study } from "../share/study.js";
+import { fuseAggregates } from "./fuseAggregates.js";
+import { groupSources, orderCovers } from "./groupSources.js";
 import { bindQuery, SITE_COLUMN, UNKNOWN_TABLE_ROWS, type BoundExpression, type PlanNode } from "./sql/binder.js";
 import { parseQuery } from "./sql/parser.js";
 
@@ -21,7 +24,8 @@ export function uniqueKeysOf(study: Study, table: string): UniqueKey[] {
   const keys: UniqueKey[] = [];
   for (const query of study.queries) {
     const plan = bindQuery(parseQuery(query.sql, `${query.name}.sql`), study, () => UNKNOWN_TABLE_ROWS, `${query.name}.sql`);
-    visit(plan, (join) => {
+    eachNode(plan, (join) => {
+      if (join.kind !== "join") return;
       const columns = scanColumns(join.right, join.rightKeys, table);
       if (!columns) return;
       const named = columns.filter((name) => name !== SITE_COLUMN);
@@ -31,16 +35,12 @@ export function uniqueKeysOf(study: Study, table: string): UniqueKey[] {
   return keys;
 }
 
-function visit(node: PlanNode, onJoin: (join: Extract<PlanNode, { kind: "join" }>) => void): void {
-  if (node.kind === "join") {
-    onJoin(node);
-    visit(node.left, onJoin);
-    visit(node.right, onJoin);
-  } else if (node.kind === "union") {
-    node.inputs.forEach((input) => visit(input, onJoin));
-  } else if (node.kind !== "scan") {
-    visit(node.input, onJoin);
-  }
+/** Calls `onNode` on every node of a plan, parents first. */
+function eachNode(node: PlanNode, onNode: (node: PlanNode) => void): void {
+  onNode(node);
+  if (node.kind === "union") node.inputs.forEach((input) => eachNode(input, onNode));
+  else if (node.kind === "join") { eachNode(node.left, onNode); eachNode(node.right, onNode); }
+  else if (node.kind !== "scan") eachNode(node.input, onNode);
 }
 
 /**
@@ -80,7 +80,8 @@ export function mergeKeyOf(study: Study, table: string): string[] | undefined {
   for (const query of study.queries) {
     const plan = bindQuery(parseQuery(query.sql, `${query.name}.sql`), study, () => UNKNOWN_TABLE_ROWS, `${query.name}.sql`);
     let found: string[] | undefined;
-    visit(plan, (join) => {
+    eachNode(plan, (join) => {
+      if (join.kind !== "join") return;
       // Only a join that can merge counts: both sides uploads passed on unchanged, keyed on _site first.
       const sides = [scanSource(join.left, join.leftKeys), scanSource(join.right, join.rightKeys)];
       if (found || sides.some((side) => !side || side.columns[0] !== SITE_COLUMN || side.columns.length < 2 || side.columns.slice(1).includes(SITE_COLUMN))) return;
@@ -92,13 +93,44 @@ export function mergeKeyOf(study: Study, table: string): string[] | undefined {
   return undefined;
 }
 
+/**
+ * The group key `catalyst share` sorts `table` by when no join merges on it: of the keys of the GROUP BYs
+ * that read its rows unchanged (see groupSources), the one that is a sorted run for the most of them (a key
+ * that starts with another serves both). Keys with a nullable column are left out.
+ */
+export function groupKeyOf(study: Study, table: string): string[] | undefined {
+  const schema = findTable(study, table);
+  const nullable = new Set(schema.columns.filter((column) => column.nullable).map((column) => column.name));
+  const keys: string[][] = [];
+  for (const query of study.queries) {
+    const plan = fuseAggregates(bindQuery(parseQuery(query.sql, `${query.name}.sql`), study, () => UNKNOWN_TABLE_ROWS, `${query.name}.sql`));
+    eachNode(plan, (aggregate) => {
+      if (aggregate.kind !== "aggregate") return;
+      for (const source of groupSources(aggregate) ?? []) {
+        if ("scan" in source && source.scan.table.toLowerCase() === table.toLowerCase() && !source.keyColumns.some((name) => name === SITE_COLUMN || nullable.has(name))) keys.push(source.keyColumns);
+      }
+    });
+  }
+  let best: { key: string[]; serves: number } | undefined;
+  for (const key of keys) {
+    const serves = keys.filter((other) => orderCovers(key, other)).length;
+    if (!best || serves > best.serves) best = { key, serves };
+  }
+  return best?.key;
+}
+
+/** The order `catalyst share` gives a partner's rows of `table`: a join's merge key first, else a group key. */
+export function shareSortKeyOf(study: Study, table: string): string[] | undefined {
+  return mergeKeyOf(study, table) ?? groupKeyOf(study, table);
+}
+
 function sameColumns(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((name, index) => name === b[index]);
 }
 
 /**
- * The order `catalyst share` gives each table's uploads: its merge key, where a study join has one, and for
- * a pushdown partner's partials (unpadded) their group key.
+ * The order `catalyst share` gives each table's uploads: its merge key where a study join has one, else the
+ * group key that serves the most GROUP BYs, and for a pushdown partner's partials (unpadded) their group key.
  */
 export function studySortOrders(study: Study): Record<string, string[]> {
   const partials = (study.pushdown?.tables ?? []).flatMap((table) => {
@@ -106,7 +138,7 @@ export function studySortOrders(study: Study): Record<string, string[]> {
     return keys.length > 0 && keys.every((column) => !column.nullable) ? [[table.name, keys.map((column) => column.name)]] : [];
   });
   return Object.fromEntries([...study.tables.flatMap((table) => {
-    const key = mergeKeyOf(study, table.name);
+    const key = shareSortKeyOf(study, table.name);
     return key ? [[table.name, key]] : [];
   }), ...partials]);
 }

@@ -113,14 +113,18 @@ describe("pilot queries through the CLI", () => {
     expect(code).toBe(0);
   });
 
-  it("share sorts a table by the key a join within sites merges on, and says so", async () => {
+  it("share sorts a table by the key a join within sites merges on, else by a GROUP BY's key, and says so", async () => {
     const site = manifest.sites.find((candidate) => candidate.tables.phame_demographic)!;
     const out = join(dir, "sorted-shares");
     const demographic = await runCli(["--json", "share", "--study", study, "--partner", site.name, "--table", "phame_demographic", "--csv", join(dir, "data", site.tables.phame_demographic.file), "--out", out]);
     expect(demographic.json).toMatchObject({ ok: true, sortedBy: ["patid"] });
     const cohort = await runCli(["--json", "share", "--study", study, "--partner", site.name, "--table", "phame_cohort_counts", "--csv", join(dir, "data", site.tables.phame_cohort_counts.file), "--out", out]);
-    expect(cohort.json.ok).toBe(true);
-    expect(cohort.json.sortedBy).toBeUndefined();
+    // The cohort counts reach their GROUP BY unchanged, so they arrive as sorted runs to merge.
+    expect(cohort.json).toMatchObject({ ok: true, sortedBy: ["description"] });
+    const rollupSite = manifest.sites.find((candidate) => candidate.tables.phame_diagnosis_rollup)!;
+    const rollup = await runCli(["--json", "share", "--study", study, "--partner", rollupSite.name, "--table", "phame_diagnosis_rollup", "--csv", join(dir, "data", rollupSite.tables.phame_diagnosis_rollup.file), "--out", out]);
+    // The seven strata serve the rollup and, as a prefix, the age and gender rollup.
+    expect(rollup.json).toMatchObject({ ok: true, sortedBy: ["age_cat", "gender", "race", "ethnicity", "zip", "payer_primary", "payer_secondary"] });
   });
 
   it("share refuses a diagnosis export whose patid repeats, since the rollups join on it, and writes nothing", async () => {

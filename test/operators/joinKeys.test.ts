@@ -1,6 +1,6 @@
 /** Which columns `catalyst share` must find unique: the right-side keys of the study's joins, read off the plans. */
 import { describe, expect, it } from "@jest/globals";
-import { mergeKeyOf, studySortOrders, uniqueKeysOf } from "../../src/operators/joinKeys.js";
+import { groupKeyOf, mergeKeyOf, shareSortKeyOf, studySortOrders, uniqueKeysOf } from "../../src/operators/joinKeys.js";
 import { inlineStudy } from "../helpers/inlineStudy.js";
 
 const TABLES = `CREATE TABLE demo (patid INT32, age INT32);
@@ -61,5 +61,43 @@ describe("the order `catalyst share` sorts a table by", () => {
       within: "SELECT d.age, COUNT(*) AS n FROM demo d LEFT JOIN dx x ON d._site = x._site AND d.patid = x.patid GROUP BY d.age",
     });
     expect(mergeKeyOf(study, "demo")).toEqual(["patid"]);
+  });
+});
+
+describe("the group key `catalyst share` sorts a table by when no join merges on it", () => {
+  const ROLLUP = `CREATE TABLE rollup (age CHAR(1), sex CHAR(1), zip CHAR(5), n INT32);
+CREATE TABLE demo (patid INT32, age CHAR(1), sex CHAR(1), zip CHAR(5));`;
+  const rollupStudy = (queries: Record<string, string>) => inlineStudy({ name: "groups", tablesSql: ROLLUP, minCellCount: 1, partners: [{ name: "s1", tables: ["demo"] }, { name: "s2", tables: ["rollup"] }, { name: "s3", tables: ["rollup"] }], queries: Object.entries(queries).map(([name, sql]) => ({ name, sql })) });
+  const fromBoth = (keys: string) => `SELECT ${keys}, SUM(n) AS n FROM (SELECT ${keys}, COUNT(*) AS n FROM demo GROUP BY ${keys} UNION ALL SELECT ${keys}, n FROM rollup) t GROUP BY ${keys}`;
+
+  it("is the key that is a sorted run for the most GROUP BYs: one that starts with another serves both", () => {
+    const study = rollupStudy({ zip: fromBoth("zip"), strata: fromBoth("age, sex, zip"), ageSex: fromBoth("age, sex") });
+    expect(groupKeyOf(study, "rollup")).toEqual(["age", "sex", "zip"]);
+    // demo's GROUP BYs are inner ones the outer ones absorb, so its rows reach them unchanged too.
+    expect(groupKeyOf(study, "demo")).toEqual(["age", "sex", "zip"]);
+    expect(studySortOrders(study)).toEqual({ rollup: ["age", "sex", "zip"], demo: ["age", "sex", "zip"] });
+  });
+
+  it("keeps the GROUP BY's own column order, through projections that rename", () => {
+    const study = rollupStudy({ renamed: "SELECT s, a, SUM(m) AS n FROM (SELECT sex AS s, age AS a, n AS m FROM rollup) r GROUP BY s, a" });
+    expect(groupKeyOf(study, "rollup")).toEqual(["sex", "age"]);
+  });
+
+  it("is none where rows are filtered or keys computed before the GROUP BY", () => {
+    const study = rollupStudy({
+      filtered: "SELECT zip, SUM(n) AS n FROM rollup WHERE n > 3 GROUP BY zip",
+      computed: "SELECT z, SUM(n) AS n FROM (SELECT CASE WHEN age = '1' THEN zip ELSE '00000' END AS z, n FROM rollup) r GROUP BY z",
+    });
+    expect(groupKeyOf(study, "rollup")).toBeUndefined();
+    expect(studySortOrders(study)).toEqual({});
+  });
+
+  it("gives way to a join's merge key", () => {
+    const study = studyWith({
+      within: "SELECT d.age, COUNT(*) AS n FROM demo d LEFT JOIN dx x ON d._site = x._site AND d.patid = x.patid GROUP BY d.age",
+      byCode: "SELECT code, SUM(cost) AS c FROM dx GROUP BY code",
+    });
+    expect(groupKeyOf(study, "dx")).toEqual(["code"]);
+    expect(shareSortKeyOf(study, "dx")).toEqual(["patid"]);
   });
 });
