@@ -1,73 +1,194 @@
 /**
- * Order-preserving oblivious compaction in O(n·lg n) gates: valid lanes move to the front, keeping their
- * order. Each valid lane moves left by the number of invalid lanes before it, one bit of that distance per
- * layer, least significant first; no two lanes ever land on the same lane (see `compact`). A bitonic sort on
- * (invalid, index) did the same with lg²n/2 layers of comparisons.
+ * Order-preserving oblivious compaction with about (n/2)·lg n conditional swaps of whole rows: valid lanes
+ * move to the front, keeping their order (Goodrich's tight compaction as ORCompact by Sasy, Johnson and
+ * Goldberg, CCS 2022). Which lanes meet depends only on the lane count; only the swap bits are secret.
+ *
+ * The lanes split into power-of-two blocks, smallest first (the binary digits of n). Each block is compacted
+ * with an offset z: its j-th valid row lands on (z + j) mod size. A block of size 2h does its halves first
+ * (offsets z mod h and (z + m) mod h, m the valid rows of the left half), then swaps lane q of each half with
+ * lane q of the other where one half's rows belong in the other. The blocks are then merged into the compacted
+ * prefix before them, one layer each. The counts, offsets and swap bits are small integers per tree node, so
+ * the swaps of rows dominate.
  */
 import type { Backend } from "../circuit/backend.js";
-import { broadcast, planeRange, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
+import { broadcast, constantInteger, encodeIntegers, plane, planeRange, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
+import { lessThan } from "../circuit/bitVector/compare.js";
 import { add, bitLength } from "../circuit/bitVector/integer.js";
-import { select } from "../circuit/bitVector/select.js";
-import { gatherLanes, packRelation, scatterLanes, type Relation } from "./relation.js";
+import { conditionalSwap } from "../circuit/bitVector/select.js";
+import type { WireVector } from "../circuit/wireVector.js";
+import { concatLanes, gatherLanes, packRelation, type Relation } from "./relation.js";
 
-/** Wires per chunk of lanes a layer updates at once: large AND batches, small temporaries. */
+/** Wires per chunk of lanes a layer swaps at once: large AND batches, small temporaries. */
 const CHUNK_WIRES = 1 << 21;
-import { inclusiveScan } from "./segmentedScan.js";
 
-/** For each lane, how many invalid lanes come before it. */
-async function invalidBefore(backend: Backend, valid: BitPlanes["wires"], lanes: number, width: number): Promise<BitPlanes> {
-  const invalid = zeroExtend(backend, { wires: backend.not(valid), width: 1, lanes }, width);
-  const upTo = await inclusiveScan(backend, invalid, add);
-  // Exclusive: lane i takes lane i−1's inclusive count, lane 0 takes zero (a public relabelling).
-  const shifted = gatherLanes(backend, upTo, Int32Array.from({ length: lanes }, (_, lane) => Math.max(0, lane - 1)));
-  return scatterLanes(backend, shifted, [0], { wires: backend.constant(new Uint8Array(width)), width, lanes: 1 });
+/** A power-of-two run of lanes, compacted on its own before the merges. */
+interface Block {
+  offset: number;
+  /** lg of its size. */
+  levels: number;
+}
+
+/** The blocks of `lanes`, smallest first, so that each is at least as large as all before it together. */
+function blocksOf(lanes: number): Block[] {
+  const blocks: Block[] = [];
+  let offset = 0;
+  for (let levels = 0; 2 ** levels <= lanes; levels++) {
+    if (Math.floor(lanes / 2 ** levels) % 2 === 1) {
+      blocks.push({ offset, levels });
+      offset += 2 ** levels;
+    }
+  }
+  return blocks;
 }
 
 /**
- * Valid lanes first in their current order; every cell of the invalid lanes after them is zero.
- *
- * Why lanes never collide: valid lanes i < k with d_i, d_k invalid lanes before them have
- * d_k − d_i ≤ k − i − 1. After the layers for bits below j they sit at i − (d_i mod 2^j) and
- * k − (d_k mod 2^j), which differ by at least (k − i) − (d_k − d_i) ≥ 1.
+ * The tree nodes of size 2^level in every block large enough, block by block, left to right: their first
+ * lanes, and where each block's nodes start in that list.
  */
-export async function compact(backend: Backend, relation: Relation, options: { lanesPerChunk?: number } = {}): Promise<Relation> {
+function nodesAt(blocks: Block[], level: number): { bases: number[]; blockStart: Map<Block, number> } {
+  const bases: number[] = [];
+  const blockStart = new Map<Block, number>();
+  for (const block of blocks) {
+    if (block.levels < level) continue;
+    blockStart.set(block, bases.length);
+    for (let base = block.offset; base < block.offset + 2 ** block.levels; base += 2 ** level) bases.push(base);
+  }
+  return { bases, blockStart };
+}
+
+/** Per node of the level below: its left and right child's index in `nodesAt(level − 1)`. */
+function childIndices(blocks: Block[], level: number): { left: Int32Array; right: Int32Array } {
+  const above = nodesAt(blocks, level);
+  const below = nodesAt(blocks, level - 1);
+  const left = new Int32Array(above.bases.length);
+  const right = new Int32Array(above.bases.length);
+  for (const [block, start] of above.blockStart) {
+    const count = 2 ** (block.levels - level);
+    for (let k = 0; k < count; k++) {
+      left[start + k] = below.blockStart.get(block)! + 2 * k;
+      right[start + k] = left[start + k] + 1;
+    }
+  }
+  return { left, right };
+}
+
+/**
+ * Valid lanes first in their current order. Every cell of the invalid lanes after them is zero; with
+ * `invalidRowsZeroed` the caller promises the input's invalid rows are zero already (as the disclosure rules
+ * leave them), and the final masking is skipped, since swaps only move rows.
+ */
+export async function compact(backend: Backend, relation: Relation, options: { lanesPerChunk?: number; invalidRowsZeroed?: boolean } = {}): Promise<Relation> {
   const lanes = relation.lanes;
   if (lanes === 0) return relation;
   const { record, unpack } = packRelation(backend, relation);
-  const distanceBits = lanes > 1 ? bitLength(lanes - 1) : 0;
-  const distance = await invalidBefore(backend, relation.valid, lanes, distanceBits);
-  // Plane 0 is `valid`; the distance's bits not yet used ride along above the record.
-  let current: BitPlanes = { wires: backend.concat([record.wires, distance.wires]), width: record.width + distanceBits, lanes };
-  for (let bit = 0; bit < distanceBits; bit++) {
-    const shift = 2 ** bit;
-    const valid = planeRange(backend, current, 0, 1).wires;
-    const moving = await backend.and(valid, planeRange(backend, current, record.width, record.width + 1).wires);
-    // Lane p takes lane p + shift's record where that one moves, else keeps its own (the used distance bit goes).
-    // `next` is a fresh copy without the used bit. Its body (all but `valid`, plane 0) is updated in place a
-    // chunk of lanes at a time in increasing order: a chunk reads only its own lanes and later ones, which
-    // no earlier chunk has written.
-    const next = backend.concat([planeRange(backend, current, 0, record.width).wires, planeRange(backend, current, record.width + 1, current.width).wires]);
-    const body = { wires: backend.slice(next, lanes), width: current.width - 2, lanes };
-    const lanesPerChunk = options.lanesPerChunk ?? Math.max(1024, Math.floor(CHUNK_WIRES / Math.max(1, body.width)));
-    for (let start = 0; start < lanes - shift; start += lanesPerChunk) {
-      const end = Math.min(lanes - shift, start + lanesPerChunk);
-      const targets = Int32Array.from({ length: end - start }, (_, index) => start + index);
-      const sources = Int32Array.from({ length: end - start }, (_, index) => start + index + shift);
-      const chosen = await select(backend, backend.gather(moving, sources), gatherLanes(backend, body, sources), gatherLanes(backend, body, targets));
-      backend.scatterLanesInPlace(body.wires, body.width, targets, chosen.wires);
-    }
-    const arrives = backend.concat([backend.slice(moving, shift), backend.constant(new Uint8Array(shift))]);
-    // Valid where a row arrives, or where one was and stayed; the two never meet, so XOR is OR, and free.
-    backend.scatterLanesInPlace(backend.slice(next, 0, lanes), 1, everyLane(lanes), backend.xor(arrives, backend.xor(valid, moving)));
-    current = { wires: next, width: current.width - 1, lanes };
+  const blocks = blocksOf(lanes);
+  const topLevel = blocks[blocks.length - 1].levels;
+  const pairsPerChunk = options.lanesPerChunk ?? Math.max(1024, Math.floor(CHUNK_WIRES / record.width));
+
+  // counts[level]: valid rows under each node of that level (level + 1 bits).
+  const counts: BitPlanes[] = [{ wires: relation.valid, width: 1, lanes }];
+  for (let level = 1; level <= topLevel; level++) {
+    const { left, right } = childIndices(blocks, level);
+    const below = counts[level - 1];
+    counts.push(await add(backend, zeroExtend(backend, gatherLanes(backend, below, left), level + 1), zeroExtend(backend, gatherLanes(backend, below, right), level + 1)));
   }
-  // Invalid lanes may hold stale copies of moved rows, whose places would hint at the gaps: zero them.
-  const valid = planeRange(backend, current, 0, 1).wires;
-  const body = planeRange(backend, current, 1, record.width);
-  const masked = await backend.and(body.wires, broadcast(backend, valid, record.width - 1));
-  return unpack({ wires: backend.concat([valid, masked]), width: record.width, lanes });
+  // Valid rows before each block, and each block's offset: (size − its start + valid rows before it) mod size,
+  // so that after the merges the j-th valid row of the whole relation sits on lane j.
+  const countWidth = bitLength(lanes);
+  const validBefore = new Map<Block, BitPlanes>();
+  const rootOffset = new Map<Block, BitPlanes>();
+  let before = constantInteger(backend, 0n, countWidth, 1);
+  for (const block of blocks) {
+    validBefore.set(block, before);
+    if (block.levels > 0) {
+      const shift = BigInt((2 ** block.levels - (block.offset % 2 ** block.levels)) % 2 ** block.levels);
+      rootOffset.set(block, planeRange(backend, await add(backend, before, constantInteger(backend, shift, countWidth, 1)), 0, block.levels));
+    }
+    const total = gatherLanes(backend, counts[block.levels], [nodesAt(blocks, block.levels).blockStart.get(block)!]);
+    before = await add(backend, before, zeroExtend(backend, total, countWidth));
+  }
+
+  // Top down: each node's offset z gives its children theirs, z mod h and (z + m) mod h, and its own swap
+  // rule: with w = z + m, the halves swap lane q where (bit lg h of w) ⊕ (q ≥ w mod h).
+  const swapRules: Array<{ threshold?: BitPlanes; flip: WireVector }> = [];
+  let offsets: BitPlanes | undefined;
+  for (let level = topLevel; level >= 1; level--) {
+    const roots = blocks.filter((block) => block.levels === level).map((block) => rootOffset.get(block)!);
+    // Nodes of this level in `nodesAt` order: the root of the block of exactly this size (blocks go smallest
+    // first), then the children of the level above.
+    offsets = offsets ? concatLanes(backend, [...roots, offsets]) : concatLanes(backend, roots);
+    const { left } = childIndices(blocks, level);
+    const leftCount = zeroExtend(backend, gatherLanes(backend, counts[level - 1], left), level + 1);
+    const sum = await add(backend, zeroExtend(backend, offsets, level + 1), leftCount);
+    swapRules[level] = { threshold: level > 1 ? planeRange(backend, sum, 0, level - 1) : undefined, flip: plane(backend, sum, level - 1) };
+    if (level === 1) break;
+    // Children in node order: per node, its left child (z mod h), then its right child ((z + m) mod h).
+    const leftOffsets = planeRange(backend, offsets, 0, level - 1);
+    const rightOffsets = planeRange(backend, sum, 0, level - 1);
+    const interleave = Int32Array.from({ length: 2 * offsets.lanes }, (_, index) => (index % 2 === 0 ? index / 2 : offsets!.lanes + (index - 1) / 2));
+    offsets = gatherLanes(backend, concatLanes(backend, [leftOffsets, rightOffsets]), interleave);
+  }
+
+  // Bottom up: each level's swaps, every block's nodes side by side.
+  let current = record;
+  for (let level = 1; level <= topLevel; level++) {
+    const { bases } = nodesAt(blocks, level);
+    const half = 2 ** (level - 1);
+    const lower = new Int32Array(bases.length * half);
+    const node = new Int32Array(bases.length * half);
+    const position: bigint[] = new Array(bases.length * half);
+    bases.forEach((base, index) => {
+      for (let q = 0; q < half; q++) {
+        lower[index * half + q] = base + q;
+        node[index * half + q] = index;
+        position[index * half + q] = BigInt(q);
+      }
+    });
+    const rule = swapRules[level];
+    current = await swapLayer(backend, current, lower, half, pairsPerChunk, async (start, end) => {
+      const flip = backend.gather(rule.flip, node.subarray(start, end));
+      if (!rule.threshold) return backend.not(flip);
+      const threshold = gatherLanes(backend, rule.threshold, node.subarray(start, end));
+      const positions = { wires: backend.constant(encodeIntegers(position.slice(start, end), level - 1)), width: level - 1, lanes: end - start };
+      // flip ⊕ (q ≥ t) = flip ⊕ ¬(q < t)
+      return backend.not(backend.xor(flip, await lessThan(backend, positions, threshold)));
+    });
+  }
+
+  // Merges: the compacted prefix before each block holds its m valid rows on lanes [0, m); lane i ≥ m of it
+  // takes the block's row that wrapped around to lane i + size.
+  for (const block of blocks) {
+    if (block.offset === 0) continue;
+    const width = bitLength(block.offset);
+    const valid = planeRange(backend, validBefore.get(block)!, 0, width);
+    const lower = Int32Array.from({ length: block.offset }, (_, lane) => lane);
+    current = await swapLayer(backend, current, lower, 2 ** block.levels, pairsPerChunk, async (start, end) => {
+      const positions = { wires: backend.constant(encodeIntegers(Array.from({ length: end - start }, (_, index) => BigInt(start + index)), width)), width, lanes: end - start };
+      return backend.not(await lessThan(backend, positions, gatherLanes(backend, valid, new Int32Array(end - start))));
+    });
+  }
+
+  const result = unpack(current);
+  if (options.invalidRowsZeroed) return result;
+  // Invalid lanes still hold the dropped rows, whose contents would say what was dropped: zero them.
+  const body = planeRange(backend, current, 1, current.width);
+  const masked = await backend.and(body.wires, broadcast(backend, result.valid, current.width - 1));
+  return unpack({ wires: backend.concat([result.valid, masked]), width: current.width, lanes });
 }
 
-function everyLane(lanes: number): Int32Array {
-  return Int32Array.from({ length: lanes }, (_, lane) => lane);
+/**
+ * One layer of conditional swaps between lanes `lower[i]` and `lower[i] + distance`, in chunks of pairs;
+ * `swapBits(start, end)` gives the secret bits of pairs [start, end). Lanes in no pair keep their place.
+ */
+async function swapLayer(backend: Backend, record: BitPlanes, lower: Int32Array, distance: number, pairsPerChunk: number, swapBits: (start: number, end: number) => Promise<WireVector>): Promise<BitPlanes> {
+  const next = gatherLanes(backend, record, Int32Array.from({ length: record.lanes }, (_, lane) => lane));
+  for (let start = 0; start < lower.length; start += pairsPerChunk) {
+    const end = Math.min(lower.length, start + pairsPerChunk);
+    const low = lower.subarray(start, end);
+    const high = low.map((lane) => lane + distance);
+    const [first, second] = await conditionalSwap(backend, await swapBits(start, end), gatherLanes(backend, record, low), gatherLanes(backend, record, high));
+    backend.scatterLanesInPlace(next.wires, next.width, low, first.wires);
+    backend.scatterLanesInPlace(next.wires, next.width, high, second.wires);
+  }
+  return next;
 }

@@ -261,7 +261,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
     if (arrival) {
       // The GROUP BY left its released rows in this order already: moving the dummies out of the way is enough.
       if (arrival === "descending") disclosed = gatherRelation(backend, disclosed, Int32Array.from({ length: disclosed.lanes }, (_, lane) => disclosed.lanes - 1 - lane));
-      disclosed = await compact(backend, disclosed);
+      disclosed = await compact(backend, disclosed, { invalidRowsZeroed: true });
       compacted = true;
     } else if (order) {
       // Ties are broken by every released cell and flag, so tied rows are identical and their order says nothing.
@@ -271,13 +271,16 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
         ...rows.columns.map((column, index) => ({ column, type: index < plan.columns.length ? plan.columns[index].type : ({ kind: "bool" } as const) })),
       ];
       disclosed = await sortRelation(backend, disclosed, (rows) => orderKey(backend, keyParts(rows), rows.lanes, rows.valid));
+      // Invalid lanes sort last: the sort compacted the rows too.
+      compacted = true;
     }
     if (limit) {
-      if (!compacted) disclosed = await compact(backend, disclosed);
+      if (!compacted) disclosed = await compact(backend, disclosed, { invalidRowsZeroed: true });
+      compacted = true;
       disclosed = gatherRelation(backend, disclosed, Int32Array.from({ length: limit.rows }, (_, lane) => lane));
     }
-    const output = await layoutOutput(backend, disclosed, plan.columns);
-    const ordering = arrival ? "ORDER BY (rows arrive in order from the GROUP BY: compaction only)" : "ORDER BY / LIMIT, compaction";
+    const output = await layoutOutput(backend, disclosed, plan.columns, { compacted });
+    const ordering = arrival ? "ORDER BY (rows arrive in order from the GROUP BY: compaction only)" : order ? "ORDER BY (a sort that also compacts)" + (limit ? ", LIMIT" : "") : `${limit ? "LIMIT, " : ""}compaction`;
     if (observe && andGates) observe(`output: minimum cell count, dummies zeroed, ${ordering}`, plan.rows, 0, andGates() - before);
     return output;
   }

@@ -82,11 +82,15 @@ export async function discloseRows(backend: Backend, relation: Relation, columns
   return masked;
 }
 
-/** Compacts disclosed rows (keeping their order) and lays them out as the result file's rows. */
-export async function layoutOutput(backend: Backend, disclosed: Relation, columns: BoundColumn[]): Promise<WireVector> {
+/**
+ * Compacts disclosed rows (keeping their order), unless an ORDER BY or LIMIT did already, and lays them out as
+ * the result file's rows.
+ */
+export async function layoutOutput(backend: Backend, disclosed: Relation, columns: BoundColumn[], options: { compacted?: boolean } = {}): Promise<WireVector> {
   const fileColumns = outputColumns(columns);
-  // Compaction keeps any ORDER BY, and without one still hides where groups ended.
-  const ordered = await compact(backend, disclosed);
+  // Compaction keeps any ORDER BY, and without one still hides where groups ended. discloseRows zeroed every
+  // dummy row, and swaps only move rows, so no masking is needed after.
+  const ordered = options.compacted ? disclosed : await compact(backend, disclosed, { invalidRowsZeroed: true });
   const table: CircuitTable = { rows: disclosed.lanes, valid: ordered.valid, columns: [] };
   let flag = columns.length;
   for (let index = 0; index < columns.length; index++) {
