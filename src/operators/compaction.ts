@@ -129,8 +129,8 @@ export async function compact(backend: Backend, relation: Relation, options: { l
     offsets = gatherLanes(backend, concatLanes(backend, [leftOffsets, rightOffsets]), interleave);
   }
 
-  // Bottom up: each level's swaps, every block's nodes side by side.
-  let current = record;
+  // Bottom up: each level's swaps, every block's nodes side by side, on one private copy of the rows.
+  const current = gatherLanes(backend, record, Int32Array.from({ length: lanes }, (_, lane) => lane));
   for (let level = 1; level <= topLevel; level++) {
     const { bases } = nodesAt(blocks, level);
     const half = 2 ** (level - 1);
@@ -145,7 +145,7 @@ export async function compact(backend: Backend, relation: Relation, options: { l
       }
     });
     const rule = swapRules[level];
-    current = await swapLayer(backend, current, lower, half, pairsPerChunk, async (start, end) => {
+    await swapLayer(backend, current, lower, half, pairsPerChunk, async (start, end) => {
       const flip = backend.gather(rule.flip, node.subarray(start, end));
       if (!rule.threshold) return backend.not(flip);
       const threshold = gatherLanes(backend, rule.threshold, node.subarray(start, end));
@@ -162,7 +162,7 @@ export async function compact(backend: Backend, relation: Relation, options: { l
     const width = bitLength(block.offset);
     const valid = planeRange(backend, validBefore.get(block)!, 0, width);
     const lower = Int32Array.from({ length: block.offset }, (_, lane) => lane);
-    current = await swapLayer(backend, current, lower, 2 ** block.levels, pairsPerChunk, async (start, end) => {
+    await swapLayer(backend, current, lower, 2 ** block.levels, pairsPerChunk, async (start, end) => {
       const positions = { wires: backend.constant(encodeIntegers(Array.from({ length: end - start }, (_, index) => BigInt(start + index)), width)), width, lanes: end - start };
       return backend.not(await lessThan(backend, positions, gatherLanes(backend, valid, new Int32Array(end - start))));
     });
@@ -177,18 +177,17 @@ export async function compact(backend: Backend, relation: Relation, options: { l
 }
 
 /**
- * One layer of conditional swaps between lanes `lower[i]` and `lower[i] + distance`, in chunks of pairs;
- * `swapBits(start, end)` gives the secret bits of pairs [start, end). Lanes in no pair keep their place.
+ * One layer of conditional swaps between lanes `lower[i]` and `lower[i] + distance`, in chunks of pairs,
+ * written back into `record`: no lane is in two pairs, so a chunk reads only lanes no earlier chunk wrote.
+ * `swapBits(start, end)` gives the secret bits of pairs [start, end).
  */
-async function swapLayer(backend: Backend, record: BitPlanes, lower: Int32Array, distance: number, pairsPerChunk: number, swapBits: (start: number, end: number) => Promise<WireVector>): Promise<BitPlanes> {
-  const next = gatherLanes(backend, record, Int32Array.from({ length: record.lanes }, (_, lane) => lane));
+async function swapLayer(backend: Backend, record: BitPlanes, lower: Int32Array, distance: number, pairsPerChunk: number, swapBits: (start: number, end: number) => Promise<WireVector>): Promise<void> {
   for (let start = 0; start < lower.length; start += pairsPerChunk) {
     const end = Math.min(lower.length, start + pairsPerChunk);
     const low = lower.subarray(start, end);
     const high = low.map((lane) => lane + distance);
     const [first, second] = await conditionalSwap(backend, await swapBits(start, end), gatherLanes(backend, record, low), gatherLanes(backend, record, high));
-    backend.scatterLanesInPlace(next.wires, next.width, low, first.wires);
-    backend.scatterLanesInPlace(next.wires, next.width, high, second.wires);
+    backend.scatterLanesInPlace(record.wires, record.width, low, first.wires);
+    backend.scatterLanesInPlace(record.wires, record.width, high, second.wires);
   }
-  return next;
 }

@@ -20,8 +20,8 @@ const CHUNK_WIRES = 1 << 21;
 /**
  * Sorts the lanes of `relation` ascending by the unsigned key `keyOf` reads from each row. Not stable. With
  * `sortedRuns: n`, lanes [0, n) and [n, lanes) must each be ascending already, and are merged.
- * Each layer copies the rows once and writes its comparators' outputs into that copy chunk by chunk, so a
- * sort holds about two copies of the rows however many lanes it has.
+ * The rows are copied once and every layer writes its comparators' outputs into that copy chunk by chunk, so
+ * a sort holds one copy of the rows beside its input, however many layers it has.
  */
 export async function sortRelation(backend: Backend, relation: Relation, keyOf: KeyOf, options: { pairsPerChunk?: number; sortedRuns?: number; runs?: ReadonlyArray<{ lanes: number; sorted: boolean }> } = {}): Promise<Relation> {
   const lanes = relation.lanes;
@@ -34,10 +34,12 @@ export async function sortRelation(backend: Backend, relation: Relation, keyOf: 
   if (options.runs && options.runs.reduce((sum, run) => sum + run.lanes, 0) !== lanes) throw new RangeError(`runs cover ${options.runs.reduce((sum, run) => sum + run.lanes, 0)} lanes, not ${lanes}`);
   // Runs, some ascending already: sort the others, then merge neighbours level by level.
   const layers = options.sortedRuns !== undefined ? mergeLayers(options.sortedRuns, lanes - options.sortedRuns) : options.runs ? runLayers(options.runs) : bitonicLayers(lanes);
+  let copied = false;
   for (const { smaller, larger } of layers) {
     if (smaller.length === 0) continue;
-    // Lanes no comparator of this layer touches keep their place in the copy.
-    const next = gatherLanes(backend, current, identity(lanes));
+    // One private copy, updated in place: within a layer no lane is in two comparators, so a chunk reads only
+    // lanes that no earlier chunk of the layer wrote.
+    if (!copied) { current = gatherLanes(backend, current, identity(lanes)); copied = true; }
     for (let start = 0; start < smaller.length; start += pairsPerChunk) {
       const lower = smaller.subarray(start, start + pairsPerChunk);
       const upper = larger.subarray(start, start + pairsPerChunk);
@@ -45,10 +47,9 @@ export async function sortRelation(backend: Backend, relation: Relation, keyOf: 
       const second = gatherLanes(backend, current, upper);
       const outOfOrder = await lessThan(backend, keyOf(unpack(second)), keyOf(unpack(first)));
       const [low, high] = await conditionalSwap(backend, outOfOrder, first, second);
-      backend.scatterLanesInPlace(next.wires, next.width, lower, low.wires);
-      backend.scatterLanesInPlace(next.wires, next.width, upper, high.wires);
+      backend.scatterLanesInPlace(current.wires, current.width, lower, low.wires);
+      backend.scatterLanesInPlace(current.wires, current.width, upper, high.wires);
     }
-    current = next;
   }
   return unpack(current);
 }
