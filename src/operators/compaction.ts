@@ -129,8 +129,8 @@ export async function compact(backend: Backend, relation: Relation, options: { l
     offsets = gatherLanes(backend, concatLanes(backend, [leftOffsets, rightOffsets]), interleave);
   }
 
-  // Bottom up: each level's swaps, every block's nodes side by side, on one private copy of the rows.
-  const current = gatherLanes(backend, record, Int32Array.from({ length: lanes }, (_, lane) => lane));
+  // Bottom up: each level's swaps, every block's nodes side by side, in place in the packed rows (a new copy).
+  const current = record;
   for (let level = 1; level <= topLevel; level++) {
     const { bases } = nodesAt(blocks, level);
     const half = 2 ** (level - 1);

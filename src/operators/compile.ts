@@ -253,9 +253,11 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
     if (limit) base = limit.input;
     const order = base.kind === "sort" ? base : undefined;
     if (order) base = order.input;
-    const relation = await run(base);
+    let relation: Relation | undefined = await run(base);
     const before = andGates?.() ?? 0;
     let disclosed = await discloseRows(backend, relation, plan.columns, study.minCellCount);
+    // The rows before disclosure are one copy of the whole relation: let it go before compaction makes another.
+    relation = undefined;
     const arrival = order ? orderOfArrival(base, order) : undefined;
     let compacted = false;
     if (arrival) {

@@ -20,26 +20,24 @@ const CHUNK_WIRES = 1 << 21;
 /**
  * Sorts the lanes of `relation` ascending by the unsigned key `keyOf` reads from each row. Not stable. With
  * `sortedRuns: n`, lanes [0, n) and [n, lanes) must each be ascending already, and are merged.
- * The rows are copied once and every layer writes its comparators' outputs into that copy chunk by chunk, so
- * a sort holds one copy of the rows beside its input, however many layers it has.
+ * The rows are packed into one new record and every layer writes its comparators' outputs back into it
+ * chunk by chunk, so a sort holds one copy of the rows beside its input, however many layers it has.
  */
 export async function sortRelation(backend: Backend, relation: Relation, keyOf: KeyOf, options: { pairsPerChunk?: number; sortedRuns?: number; runs?: ReadonlyArray<{ lanes: number; sorted: boolean }> } = {}): Promise<Relation> {
   const lanes = relation.lanes;
   if (lanes <= 1) return relation;
   const { record, unpack } = packRelation(backend, relation);
   const pairsPerChunk = options.pairsPerChunk ?? Math.max(1024, Math.floor(CHUNK_WIRES / record.width));
-  let current = record;
+  const current = record;
   // Two runs that arrive sorted (lanes before `sortedRuns` and from it on) need only the last merge.
   if (options.sortedRuns !== undefined && !(options.sortedRuns >= 0 && options.sortedRuns <= lanes)) throw new RangeError(`sortedRuns ${options.sortedRuns} is outside 0..${lanes}`);
   if (options.runs && options.runs.reduce((sum, run) => sum + run.lanes, 0) !== lanes) throw new RangeError(`runs cover ${options.runs.reduce((sum, run) => sum + run.lanes, 0)} lanes, not ${lanes}`);
   // Runs, some ascending already: sort the others, then merge neighbours level by level.
   const layers = options.sortedRuns !== undefined ? mergeLayers(options.sortedRuns, lanes - options.sortedRuns) : options.runs ? runLayers(options.runs) : bitonicLayers(lanes);
-  let copied = false;
   for (const { smaller, larger } of layers) {
     if (smaller.length === 0) continue;
-    // One private copy, updated in place: within a layer no lane is in two comparators, so a chunk reads only
-    // lanes that no earlier chunk of the layer wrote.
-    if (!copied) { current = gatherLanes(backend, current, identity(lanes)); copied = true; }
+    // The packed rows are this sort's own copy, updated in place: within a layer no lane is in two
+    // comparators, so a chunk reads only lanes that no earlier chunk of the layer wrote.
     for (let start = 0; start < smaller.length; start += pairsPerChunk) {
       const lower = smaller.subarray(start, start + pairsPerChunk);
       const upper = larger.subarray(start, start + pairsPerChunk);
@@ -52,8 +50,4 @@ export async function sortRelation(backend: Backend, relation: Relation, keyOf: 
     }
   }
   return unpack(current);
-}
-
-function identity(lanes: number): Int32Array {
-  return Int32Array.from({ length: lanes }, (_, lane) => lane);
 }

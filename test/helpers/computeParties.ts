@@ -27,7 +27,9 @@ export function startParty(args: string[], env: Record<string, string> = {}): Ru
     child.on("close", (code, signal) => {
       let json: unknown;
       if (args.includes("--json")) { try { json = JSON.parse(stdout); } catch { json = undefined; } }
-      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr, json });
+      // A party the kernel's OOM killer stopped prints nothing: say how it ended.
+      const ending = signal ? `(the process was killed by ${signal}${signal === "SIGKILL" ? ", as the kernel does when memory runs out" : ""})\n` : "";
+      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr: stderr + ending, json });
     });
   });
   return {
