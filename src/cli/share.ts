@@ -88,13 +88,15 @@ export async function sharePartials(study: Study, options: { partner: string; cs
   for (const table of Object.keys(options.csvs)) {
     if (!partner.tables.includes(table)) throw new UsageError(`--csv ${table}=…: partner ${options.partner} does not hold table ${table} in this study (it holds ${partner.tables.join(", ")})`);
   }
-  const missing = partner.tables.filter((table) => !options.csvs[table]);
-  if (missing.length > 0) throw new UsageError(`--plan needs every table of ${options.partner}: give --csv ${missing.map((table) => `${table}=FILE`).join(" --csv ")}`);
+  // Only the tables some partial aggregate reads: a table no query reads never leaves the site in any form.
+  const read = new Set((study.pushdown?.tables ?? []).flatMap((table) => table.reads));
+  const missing = partner.tables.filter((table) => read.has(table) && !options.csvs[table]);
+  if (missing.length > 0) throw new UsageError(`--plan needs every table of ${options.partner} that the study's queries read: give --csv ${missing.map((table) => `${table}=FILE`).join(" --csv ")}`);
   const started = performance.now();
   const site = BigInt(study.partners.indexOf(partner));
   const rowsByTable = new Map<string, ClearValue[][]>();
   const rowsRead: Record<string, number> = {};
-  for (const table of partner.tables) {
+  for (const table of partner.tables.filter((name) => options.csvs[name])) {
     const file = options.csvs[table];
     const csvStat = await stat(file).catch(() => undefined);
     if (!csvStat?.isFile()) throw new InputError("cannot read the CSV: no such file", { file }, "unreadable");
