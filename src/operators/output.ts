@@ -39,7 +39,7 @@ async function orWires(backend: Backend, a: WireVector, b: WireVector): Promise<
  */
 export async function discloseRows(backend: Backend, relation: Relation, columns: BoundColumn[], minCellCount: number): Promise<Relation> {
   const lanes = relation.lanes;
-  const cells: Array<{ value: BitPlanes; suppressed?: WireVector; isNull?: WireVector }> = [];
+  const cells: Array<{ value: BitPlanes; suppressed?: WireVector; isNull?: WireVector } | undefined> = [];
   let anyReleased: WireVector | undefined;
   let smallGroup: WireVector | undefined;
   for (let index = 0; index < columns.length; index++) {
@@ -69,7 +69,10 @@ export async function discloseRows(backend: Backend, relation: Relation, columns
   // Dummy rows carry nothing: every cell and flag is zeroed where the row is not released.
   const masked: Relation = { lanes, valid, columns: [] };
   const flags: Relation["columns"] = [];
-  for (const cell of cells) {
+  for (let index = 0; index < cells.length; index++) {
+    const cell = cells[index]!;
+    // Each cell is let go once masked, so the unmasked and masked rows are never both whole in memory.
+    cells[index] = undefined;
     // A NULL cell's value bits are leftovers of the computation: they leave as zeros too.
     const keep = cell.isNull ? await backend.and(valid, backend.not(cell.isNull)) : valid;
     masked.columns.push({
