@@ -50,7 +50,7 @@ export async function shareCsv(study: Study, options: { partner: string; table: 
   try {
     // A join keeps one row per key of its right side, so those keys must not repeat in this upload.
     const rows = readCsvRows(createReadStream(options.csv), schema, { file: options.csv, uniqueKeys: uniqueKeysFor(study, options.table) });
-    // Rows sorted by the within-site join key let MPC merge sorted runs instead of sorting them.
+    // Rows sorted by a within-site join key, or else by a group key, let MPC merge sorted runs instead of sorting them.
     const sortedBy = shareSortKeyOf(study, options.table);
     const outcome = await writeTableShares(study, options.partner, options.table, rows, { garbler: files.garbler.write, evaluator: files.evaluator.write }, onProgress, { sortedBy });
     await commitAll([files.garbler, files.evaluator]);

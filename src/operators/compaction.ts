@@ -14,11 +14,11 @@ import type { Backend } from "../circuit/backend.js";
 import { broadcast, constantInteger, encodeIntegers, plane, planeRange, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
 import { lessThan } from "../circuit/bitVector/compare.js";
 import { add, bitLength } from "../circuit/bitVector/integer.js";
-import { conditionalSwap } from "../circuit/bitVector/select.js";
 import type { WireVector } from "../circuit/wireVector.js";
 import { concatLanes, gatherLanes, packRelation, type Relation } from "./relation.js";
+import { swapPairsInPlace } from "./sortRelation.js";
 
-/** Wires per chunk of lanes a layer swaps at once: large AND batches, small temporaries. */
+/** Wires per chunk of pairs a layer swaps at once: large AND batches, small temporaries. */
 const CHUNK_WIRES = 1 << 21;
 
 /** A power-of-two run of lanes, compacted on its own before the merges. */
@@ -56,10 +56,10 @@ function nodesAt(blocks: Block[], level: number): { bases: number[]; blockStart:
   return { bases, blockStart };
 }
 
-/** Per node of the level below: its left and right child's index in `nodesAt(level − 1)`. */
-function childIndices(blocks: Block[], level: number): { left: Int32Array; right: Int32Array } {
-  const above = nodesAt(blocks, level);
-  const below = nodesAt(blocks, level - 1);
+type Nodes = ReturnType<typeof nodesAt>;
+
+/** Per node of `above`: its left and right child's index in `below`, the level under it. */
+function childIndices(above: Nodes, below: Nodes, level: number): { left: Int32Array; right: Int32Array } {
   const left = new Int32Array(above.bases.length);
   const right = new Int32Array(above.bases.length);
   for (const [block, start] of above.blockStart) {
@@ -84,11 +84,13 @@ export async function compact(backend: Backend, relation: Relation, options: { l
   const blocks = blocksOf(lanes);
   const topLevel = blocks[blocks.length - 1].levels;
   const pairsPerChunk = options.lanesPerChunk ?? Math.max(1024, Math.floor(CHUNK_WIRES / record.width));
+  const nodes = Array.from({ length: topLevel + 1 }, (_, level) => nodesAt(blocks, level));
+  const children = nodes.map((above, level) => (level === 0 ? undefined : childIndices(above, nodes[level - 1], level)));
 
   // counts[level]: valid rows under each node of that level (level + 1 bits).
   const counts: BitPlanes[] = [{ wires: relation.valid, width: 1, lanes }];
   for (let level = 1; level <= topLevel; level++) {
-    const { left, right } = childIndices(blocks, level);
+    const { left, right } = children[level]!;
     const below = counts[level - 1];
     counts.push(await add(backend, zeroExtend(backend, gatherLanes(backend, below, left), level + 1), zeroExtend(backend, gatherLanes(backend, below, right), level + 1)));
   }
@@ -104,7 +106,7 @@ export async function compact(backend: Backend, relation: Relation, options: { l
       const shift = BigInt((2 ** block.levels - (block.offset % 2 ** block.levels)) % 2 ** block.levels);
       rootOffset.set(block, planeRange(backend, await add(backend, before, constantInteger(backend, shift, countWidth, 1)), 0, block.levels));
     }
-    const total = gatherLanes(backend, counts[block.levels], [nodesAt(blocks, block.levels).blockStart.get(block)!]);
+    const total = gatherLanes(backend, counts[block.levels], [nodes[block.levels].blockStart.get(block)!]);
     before = await add(backend, before, zeroExtend(backend, total, countWidth));
   }
 
@@ -117,7 +119,7 @@ export async function compact(backend: Backend, relation: Relation, options: { l
     // Nodes of this level in `nodesAt` order: the root of the block of exactly this size (blocks go smallest
     // first), then the children of the level above.
     offsets = offsets ? concatLanes(backend, [...roots, offsets]) : concatLanes(backend, roots);
-    const { left } = childIndices(blocks, level);
+    const { left } = children[level]!;
     const leftCount = zeroExtend(backend, gatherLanes(backend, counts[level - 1], left), level + 1);
     const sum = await add(backend, zeroExtend(backend, offsets, level + 1), leftCount);
     swapRules[level] = { threshold: level > 1 ? planeRange(backend, sum, 0, level - 1) : undefined, flip: plane(backend, sum, level - 1) };
@@ -130,26 +132,25 @@ export async function compact(backend: Backend, relation: Relation, options: { l
   }
 
   // Bottom up: each level's swaps, every block's nodes side by side, in place in the packed rows (a new copy).
-  const current = record;
   for (let level = 1; level <= topLevel; level++) {
-    const { bases } = nodesAt(blocks, level);
+    const { bases } = nodes[level];
     const half = 2 ** (level - 1);
     const lower = new Int32Array(bases.length * half);
     const node = new Int32Array(bases.length * half);
-    const position: bigint[] = new Array(bases.length * half);
+    const position = new Int32Array(bases.length * half);
     bases.forEach((base, index) => {
       for (let q = 0; q < half; q++) {
         lower[index * half + q] = base + q;
         node[index * half + q] = index;
-        position[index * half + q] = BigInt(q);
+        position[index * half + q] = q;
       }
     });
     const rule = swapRules[level];
-    await swapLayer(backend, current, lower, half, pairsPerChunk, async (start, end) => {
+    await swapPairsInPlace(backend, record, lower, lower.map((lane) => lane + half), pairsPerChunk, async (_first, _second, start, end) => {
       const flip = backend.gather(rule.flip, node.subarray(start, end));
       if (!rule.threshold) return backend.not(flip);
       const threshold = gatherLanes(backend, rule.threshold, node.subarray(start, end));
-      const positions = { wires: backend.constant(encodeIntegers(position.slice(start, end), level - 1)), width: level - 1, lanes: end - start };
+      const positions = publicIntegers(backend, position.subarray(start, end), level - 1);
       // flip ⊕ (q ≥ t) = flip ⊕ ¬(q < t)
       return backend.not(backend.xor(flip, await lessThan(backend, positions, threshold)));
     });
@@ -162,32 +163,19 @@ export async function compact(backend: Backend, relation: Relation, options: { l
     const width = bitLength(block.offset);
     const valid = planeRange(backend, validBefore.get(block)!, 0, width);
     const lower = Int32Array.from({ length: block.offset }, (_, lane) => lane);
-    await swapLayer(backend, current, lower, 2 ** block.levels, pairsPerChunk, async (start, end) => {
-      const positions = { wires: backend.constant(encodeIntegers(Array.from({ length: end - start }, (_, index) => BigInt(start + index)), width)), width, lanes: end - start };
-      return backend.not(await lessThan(backend, positions, gatherLanes(backend, valid, new Int32Array(end - start))));
-    });
+    await swapPairsInPlace(backend, record, lower, lower.map((lane) => lane + 2 ** block.levels), pairsPerChunk, async (_first, _second, start, end) =>
+      backend.not(await lessThan(backend, publicIntegers(backend, lower.subarray(start, end), width), gatherLanes(backend, valid, new Int32Array(end - start)))));
   }
 
-  const result = unpack(current);
+  const result = unpack(record);
   if (options.invalidRowsZeroed) return result;
   // Invalid lanes still hold the dropped rows, whose contents would say what was dropped: zero them.
-  const body = planeRange(backend, current, 1, current.width);
-  const masked = await backend.and(body.wires, broadcast(backend, result.valid, current.width - 1));
-  return unpack({ wires: backend.concat([result.valid, masked]), width: current.width, lanes });
+  const body = planeRange(backend, record, 1, record.width);
+  const masked = await backend.and(body.wires, broadcast(backend, result.valid, record.width - 1));
+  return unpack({ wires: backend.concat([result.valid, masked]), width: record.width, lanes });
 }
 
-/**
- * One layer of conditional swaps between lanes `lower[i]` and `lower[i] + distance`, in chunks of pairs,
- * written back into `record`: no lane is in two pairs, so a chunk reads only lanes no earlier chunk wrote.
- * `swapBits(start, end)` gives the secret bits of pairs [start, end).
- */
-async function swapLayer(backend: Backend, record: BitPlanes, lower: Int32Array, distance: number, pairsPerChunk: number, swapBits: (start: number, end: number) => Promise<WireVector>): Promise<void> {
-  for (let start = 0; start < lower.length; start += pairsPerChunk) {
-    const end = Math.min(lower.length, start + pairsPerChunk);
-    const low = lower.subarray(start, end);
-    const high = low.map((lane) => lane + distance);
-    const [first, second] = await conditionalSwap(backend, await swapBits(start, end), gatherLanes(backend, record, low), gatherLanes(backend, record, high));
-    backend.scatterLanesInPlace(record.wires, record.width, low, first.wires);
-    backend.scatterLanesInPlace(record.wires, record.width, high, second.wires);
-  }
+/** Small public integers, one per lane. */
+function publicIntegers(backend: Backend, values: Int32Array, width: number): BitPlanes {
+  return { wires: backend.constant(encodeIntegers(Array.from(values, BigInt), width)), width, lanes: values.length };
 }

@@ -9,6 +9,7 @@ import type { BitPlanes } from "../circuit/bitVector/bitPlanes.js";
 import { bitonicLayers, mergeLayers, runLayers } from "../circuit/bitVector/bitonicSort.js";
 import { lessThan } from "../circuit/bitVector/compare.js";
 import { conditionalSwap } from "../circuit/bitVector/select.js";
+import type { WireVector } from "../circuit/wireVector.js";
 import { gatherLanes, packRelation, type Relation } from "./relation.js";
 
 /** How to read a sort key off the rows being sorted; it must be free (rewiring and NOTs, see orderKey). */
@@ -28,26 +29,32 @@ export async function sortRelation(backend: Backend, relation: Relation, keyOf: 
   if (lanes <= 1) return relation;
   const { record, unpack } = packRelation(backend, relation);
   const pairsPerChunk = options.pairsPerChunk ?? Math.max(1024, Math.floor(CHUNK_WIRES / record.width));
-  const current = record;
   // Two runs that arrive sorted (lanes before `sortedRuns` and from it on) need only the last merge.
   if (options.sortedRuns !== undefined && !(options.sortedRuns >= 0 && options.sortedRuns <= lanes)) throw new RangeError(`sortedRuns ${options.sortedRuns} is outside 0..${lanes}`);
   if (options.runs && options.runs.reduce((sum, run) => sum + run.lanes, 0) !== lanes) throw new RangeError(`runs cover ${options.runs.reduce((sum, run) => sum + run.lanes, 0)} lanes, not ${lanes}`);
   // Runs, some ascending already: sort the others, then merge neighbours level by level.
   const layers = options.sortedRuns !== undefined ? mergeLayers(options.sortedRuns, lanes - options.sortedRuns) : options.runs ? runLayers(options.runs) : bitonicLayers(lanes);
   for (const { smaller, larger } of layers) {
-    if (smaller.length === 0) continue;
-    // The packed rows are this sort's own copy, updated in place: within a layer no lane is in two
-    // comparators, so a chunk reads only lanes that no earlier chunk of the layer wrote.
-    for (let start = 0; start < smaller.length; start += pairsPerChunk) {
-      const lower = smaller.subarray(start, start + pairsPerChunk);
-      const upper = larger.subarray(start, start + pairsPerChunk);
-      const first = gatherLanes(backend, current, lower);
-      const second = gatherLanes(backend, current, upper);
-      const outOfOrder = await lessThan(backend, keyOf(unpack(second)), keyOf(unpack(first)));
-      const [low, high] = await conditionalSwap(backend, outOfOrder, first, second);
-      backend.scatterLanesInPlace(current.wires, current.width, lower, low.wires);
-      backend.scatterLanesInPlace(current.wires, current.width, upper, high.wires);
-    }
+    await swapPairsInPlace(backend, record, smaller, larger, pairsPerChunk, (first, second) => lessThan(backend, keyOf(unpack(second)), keyOf(unpack(first))));
   }
-  return unpack(current);
+  return unpack(record);
+}
+
+/**
+ * One layer of conditional swaps between lanes `lower[i]` and `upper[i]`, chunk by chunk, written back into
+ * `record` (which the caller owns). No lane is in two pairs, so a chunk reads only lanes that no earlier chunk
+ * of the layer wrote. `swapBits` gives the secret bits of pairs [start, end), whose rows are `first` and `second`.
+ */
+export async function swapPairsInPlace(backend: Backend, record: BitPlanes, lower: Int32Array, upper: Int32Array, pairsPerChunk: number,
+  swapBits: (first: BitPlanes, second: BitPlanes, start: number, end: number) => Promise<WireVector>): Promise<void> {
+  for (let start = 0; start < lower.length; start += pairsPerChunk) {
+    const end = Math.min(lower.length, start + pairsPerChunk);
+    const low = lower.subarray(start, end);
+    const high = upper.subarray(start, end);
+    const first = gatherLanes(backend, record, low);
+    const second = gatherLanes(backend, record, high);
+    const [swappedFirst, swappedSecond] = await conditionalSwap(backend, await swapBits(first, second, start, end), first, second);
+    backend.scatterLanesInPlace(record.wires, record.width, low, swappedFirst.wires);
+    backend.scatterLanesInPlace(record.wires, record.width, high, swappedSecond.wires);
+  }
 }
