@@ -17,9 +17,7 @@ import { add, bitLength } from "../circuit/bitVector/integer.js";
 import type { WireVector } from "../circuit/wireVector.js";
 import { concatLanes, gatherLanes, packRelation, type Relation } from "./relation.js";
 import { swapPairsInPlace } from "./sortRelation.js";
-
-/** Wires per chunk of pairs a layer swaps at once: large AND batches, small temporaries. */
-const CHUNK_WIRES = 1 << 21;
+import { CHUNK_WIRES } from "./chunks.js";
 
 /** A power-of-two run of lanes, compacted on its own before the merges. */
 interface Block {

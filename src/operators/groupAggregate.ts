@@ -4,7 +4,7 @@
  * its last lane, which alone stays valid. Without GROUP BY, a tree reduction gives one lane.
  */
 import type { Backend } from "../circuit/backend.js";
-import { constantInteger, planeRange, signExtend, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
+import { broadcast, constantInteger, planeRange, signExtend, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
 import { equal, lessThanSigned, lessThan } from "../circuit/bitVector/compare.js";
 import { add } from "../circuit/bitVector/integer.js";
 import { select } from "../circuit/bitVector/select.js";
@@ -15,7 +15,7 @@ import type { SqlType } from "./sql/types.js";
 import { countSet } from "./aggregate.js";
 import { clearNullValues, orderKey } from "./orderKey.js";
 import { concatLanes, gatherLanes, typeBits, type Relation, type RelationColumn } from "./relation.js";
-import { segmentedScan, type Combine } from "./segmentedScan.js";
+import { segmentedScanOfParts, type Combine } from "./segmentedScan.js";
 import { sortRelation } from "./sortRelation.js";
 
 export interface AggregateInput {
@@ -49,10 +49,16 @@ async function contributions(backend: Backend, aggregate: AggregateInput, valid:
   const present = aggregate.argument?.isNull ? await backend.and(valid, backend.not(aggregate.argument.isNull)) : valid;
   if (aggregate.function === "COUNT") return { value: zeroExtend(backend, { wires: present, width: 1, lanes }, width), present };
   const argument = aggregate.argument!;
-  const widened = aggregate.argumentType!.kind === "int" ? signExtend(backend, argument.value, width) : zeroExtend(backend, argument.value, width);
+  const extend = (value: BitPlanes) => (aggregate.argumentType!.kind === "int" ? signExtend(backend, value, width) : zeroExtend(backend, value, width));
+  // A SUM's neutral element is 0: mask at the argument's width, then widen (no constant lanes, fewer ANDs).
+  if (aggregate.function === "SUM") {
+    // Every value fits the result's width (it holds their sum), so a wider argument (a cast BOOL) is cut to it.
+    const value = argument.value.width > width ? planeRange(backend, argument.value, 0, width) : argument.value;
+    return { value: extend({ ...value, wires: await backend.and(value.wires, broadcast(backend, present, value.width)) }), present };
+  }
+  const widened = extend(argument.value);
   let neutral: bigint;
-  if (aggregate.function === "SUM") neutral = 0n;
-  else if (aggregate.resultType.kind === "int") neutral = aggregate.function === "MIN" ? (1n << BigInt(width - 1)) - 1n : -(1n << BigInt(width - 1));
+  if (aggregate.resultType.kind === "int") neutral = aggregate.function === "MIN" ? (1n << BigInt(width - 1)) - 1n : -(1n << BigInt(width - 1));
   else neutral = aggregate.function === "MIN" ? (1n << BigInt(width)) - 1n : 0n;
   return { value: await select(backend, present, widened, constantInteger(backend, neutral, width, lanes)), present };
 }
@@ -125,23 +131,25 @@ export async function groupAggregate(backend: Backend, relation: Relation, keys:
   return { lanes, valid: await backend.and(sorted.valid, last), columns };
 }
 
-/** Segmented scan of several values packed side by side, each part combined by its own rule. */
+/**
+ * Segmented scan of several values packed side by side, each part combined by its own rule. The parts are
+ * taken: `parts` is emptied, so their values can go once packed into the scan's record.
+ */
 async function scanParts(backend: Backend, parts: Array<{ value: BitPlanes; combine: Combine }>, starts: WireVector): Promise<BitPlanes[]> {
   if (parts.length === 0) return [];
-  const lanes = starts.length;
+  const layout = parts.map((part) => ({ width: part.value.width, combine: part.combine }));
   const offsets: number[] = [];
   let width = 0;
-  for (const part of parts) { offsets.push(width); width += part.value.width; }
-  const packed: BitPlanes = { wires: backend.concat(parts.map((part) => part.value.wires)), width, lanes };
-  const split = (value: BitPlanes) => parts.map((part, index) => planeRange(backend, value, offsets[index], offsets[index] + part.value.width));
+  for (const part of layout) { offsets.push(width); width += part.width; }
+  const split = (value: BitPlanes) => layout.map((part, index) => planeRange(backend, value, offsets[index], offsets[index] + part.width));
   const combine: Combine = async (inner, earlier, later) => {
     const earlierParts = split(earlier);
     const laterParts = split(later);
     const combined: WireVector[] = [];
-    for (let index = 0; index < parts.length; index++) combined.push((await parts[index].combine(inner, earlierParts[index], laterParts[index])).wires);
+    for (let index = 0; index < layout.length; index++) combined.push((await layout[index].combine(inner, earlierParts[index], laterParts[index])).wires);
     return { wires: inner.concat(combined), width, lanes: later.lanes };
   };
-  return split(await segmentedScan(backend, packed, starts, combine));
+  return split(await segmentedScanOfParts(backend, parts.splice(0).map((part) => part.value.wires), width, starts, combine));
 }
 
 async function globalAggregate(backend: Backend, relation: Relation, aggregates: AggregateInput[]): Promise<Relation> {

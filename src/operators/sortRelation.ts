@@ -11,12 +11,10 @@ import { lessThan } from "../circuit/bitVector/compare.js";
 import { conditionalSwap } from "../circuit/bitVector/select.js";
 import type { WireVector } from "../circuit/wireVector.js";
 import { gatherLanes, packRelation, type Relation } from "./relation.js";
+import { CHUNK_WIRES } from "./chunks.js";
 
 /** How to read a sort key off the rows being sorted; it must be free (rewiring and NOTs, see orderKey). */
 export type KeyOf = (rows: Relation) => BitPlanes;
-
-/** Wires per chunk of a layer's comparators: large AND batches, while temporaries stay a small part of memory. */
-const CHUNK_WIRES = 1 << 21;
 
 /**
  * Sorts the lanes of `relation` ascending by the unsigned key `keyOf` reads from each row. Not stable. With

@@ -37,6 +37,22 @@ describe("work-efficient lane scans", () => {
     });
   });
 
+  it("writes each level back chunk by chunk: lanes of 512-bit values, several chunks per level, on every backend", async () => {
+    // 2^19 wires per chunk and 512 bits per lane give 1024 pairs per chunk, so the first levels span several.
+    const lanes = 4500;
+    const width = 512;
+    const random = seededRandom(7);
+    const values = Array.from({ length: lanes }, () => BigInt(Math.floor(random() * 2 ** 40)) << 400n);
+    const starts = Array.from({ length: lanes }, () => random() < 0.01);
+    const sum = (earlier: bigint, later: bigint) => BigInt.asUintN(width, earlier + later);
+    await checkOnAllBackends(async (backend, [value, startWires]) => [
+      (await inclusiveScan(backend, bitPlanes(value, width), add)).wires,
+      (await segmentedScan(backend, bitPlanes(value, width), startWires, add)).wires,
+    ], [encodeIntegers(values, width), Uint8Array.from(starts, (start) => (start ? 1 : 0))], {
+      outputs: [encodeIntegers(reference(values, new Array<boolean>(lanes).fill(false), sum), width), encodeIntegers(reference(values, starts, sum), width)],
+    });
+  });
+
   it("costs about 2n combines, not n·lg n", async () => {
     const lanes = 4096;
     const backend = new CountingBackend();
