@@ -43,9 +43,10 @@ export async function garbleOverChannel(program: CircuitProgram, channel: Messag
   // The garbler's tables wait in its writer until the OT is done.
   const garbler = new Garbler(channelByteSink(channel));
   hooks.onBackend?.(garbler);
-  const inputs = await garbler.inputShared(concatShares(garblerShares), new NetworkCorrelatedOtSender(channel));
+  // No local keeps the input labels: the program may let each table's go once it is read.
+  const inputs = splitInputs(garbler, await garbler.inputShared(concatShares(garblerShares), new NetworkCorrelatedOtSender(channel)), garblerShares.map((share) => share.length));
   const otDone = performance.now();
-  const outputs = await program(garbler, splitInputs(garbler, inputs, garblerShares.map((share) => share.length)));
+  const outputs = await program(garbler, inputs);
   await garbler.finish();
   return {
     outputShares: outputs.map((output) => garbler.outputShare(output)),
@@ -55,17 +56,26 @@ export async function garbleOverChannel(program: CircuitProgram, channel: Messag
   };
 }
 
-/** Evaluator side: its COT outputs are its input labels; then it consumes the tables in the same order. */
-export async function evaluateOverChannel(program: CircuitProgram, channel: MessageChannel, evaluatorShares: Uint8Array[], hooks: PartyHooks = {}): Promise<PartyRun> {
-  const started = performance.now();
+/**
+ * The evaluator, and its input labels per table from its COT outputs. A function of its own, so that no local
+ * of the caller keeps the labels while the program runs: the program may let each table's go once it is read.
+ */
+async function evaluatorInputs(channel: MessageChannel, evaluatorShares: Uint8Array[], hooks: PartyHooks): Promise<{ evaluator: Evaluator; inputs: WireVector[] }> {
   const all = concatShares(evaluatorShares);
   const labels = await new NetworkCorrelatedOtReceiver(channel).receiveCorrelated(all);
   // The table stream starts with the garbler's hash key, sent only after the OT.
   const evaluator = await Evaluator.create(channelByteSource(channel));
   hooks.onBackend?.(evaluator);
   const inputs = await evaluator.inputShared(all, { receiveCorrelated: async () => labels });
+  return { evaluator, inputs: splitInputs(evaluator, inputs, evaluatorShares.map((share) => share.length)) };
+}
+
+/** Evaluator side: its COT outputs are its input labels; then it consumes the tables in the same order. */
+export async function evaluateOverChannel(program: CircuitProgram, channel: MessageChannel, evaluatorShares: Uint8Array[], hooks: PartyHooks = {}): Promise<PartyRun> {
+  const started = performance.now();
+  const { evaluator, inputs } = await evaluatorInputs(channel, evaluatorShares, hooks);
   const otDone = performance.now();
-  const outputs = await program(evaluator, splitInputs(evaluator, inputs, evaluatorShares.map((share) => share.length)));
+  const outputs = await program(evaluator, inputs);
   await evaluator.finish();
   return {
     outputShares: outputs.map((output) => evaluator.outputShare(output)),

@@ -22,6 +22,7 @@ import { sortRelation } from "./sortRelation.js";
 import { isPartialMerge, tablesRead, widthRows, withPushdown } from "./pushdown.js";
 import { bindQuery, SITE_COLUMN, UNKNOWN_TABLE_ROWS, type PlanNode } from "./sql/binder.js";
 import { parseQuery } from "./sql/parser.js";
+import { eachNode } from "./planWalk.js";
 
 /** Public sizes: each table's rows, per contributing partner in study order. */
 export type InputSizes = Record<string, Array<{ partner: number; rows: number }>>;
@@ -31,7 +32,10 @@ export interface QueryCircuit {
   outputColumns: Column[];
   /** Output rows, released and dummy: a public number. */
   outputRows: number;
-  /** Input wires per table (its share's row layout as bit-planes) → output wires in the result's row layout. */
+  /**
+   * Input wires per table (its share's row layout as bit-planes) → output wires in the result's row layout.
+   * The circuit takes the inputs: it empties the array, so that each table's labels can go once scanned.
+   */
   circuit(backend: Backend, inputs: WireVector[]): Promise<WireVector>;
 }
 
@@ -164,7 +168,12 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
 
   /** Runs the plan; `observe` hears each operator's own AND count, inputs first (post-order). */
   async function execute(backend: Backend, inputs: WireVector[], observe?: (operator: string, lanes: number, depth: number, ownAndGates: number) => void, andGates?: () => number): Promise<WireVector> {
+    // execute takes the input wires (the array is emptied), so each table's labels can go once its last scan
+    // has copied them: they are a whole copy of the inputs, held otherwise for the whole query.
     const scans = new Map(tables.map((table, index) => [table, inputs[index]]));
+    inputs.length = 0;
+    const scansLeft = new Map<string, number>();
+    eachNode(plan, (node) => { if (node.kind === "scan") scansLeft.set(node.table, (scansLeft.get(node.table) ?? 0) + 1); });
     // What the operator being run has spent on its inputs so far, to subtract from its own total.
     let inputsCost = { value: 0 };
     let depth = 0;
@@ -186,7 +195,10 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
       switch (node.kind) {
         case "scan": {
           const sitePerLane = sizes[node.table].flatMap((part) => new Array<number>(part.rows).fill(part.partner));
-          return scanInput(backend, scans.get(node.table)!, findTable(study, node.table).columns, node.rows, sitePerLane, typeBits(node.columns[node.columns.length - 1].type));
+          const wires = scans.get(node.table)!;
+          scansLeft.set(node.table, scansLeft.get(node.table)! - 1);
+          if (scansLeft.get(node.table) === 0) scans.delete(node.table);
+          return scanInput(backend, wires, findTable(study, node.table).columns, node.rows, sitePerLane, typeBits(node.columns[node.columns.length - 1].type));
         }
         case "union": {
           const parts = [];
@@ -281,7 +293,11 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
       compacted = true;
       disclosed = gatherRelation(backend, disclosed, Int32Array.from({ length: limit.rows }, (_, lane) => lane));
     }
-    const output = await layoutOutput(backend, disclosed, plan.columns, { compacted });
+    // Compaction keeps any ORDER BY, and without one still hides where groups ended. discloseRows zeroed every
+    // dummy row, and swaps only move rows, so no masking is needed after. Reassigning lets the rows before
+    // compaction go before the layout makes the output copy.
+    if (!compacted) disclosed = await compact(backend, disclosed, { invalidRowsZeroed: true });
+    const output = layoutOutput(backend, disclosed, plan.columns);
     const ordering = arrival ? "ORDER BY (rows arrive in order from the GROUP BY: compaction only)" : order ? "ORDER BY (a sort that also compacts)" + (limit ? ", LIMIT" : "") : `${limit ? "LIMIT, " : ""}compaction`;
     if (observe && andGates) observe(`output: minimum cell count, dummies zeroed, ${ordering}`, plan.rows, 0, andGates() - before);
     return output;

@@ -9,6 +9,7 @@
 import { findTable, type Study } from "../share/study.js";
 import { fuseAggregates } from "./fuseAggregates.js";
 import { groupSources, orderCovers } from "./groupSources.js";
+import { eachNode } from "./planWalk.js";
 import { bindQuery, SITE_COLUMN, UNKNOWN_TABLE_ROWS, type BoundExpression, type PlanNode } from "./sql/binder.js";
 import { parseQuery } from "./sql/parser.js";
 
@@ -33,14 +34,6 @@ export function uniqueKeysOf(study: Study, table: string): UniqueKey[] {
     });
   }
   return keys;
-}
-
-/** Calls `onNode` on every node of a plan, parents first. */
-function eachNode(node: PlanNode, onNode: (node: PlanNode) => void): void {
-  onNode(node);
-  if (node.kind === "union") node.inputs.forEach((input) => eachNode(input, onNode));
-  else if (node.kind === "join") { eachNode(node.left, onNode); eachNode(node.right, onNode); }
-  else if (node.kind !== "scan") eachNode(node.input, onNode);
 }
 
 /**

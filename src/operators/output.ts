@@ -1,7 +1,7 @@
 /**
- * The last step inside MPC, before any share leaves: the minimum cell count, dummy rows zeroed, and
- * order-preserving compaction so that released rows come first and their positions say nothing about
- * group sizes or suppressed cells (threat model, invariant 4).
+ * The last steps inside MPC, before any share leaves: the minimum cell count and dummy rows zeroed, then (after
+ * the compiler's order-preserving compaction, so that released rows come first and their positions say nothing
+ * about group sizes or suppressed cells: threat model, invariant 4) the result file's layout.
  */
 import type { Backend } from "../circuit/backend.js";
 import { broadcast, constantInteger, signExtend, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
@@ -10,7 +10,6 @@ import type { WireVector } from "../circuit/wireVector.js";
 import type { Column, ColumnType } from "../share/schema.js";
 import type { BoundColumn } from "./sql/binder.js";
 import { typeBits, type Relation } from "./relation.js";
-import { compact } from "./compaction.js";
 import { suppressSmallCells } from "./suppression.js";
 import { tableToOutputWires, type CircuitTable } from "./outputLayout.js";
 
@@ -85,25 +84,16 @@ export async function discloseRows(backend: Backend, relation: Relation, columns
   return masked;
 }
 
-/**
- * Compacts disclosed rows (keeping their order), unless an ORDER BY or LIMIT did already, and lays them out as
- * the result file's rows.
- */
-export async function layoutOutput(backend: Backend, disclosed: Relation, columns: BoundColumn[], options: { compacted?: boolean } = {}): Promise<WireVector> {
+/** Lays out disclosed rows as the result file's rows; the compiler has compacted them already. */
+export function layoutOutput(backend: Backend, ordered: Relation, columns: BoundColumn[]): WireVector {
   const fileColumns = outputColumns(columns);
-  // Compaction keeps any ORDER BY, and without one still hides where groups ended. discloseRows zeroed every
-  // dummy row, and swaps only move rows, so no masking is needed after.
-  const ordered = options.compacted ? disclosed : await compact(backend, disclosed, { invalidRowsZeroed: true });
-  const table: CircuitTable = { rows: disclosed.lanes, valid: ordered.valid, columns: [] };
+  const table: CircuitTable = { rows: ordered.lanes, valid: ordered.valid, columns: [] };
   let flag = columns.length;
   for (let index = 0; index < columns.length; index++) {
     const value = ordered.columns[index];
     const suppressed = columns[index].countLike ? ordered.columns[flag++].value.wires : undefined;
-    const fileWidth = typeBits(columns[index].type);
-    const fileType = fileColumns[index].type;
-    const targetWidth = fileType.kind === "int32" ? 32 : fileType.kind === "int64" ? 64 : fileWidth;
-    const widened = columns[index].type.kind === "int" ? signExtend(backend, value.value, targetWidth) : value.value;
-    table.columns.push({ column: fileColumns[index], value: widened, suppressed, isNull: value.isNull });
+    // The layout widens an integer to its file type (INT32 or INT64).
+    table.columns.push({ column: fileColumns[index], value: value.value, suppressed, isNull: value.isNull });
   }
   return tableToOutputWires(backend, table);
 }

@@ -19,17 +19,24 @@ export interface CircuitTable {
   columns: TableColumn[];
 }
 
-/** A table as plane-major wires in the result file's row layout, ready for `outputShare`. */
+const isInteger = (type: Column["type"]) => type.kind === "int32" || type.kind === "int64" || type.kind === "int";
+
+/**
+ * A table as plane-major wires in the result file's row layout, ready for `outputShare`. An integer narrower
+ * than its file type is sign-extended here, by repeating its top plane: the output is the one copy made.
+ */
 export function tableToOutputWires(backend: Backend, table: CircuitTable): WireVector {
   const parts: WireVector[] = [table.valid];
   const zeros = backend.constant(new Uint8Array(table.rows));
   for (const { column, value, suppressed, isNull } of table.columns) {
     if (column.suppressible) parts.push(suppressed ?? zeros);
     if (column.nullable) parts.push(isNull ?? zeros);
-    if (value.width !== valueBits(column.type) || value.lanes !== table.rows) {
-      throw new RangeError(`column ${column.name} holds ${value.width}×${value.lanes} bits, its type needs ${valueBits(column.type)}×${table.rows}`);
+    const width = valueBits(column.type);
+    if (value.lanes !== table.rows || value.width > width || (value.width < width && (!isInteger(column.type) || value.width === 0))) {
+      throw new RangeError(`column ${column.name} holds ${value.width}×${value.lanes} bits, its type needs ${width}×${table.rows}`);
     }
     parts.push(value.wires);
+    if (value.width < width) parts.push(...new Array<WireVector>(width - value.width).fill(backend.slice(value.wires, (value.width - 1) * value.lanes, value.width * value.lanes)));
   }
   return backend.concat(parts);
 }
