@@ -10,7 +10,7 @@ import type { Column } from "../share/schema.js";
 import { findTable, type Query, type Study } from "../share/study.js";
 import { evaluate, holds } from "./expressions.js";
 import { fuseAggregates, isFusedAggregate } from "./fuseAggregates.js";
-import { groupAggregate } from "./groupAggregate.js";
+import { groupAggregateOf } from "./groupAggregate.js";
 import { groupSources, orderCovers } from "./groupSources.js";
 import { joinRelations } from "./join.js";
 import { scanSource } from "./joinKeys.js";
@@ -229,22 +229,25 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
           return joinRelations(backend, left, right, keys, node.type, { sidesSorted: sidesSorted(node) });
         }
         case "aggregate": {
-          const relation = await run(node.input);
-          const keys = [];
-          for (const expression of node.groupBy) keys.push({ column: await evaluate(backend, expression, relation), type: expression.type });
-          const aggregates = [];
-          for (let index = 0; index < node.aggregates.length; index++) {
-            const aggregate = node.aggregates[index];
-            const column = node.columns[node.groupBy.length + index];
-            aggregates.push({
-              function: aggregate.function,
-              argument: aggregate.argument ? await evaluate(backend, aggregate.argument, relation) : undefined,
-              argumentType: aggregate.argument?.type,
-              resultType: column.type,
-              resultNullable: column.nullable,
-            });
-          }
-          return groupAggregate(backend, relation, keys, aggregates, { runs: groupRuns(node) });
+          // The GROUP BY asks for its input, so that only it holds the rows and can let them go once sorted.
+          return groupAggregateOf(backend, async () => {
+            const relation = await run(node.input);
+            const keys = [];
+            for (const expression of node.groupBy) keys.push({ column: await evaluate(backend, expression, relation), type: expression.type });
+            const aggregates = [];
+            for (let index = 0; index < node.aggregates.length; index++) {
+              const aggregate = node.aggregates[index];
+              const column = node.columns[node.groupBy.length + index];
+              aggregates.push({
+                function: aggregate.function,
+                argument: aggregate.argument ? await evaluate(backend, aggregate.argument, relation) : undefined,
+                argumentType: aggregate.argument?.type,
+                resultType: column.type,
+                resultNullable: column.nullable,
+              });
+            }
+            return { relation, keys, aggregates };
+          }, { runs: groupRuns(node) });
         }
         case "sort": {
           const relation = await run(node.input);

@@ -27,7 +27,7 @@ export interface AggregateInput {
   resultNullable: boolean;
 }
 
-function combinerOf(aggregate: AggregateInput): Combine {
+function combinerOf(aggregate: Pick<AggregateInput, "function" | "resultType">): Combine {
   const signed = aggregate.resultType.kind === "int";
   const less = (backend: Backend, x: BitPlanes, y: BitPlanes) => (signed ? lessThanSigned(backend, x, y) : lessThan(backend, x, y));
   switch (aggregate.function) {
@@ -85,15 +85,85 @@ export interface GroupKey {
   type: SqlType;
 }
 
+/** What a GROUP BY reads: the rows, the key columns and the aggregates' inputs (all over the rows' lanes). */
+export interface GroupInput {
+  relation: Relation;
+  keys: GroupKey[];
+  aggregates: AggregateInput[];
+}
+
+type GroupRuns = ReadonlyArray<{ lanes: number; sorted: boolean }>;
+
 /** GROUP BY keys (possibly none) and aggregates over `relation`: the group columns, then one column per aggregate. */
-export async function groupAggregate(backend: Backend, relation: Relation, keys: GroupKey[], aggregates: AggregateInput[], options: { runs?: ReadonlyArray<{ lanes: number; sorted: boolean }> } = {}): Promise<Relation> {
-  if (keys.length === 0) return globalAggregate(backend, relation, aggregates);
+export async function groupAggregate(backend: Backend, relation: Relation, keys: GroupKey[], aggregates: AggregateInput[], options: { runs?: GroupRuns } = {}): Promise<Relation> {
+  return groupAggregateOf(backend, async () => ({ relation, keys, aggregates }), options);
+}
+
+/**
+ * `groupAggregate` over an input that `take` makes when asked. No caller then holds the rows: the GROUP BY
+ * lets go of them once sorted, and of the sorted rows once their contributions are made, so that it holds
+ * about one whole copy of the rows at a time. Each phase is a function of its own, whose locals go when it returns.
+ */
+export async function groupAggregateOf(backend: Backend, take: () => Promise<GroupInput>, options: { runs?: GroupRuns } = {}): Promise<Relation> {
+  // Chained calls: no local here holds the unsorted or the sorted rows.
+  const prepared = await groupContributions(backend, await sortForGroups(backend, await take(), options.runs));
+  if (prepared.kind === "done") return prepared.result;
+  const { lanes, valid, keyColumns, parts, partOf, starts } = prepared;
+  const totals = await scanParts(backend, parts, starts);
+  const columns = [...keyColumns];
+  for (const entry of partOf) columns.push({ value: totals[entry.total], isNull: entry.present === undefined ? undefined : backend.not(totals[entry.present].wires) });
+  return { lanes, valid, columns };
+}
+
+type SortedGroups = { kind: "sorted"; sorted: Relation; keyTypes: SqlType[]; aggregates: Array<Omit<AggregateInput, "argument"> & { hasArgument: boolean }> };
+
+/**
+ * Where each group starts and ends, each lane's contribution to each aggregate, and the key columns in storage
+ * of their own, so that the sorted record (keys and arguments) can go before the scan.
+ */
+async function groupContributions(backend: Backend, sorting: { kind: "done"; result: Relation } | SortedGroups) {
+  if (sorting.kind === "done") return sorting;
+  const { sorted, keyTypes, aggregates } = sorting;
+  const lanes = sorted.lanes;
+  const sortedKey = orderKey(backend, keyTypes.map((type, index) => ({ column: sorted.columns[index], type })), lanes, sorted.valid);
+  // same[i]: lane i continues the group of lane i−1.
+  const same = lanes > 1 ? await equal(backend, lanesOf(backend, sortedKey, 1, lanes), lanesOf(backend, sortedKey, 0, lanes - 1)) : backend.constant([]);
+  const starts = backend.concat([backend.constant([1]), backend.not(same)]);
+  const last = backend.concat([backend.not(same), backend.constant([1])]);
+  // One scan for every aggregate: the values side by side, each combined by its own rule, so the segment
+  // flags are handled once. A nullable SUM, MIN or MAX also scans `present` with OR to find all-NULL groups.
+  const parts: Array<{ value: BitPlanes; combine: Combine }> = [];
+  const partOf: Array<{ total: number; present?: number }> = [];
+  let argumentIndex = keyTypes.length;
+  for (const aggregate of aggregates) {
+    const argument = aggregate.hasArgument ? sorted.columns[argumentIndex++] : undefined;
+    const { value, present } = await contributions(backend, { ...aggregate, argument }, sorted.valid, lanes);
+    const entry: { total: number; present?: number } = { total: parts.push({ value, combine: combinerOf(aggregate) }) - 1 };
+    if (aggregate.resultNullable && aggregate.function !== "COUNT") {
+      entry.present = parts.push({ value: { wires: present, width: 1, lanes }, combine: async (b, x, y) => ({ ...x, wires: b.xor(b.xor(x.wires, y.wires), await b.and(x.wires, y.wires)) }) }) - 1;
+    }
+    partOf.push(entry);
+  }
+  const keyColumns: RelationColumn[] = sorted.columns.slice(0, keyTypes.length).map((column) => ({
+    value: { ...column.value, wires: backend.concat([column.value.wires]) },
+    isNull: column.isNull ? backend.concat([column.isNull]) : undefined,
+  }));
+  return { kind: "prepared" as const, lanes, valid: await backend.and(sorted.valid, last), keyColumns, parts, partOf, starts };
+}
+
+/**
+ * The GROUP BY's sort: the key columns and the aggregate inputs packed and sorted together by the key. A
+ * function of its own so that the unsorted rows go when it returns. Without keys, or lanes, the result is
+ * made here.
+ */
+async function sortForGroups(backend: Backend, input: GroupInput, runs: GroupRuns | undefined): Promise<{ kind: "done"; result: Relation } | SortedGroups> {
+  const { relation, keys, aggregates } = input;
+  if (keys.length === 0) return { kind: "done", result: await globalAggregate(backend, relation, aggregates) };
   const lanes = relation.lanes;
   if (lanes === 0) {
     const empty = (width: number) => ({ value: { wires: backend.constant([]), width, lanes: 0 } });
-    return { lanes: 0, valid: backend.constant([]), columns: [...keys.map((entry) => empty(entry.column.value.width)), ...aggregates.map((entry) => empty(typeBits(entry.resultType)))] };
+    return { kind: "done", result: { lanes: 0, valid: backend.constant([]), columns: [...keys.map((entry) => empty(entry.column.value.width)), ...aggregates.map((entry) => empty(typeBits(entry.resultType)))] } };
   }
-  // Sort the key columns and the aggregate inputs together; the key is read off the key columns.
   const keyColumns: RelationColumn[] = [];
   for (const entry of keys) keyColumns.push(await clearNullValues(backend, entry.column));
   const carried: Relation = {
@@ -103,32 +173,11 @@ export async function groupAggregate(backend: Backend, relation: Relation, keys:
   };
   const keyOf = (rows: Relation) => orderKey(backend, keys.map((entry, index) => ({ column: rows.columns[index], type: entry.type })), rows.lanes, rows.valid);
   // Runs that arrive sorted by the key (a pushdown partner's partials) are merged, not sorted.
-  const sorted = await sortRelation(backend, carried, keyOf, { runs: options.runs });
-  const sortedKey = keyOf(sorted);
-  const sortedKeys = sorted.columns.slice(0, keys.length);
-  let argumentIndex = keys.length;
-  const sortedAggregates = aggregates.map((entry) => (entry.argument ? { ...entry, argument: sorted.columns[argumentIndex++] } : entry));
-
-  // same[i]: lane i continues the group of lane i−1.
-  const same = lanes > 1 ? await equal(backend, lanesOf(backend, sortedKey, 1, lanes), lanesOf(backend, sortedKey, 0, lanes - 1)) : backend.constant([]);
-  const starts = backend.concat([backend.constant([1]), backend.not(same)]);
-  const last = backend.concat([backend.not(same), backend.constant([1])]);
-  // One scan for every aggregate: the values side by side, each combined by its own rule, so the segment
-  // flags are handled once. A nullable SUM, MIN or MAX also scans `present` with OR to find all-NULL groups.
-  const parts: Array<{ value: BitPlanes; combine: Combine }> = [];
-  const partOf: Array<{ total: number; present?: number }> = [];
-  for (const aggregate of sortedAggregates) {
-    const { value, present } = await contributions(backend, aggregate, sorted.valid, lanes);
-    const entry: { total: number; present?: number } = { total: parts.push({ value, combine: combinerOf(aggregate) }) - 1 };
-    if (aggregate.resultNullable && aggregate.function !== "COUNT") {
-      entry.present = parts.push({ value: { wires: present, width: 1, lanes }, combine: async (b, x, y) => ({ ...x, wires: b.xor(b.xor(x.wires, y.wires), await b.and(x.wires, y.wires)) }) }) - 1;
-    }
-    partOf.push(entry);
-  }
-  const totals = await scanParts(backend, parts, starts);
-  const columns: RelationColumn[] = [...sortedKeys];
-  for (const entry of partOf) columns.push({ value: totals[entry.total], isNull: entry.present === undefined ? undefined : backend.not(totals[entry.present].wires) });
-  return { lanes, valid: await backend.and(sorted.valid, last), columns };
+  const sorted = await sortRelation(backend, carried, keyOf, { runs });
+  return {
+    kind: "sorted", sorted, keyTypes: keys.map((entry) => entry.type),
+    aggregates: aggregates.map(({ argument, ...rest }) => ({ ...rest, hasArgument: argument !== undefined })),
+  };
 }
 
 /**
