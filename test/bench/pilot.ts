@@ -91,6 +91,15 @@ try {
     const [g, e] = await Promise.all([garbler.done, evaluator.done]);
     const computeSeconds = (performance.now() - started) / 1000;
     if (g.code !== 0 || e.code !== 0) throw new Error(`compute failed:\n${g.stderr}\n${e.stderr}`);
+    // Printed before the checks, so that a failing check does not lose a long run's figures.
+    const queries = g.json.queries as Array<{ andGates: number; seconds: { ot: number; circuit: number } }>;
+    const ands = queries.reduce((sum, query) => sum + query.andGates, 0);
+    const ot = queries.reduce((sum, query) => sum + query.seconds.ot, 0);
+    const circuit = queries.reduce((sum, query) => sum + query.seconds.circuit, 0);
+    console.log(`\n${plan}: ${uploadedRows.toLocaleString("en-US")} rows uploaded (public)`);
+    console.log(`  share   ${shareSeconds.toFixed(1)} s, peak RSS ${mb(sharePeak)} MB`);
+    console.log(`  upload  ${uploadSeconds.toFixed(1)} s, peak RSS ${mb(uploadPeak)} MB`);
+    console.log(`  compute ${computeSeconds.toFixed(1)} s wall: OT ${ot.toFixed(1)} s, circuit ${circuit.toFixed(1)} s, ${ands.toLocaleString("en-US")} ANDs; garbler sent ${gb(g.json.bytesSent)} GB, evaluator ${gb(e.json.bytesSent)} GB; peak RSS garbler ${gb(g.json.peakRssBytes)} GB, evaluator ${gb(e.json.peakRssBytes)} GB`);
     const studyValue = parseStudy(await readFile(study, "utf8"), study);
     const csvOf = (partner: string, table: string) => join(dir, "data", manifest.sites.find((site) => site.name === partner)!.tables[table].file);
     let revealSeconds = 0;
@@ -115,15 +124,7 @@ try {
       const predictedAnds = predicted.queries.find((entry: { query: string }) => entry.query === query.query).andGates;
       outcomes.push(`    ${query.query}: ${query.andGates.toLocaleString("en-US")} ANDs (plan ${predictedAnds.toLocaleString("en-US")}), OT ${query.seconds.ot.toFixed(1)} s, circuit ${query.seconds.circuit.toFixed(1)} s (${(query.andGates / Math.max(query.seconds.circuit, 1e-9) / 1e6).toFixed(2)} M AND/s), ${reference.length} released rows, equals cleartext: ${matches}`);
     }
-    const queries = g.json.queries as Array<{ andGates: number; seconds: { ot: number; circuit: number } }>;
-    const ands = queries.reduce((sum, query) => sum + query.andGates, 0);
-    const ot = queries.reduce((sum, query) => sum + query.seconds.ot, 0);
-    const circuit = queries.reduce((sum, query) => sum + query.seconds.circuit, 0);
     const total = shareSeconds + uploadSeconds + computeSeconds + revealSeconds;
-    console.log(`\n${plan}: ${uploadedRows.toLocaleString("en-US")} rows uploaded (public)`);
-    console.log(`  share   ${shareSeconds.toFixed(1)} s, peak RSS ${mb(sharePeak)} MB`);
-    console.log(`  upload  ${uploadSeconds.toFixed(1)} s, peak RSS ${mb(uploadPeak)} MB`);
-    console.log(`  compute ${computeSeconds.toFixed(1)} s wall: OT ${ot.toFixed(1)} s, circuit ${circuit.toFixed(1)} s, ${ands.toLocaleString("en-US")} ANDs; garbler sent ${gb(g.json.bytesSent)} GB, evaluator ${gb(e.json.bytesSent)} GB; peak RSS garbler ${gb(g.json.peakRssBytes)} GB, evaluator ${gb(e.json.peakRssBytes)} GB`);
     console.log(`  reveal  ${revealSeconds.toFixed(1)} s, peak RSS ${mb(revealPeak)} MB`);
     console.log(`  total   ${total.toFixed(1)} s (${(total / 60).toFixed(1)} min); every result equals the cleartext answer: ${allMatch}`);
     for (const line of outcomes) console.log(line);
