@@ -4,7 +4,7 @@ import { compileQuery, type InputSizes } from "../operators/compile.js";
 import { studySortOrders } from "../operators/joinKeys.js";
 import { InputError, UsageError } from "../share/errors.js";
 import { rowBits } from "../share/schema.js";
-import { findTable, uploadedTables, type Study } from "../share/study.js";
+import { findPartner, findTable, uploadedTables, type Study } from "../share/study.js";
 import { action, collect } from "./command.js";
 import { loadSecretKey, loadStudy } from "./files.js";
 import { checkInbox, computeRoleOf } from "./inbox.js";
@@ -22,17 +22,21 @@ interface PlanOptions {
 /** End-to-end AND gates per second between two compute processes over the SSH tunnel, as bench:rollup measured at 6 sites × 10k patients. */
 export const MEASURED_AND_RATE = 3_000_000;
 
-function sizesFromFlags(study: Study, flags: string[]): InputSizes {
+/** Row counts from `--rows`. All in MPC, every partner that holds a table uploads it, pushdown partners too. */
+function sizesFromFlags(study: Study, flags: string[], allInMpc: boolean): InputSizes {
   const sizes: InputSizes = {};
   for (const flag of flags) {
     const match = /^([^=]+)=(\d+(?:,\d+)*)$/.exec(flag);
     if (!match) throw new UsageError(`--rows expects TABLE=N or TABLE=N1,N2,… (one count per uploading partner), got "${flag}"`);
     findTable(study, match[1]);
-    const uploaders = study.partners.flatMap((candidate, index) => (uploadedTables(study, candidate.name).includes(match[1]) ? [index] : []));
+    const uploads = (name: string) => (allInMpc ? findPartner(study, name).tables : uploadedTables(study, name));
+    const uploaders = study.partners.flatMap((candidate, index) => (uploads(candidate.name).includes(match[1]) ? [index] : []));
     const counts = match[2].split(",").map(Number);
     if (counts.length > 1) {
       // One count per partner that uploads the table, in study order: each upload is its own (sorted) run.
-      if (counts.length !== uploaders.length) throw new UsageError(`--rows ${match[1]} lists ${counts.length} counts, but ${uploaders.length} partners upload it`);
+      if (counts.length !== uploaders.length) {
+        throw new UsageError(`--rows ${match[1]} lists ${counts.length} counts, but ${uploaders.length} partners upload it${allInMpc ? " all in MPC" : ""} (${uploaders.map((index) => study.partners[index].name).join(", ") || "none"})`);
+      }
       sizes[match[1]] = counts.map((rows, index) => ({ partner: uploaders[index], rows }));
     } else {
       // A total: attributed to the first partner that sends the table.
@@ -51,11 +55,11 @@ export function registerPlan(program: Command): void {
     .option("--rows <table=n>", "hypothetical row count of a table, or one count per uploading partner as N1,N2,… (repeatable)", collect)
     .option("--inbox <dir>", "take row counts from this inbox (needs --key)")
     .option("--key <file>", "the compute party's key, to open the inbox")
-    .option("--all-in-mpc", "plan as if no partner pushed down (give the pushdown partners' rows with --rows)")
+    .option("--all-in-mpc", "plan as if no partner pushed down (then --rows counts every partner that holds a table, pushdown partners too)")
     .option("--and-rate <n>", "AND gates per second to estimate time with", String(MEASURED_AND_RATE))
     .action(action<PlanOptions>(async (options, reporter) => {
       const study = await loadStudy(options.study);
-      let sizes: InputSizes = sizesFromFlags(study, options.rows ?? []);
+      let sizes: InputSizes = sizesFromFlags(study, options.rows ?? [], options.allInMpc === true);
       // Shares come sorted by each table's merge key (catalyst share does it); an inbox says what it holds.
       const sortedInputs: Record<string, readonly string[]> = studySortOrders(study);
       if (options.inbox) {

@@ -71,6 +71,18 @@ describe("pushdown through the CLI", () => {
     expect(mistyped.stderr).toMatch(/pushdown partner site9 is not a data partner of the study \(partners: site1, site2/);
   });
 
+  it("plans all in MPC with one count per partner that holds a table, pushdown partners too", async () => {
+    const rows = ["--rows", "phame_demographic=90,80,70,60", "--rows", "phame_diagnosis=9,8,7,6", "--rows", "phame_diagnosis_rollup=50,40"];
+    const allInMpc = await runCli(["--json", "plan", "--study", study, "--query", "diagnosis_rollup", "--all-in-mpc", ...rows]);
+    expect(allInMpc.code).toBe(0);
+    expect(allInMpc.json.queries[0].tables.sort()).toEqual(["phame_demographic", "phame_diagnosis", "phame_diagnosis_rollup"]);
+    expect(allInMpc.json.queries[0].andGates).toBeGreaterThan(0);
+    // With pushdown, site1 and site2 upload partials instead, so only two partners upload their rows.
+    const pushed = await runCli(["plan", "--study", study, "--query", "diagnosis_rollup", ...rows]);
+    expect(pushed.code).toBe(2);
+    expect(pushed.stderr).toMatch(/--rows phame_demographic lists 4 counts, but 2 partners upload it \(site4, site5\)/);
+  });
+
   it("shares partials at pushdown partners (padded or not), computes over the tunnel, and equals the all-in-MPC answer", async () => {
     const padded = await runCli(["--json", "share", "--study", study, "--partner", "site1", "--plan", ...planCsvs("site1"), "--pad-to", "120", "--out", join(dir, "shares")]);
     expect(padded.stderr).toBe("");
