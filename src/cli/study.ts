@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { writeFileAtomically } from "../share/atomicFile.js";
 import { InputError } from "../share/errors.js";
 import { fingerprint } from "../share/keys.js";
-import { rowBits, typeName } from "../share/schema.js";
+import { checksText, rowBits, typeName } from "../share/schema.js";
 import { createStudy, DEFAULT_MIN_CELL_COUNT, MAX_PUSHDOWN_ROWS, serializeStudy, uploadedTables, type Partner, type PushdownPartner, type Study } from "../share/study.js";
 import { derivePushedTables } from "../operators/pushdown.js";
 import { parseTablesSql } from "../share/tablesSql.js";
@@ -110,7 +110,15 @@ export function summarize(study: Study): Record<string, unknown> {
     name: study.name,
     digest: study.digest,
     minCellCount: study.minCellCount,
-    tables: study.tables.map((table) => ({ name: table.name, columns: table.columns.map((column) => ({ name: column.name, type: typeName(column.type) })), rowBits: rowBits(table.columns) })),
+    tables: study.tables.map((table) => ({
+      name: table.name,
+      columns: table.columns.map((column) => ({
+        name: column.name, type: typeName(column.type),
+        ...(column.range ? { min: String(column.range.min), max: String(column.range.max) } : {}),
+        ...(column.sumAtMost !== undefined ? { sumAtMost: String(column.sumAtMost) } : {}),
+      })),
+      rowBits: rowBits(table.columns),
+    })),
     partners: study.partners,
     computeParties: {
       garbler: { name: study.garbler.name, fingerprint: fingerprint(study.garbler.publicKey) },
@@ -130,7 +138,7 @@ function printSummary(study: Study, line: (text?: string) => void, bold: (text: 
   line();
   line(bold("Tables"));
   for (const table of study.tables) {
-    line(`  ${table.name} (${table.columns.map((column) => `${column.name} ${typeName(column.type)}`).join(", ")})  ${rowBits(table.columns)} bits/row`);
+    line(`  ${table.name} (${table.columns.map((column) => [column.name, typeName(column.type), checksText(column)].filter(Boolean).join(" ")).join(", ")})  ${rowBits(table.columns)} bits/row`);
   }
   line();
   line(bold("Data partners"));

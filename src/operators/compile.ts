@@ -198,7 +198,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
           const wires = scans.get(node.table)!;
           scansLeft.set(node.table, scansLeft.get(node.table)! - 1);
           if (scansLeft.get(node.table) === 0) scans.delete(node.table);
-          return scanInput(backend, wires, findTable(study, node.table).columns, node.rows, sitePerLane, typeBits(node.columns[node.columns.length - 1].type));
+          return scanInput(backend, wires, findTable(study, node.table).columns, node.columns.map((column) => column.type), node.rows, sitePerLane, typeBits(node.columns[node.columns.length - 1].type));
         }
         case "union": {
           const parts = [];

@@ -41,16 +41,18 @@ export function widen(backend: Backend, value: BitPlanes, from: SqlType, to: Sql
  * One input table's lanes from its share wires (the file's row layout as bit-planes), with the implicit
  * `_site` column: the contributing partner's index in the study, public per lane since sizes are public.
  */
-export function scanInput(backend: Backend, wires: WireVector, columns: readonly Column[], lanes: number, sitePerLane: readonly number[], siteBits: number): Relation {
+export function scanInput(backend: Backend, wires: WireVector, columns: readonly Column[], types: readonly SqlType[], lanes: number, sitePerLane: readonly number[], siteBits: number): Relation {
   const all = { wires, width: rowBits(columns), lanes };
   if (wires.length !== all.width * lanes) throw new RangeError(`expected ${all.width * lanes} input wires, got ${wires.length}`);
   let offset = 1;
-  const relationColumns = columns.map((column): RelationColumn => {
+  const relationColumns = columns.map((column, index): RelationColumn => {
     const start = offset + columnBits(column) - valueBits(column.type);
+    // A CHECK may narrow an integer: its values fit the low bits (`catalyst share` checked), so the rest are dropped.
+    const width = Math.min(typeBits(types[index]), valueBits(column.type));
     // A pushed partial may be NULL (a MIN over none, say): its flag bit comes just before the value.
     const isNull = column.nullable ? planeRange(backend, all, start - 1, start).wires : undefined;
     offset += columnBits(column);
-    return { value: planeRange(backend, all, start, start + valueBits(column.type)), ...(isNull ? { isNull } : {}) };
+    return { value: planeRange(backend, all, start, start + width), ...(isNull ? { isNull } : {}) };
   });
   relationColumns.push({ value: { wires: backend.constant(encodeIntegers(sitePerLane.map(BigInt), siteBits)), width: siteBits, lanes } });
   return { lanes, valid: backend.slice(wires, 0, lanes), columns: relationColumns };

@@ -40,6 +40,7 @@ export async function* readCsvRows(source: AsyncIterable<Uint8Array | string>, s
     ...key, indices: key.columns.map((name) => schema.columns.findIndex((column) => column.name === name)), seen: new Map<string, number>(),
   }));
   for (const key of uniqueKeys) if (key.indices.includes(-1)) throw new RangeError(`unique key ${key.columns.join(", ")} is not in table ${schema.name}`);
+  const totals = schema.columns.map((column) => (column.sumAtMost === undefined ? undefined : { total: 0n, atMost: column.sumAtMost }));
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       const line = info.lines;
@@ -59,6 +60,19 @@ export async function* readCsvRows(source: AsyncIterable<Uint8Array | string>, s
           throw new InputError(`column ${field + 1} (${column.name}): expected ${parsed.expected}`, { file, line, column: field + 1 });
         }
         row[target] = parsed.value;
+        const range = column.range;
+        const total = totals[target];
+        if (!range && !total) continue;
+        const value = BigInt(parsed.value as number | bigint);
+        if (range && (value < range.min || value > range.max)) {
+          throw new InputError(`column ${field + 1} (${column.name}): expected a value from ${range.min} to ${range.max} (the study's CHECK), got ${value}`, { file, line, column: field + 1 }, "out-of-range");
+        }
+        if (total) {
+          total.total += value;
+          if (total.total > total.atMost) {
+            throw new InputError(`column ${field + 1} (${column.name}): the values up to this line add up to ${total.total}, more than the study's CHECK (SUM(${column.name}) <= ${total.atMost})`, { file, line, column: field + 1 }, "out-of-range");
+          }
+        }
       }
       for (const key of uniqueKeys) {
         // One column as its text; several as a JSON list, which no value can imitate.

@@ -19,6 +19,15 @@ export interface Column {
   nullable?: boolean;
   /** Output columns only: one half of an AVG, released as its SUM and then its COUNT (see averages.ts). */
   average?: "sum" | "count";
+  /** Input integer columns only: the values a TABLES.sql CHECK allows. `catalyst share` enforces it; it narrows the circuit. */
+  range?: IntegerRange;
+  /** Input integer columns with a range from 0 only: one partner's values add up to at most this (`CHECK (SUM(x) <= n)`). */
+  sumAtMost?: bigint;
+}
+
+export interface IntegerRange {
+  min: bigint;
+  max: bigint;
 }
 
 export interface TableSchema {
@@ -93,6 +102,39 @@ export function parseTypeName(text: string, outputs = false): ColumnType | undef
   return { kind: "bool" };
 }
 
+/** The values an integer type holds, or undefined for other types. */
+export function typeRange(type: ColumnType): IntegerRange | undefined {
+  switch (type.kind) {
+    case "int32": return { min: -(1n << 31n), max: (1n << 31n) - 1n };
+    case "int64": return { min: -(1n << 63n), max: (1n << 63n) - 1n };
+    case "int": return { min: -(1n << BigInt(type.bits - 1)), max: (1n << BigInt(type.bits - 1)) - 1n };
+    default: return undefined;
+  }
+}
+
+/** What is wrong with a column's declared bounds, or undefined when they are usable. */
+export function boundsProblem(column: Column): string | undefined {
+  if (column.range === undefined && column.sumAtMost === undefined) return undefined;
+  const full = typeRange(column.type);
+  if (!full || column.type.kind === "int") return `a CHECK on ${column.name} needs an INT32 or INT64 column, not ${typeName(column.type)}`;
+  const range = column.range ?? full;
+  if (range.min > range.max) return `the CHECK on ${column.name} allows no value (${range.min} is more than ${range.max})`;
+  if (range.min < full.min || range.max > full.max) return `the CHECK on ${column.name} goes beyond ${typeName(column.type)} (${full.min} to ${full.max})`;
+  if (column.sumAtMost !== undefined) {
+    if (range.min < 0n) return `CHECK (SUM(${column.name}) <= …) needs values that are never negative: add CHECK (${column.name} >= 0)`;
+    if (column.sumAtMost < 0n) return `CHECK (SUM(${column.name}) <= ${column.sumAtMost}) allows no value`;
+  }
+  return undefined;
+}
+
+/** The TABLES.sql text of a column's CHECKs, e.g. `CHECK (n BETWEEN 0 AND 9) CHECK (SUM(n) <= 99)`. */
+export function checksText(column: Column): string {
+  const parts: string[] = [];
+  if (column.range) parts.push(`CHECK (${column.name} BETWEEN ${column.range.min} AND ${column.range.max})`);
+  if (column.sumAtMost !== undefined) parts.push(`CHECK (SUM(${column.name}) <= ${column.sumAtMost})`);
+  return parts.join(" ");
+}
+
 /** Checks names and duplicates in a schema that came from a file someone may have edited. */
 export function checkSchema(schema: TableSchema, where = "schema"): void {
   if (!isIdentifier(schema.name)) throw new InputError(`${where}: "${schema.name}" is not a valid table name`);
@@ -103,5 +145,7 @@ export function checkSchema(schema: TableSchema, where = "schema"): void {
     const key = column.name.toLowerCase();
     if (seen.has(key)) throw new InputError(`${where}: column ${column.name} appears twice in ${schema.name}`);
     seen.add(key);
+    const problem = boundsProblem(column);
+    if (problem) throw new InputError(`${where}: table ${schema.name}: ${problem}`);
   }
 }

@@ -160,7 +160,12 @@ function studyBody(study: StudyDefinition & { id: string }): Record<string, unkn
     minCellCount: study.minCellCount,
     tables: study.tables.map((table) => ({
       name: table.name,
-      columns: table.columns.map((column) => ({ name: column.name, type: typeName(column.type) })),
+      columns: table.columns.map((column) => ({
+        name: column.name, type: typeName(column.type),
+        // Only when declared, so that studies without CHECKs keep their digests.
+        ...(column.range ? { min: String(column.range.min), max: String(column.range.max) } : {}),
+        ...(column.sumAtMost !== undefined ? { sumAtMost: String(column.sumAtMost) } : {}),
+      })),
     })),
     partners: study.partners.map((partner) => ({ name: partner.name, tables: [...partner.tables] })),
     computeParties: {
@@ -227,7 +232,11 @@ export function parseStudy(text: string, file = "study.json"): Study {
         columns: table.columns.map((column: any) => {
           const type = parseTypeName(String(column.type));
           if (!type) throw new Error(`unknown type ${column.type}`);
-          return { name: String(column.name), type };
+          return {
+            name: String(column.name), type,
+            ...(column.min !== undefined ? { range: { min: BigInt(column.min), max: BigInt(column.max) } } : {}),
+            ...(column.sumAtMost !== undefined ? { sumAtMost: BigInt(column.sumAtMost) } : {}),
+          };
         }),
       })),
       partners: body.partners.map((partner: any) => ({ name: String(partner.name), tables: partner.tables.map(String) })),

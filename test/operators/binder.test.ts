@@ -43,19 +43,21 @@ describe("query binder", () => {
     const plan = bind(readFileSync(join(repositoryRoot, "fixtures", "phame", "queries", "diagnosis_rollup.sql"), "utf8"));
     expect(plan.kind).toBe("project");
     expect(outputs(plan).slice(0, 2)).toEqual(["age_cat CHAR(1)", "gender CHAR(1)"]);
-    // The join has 1000 + 200 lanes. Its COUNT(*) (12 bits) is widened to the rollup's INT32 by the union; the
-    // outer SUM over 1200 + 300 lanes adds 11 bits. The inner SUM of CAST(bool AS INT64) is a count: 12 bits.
-    expect(outputs(plan)[7]).toBe("patient_cnt INT64 count");
-    expect(plan.columns[7].type).toEqual({ kind: "int", bits: 43 });
-    // SUM over a LEFT JOIN's nullable side can be NULL.
-    expect(outputs(plan)[8]).toBe("diabetes_cnt INT64 NULL count");
-    expect(plan.columns[8].type).toEqual({ kind: "int", bits: 43 });
+    // The join has 1000 + 200 lanes, of which only the 1000 left ones can be valid, so its COUNT(*) needs 11
+    // bits. The rollup's counts are CHECKed: never negative, and at most 4,000,000 from its one partner. The
+    // outer SUM is sized by what it can add up to, 1,000 + 4,000,000 (23 bits), not by INT32 times 1,500 lanes.
+    expect(outputs(plan)[7]).toBe("patient_cnt INT32 count");
+    expect(plan.columns[7].type).toEqual({ kind: "int", bits: 23 });
+    // SUM over a LEFT JOIN's nullable side can be NULL. Its inner SUM of CAST(bool AS INT64) is a count.
+    expect(outputs(plan)[8]).toBe("diabetes_cnt INT32 NULL count");
+    expect(plan.columns[8].type).toEqual({ kind: "int", bits: 23 });
   });
 
   it("gives a sum of booleans a count's width and _site only the bits its partner indices need", () => {
     const plan = bind("SELECT d._site, SUM(CAST(x.dx_diabetes AS INT64)) AS n, SUM(x.patid) AS total FROM phame_demographic d JOIN phame_diagnosis x ON d.patid = x.patid GROUP BY d._site");
-    // Two partners: indices up to 2 need 3 signed bits. 1200 joined lanes: a count needs 12 bits.
-    expect(plan.columns.map((column) => column.type)).toEqual([{ kind: "int", bits: 3 }, { kind: "int", bits: 12 }, { kind: "int", bits: 32 + 12 - 1 }]);
+    // Two partners: indices up to 2 need 3 signed bits. 1200 joined lanes, at most 1000 valid: a count needs
+    // 11 bits. The patids have no declared bound, so their sum is INT32 times 1000 rows.
+    expect(plan.columns.map((column) => column.type)).toEqual([{ kind: "int", bits: 3 }, { kind: "int", bits: 11 }, { kind: "int", bits: 32 + 11 - 1 }]);
   });
 
   it("resolves aliases, _site, GROUP BY expressions, HAVING and ORDER BY positions", () => {

@@ -30,6 +30,16 @@ describe("study files", () => {
     expect(parseStudy(serializeStudy(study))).toEqual(study);
   });
 
+  it("keep CHECK bounds, and the bytes of studies without them", () => {
+    const bounded = createStudy({ ...definition, tables: parseTablesSql("t (a INT32 CHECK (a BETWEEN 0 AND 9), b CHAR(2), CHECK (SUM(a) <= 40)); u (c BOOL)") });
+    const text = serializeStudy(bounded);
+    expect(parseStudy(text)).toEqual(bounded);
+    expect(parseStudy(text).tables[0].columns[0]).toEqual({ name: "a", type: { kind: "int32" }, range: { min: 0n, max: 9n }, sumAtMost: 40n });
+    expect(() => parseStudy(text.replace('"sumAtMost": "40"', '"sumAtMost": "41"'), "study.json")).toThrow(IntegrityError);
+    expect(serializeStudy(createStudy(definition))).not.toContain("sumAtMost");
+    expect(serializeStudy(createStudy(definition))).not.toContain('"min"');
+  });
+
   it("detect any change to their content", () => {
     const text = serializeStudy(createStudy(definition));
     for (const [from, to] of [['"minCellCount": 11', '"minCellCount": 1'], ['"name": "site2"', '"name": "site3"'], ['COUNT(*)', 'SUM(a)']]) {

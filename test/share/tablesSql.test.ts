@@ -43,9 +43,32 @@ describe("TABLES.sql", () => {
     ["CREATE t (a INT32);", 1, 8, "expected TABLE"],
     ["CREATE TABLE t (a VARCHAR(5000));", 1, 19, "VARCHAR(5000)"],
     ["-- nothing\n", 1, 1, "no CREATE TABLE"],
+    ["t (a CHAR(2) CHECK (a >= 0));", 1, 21, "only INT32 and INT64"],
+    ["t (a INT32 CHECK (b >= 0), b INT32);", 1, 19, "may only name a"],
+    ["t (a INT32, CHECK (c <= 5));", 1, 20, "not a column of table t"],
+    ["t (a INT32 CHECK (a BETWEEN 5 AND 1));", 1, 12, "allows no value"],
+    ["t (a INT32 CHECK (a >= -3) CHECK (SUM(a) <= 10));", 1, 28, "never negative"],
+    ["t (a INT32 CHECK (a > 0));", 1, 21, "expected BETWEEN, >= or <="],
+    ["t (a INT32 CHECK (SUM(a) < 3));", 1, 28, '"<="'],
+    ["t (a INT32 CHECK (a >= x));", 1, 24, "whole number"],
   ])("rejects %j at line %i column %i", (text, line, column, message) => {
     const error = errorOf(text);
     expect(error.location).toEqual({ file: "t.sql", line, column });
     expect(error.message).toContain(message);
   });
+
+  it("reads CHECK bounds on integer columns, in the column or for the table", () => {
+    const [table] = parseTablesSql(`counts (zip CHAR(5), n INT32 CHECK (n >= 0) CHECK (n <= 5000) CHECK (n >= -1), d int64 check (d between -8 and 7 AND d <= 3),
+      m INT32 CHECK (m BETWEEN 0 AND 99), CHECK (SUM(n) <= 100000 AND SUM(m) <= 50), CHECK (SUM(m) <= 70))`);
+    expect(table.columns.map((column) => [column.name, column.range, column.sumAtMost])).toEqual([
+      ["zip", undefined, undefined],
+      // Several CHECKs on a column all hold: the narrowest bounds win.
+      ["n", { min: 0n, max: 5000n }, 100000n],
+      ["d", { min: -8n, max: 3n }, undefined],
+      ["m", { min: 0n, max: 99n }, 50n],
+    ]);
+    // The row layout is unchanged: bounds narrow the circuit, not the share files.
+    expect(rowBits(table.columns)).toBe(1 + 40 + 32 + 64 + 32);
+  });
 });
+

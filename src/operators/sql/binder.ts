@@ -1,11 +1,12 @@
 /**
  * Name resolution and type checking: turns a parsed query into a typed logical plan over the study's tables,
  * with every error pointing at the token that caused it. Integer widths are derived from the public row
- * counts, so that no COUNT or SUM can overflow.
+ * counts and declared bounds, so that no COUNT or SUM can overflow.
  */
 import { InputError } from "../../share/errors.js";
 import type { Study } from "../../share/study.js";
 import type { AggregateFunction, Expression, Position, Query, Select, SelectItem, Source } from "./ast.js";
+import { bitsFor, boundOf, groupSumBound, repeatedBound, scanned, unionBound, type NonNegativeBound } from "./bounds.js";
 import { bitsForInteger, describeType, fromColumnType, MAX_INT_BITS, unify, type SqlType } from "./types.js";
 
 export interface BoundColumn {
@@ -20,6 +21,8 @@ export interface BoundColumn {
   unsuppressed?: boolean;
   /** One half of an output AVG, released as its SUM and COUNT and divided by `catalyst reveal`. */
   average?: "sum" | "count";
+  /** Never negative, and bounded per lane and in total: sums of it are sized by that (see bounds.ts). */
+  bound?: NonNegativeBound;
 }
 
 interface Typed {
@@ -124,7 +127,11 @@ class Binder {
         }
         // Suppressed if any part suppresses it; released as it is only if every part opted it out.
         const countLike = parts.some((part) => part.columns[index].countLike);
-        return { name: column.name, type, nullable, countLike, groupSize: parts.every((part) => part.columns[index].groupSize), unsuppressed: !countLike && parts.every((part) => part.columns[index].unsuppressed) };
+        const bound = unionBound(parts.map((part) => part.columns[index]?.bound), parts.reduce((sum, part) => sum + part.rows, 0));
+        return {
+          name: column.name, type, nullable, countLike, groupSize: parts.every((part) => part.columns[index].groupSize), unsuppressed: !countLike && parts.every((part) => part.columns[index].unsuppressed),
+          ...(bound ? { bound } : {}),
+        };
       });
       parts.forEach((part, index) => {
         if (part.columns.length !== columns.length) this.fail(query.parts[index].at, `this part of UNION ALL has ${part.columns.length} columns, the first has ${columns.length}`);
@@ -165,12 +172,14 @@ class Binder {
     if (source.kind === "table") {
       const table = this.study.tables.find((candidate) => candidate.name.toLowerCase() === source.name.toLowerCase());
       if (!table) this.fail(source.at, `unknown table ${source.name}; the study has ${this.study.tables.map((t) => t.name).join(", ")}`);
+      const rows = this.tableRows(table.name);
+      const holders = this.study.partners.filter((partner) => partner.tables.includes(table.name)).length;
       const columns: BoundColumn[] = [
-        ...table.columns.map((column) => ({ name: column.name, type: fromColumnType(column.type), nullable: false, countLike: false })),
+        ...table.columns.map((column) => ({ name: column.name, ...scanned(column, fromColumnType(column.type), holders, rows), nullable: false, countLike: false })),
         // Partner indices are small and public: a few bits make joins and groups on _site cheap.
         { name: SITE_COLUMN, type: { kind: "int", bits: bitsForInteger(BigInt(this.study.partners.length)) }, nullable: false, countLike: false },
       ];
-      const node: PlanNode = { kind: "scan", table: table.name, columns, rows: this.tableRows(table.name) };
+      const node: PlanNode = { kind: "scan", table: table.name, columns, rows };
       return { node, scope: Scope.of(columns, source.alias ?? table.name) };
     }
     this.subqueryDepth++;
@@ -230,14 +239,16 @@ class Binder {
     if (select.join) {
       const right = this.source(select.join.source);
       const leftWidth = node.columns.length;
-      const rightColumns = right.node.columns.map((column) => (select.join!.type === "left" ? { ...column, nullable: true } : column));
+      // The key is unique on the right, so a right row may be repeated on many left rows.
+      const rows = node.rows + right.node.rows;
+      const rightColumns = right.node.columns.map((column) => withBound({ ...column, nullable: column.nullable || select.join!.type === "left" }, repeatedBound(column.bound, rows)));
       const rightScope = new Scope(right.scope.entries.map((entry) => ({ ...entry, column: rightColumns[entry.index], index: entry.index + leftWidth })));
       const joinedScope = scope.concat(rightScope);
       const { leftKeys, rightKeys } = this.joinKeys(select.join.on, scope, rightScope, joinedScope);
       node = {
         kind: "join", type: select.join.type, left: node, right: right.node, leftKeys, rightKeys: rightKeys.map((key) => shiftColumns(key, -leftWidth)),
         // Both sides' lanes take part (the key is unique on the right); only left rows stay valid.
-        columns: [...node.columns, ...rightColumns], rows: node.rows + right.node.rows,
+        columns: [...node.columns, ...rightColumns], rows,
       };
       scope = joinedScope;
     }
@@ -265,7 +276,10 @@ class Binder {
         const bound = this.expression(item.expression, scope);
         this.checkCountUse(bound, node.columns);
         expressions.push(bound);
-        columns.push({ name: this.outputName(item.alias, item.expression, position), type: bound.type, nullable: bound.nullable, countLike: passesCount(bound, node.columns), groupSize: passesGroupSize(bound, node.columns) });
+        columns.push(withBound(
+          { name: this.outputName(item.alias, item.expression, position), type: bound.type, nullable: bound.nullable, countLike: passesCount(bound, node.columns), groupSize: passesGroupSize(bound, node.columns) },
+          boundOf(bound, node.columns, node.rows),
+        ));
       });
       return { kind: "project", input: node, expressions, columns, rows: node.rows };
     }
@@ -279,13 +293,14 @@ class Binder {
     const aggregates: BoundAggregate[] = [];
     const aggregateColumns: BoundColumn[] = [];
     const inputRows = node.rows;
-    const groupColumns = groupBy.map((expression, index) => ({
+    // A group's key is one of its rows' values, so the keys add up to no more than the rows do.
+    const groupColumns = groupBy.map((expression, index) => withBound({
       name: expression.kind === "column" ? scope.entries.find((entry) => entry.index === expression.index)!.column.name : `group_${index + 1}`,
       type: expression.type, nullable: expression.nullable, countLike: false,
-    }));
+    }, boundOf(expression, columnsOf(scope), inputRows)));
     const bindGrouped = (expression: Expression): BoundExpression => {
       if (expression.kind === "aggregate") {
-        const aggregate = this.aggregate(expression, scope, inputRows);
+        const aggregate = this.aggregate(expression, scope, validRows(node));
         // Without GROUP BY there is one row even for no input, where SUM, MIN, MAX and AVG are NULL.
         if (groupBy.length === 0 && aggregate.bound.function !== "COUNT") aggregate.column.nullable = true;
         const key = JSON.stringify(stripPositions(aggregate.bound));
@@ -324,7 +339,10 @@ class Binder {
     if (having) grouped = { kind: "filter", input: grouped, predicate: having, columns: grouped.columns, rows: grouped.rows };
     return {
       kind: "project", input: grouped, expressions: items.map((item) => item.bound),
-      columns: items.map((item) => ({ name: item.name, type: item.bound.type, nullable: item.bound.nullable, countLike: passesCount(item.bound, aggregateNode.columns), groupSize: passesGroupSize(item.bound, aggregateNode.columns) })),
+      columns: items.map((item) => withBound(
+        { name: item.name, type: item.bound.type, nullable: item.bound.nullable, countLike: passesCount(item.bound, aggregateNode.columns), groupSize: passesGroupSize(item.bound, aggregateNode.columns) },
+        boundOf(item.bound, aggregateNode.columns, grouped.rows),
+      )),
       rows: grouped.rows,
     };
   }
@@ -370,29 +388,36 @@ class Binder {
 
   private aggregate(expression: Extract<Expression, { kind: "aggregate" }>, scope: Scope, rows: number): { bound: BoundAggregate; column: BoundColumn } {
     const name = expression.function.toLowerCase();
+    // A count: no group has more than all the rows, and the groups share them.
+    const counted = groupSumBound({ each: 1n, total: BigInt(rows) }, rows);
     if (!expression.argument) {
-      return { bound: { function: "COUNT" }, column: { name, type: { kind: "int", bits: bitsForInteger(BigInt(rows)) }, nullable: false, countLike: true, groupSize: true } };
+      return { bound: { function: "COUNT" }, column: { name, type: { kind: "int", bits: bitsForInteger(BigInt(rows)) }, nullable: false, countLike: true, groupSize: true, bound: counted } };
     }
     const nested = findAggregate(expression.argument);
     if (nested) this.fail(nested.at, "aggregates cannot be nested");
     const argument = this.expression(expression.argument, scope);
     const bound = { function: expression.function, argument };
+    const argumentBound = boundOf(argument, columnsOf(scope), rows);
     switch (expression.function) {
       case "COUNT":
-        return { bound, column: { name, type: { kind: "int", bits: bitsForInteger(BigInt(rows)) }, nullable: false, countLike: true } };
+        return { bound, column: { name, type: { kind: "int", bits: bitsForInteger(BigInt(rows)) }, nullable: false, countLike: true, bound: counted } };
       case "SUM": {
         if (expression.ofAverage && argument.type.kind !== "int") this.fail(expression.argument.at, `AVG needs an integer, not ${describeType(argument.type)}`);
         if (argument.type.kind === "string") this.fail(expression.argument.at, `SUM needs a number or a BOOL, not ${describeType(argument.type)}`);
         // A sum of 0s and 1s (a BOOL, or one cast to an integer) needs only a count's width.
         const sumsBooleans = argument.type.kind === "bool" || (argument.kind === "cast" && argument.operand.type.kind === "bool");
-        const bits = sumsBooleans || argument.type.kind !== "int" ? bitsForInteger(BigInt(rows)) : argument.type.bits + bitsForInteger(BigInt(rows)) - 1;
+        // A bounded argument: no group's sum exceeds the total of all of it.
+        const summed = argumentBound ? groupSumBound(argumentBound, rows) : sumsBooleans ? counted : undefined;
+        const unbounded = argument.type.kind !== "int" ? bitsForInteger(BigInt(rows)) : argument.type.bits + bitsForInteger(BigInt(rows)) - 1;
+        const bits = summed ? Math.min(bitsFor(summed), unbounded) : unbounded;
         if (bits > MAX_INT_BITS) this.fail(expression.at, `SUM over ${rows} rows of ${describeType(argument.type)} needs ${bits} bits, more than the ${MAX_INT_BITS} supported`);
-        return { bound, column: { name, type: { kind: "int", bits }, nullable: argument.nullable, countLike: true } };
+        return { bound, column: withBound({ name, type: { kind: "int", bits }, nullable: argument.nullable, countLike: true }, summed) };
       }
       case "MIN":
       case "MAX":
         // The smallest of some counts is a count too.
-        return { bound, column: { name, type: argument.type, nullable: argument.nullable, countLike: passesCount(argument, scope.entries.map((entry) => entry.column)) } };
+        // Each group's least or greatest value is one of its values, so they add up to no more than all of them.
+        return { bound, column: withBound({ name, type: argument.type, nullable: argument.nullable, countLike: passesCount(argument, scope.entries.map((entry) => entry.column)) }, argumentBound) };
       case "AVG":
         // Division is not done inside MPC: an output AVG is released as SUM and COUNT (see select).
         return this.fail(expression.at, "AVG is supported only as a whole output column of the outermost query (released as SUM and COUNT, divided by catalyst reveal), not inside an expression or a subquery");
@@ -604,6 +629,33 @@ function containsAggregate(expression: Expression): boolean {
  * Whether an output value is derived from any COUNT or SUM (through arithmetic, CASE, CAST or comparison):
  * then the minimum cell count applies to it, so `-COUNT(*)` or `COUNT(*) + 0` cannot slip a small count out.
  */
+/**
+ * A public bound on the rows of `node` that can be valid, which may be fewer than its lanes: a join's
+ * right-hand lanes are never valid, since only left rows stay.
+ */
+function validRows(node: PlanNode): number {
+  switch (node.kind) {
+    case "scan": return node.rows;
+    case "union": return node.inputs.reduce((sum, input) => sum + validRows(input), 0);
+    case "join": return Math.min(node.rows, validRows(node.left));
+    case "aggregate": return node.groupBy.length === 0 ? 1 : Math.min(node.rows, validRows(node.input));
+    default: return Math.min(node.rows, validRows(node.input));
+  }
+}
+
+/** The column with `bound`, or without any when none is known. */
+function withBound(column: BoundColumn, bound: NonNegativeBound | undefined): BoundColumn {
+  const { bound: _, ...rest } = column;
+  return bound ? { ...rest, bound } : rest;
+}
+
+/** A scope's columns by their index in the relation. */
+function columnsOf(scope: Scope): BoundColumn[] {
+  const columns: BoundColumn[] = [];
+  for (const entry of scope.entries) columns[entry.index] = entry.column;
+  return columns;
+}
+
 function passesCount(expression: BoundExpression, inputColumns: BoundColumn[]): boolean {
   let derived = false;
   const visit = (value: unknown): void => {

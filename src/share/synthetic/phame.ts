@@ -5,7 +5,16 @@ export const PHAME_TABLES_SQL = `-- The PHAME pilot's input tables (see fixtures
 CREATE TABLE phame_cohort_counts (description VARCHAR(42), count INT64, site_id INT32);
 CREATE TABLE phame_demographic (patid INT32, age_cat CHAR(1), gender CHAR(1), race CHAR(1), ethnicity CHAR(1), zip CHAR(5), payer_primary CHAR(1), payer_secondary CHAR(1));
 CREATE TABLE phame_diagnosis (patid INT32, dx_diabetes BOOL, dx_hypertension BOOL, dx_cervical_cancer BOOL, dx_breast_cancer BOOL, dx_lung_cancer BOOL, dx_colorectal_cancer BOOL);
-CREATE TABLE phame_diagnosis_rollup (age_cat CHAR(1), gender CHAR(1), race CHAR(1), ethnicity CHAR(1), zip CHAR(5), payer_primary CHAR(1), payer_secondary CHAR(1), patient_cnt INT32, diabetes_cnt INT32, hypertension_cnt INT32, cervical_cancer_cnt INT32, breast_cancer_cnt INT32, lung_cancer_cnt INT32, colorectal_cancer_cnt INT32);
+-- An aggregate-only site's counts are never negative and add up to at most its patients, 4 million at most:
+-- public bounds that \`catalyst share\` checks and that keep the sums in MPC narrow.
+CREATE TABLE phame_diagnosis_rollup (age_cat CHAR(1), gender CHAR(1), race CHAR(1), ethnicity CHAR(1), zip CHAR(5), payer_primary CHAR(1), payer_secondary CHAR(1),
+  patient_cnt INT32 CHECK (patient_cnt >= 0) CHECK (SUM(patient_cnt) <= 4000000),
+  diabetes_cnt INT32 CHECK (diabetes_cnt >= 0) CHECK (SUM(diabetes_cnt) <= 4000000),
+  hypertension_cnt INT32 CHECK (hypertension_cnt >= 0) CHECK (SUM(hypertension_cnt) <= 4000000),
+  cervical_cancer_cnt INT32 CHECK (cervical_cancer_cnt >= 0) CHECK (SUM(cervical_cancer_cnt) <= 4000000),
+  breast_cancer_cnt INT32 CHECK (breast_cancer_cnt >= 0) CHECK (SUM(breast_cancer_cnt) <= 4000000),
+  lung_cancer_cnt INT32 CHECK (lung_cancer_cnt >= 0) CHECK (SUM(lung_cancer_cnt) <= 4000000),
+  colorectal_cancer_cnt INT32 CHECK (colorectal_cancer_cnt >= 0) CHECK (SUM(colorectal_cancer_cnt) <= 4000000));
 `;
 
 export const STRATA = ["age_cat", "gender", "race", "ethnicity", "zip", "payer_primary", "payer_secondary"] as const;
