@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { existsSync } from "node:fs";
-import { readFile, readdir } from "node:fs/promises";
+import { readFile, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { removeFolder, repositoryRoot, runCli, temporaryFolder } from "../helpers/cli.js";
 import { computeOverSsh } from "../helpers/computeParties.js";
@@ -41,6 +41,26 @@ afterAll(async () => {
 });
 
 describe("pushdown through the CLI", () => {
+  it("refuses a rollup whose counts break the study's CHECK bounds, naming the line and column, and writes nothing", async () => {
+    const rollup = csv("site3", "phame_diagnosis_rollup");
+    const lines = (await readFile(rollup, "utf8")).trimEnd().split("\n");
+    const patientColumn = lines[0].split(",").indexOf("patient_cnt");
+    const negative = lines.map((line, index) => (index === 2 ? line.split(",").map((field, column) => (column === patientColumn ? "-1" : field)).join(",") : line));
+    const huge = lines.map((line, index) => (index === 1 ? line.split(",").map((field, column) => (column === patientColumn ? "4000001" : field)).join(",") : line));
+    for (const [name, text, line, message] of [
+      ["negative", negative, 3, /expected a value from 0 to 2147483647 \(the study's CHECK\), got -1/],
+      ["huge", huge, 2, /add up to \d+, more than the study's CHECK \(SUM\(patient_cnt\) <= 4000000\)/],
+    ] as const) {
+      const file = join(dir, `rollup-${name}.csv`);
+      await writeFile(file, text.join("\n") + "\n");
+      const run = await runCli(["--json", "share", "--study", study, "--partner", "site3", "--table", "phame_diagnosis_rollup", "--csv", file, "--out", join(dir, `refused-${name}`)]);
+      expect(run.code).toBe(3);
+      expect(run.json).toMatchObject({ ok: false, error: { file, line, column: patientColumn + 1 } });
+      expect(run.json.error.message).toMatch(message);
+      expect(existsSync(join(dir, `refused-${name}`, "site3"))).toBe(false);
+    }
+  });
+
   it("refuses what a pushdown study does not allow, and writes nothing", async () => {
     const rows = await runCli(["share", "--study", study, "--partner", "site1", "--table", "phame_demographic", "--csv", csv("site1", "phame_demographic"), "--out", join(dir, "refused")]);
     expect(rows.code).not.toBe(0);
