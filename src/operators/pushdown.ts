@@ -2,13 +2,16 @@
  * Pushdown: the GROUP BYs a data partner can compute over its own rows alone, the tables of partial aggregates
  * it uploads for them, and the MPC plan that merges those partials with the other partners' rows.
  *
- * A GROUP BY is site-local when everything under it reads tables through filters, projections, UNION ALL and
- * joins that match `_site` on both sides, and its aggregates are COUNT, SUM, MIN or MAX: merging per-partner
- * partials (SUM of COUNTs and SUMs, MIN of MINs, MAX of MAXes) then gives exactly the all-in-MPC answer.
+ * A GROUP BY can be pushed down when its aggregates are COUNT, SUM, MIN or MAX and some UNION ALL branches
+ * of its input (or the whole input) read pushdown partners' tables through filters, projections and joins
+ * that match `_site` on both sides: each such partner aggregates its rows of those branches, and merging
+ * the partials (SUM of COUNTs and SUMs, MIN of MINs, MAX of MAXes) with the rows of the other branches and
+ * partners gives exactly the all-in-MPC answer. An aggregate-only site's rollup, read by an outer GROUP BY
+ * beside an inner one over row-level tables, is such a branch.
  */
 import { InputError } from "../share/errors.js";
 import { isIdentifier, type Column, type ColumnType } from "../share/schema.js";
-import { findPartner, pushdownOf, type PushedTable, type PushdownPartner, type Query, type Study } from "../share/study.js";
+import { findPartner, uploadedTables, type PushedTable, type PushdownPartner, type Query, type Study } from "../share/study.js";
 import { rowValue } from "./fuseAggregates.js";
 import { bindQuery, SITE_COLUMN, type BoundColumn, type BoundExpression, type PlanNode } from "./sql/binder.js";
 import { parseQuery } from "./sql/parser.js";
@@ -71,21 +74,64 @@ function siteLocal(node: PlanNode): boolean {
   }
 }
 
-function pushable(node: PlanNode): node is Aggregate {
-  return node.kind === "aggregate" && node.aggregates.every((aggregate) => MERGEABLE.has(aggregate.function)) && siteLocal(node.input);
+/**
+ * `node` with only the UNION ALL branches whose leaves `keep` accepts, seen through projections and filters
+ * (a leaf is any other node); the same node when all are kept, undefined when none is.
+ */
+function branchesWhere(node: PlanNode, keep: (leaf: PlanNode) => boolean): PlanNode | undefined {
+  switch (node.kind) {
+    case "union": {
+      const inputs = node.inputs.map((input) => branchesWhere(input, keep)).filter((input): input is PlanNode => input !== undefined);
+      if (inputs.length === 0) return undefined;
+      if (inputs.length === node.inputs.length && inputs.every((input, index) => input === node.inputs[index])) return node;
+      return { ...node, inputs, rows: inputs.reduce((sum, input) => sum + input.rows, 0) };
+    }
+    case "filter":
+    case "project": {
+      const input = branchesWhere(node.input, keep);
+      if (!input) return undefined;
+      return input === node.input ? node : ({ ...node, input, rows: input.rows } as PlanNode);
+    }
+    default:
+      return keep(node) ? node : undefined;
+  }
 }
 
-/** The outermost site-local GROUP BYs of a plan, in a fixed (pre-)order. */
-export function pushableAggregates(plan: PlanNode): Aggregate[] {
-  const found: Aggregate[] = [];
+/** A GROUP BY that pushdown partners compute in part: `part` is what their rows reach it through, `rest` the other branches. */
+export interface PushedAggregate {
+  aggregate: Aggregate;
+  part: PlanNode;
+  rest?: PlanNode;
+}
+
+/**
+ * The GROUP BYs that partners holding `tables` push down, in a fixed (pre-)order: each one whose input has
+ * site-local branches over those tables. The other branches are searched on for inner ones.
+ */
+export function pushedAggregates(plan: PlanNode, tables: ReadonlySet<string>): PushedAggregate[] {
+  const pushedLeaf = (leaf: PlanNode) => siteLocal(leaf) && [...tablesRead(leaf)].some((table) => tables.has(table));
+  const found: PushedAggregate[] = [];
   const visit = (node: PlanNode) => {
-    if (pushable(node)) { found.push(node); return; }
+    if (node.kind === "aggregate" && node.aggregates.every((aggregate) => MERGEABLE.has(aggregate.function))) {
+      const part = branchesWhere(node.input, pushedLeaf);
+      if (part) {
+        const rest = branchesWhere(node.input, (leaf) => !pushedLeaf(leaf));
+        found.push({ aggregate: node, part, ...(rest ? { rest } : {}) });
+        if (rest) visit(rest);
+        return;
+      }
+    }
     if (node.kind === "union") node.inputs.forEach(visit);
     else if (node.kind === "join") { visit(node.left); visit(node.right); }
     else if (node.kind !== "scan") visit(node.input);
   };
   visit(plan);
   return found;
+}
+
+/** The tables the study's pushdown partners hold. */
+function pushdownTables(study: Study, partners: readonly PushdownPartner[]): Set<string> {
+  return new Set(partners.flatMap((partner) => findPartner(study, partner.name).tables));
 }
 
 /** The tables a plan (or part of one) scans. */
@@ -110,11 +156,14 @@ function columnType(type: SqlType): ColumnType {
   }
 }
 
-/** Where a query reads a pushdown partner's table outside every GROUP BY that partner could compute. */
-function readsOutsidePushable(plan: PlanNode, tables: Set<string>): string | undefined {
-  const inside = new Set(pushableAggregates(plan));
+/** Where a query reads a partner's table outside every pushed part of a GROUP BY. */
+function readsOutsidePushable(pushed: PushedAggregate[], plan: PlanNode, tables: Set<string>): string | undefined {
+  const rests = new Map(pushed.map((entry) => [entry.aggregate as PlanNode, entry.rest]));
   const visit = (node: PlanNode): string | undefined => {
-    if (inside.has(node as Aggregate)) return undefined;
+    if (rests.has(node)) {
+      const rest = rests.get(node);
+      return rest ? visit(rest) : undefined;
+    }
     if (node.kind === "scan") return tables.has(node.table) ? node.table : undefined;
     if (node.kind === "union") return node.inputs.map(visit).find(Boolean);
     if (node.kind === "join") return visit(node.left) ?? visit(node.right);
@@ -132,7 +181,7 @@ export function derivePushedTables(study: Study, partners: PushdownPartner[]): P
   for (const partner of partners) {
     if (!study.partners.some((candidate) => candidate.name === partner.name)) throw new InputError(`pushdown partner ${partner.name} is not a data partner of the study (partners: ${study.partners.map((candidate) => candidate.name).join(", ")})`);
   }
-  const held = new Set(partners.flatMap((partner) => findPartner(study, partner.name).tables));
+  const held = pushdownTables(study, partners);
   // One partner's worth of rows sizes the partials' integers.
   const bound = Math.max(...partners.map((partner) => partner.maxRows));
   const tables: PushedTable[] = [];
@@ -141,17 +190,16 @@ export function derivePushedTables(study: Study, partners: PushdownPartner[]): P
     const plan = bindQuery(parseQuery(query.sql, file), study, () => bound, file);
     // The pushdown partners' bounds alone must already fit the widest integer, or compute would fail later.
     bindQuery(parseQuery(query.sql, file), study, rowsWithBounds(study, partners, () => 0), file);
+    const pushed = pushedAggregates(plan, held);
     for (const partner of partners) {
       const own = new Set(findPartner(study, partner.name).tables);
-      const outside = readsOutsidePushable(plan, own);
+      const outside = readsOutsidePushable(pushed, plan, own);
       if (outside) {
         throw new InputError(`partner ${partner.name} cannot push down: query ${query.name} reads ${outside} outside a GROUP BY that ${partner.name} could compute over its own rows (one with only COUNT, SUM, MIN and MAX over tables joined on _site); leave ${partner.name} out of --pushdown`);
       }
     }
-    const aggregates = pushableAggregates(plan);
-    aggregates.forEach((aggregate, index) => {
-      const reads = [...tablesRead(aggregate.input)];
-      if (!reads.some((table) => held.has(table))) return;
+    pushed.forEach(({ aggregate, part }, index) => {
+      const reads = [...tablesRead(part)];
       const names = new Set<string>();
       const columns: Column[] = aggregate.columns.map((column, position) => {
         let name = isIdentifier(column.name) && column.name !== SITE_COLUMN ? column.name : `column${position + 1}`;
@@ -159,18 +207,18 @@ export function derivePushedTables(study: Study, partners: PushdownPartner[]): P
         names.add(name.toLowerCase());
         return { name, type: columnType(column.type), ...(column.nullable ? { nullable: true } : {}) };
       });
-      tables.push({ name: pushedTableName(query.name, index + 1, aggregates.length), query: query.name, reads, keyColumns: aggregate.groupBy.length, columns });
+      tables.push({ name: pushedTableName(query.name, index + 1, pushed.length), query: query.name, reads, keyColumns: aggregate.groupBy.length, columns });
     });
   }
   return tables;
 }
 
-/** The pushable GROUP BY of `query` that a pushed table holds the partials of. */
-export function aggregateOfPushedTable(study: Study, table: PushedTable, tableRows: (table: string) => number): Aggregate {
+/** The pushed GROUP BY of `query` that a pushed table holds the partials of, with the part partners compute. */
+export function aggregateOfPushedTable(study: Study, table: PushedTable, tableRows: (table: string) => number): PushedAggregate {
   const query = study.queries.find((candidate) => candidate.name === table.query)!;
   const file = `${query.name}.sql`;
-  const aggregates = pushableAggregates(bindQuery(parseQuery(query.sql, file), study, tableRows, file));
-  const found = aggregates.find((_, index) => pushedTableName(query.name, index + 1, aggregates.length) === table.name);
+  const pushed = pushedAggregates(bindQuery(parseQuery(query.sql, file), study, tableRows, file), pushdownTables(study, study.pushdown?.partners ?? []));
+  const found = pushed.find((_, index) => pushedTableName(query.name, index + 1, pushed.length) === table.name);
   if (!found) throw new InputError(`pushed table ${table.name} no longer matches query ${query.name}`);
   return found;
 }
@@ -190,18 +238,19 @@ function rowsWithBounds(study: Study, partners: PushdownPartner[], uploadedRows:
  * integers are wide enough for every partner's rows; lanes are then set from the public upload sizes.
  */
 export function withPushdown(study: Study, query: Query, plan: PlanNode, lanes: (table: string) => number): PlanNode {
-  const pushed = (study.pushdown?.tables ?? []).filter((table) => table.query === query.name);
-  if (pushed.length === 0) return plan;
-  const aggregates = pushableAggregates(plan);
+  const tables = (study.pushdown?.tables ?? []).filter((table) => table.query === query.name);
+  if (tables.length === 0) return plan;
+  const pushed = pushedAggregates(plan, pushdownTables(study, study.pushdown!.partners));
   const replacements = new Map<PlanNode, PlanNode>();
-  aggregates.forEach((aggregate, index) => {
-    const table = pushed.find((candidate) => candidate.name === pushedTableName(query.name, index + 1, aggregates.length));
-    if (table) replacements.set(aggregate, mergePartials(study, aggregate, table, lanes));
+  // Inner GROUP BYs first (they come later in pre-order), so that an outer merge reads the inner merges.
+  [...pushed.entries()].reverse().forEach(([index, { aggregate }]) => {
+    const table = tables.find((candidate) => candidate.name === pushedTableName(query.name, index + 1, pushed.length));
+    if (table) replacements.set(aggregate, mergePartials(study, aggregate, table, lanes, replacements));
   });
   return relane(replaceNodes(plan, replacements), lanes);
 }
 
-function mergePartials(study: Study, aggregate: Aggregate, table: PushedTable, lanes: (table: string) => number): PlanNode {
+function mergePartials(study: Study, aggregate: Aggregate, table: PushedTable, lanes: (table: string) => number, inner: Map<PlanNode, PlanNode>): PlanNode {
   const keys = aggregate.groupBy.length;
   const at = aggregate.columns.length > 0 && keys > 0 ? aggregate.groupBy[0].at : { line: 1, column: 1 };
   const column = (index: number, type: SqlType, nullable: boolean): BoundExpression => ({ kind: "column", index, type, nullable, at });
@@ -220,15 +269,18 @@ function mergePartials(study: Study, aggregate: Aggregate, table: PushedTable, l
     }),
   };
   const parts: PlanNode[] = [widened];
-  // Partners that upload their rows: each row carries its group key and what it adds to each aggregate.
-  if (table.reads.some((read) => study.partners.some((partner) => !pushdownOf(study, partner.name) && partner.tables.includes(read)))) {
+  // The branches some partner uploads to (rows, or an inner GROUP BY's partials): each row carries its group
+  // key and what it adds to each aggregate.
+  const uploaded = new Set(study.partners.flatMap((partner) => uploadedTables(study, partner.name)));
+  const input = branchesWhere(replaceNodes(aggregate.input, inner), (leaf) => [...tablesRead(leaf)].some((read) => uploaded.has(read)));
+  if (input) {
     const expressions = [...aggregate.groupBy];
     aggregate.aggregates.forEach((inner, index) => {
       const value = rowValue(inner, aggregate.columns[keys + index], at);
       if (!value) throw new InputError(`cannot merge ${inner.function} partials of column ${aggregate.columns[keys + index].name} with row values`);
       expressions.push(value);
     });
-    parts.push({ kind: "project", input: aggregate.input, expressions, columns: aggregate.columns, rows: aggregate.input.rows });
+    parts.push({ kind: "project", input, expressions, columns: aggregate.columns, rows: input.rows });
   }
   const union: PlanNode = { kind: "union", inputs: parts, columns: aggregate.columns, rows: parts.reduce((sum, part) => sum + part.rows, 0) };
   const merged: PlanNode = {

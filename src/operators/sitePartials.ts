@@ -103,8 +103,9 @@ export function partnerPartials(study: Study, partner: string, rowsOf: (table: s
   const held = new Set(findPartner(study, partner).tables);
   const ownRows = (table: string) => (held.has(table) ? rowsOf(table) : []);
   return study.pushdown!.tables.filter((table) => uploads.includes(table.name)).map((table) => {
-    const aggregate = aggregateOfPushedTable(study, table, () => bound);
-    const rows = partialAggregates(aggregate, evaluateRows(aggregate.input, ownRows));
+    // Only the branches of the GROUP BY's input that pushdown partners compute: the rest reach it in MPC.
+    const { aggregate, part } = aggregateOfPushedTable(study, table, () => bound);
+    const rows = partialAggregates(aggregate, evaluateRows(part, ownRows));
     const keys = table.columns.slice(0, table.keyColumns);
     // Merging sorted runs needs every key present: a NULL key has no place in the circuit's order.
     const sortedBy = keys.length > 0 && keys.every((column) => !column.nullable) ? keys.map((column) => column.name) : undefined;

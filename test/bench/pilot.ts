@@ -5,7 +5,9 @@
  * reveal. Prints time, ANDs, bytes and peak RSS per phase, for the pushdown plan and the all-in-MPC plan, and
  * whether each revealed result equals the cleartext answer (DuckDB over the same CSVs, with the same
  * suppression; at S ≤ 0.1 also `catalyst verify`, which adds the plaintext circuit).
- * Usage: npm run bench:pilot -- --scale 0.01 [--plan pushdown|all-in-mpc|both] [--query NAME …]
+ * Usage: npm run bench:pilot -- --scale 0.01 [--plan pushdown|all-in-mpc|both] [--pushdown-sites all|row-level] [--query NAME …]
+ * In the pushdown plan every site pushes down (aggregate-only sites their rollup's outer GROUP BYs), or with
+ * `--pushdown-sites row-level` only the row-level sites, as before aggregate-only pushdown.
  */
 import { spawnSync } from "node:child_process";
 import { parse } from "csv-parse/sync";
@@ -25,6 +27,8 @@ const flag = (name: string, fallback: string) => {
 };
 const scale = Number(flag("--scale", "0.01"));
 const plans = flag("--plan", "both") === "both" ? ["pushdown", "all-in-mpc"] : [flag("--plan", "both")];
+const pushdownSites = flag("--pushdown-sites", "all");
+if (!["all", "row-level"].includes(pushdownSites)) throw new Error(`--pushdown-sites is all or row-level, not ${pushdownSites}`);
 const onlyQueries = process.argv.flatMap((value, index) => (process.argv[index - 1] === "--query" ? [value] : []));
 /** The pilot's row-level sites (1, 2, 4, 5) and aggregate-only sites (3, 6), whose rollups total about 238k rows at S = 1. */
 const PILOT_PATIENTS = [203_832, 423_852, 160_000, 284_142, 1_275_051, 160_000];
@@ -59,16 +63,16 @@ try {
   for (const plan of plans) {
     const run = join(dir, plan);
     const study = join(run, "study.json");
-    const rowLevel = manifest.sites.filter((site) => site.kind === "row-level");
-    // The public bound of each pushdown partner: its patients rounded up to a power of two.
-    const pushdown = plan === "pushdown" ? rowLevel.flatMap((site) => ["--pushdown", `${site.name}:${2 ** Math.ceil(Math.log2(Math.max(2, site.patients)))}`]) : [];
+    const pushers = plan === "pushdown" ? manifest.sites.filter((site) => pushdownSites === "all" || site.kind === "row-level") : [];
+    // The public bound of each pushdown partner: its patients rounded up to a power of two (a rollup has no more rows).
+    const pushdown = plan === "pushdown" ? pushers.flatMap((site) => ["--pushdown", `${site.name}:${2 ** Math.ceil(Math.log2(Math.max(2, site.patients)))}`]) : [];
     catalyst(["study", "init", "--name", `pilot ${plan}`, "--tables", join(dir, "data", "tables.sql"), ...queryFiles.flatMap((file) => ["--query", join(queryFolder, file)]),
       ...manifest.sites.flatMap((site) => ["--partner", `${site.name}:${Object.keys(site.tables).join(",")}`]), ...pushdown,
       "--garbler", `nm:${join(dir, "keys", "nm.pub")}`, "--evaluator", `ac:${join(dir, "keys", "ac.pub")}`, "--investigator", join(dir, "keys", "investigator.pub"), "--out", study, "-q"]);
     let sharePeak = 0;
     const [, shareSeconds] = timed(() => {
       for (const site of manifest.sites) {
-        if (plan === "pushdown" && site.kind === "row-level") {
+        if (pushers.includes(site)) {
           sharePeak = Math.max(sharePeak, catalyst(["share", "--study", study, "--partner", site.name, "--plan", ...Object.entries(site.tables).flatMap(([table, { file }]) => ["--csv", `${table}=${join(dir, "data", file)}`]), "--out", join(run, "shares"), "-q"]).peakRss);
         } else {
           for (const [table, { file }] of Object.entries(site.tables)) sharePeak = Math.max(sharePeak, catalyst(["share", "--study", study, "--partner", site.name, "--table", table, "--csv", join(dir, "data", file), "--out", join(run, "shares"), "-q"]).peakRss);

@@ -30,10 +30,11 @@ beforeAll(async () => {
   const init = await runCli(["study", "init", "--name", "pushdown", "--tables", join(dir, "data", "tables.sql"),
     ...(await readdir(queryFolder)).flatMap((file) => ["--query", join(queryFolder, file)]), "--min-cell-count", "1",
     ...manifest.sites.flatMap((site) => ["--partner", `${site.name}:${Object.keys(site.tables).join(",")}`]),
-    "--pushdown", "site1:128", "--pushdown", "site2:128",
+    // site3 is aggregate-only: it pushes down the outer GROUP BYs over its rollup.
+    "--pushdown", "site1:128", "--pushdown", "site2:128", "--pushdown", "site3:128",
     "--garbler", `nm:${join(dir, "keys", "nm.pub")}`, "--evaluator", `ac:${join(dir, "keys", "ac.pub")}`, "--investigator", join(dir, "keys", "investigator.pub"), "--out", study]);
   expect(init.stderr).toBe("");
-  expect(init.stdout).toMatch(/pushdown: site1, site2 upload partial aggregates \(cohort_counts_partials, diagnosis_rollup_partials, rollup_by_age_gender_partials, rollup_by_zip_partials\)/);
+  expect(init.stdout).toMatch(/pushdown: site1, site2, site3 upload partial aggregates \(cohort_counts_partials, diagnosis_rollup_partials1, diagnosis_rollup_partials2, rollup_by_age_gender_partials1, rollup_by_age_gender_partials2, rollup_by_zip_partials1, rollup_by_zip_partials2\)/);
 }, 120_000);
 afterAll(async () => {
   await sshd?.stop();
@@ -42,7 +43,7 @@ afterAll(async () => {
 
 describe("pushdown through the CLI", () => {
   it("refuses a rollup whose counts break the study's CHECK bounds, naming the line and column, and writes nothing", async () => {
-    const rollup = csv("site3", "phame_diagnosis_rollup");
+    const rollup = csv("site6", "phame_diagnosis_rollup");
     const lines = (await readFile(rollup, "utf8")).trimEnd().split("\n");
     const patientColumn = lines[0].split(",").indexOf("patient_cnt");
     const negative = lines.map((line, index) => (index === 2 ? line.split(",").map((field, column) => (column === patientColumn ? "-1" : field)).join(",") : line));
@@ -53,11 +54,11 @@ describe("pushdown through the CLI", () => {
     ] as const) {
       const file = join(dir, `rollup-${name}.csv`);
       await writeFile(file, text.join("\n") + "\n");
-      const run = await runCli(["--json", "share", "--study", study, "--partner", "site3", "--table", "phame_diagnosis_rollup", "--csv", file, "--out", join(dir, `refused-${name}`)]);
+      const run = await runCli(["--json", "share", "--study", study, "--partner", "site6", "--table", "phame_diagnosis_rollup", "--csv", file, "--out", join(dir, `refused-${name}`)]);
       expect(run.code).toBe(3);
       expect(run.json).toMatchObject({ ok: false, error: { file, line, column: patientColumn + 1 } });
       expect(run.json.error.message).toMatch(message);
-      expect(existsSync(join(dir, `refused-${name}`, "site3"))).toBe(false);
+      expect(existsSync(join(dir, `refused-${name}`, "site6"))).toBe(false);
     }
   });
 
@@ -73,7 +74,7 @@ describe("pushdown through the CLI", () => {
     expect(short.stderr).toMatch(/--plan needs every table of site1 that the study's queries read: give --csv phame_cohort_counts=FILE --csv phame_diagnosis=FILE/);
     const padTooSmall = await runCli(["share", "--study", study, "--partner", "site1", "--plan", ...planCsvs("site1"), "--pad-to", "20", "--out", join(dir, "refused")]);
     expect(padTooSmall.code).not.toBe(0);
-    expect(padTooSmall.stderr).toMatch(/site1 has \d+ groups for diagnosis_rollup_partials \(query diagnosis_rollup\), more than --pad-to 20; raise the bound/);
+    expect(padTooSmall.stderr).toMatch(/site1 has \d+ groups for diagnosis_rollup_partials2 \(query diagnosis_rollup\), more than --pad-to 20; raise the bound/);
     const tooMany = await runCli(["study", "init", "--name", "x", "--tables", join(dir, "data", "tables.sql"), "--query", join(repositoryRoot, "fixtures", "phame", "queries", "diagnosis_rollup.sql"),
       ...manifest.sites.flatMap((site) => ["--partner", `${site.name}:${Object.keys(site.tables).join(",")}`]), "--pushdown", "site1:50",
       "--garbler", `nm:${join(dir, "keys", "nm.pub")}`, "--evaluator", `ac:${join(dir, "keys", "ac.pub")}`, "--investigator", join(dir, "keys", "investigator.pub"), "--out", join(dir, "small.json")]);
@@ -106,19 +107,25 @@ describe("pushdown through the CLI", () => {
   it("shares partials at pushdown partners (padded or not), computes over the tunnel, and equals the all-in-MPC answer", async () => {
     const padded = await runCli(["--json", "share", "--study", study, "--partner", "site1", "--plan", ...planCsvs("site1"), "--pad-to", "120", "--out", join(dir, "shares")]);
     expect(padded.stderr).toBe("");
-    const rollup = padded.json.tables.find((table: { table: string }) => table.table === "diagnosis_rollup_partials");
+    const rollup = padded.json.tables.find((table: { table: string }) => table.table === "diagnosis_rollup_partials2");
     // 90 patients over seven strata: nearly one group each, padded to the public bound.
     // Padded: dummy rows follow the sorted ones, so no sort order is claimed.
     expect(rollup).toMatchObject({ rows: 120, paddedTo: 120 });
     expect(rollup.sortedBy).toBeUndefined();
     expect(rollup.groups).toBeLessThanOrEqual(90);
     expect(padded.json.rowsRead).toMatchObject({ phame_demographic: 90 });
-    const byAgeGender = padded.json.tables.find((table: { table: string }) => table.table === "rollup_by_age_gender_partials");
+    const byAgeGender = padded.json.tables.find((table: { table: string }) => table.table === "rollup_by_age_gender_partials2");
     expect(byAgeGender.groups).toBeLessThan(30);
     const plain = await runCli(["share", "--study", study, "--partner", "site2", "--plan", ...planCsvs("site2"), "--out", join(dir, "shares")]);
     expect(plain.stderr).toMatch(/the number of local groups\) becomes public to both compute parties; --pad-to N hides it/);
-    expect(plain.stdout).toMatch(/site2\/diagnosis_rollup_partials: \d+ groups, sorted by age_cat, gender, race, ethnicity, zip, payer_primary, payer_secondary/);
-    for (const site of manifest.sites.filter((candidate) => !["site1", "site2"].includes(candidate.name))) {
+    expect(plain.stdout).toMatch(/site2\/diagnosis_rollup_partials2: \d+ groups, sorted by age_cat, gender, race, ethnicity, zip, payer_primary, payer_secondary/);
+    // The aggregate-only site shares its rollup's partial sums by the coarser keys: one row per zip, say.
+    const rollupSite = await runCli(["--json", "share", "--study", study, "--partner", "site3", "--plan", ...planCsvs("site3"), "--out", join(dir, "shares")]);
+    expect(rollupSite.code).toBe(0);
+    const byZip = rollupSite.json.tables.find((table: { table: string }) => table.table === "rollup_by_zip_partials1");
+    expect(byZip.groups).toBeLessThan(rollupSite.json.rowsRead.phame_diagnosis_rollup);
+    expect(rollupSite.json.tables.map((table: { table: string }) => table.table).sort()).toEqual(["cohort_counts_partials", "diagnosis_rollup_partials1", "rollup_by_age_gender_partials1", "rollup_by_zip_partials1"]);
+    for (const site of manifest.sites.filter((candidate) => !["site1", "site2", "site3"].includes(candidate.name))) {
       for (const table of Object.keys(site.tables)) {
         expect((await runCli(["share", "--study", study, "--partner", site.name, "--table", table, "--csv", csv(site.name, table), "--out", join(dir, "shares")])).code).toBe(0);
       }
@@ -130,7 +137,7 @@ describe("pushdown through the CLI", () => {
     const inbox = await runCli(["--json", "inbox", "check", "--study", study, "--key", join(dir, "keys", "nm.key"), "--inbox", join(dir, "in-nm")]);
     expect(inbox.json.complete).toBe(true);
     expect(inbox.json.present.filter((entry: { partner: string }) => entry.partner === "site1").map((entry: { table: string }) => entry.table).sort())
-      .toEqual(["cohort_counts_partials", "diagnosis_rollup_partials", "rollup_by_age_gender_partials", "rollup_by_zip_partials"]);
+      .toEqual(["cohort_counts_partials", "diagnosis_rollup_partials2", "rollup_by_age_gender_partials2", "rollup_by_zip_partials2"]);
 
     const plan = await runCli(["--json", "plan", "--study", study, "--query", "diagnosis_rollup", "--inbox", join(dir, "in-nm"), "--key", join(dir, "keys", "nm.key")]);
     expect(plan.code).toBe(0);

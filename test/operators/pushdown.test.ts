@@ -72,6 +72,9 @@ describe.each([
   { sites: 6, patients: 150, seed: 3, pushdown: ["site1", "site2"], minCellCount: 1 },
   { sites: 6, patients: 200, seed: 11, pushdown: ["site1", "site2", "site4", "site5"], minCellCount: 3 },
   { sites: 3, patients: 120, seed: 5, pushdown: ["site2"], minCellCount: 1 },
+  // Aggregate-only sites too: they push the outer GROUP BY down over their rollups.
+  { sites: 6, patients: 180, seed: 13, pushdown: ["site1", "site2", "site3", "site4", "site5", "site6"], minCellCount: 2 },
+  { sites: 6, patients: 120, seed: 17, pushdown: ["site3", "site5"], minCellCount: 1 },
 ])("PHAME at $sites sites × $patients, pushdown by $pushdown", ({ sites, patients, seed, pushdown, minCellCount }) => {
   let study: Study;
   let written: WrittenSite[];
@@ -99,15 +102,21 @@ describe.each([
     }
   });
 
-  it("derives one partial table per query and uploads no rows of a pushdown partner", () => {
-    expect(study.pushdown!.tables.map((table) => table.name).sort()).toEqual(phameQueries.map((query) => `${query.name}_partials`).sort());
+  it("derives partial tables per pushed GROUP BY and uploads no rows of a pushdown partner", () => {
+    // With an aggregate-only site pushing, the three rollups' outer GROUP BYs are pushed too (their first table).
+    const aggregateOnly = written.filter((site) => site.tables.phame_diagnosis_rollup).some((site) => pushdown.includes(site.name));
+    const names = phameQueries.flatMap((query) => (aggregateOnly && query.name !== "cohort_counts" ? [`${query.name}_partials1`, `${query.name}_partials2`] : [`${query.name}_partials`]));
+    expect(study.pushdown!.tables.map((table) => table.name).sort()).toEqual(names.sort());
     for (const name of pushdown) {
       const uploads = uploadedTables(study, name);
-      expect(uploads.every((table) => table.endsWith("_partials"))).toBe(true);
+      expect(uploads.length).toBeGreaterThan(0);
+      expect(uploads.every((table) => /_partials\d*$/.test(table))).toBe(true);
     }
-    const rollup = study.pushdown!.tables.find((table) => table.query === "diagnosis_rollup")!;
-    expect(rollup.keyColumns).toBe(7);
-    expect(rollup.reads.sort()).toEqual(["phame_demographic", "phame_diagnosis"]);
+    const rollups = study.pushdown!.tables.filter((table) => table.query === "diagnosis_rollup");
+    expect(rollups.map((table) => [table.keyColumns, table.reads.sort()])).toEqual([
+      ...(aggregateOnly ? [[7, ["phame_diagnosis_rollup"]]] : []),
+      [7, ["phame_demographic", "phame_diagnosis"]],
+    ]);
   });
 
   it.each(phameQueries.map((query) => query.name))("%s equals the all-in-MPC answer", async (name) => {
@@ -180,8 +189,12 @@ CREATE TABLE labs (patid INT32, value INT32);`);
       queries: [{ name: "cross_site", sql: "SELECT v.age_cat, COUNT(*) AS n FROM visits v JOIN labs l ON v.patid = l.patid GROUP BY v.age_cat" }],
     };
     expect(() => withPushdown(definition, [{ name: "a", maxRows: 10 }])).toThrow(/partner a cannot push down: query cross_site reads visits outside a GROUP BY/);
-    // An aggregate-only site's rollup is read by the outer GROUP BY across sites, so it cannot push down either.
-    expect(() => withPushdown({ ...definition, tables: parseTablesSql(PHAME_TABLES_SQL), partners: [{ name: "s1", tables: ["phame_demographic", "phame_diagnosis"] }, { name: "s3", tables: ["phame_diagnosis_rollup"] }], queries: phameQueries }, [{ name: "s3", maxRows: 10 }]))
-      .toThrow(/partner s3 cannot push down: query \w+ reads phame_diagnosis_rollup/);
+    // An aggregate-only site's rollup is read by the outer GROUP BY beside the row-level sites' inner one: its
+    // branch of the outer GROUP BY's input is site-local, so it pushes that down.
+    const rollupOnly = withPushdown({ ...definition, tables: parseTablesSql(PHAME_TABLES_SQL), partners: [{ name: "s1", tables: ["phame_demographic", "phame_diagnosis"] }, { name: "s3", tables: ["phame_diagnosis_rollup"] }], queries: phameQueries }, [{ name: "s3", maxRows: 10 }]);
+    expect(uploadedTables(rollupOnly, "s3").sort()).toEqual(["diagnosis_rollup_partials", "rollup_by_age_gender_partials", "rollup_by_zip_partials"]);
+    // A join across sites has no site-local branch: no GROUP BY over it can be pushed.
+    const crossJoin = { name: "cross_union", sql: "SELECT zip, SUM(n) AS n FROM (SELECT v.zip, COUNT(*) AS n FROM visits v JOIN labs l ON v.patid = l.patid GROUP BY v.zip UNION ALL SELECT zip, 1 AS n FROM visits) t GROUP BY zip" };
+    expect(() => withPushdown({ ...definition, queries: [crossJoin] }, [{ name: "a", maxRows: 10 }])).toThrow(/partner a cannot push down: query cross_union reads visits outside a GROUP BY/);
   });
 });
