@@ -5,7 +5,9 @@
  * reveal. Prints time, ANDs, bytes and peak RSS per phase, for the pushdown plan and the all-in-MPC plan, and
  * whether each revealed result equals the cleartext answer (DuckDB over the same CSVs, with the same
  * suppression; at S ≤ 0.1 also `catalyst verify`, which adds the plaintext circuit).
- * Usage: npm run bench:pilot -- --scale 0.01 [--plan pushdown|all-in-mpc|both] [--pushdown-sites all|row-level] [--query NAME …]
+ * Usage: npm run bench:pilot -- --scale 0.01 [--plan pushdown|all-in-mpc|both] [--pushdown-sites all|row-level] [--query NAME …] [--predict-only]
+ * `--predict-only` stops after share and upload and prints `catalyst plan`'s prediction per query (ANDs, bytes,
+ * estimated time), for scales this machine cannot compute.
  * In the pushdown plan every site pushes down (aggregate-only sites their rollup's outer GROUP BYs), or with
  * `--pushdown-sites row-level` only the row-level sites, as before aggregate-only pushdown.
  */
@@ -29,6 +31,7 @@ const scale = Number(flag("--scale", "0.01"));
 const plans = flag("--plan", "both") === "both" ? ["pushdown", "all-in-mpc"] : [flag("--plan", "both")];
 const pushdownSites = flag("--pushdown-sites", "all");
 if (!["all", "row-level"].includes(pushdownSites)) throw new Error(`--pushdown-sites is all or row-level, not ${pushdownSites}`);
+const predictOnly = process.argv.includes("--predict-only");
 const onlyQueries = process.argv.flatMap((value, index) => (process.argv[index - 1] === "--query" ? [value] : []));
 /** The pilot's row-level sites (1, 2, 4, 5) and aggregate-only sites (3, 6), whose rollups total about 238k rows at S = 1. */
 const PILOT_PATIENTS = [203_832, 423_852, 160_000, 284_142, 1_275_051, 160_000];
@@ -86,6 +89,16 @@ try {
     const inbox = JSON.parse(catalyst(["--json", "inbox", "check", "--study", study, "--key", join(dir, "keys", "nm.key"), "--inbox", join(run, "in-nm")]).stdout);
     const uploadedRows = (inbox.present as Array<{ rows?: number }>).reduce((sum, entry) => sum + (entry.rows ?? 0), 0);
     const predicted = JSON.parse(catalyst(["--json", "plan", "--study", study, "--inbox", join(run, "in-nm"), "--key", join(dir, "keys", "nm.key")]).stdout);
+    if (predictOnly) {
+      console.log(`\n${plan}: ${uploadedRows.toLocaleString("en-US")} rows uploaded (public); share ${shareSeconds.toFixed(1)} s, upload ${uploadSeconds.toFixed(1)} s; predicted:`);
+      for (const query of predicted.queries) {
+        console.log(`    ${query.query}: ${query.andGates.toLocaleString("en-US")} ANDs, ${gb(query.tableBytes + query.otBytes)} GB, about ${(query.estimatedSeconds / 60).toFixed(1)} min`);
+        for (const operator of query.operators as Array<{ depth: number; operator: string; lanes: number; andGates: number }>) {
+          if (operator.andGates >= query.andGates / 100) console.log(`      ${"  ".repeat(operator.depth)}${operator.operator} [${operator.lanes} lanes] ${operator.andGates.toLocaleString("en-US")} ANDs`);
+        }
+      }
+      continue;
+    }
     const port = await freePort();
     const started = performance.now();
     const common = ["--json", "compute", "--study", study, "--idle-timeout", "1200"];
