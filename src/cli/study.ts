@@ -116,6 +116,7 @@ export function summarize(study: Study): Record<string, unknown> {
         name: column.name, type: typeName(column.type),
         ...(column.range ? { min: String(column.range.min), max: String(column.range.max) } : {}),
         ...(column.sumAtMost !== undefined ? { sumAtMost: String(column.sumAtMost) } : {}),
+        ...(column.values ? { values: column.values } : {}),
       })),
       rowBits: rowBits(table.columns),
     })),

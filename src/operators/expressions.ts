@@ -11,7 +11,7 @@ import { add, multiply, negate, subtract } from "../circuit/bitVector/integer.js
 import { select } from "../circuit/bitVector/select.js";
 import type { WireVector } from "../circuit/wireVector.js";
 import type { BoundExpression } from "./sql/binder.js";
-import { unify, type SqlType } from "./sql/types.js";
+import { sqlTypeBits, unify, type SqlType } from "./sql/types.js";
 import { constantOfType, extendTo, widen, type Relation, type RelationColumn } from "./relation.js";
 
 export async function evaluate(backend: Backend, expression: BoundExpression, relation: Relation): Promise<RelationColumn> {
@@ -160,9 +160,7 @@ export async function holds(backend: Backend, condition: RelationColumn): Promis
   return (await truthOf(backend, condition)).isTrue;
 }
 
-function typeWidth(type: SqlType): number {
-  return type.kind === "int" ? type.bits : type.kind === "bool" ? 1 : 8 * type.length;
-}
+const typeWidth = sqlTypeBits;
 
 /** Brings a value to the width of `to` (NULL literals, typed as 1-bit, become zeros). */
 function fitTo(backend: Backend, value: BitPlanes, from: SqlType | undefined, to: SqlType): BitPlanes {

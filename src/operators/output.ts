@@ -23,7 +23,10 @@ export function outputColumnType(column: BoundColumn): ColumnType {
 }
 
 export function outputColumns(columns: BoundColumn[]): Column[] {
-  return columns.map((column) => ({ name: column.name, type: outputColumnType(column), suppressible: column.countLike, nullable: column.nullable, ...(column.average ? { average: column.average } : {}) }));
+  return columns.map((column) => ({
+    name: column.name, type: outputColumnType(column), suppressible: column.countLike, nullable: column.nullable, ...(column.average ? { average: column.average } : {}),
+    ...(column.type.kind === "string" && column.type.values ? { values: column.type.values } : {}),
+  }));
 }
 
 async function orWires(backend: Backend, a: WireVector, b: WireVector): Promise<WireVector> {

@@ -2,7 +2,7 @@
 import type { Backend } from "../circuit/backend.js";
 import type { BitPlanes } from "../circuit/bitVector/bitPlanes.js";
 import type { WireVector } from "../circuit/wireVector.js";
-import { valueBits, type Column } from "../share/schema.js";
+import { columnValueBits, type Column } from "../share/schema.js";
 
 export interface TableColumn {
   column: Column;
@@ -31,7 +31,7 @@ export function tableToOutputWires(backend: Backend, table: CircuitTable): WireV
   for (const { column, value, suppressed, isNull } of table.columns) {
     if (column.suppressible) parts.push(suppressed ?? zeros);
     if (column.nullable) parts.push(isNull ?? zeros);
-    const width = valueBits(column.type);
+    const width = columnValueBits(column);
     if (value.lanes !== table.rows || value.width > width || (value.width < width && (!isInteger(column.type) || value.width === 0))) {
       throw new RangeError(`column ${column.name} holds ${value.width}×${value.lanes} bits, its type needs ${width}×${table.rows}`);
     }

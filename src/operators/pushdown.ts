@@ -15,7 +15,7 @@ import { findPartner, uploadedTables, type PushedTable, type PushdownPartner, ty
 import { rowValue } from "./fuseAggregates.js";
 import { bindQuery, SITE_COLUMN, type BoundColumn, type BoundExpression, type PlanNode } from "./sql/binder.js";
 import { parseQuery } from "./sql/parser.js";
-import { bitsForInteger, fromColumnType, type SqlType } from "./sql/types.js";
+import { bitsForInteger, fromColumn, type SqlType } from "./sql/types.js";
 
 type Aggregate = Extract<PlanNode, { kind: "aggregate" }>;
 
@@ -205,7 +205,7 @@ export function derivePushedTables(study: Study, partners: PushdownPartner[]): P
         let name = isIdentifier(column.name) && column.name !== SITE_COLUMN ? column.name : `column${position + 1}`;
         if (names.has(name.toLowerCase())) name = `column${position + 1}`;
         names.add(name.toLowerCase());
-        return { name, type: columnType(column.type), ...(column.nullable ? { nullable: true } : {}) };
+        return { name, type: columnType(column.type), ...(column.nullable ? { nullable: true } : {}), ...(column.type.kind === "string" && column.type.values ? { values: column.type.values } : {}) };
       });
       tables.push({ name: pushedTableName(query.name, index + 1, pushed.length), query: query.name, reads, keyColumns: aggregate.groupBy.length, columns });
     });
@@ -255,7 +255,7 @@ function mergePartials(study: Study, aggregate: Aggregate, table: PushedTable, l
   const at = aggregate.columns.length > 0 && keys > 0 ? aggregate.groupBy[0].at : { line: 1, column: 1 };
   const column = (index: number, type: SqlType, nullable: boolean): BoundExpression => ({ kind: "column", index, type, nullable, at });
   const scanColumns: BoundColumn[] = [
-    ...table.columns.map((column) => ({ name: column.name, type: fromColumnType(column.type), nullable: column.nullable === true, countLike: false })),
+    ...table.columns.map((column) => ({ name: column.name, type: fromColumn(column), nullable: column.nullable === true, countLike: false })),
     { name: SITE_COLUMN, type: { kind: "int", bits: bitsForInteger(BigInt(study.partners.length)) }, nullable: false, countLike: false },
   ];
   const scan: PlanNode = { kind: "scan", table: table.name, columns: scanColumns, rows: lanes(table.name) };

@@ -6,8 +6,8 @@
 import type { Backend } from "../circuit/backend.js";
 import { constantInteger, encodeIntegers, planeRange, signExtend, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
 import type { WireVector } from "../circuit/wireVector.js";
-import { columnBits, rowBits, valueBits, type Column } from "../share/schema.js";
-import type { SqlType } from "./sql/types.js";
+import { columnBits, columnValueBits, rowBits, type Column } from "../share/schema.js";
+import { sqlTypeBits, type SqlType } from "./sql/types.js";
 
 export interface RelationColumn {
   value: BitPlanes;
@@ -23,13 +23,14 @@ export interface Relation {
 
 /** Bits a value of this type takes in the circuit. */
 export function typeBits(type: SqlType): number {
-  return type.kind === "int" ? type.bits : type.kind === "bool" ? 1 : 8 * type.length;
+  return sqlTypeBits(type);
 }
 
 /** Re-encodes a value for a wider type of the same kind (free: planes move or repeat). */
 export function widen(backend: Backend, value: BitPlanes, from: SqlType, to: SqlType): BitPlanes {
   if (from.kind === "int" && to.kind === "int") return signExtend(backend, value, to.bits);
-  if (from.kind === "string" && to.kind === "string" && to.length > from.length) {
+  // A coded string is its index whatever the declared length.
+  if (from.kind === "string" && to.kind === "string" && to.length > from.length && !from.values) {
     // First byte most significant: a longer string gains zero bytes at the low end.
     const padding = backend.constant(new Uint8Array(8 * (to.length - from.length) * value.lanes));
     return { wires: backend.concat([padding, value.wires]), width: 8 * to.length, lanes: value.lanes };
@@ -46,9 +47,9 @@ export function scanInput(backend: Backend, wires: WireVector, columns: readonly
   if (wires.length !== all.width * lanes) throw new RangeError(`expected ${all.width * lanes} input wires, got ${wires.length}`);
   let offset = 1;
   const relationColumns = columns.map((column, index): RelationColumn => {
-    const start = offset + columnBits(column) - valueBits(column.type);
+    const start = offset + columnBits(column) - columnValueBits(column);
     // A CHECK may narrow an integer: its values fit the low bits (`catalyst share` checked), so the rest are dropped.
-    const width = Math.min(typeBits(types[index]), valueBits(column.type));
+    const width = Math.min(typeBits(types[index]), columnValueBits(column));
     // A pushed partial may be NULL (a MIN over none, say): its flag bit comes just before the value.
     const isNull = column.nullable ? planeRange(backend, all, start - 1, start).wires : undefined;
     offset += columnBits(column);
@@ -105,6 +106,12 @@ export function gatherRelation(backend: Backend, relation: Relation, lanes: Arra
 export function constantOfType(backend: Backend, value: bigint | string | boolean, type: SqlType, lanes: number): BitPlanes {
   if (typeof value === "boolean") return constantInteger(backend, value ? 1n : 0n, 1, lanes);
   if (typeof value === "bigint") return constantInteger(backend, value, typeBits(type), lanes);
+  if (type.kind === "string" && type.values) {
+    // The binder lets only a listed value meet a coded string.
+    const code = type.values.indexOf(value);
+    if (code < 0) throw new RangeError(`'${value}' is not one of the coded string's values`);
+    return constantInteger(backend, BigInt(code), sqlTypeBits(type), lanes);
+  }
   const length = type.kind === "string" ? type.length : value.length;
   const bytes = new TextEncoder().encode(value);
   let encoded = 0n;

@@ -41,6 +41,7 @@ export async function* readCsvRows(source: AsyncIterable<Uint8Array | string>, s
   }));
   for (const key of uniqueKeys) if (key.indices.includes(-1)) throw new RangeError(`unique key ${key.columns.join(", ")} is not in table ${schema.name}`);
   const totals = schema.columns.map((column) => (column.sumAtMost === undefined ? undefined : { total: 0n, atMost: column.sumAtMost }));
+  const allowed = schema.columns.map((column) => (column.values ? new Set(column.values) : undefined));
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       const line = info.lines;
@@ -60,6 +61,11 @@ export async function* readCsvRows(source: AsyncIterable<Uint8Array | string>, s
           throw new InputError(`column ${field + 1} (${column.name}): expected ${parsed.expected}`, { file, line, column: field + 1 });
         }
         row[target] = parsed.value;
+        const values = allowed[target];
+        if (values) {
+          if (!values.has(parsed.value as string)) throw new InputError(`column ${field + 1} (${column.name}): expected one of the values the study's CHECK lists (${listed(column.values!)}), got '${parsed.value}'`, { file, line, column: field + 1 }, "out-of-range");
+          continue;
+        }
         const range = column.range;
         const total = totals[target];
         if (!range && !total) continue;
@@ -123,4 +129,10 @@ function headerOrder(header: string[], schema: TableSchema, file: string, line: 
     throw new InputError(`header lacks column${missing.length > 1 ? "s" : ""} ${missing.join(", ")} of table ${schema.name}`, { file, line, column: header.length + 1 }, "bad-header");
   }
   return order;
+}
+
+/** A CHECK's values for a message: the first few, and how many more. */
+function listed(values: readonly string[]): string {
+  const shown = values.slice(0, 8).map((value) => `'${value}'`).join(", ");
+  return values.length > 8 ? `${shown} and ${values.length - 8} more` : shown;
 }

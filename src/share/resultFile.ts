@@ -4,7 +4,7 @@ import { IntegrityError } from "./errors.js";
 import { RowCodec, type Cell } from "./rowCodec.js";
 import { parseTypeName, typeName, type Column } from "./schema.js";
 import { openSealed, SealedWriter, type ByteSink, type SealedHeader } from "./sealedStream.js";
-import { partyOf, ROLES, type Role, type Study } from "./study.js";
+import { parseValues, partyOf, ROLES, type Role, type Study } from "./study.js";
 import { xorBytes } from "./xorShare.js";
 
 export const RESULT_FORMAT_VERSION = 1;
@@ -15,6 +15,8 @@ interface ColumnDescription {
   suppressible: boolean;
   nullable: boolean;
   average?: "sum" | "count";
+  /** A coded column's values, which its codes index. */
+  values?: string[];
 }
 
 export interface ResultHeader extends SealedHeader {
@@ -47,6 +49,7 @@ function describeColumns(columns: Column[]): ColumnDescription[] {
   return columns.map((column) => ({
     name: column.name, type: typeName(column.type), suppressible: Boolean(column.suppressible), nullable: Boolean(column.nullable),
     ...(column.average ? { average: column.average } : {}),
+    ...(column.values ? { values: [...column.values] } : {}),
   }));
 }
 
@@ -55,6 +58,7 @@ function headerColumns(descriptions: ColumnDescription[]): Column[] {
   return descriptions.map((column) => ({
     name: column.name, type: parseTypeName(column.type, true)!, suppressible: column.suppressible, nullable: column.nullable,
     ...(column.average === "sum" || column.average === "count" ? { average: column.average } : {}),
+    ...parseValues(column.values),
   }));
 }
 
@@ -105,7 +109,8 @@ function checkResultHeader(sealed: SealedHeader, study: Study, file: string): Re
     throw new IntegrityError(`belongs to another study (${header.study}), not to "${study.name}" (${study.id})`, { file }, "foreign-study");
   }
   if (!ROLES.includes(header.role)) throw new IntegrityError(`names an unknown role ${String(header.role)}`, { file }, "tampered");
-  if (!Array.isArray(header.columns) || header.columns.some((column) => !parseTypeName(String(column.type), true))) {
+  const badValues = (values: unknown) => values !== undefined && (!Array.isArray(values) || values.length === 0 || values.some((value) => typeof value !== "string"));
+  if (!Array.isArray(header.columns) || header.columns.some((column) => !parseTypeName(String(column.type), true) || badValues(column.values))) {
     throw new IntegrityError("its output schema is damaged", { file }, "tampered");
   }
   const codec = new RowCodec(headerColumns(header.columns));

@@ -1,10 +1,11 @@
 /**
  * Fixed-width bit encoding of rows: a `valid` bit, then per column its flag bits and value bits, least
  * significant first. Integers are two's complement; CHAR(n) is one 8n-bit integer whose first byte is most
- * significant (zero-padded), the circuit's string layout.
+ * significant (zero-padded), the circuit's string layout; a column whose CHECK lists its values is the index of
+ * its value instead (schema.ts `codeBits`).
  */
-import { InputError } from "./errors.js";
-import { rowBytes, valueBits, type Column } from "./schema.js";
+import { InputError, IntegrityError } from "./errors.js";
+import { codeBits, columnValueBits, rowBytes, type Column } from "./schema.js";
 import type { Value } from "./values.js";
 
 /** A decoded cell: its value, or a marker that the cell is empty for a reason. */
@@ -59,9 +60,12 @@ class BitReader {
 /** Encodes and decodes rows of one schema into records of `recordBytes` bytes. */
 export class RowCodec {
   readonly recordBytes: number;
+  /** Per column, the index of each value its CHECK lists (undefined for other columns). */
+  private readonly codes: ReadonlyArray<Map<string, number> | undefined>;
 
   constructor(readonly columns: readonly Column[]) {
     this.recordBytes = rowBytes(columns);
+    this.codes = columns.map((column) => (column.values ? new Map(column.values.map((value, index) => [value, index])) : undefined));
   }
 
   /** Writes one row at record `index` of a zero-filled buffer. Input rows have no flags set. */
@@ -77,7 +81,14 @@ export class RowCodec {
       if (column.nullable) writer.bit(isNull);
       else if (isNull) throw new InputError(`column ${column.name} cannot be NULL`);
       if (suppressed || isNull) {
-        writer.offset += valueBits(column.type);
+        writer.offset += columnValueBits(column);
+        return;
+      }
+      const codes = this.codes[position];
+      if (codes) {
+        const code = codes.get(String(cell));
+        if (code === undefined) throw new InputError(`column ${column.name}: '${String(cell)}' is not one of the values its CHECK lists`);
+        writer.uint(code, codeBits(codes.size));
         return;
       }
       writeValue(writer, column, cell as Value);
@@ -90,13 +101,20 @@ export class RowCodec {
     const cells = this.columns.map((column): Cell => {
       const suppressed = column.suppressible ? reader.bit() : false;
       const isNull = column.nullable ? reader.bit() : false;
-      const value = readValue(reader, column);
+      const value = column.values ? decodeCode(reader, column, column.values) : readValue(reader, column);
       if (suppressed) return { suppressed: true };
       if (isNull) return { null: true };
       return value;
     });
     return { valid, cells };
   }
+}
+
+function decodeCode(reader: BitReader, column: Column, values: readonly string[]): Value {
+  const code = reader.uint(codeBits(values.length));
+  // Zeroed cells (dummy rows, suppressed or NULL cells) read as the first value; any other index is tampering.
+  if (code >= values.length) throw new IntegrityError(`column ${column.name} holds code ${code}, but its CHECK lists ${values.length} values`);
+  return values[code];
 }
 
 function writeValue(writer: BitWriter, column: Column, value: Value): void {

@@ -3,7 +3,7 @@ import { IntegrityError, InputError } from "./errors.js";
 import type { Row } from "./csvTable.js";
 import { sortRows } from "./rowOrder.js";
 import { RowCodec, type Cell } from "./rowCodec.js";
-import { typeName, type TableSchema } from "./schema.js";
+import { quoteString, typeName, type TableSchema } from "./schema.js";
 import { openSealed, readSealedHeader, SealedWriter, type ByteSink, type SealedHeader } from "./sealedStream.js";
 import { findPartner, findTable, partyOf, pushdownOf, ROLES, uploadedTables, type Role, type Study } from "./study.js";
 import { fillRandom } from "./random.js";
@@ -31,7 +31,8 @@ export function shareFileName(study: Study, partner: string, table: string, role
 }
 
 function columnsSignature(schema: TableSchema): string[] {
-  return schema.columns.map((column) => `${column.name} ${typeName(column.type)}`);
+  // A coded column's values decide its encoding, so they are part of its signature.
+  return schema.columns.map((column) => `${column.name} ${typeName(column.type)}${column.values ? ` IN (${column.values.map(quoteString).join(", ")})` : ""}`);
 }
 
 export interface ShareOutcome {
@@ -93,7 +94,8 @@ export async function writeTableShares(
   };
   for await (const batch of ordered) await write(batch, true);
   // All-zero records behind a cleared valid bit: once shared, indistinguishable from real rows.
-  const dummy = schema.columns.map((column): Cell => (column.type.kind === "bool" ? false : column.type.kind === "char" || column.type.kind === "varchar" ? "" : 0n));
+  // A coded column's first value is code 0.
+  const dummy = schema.columns.map((column): Cell => (column.type.kind === "bool" ? false : column.values ? column.values[0] : column.type.kind === "char" || column.type.kind === "varchar" ? "" : 0n));
   for (let left = options.dummyRows ?? 0; left > 0; left -= 8192) await write(new Array(Math.min(8192, left)).fill(dummy), false);
   const [garbler, evaluator] = await Promise.all([writers.garbler.finish(), writers.evaluator.finish()]);
   return { rows, digests: { garbler: garbler.digest, evaluator: evaluator.digest } };

@@ -165,6 +165,7 @@ function studyBody(study: StudyDefinition & { id: string }): Record<string, unkn
         // Only when declared, so that studies without CHECKs keep their digests.
         ...(column.range ? { min: String(column.range.min), max: String(column.range.max) } : {}),
         ...(column.sumAtMost !== undefined ? { sumAtMost: String(column.sumAtMost) } : {}),
+        ...(column.values ? { values: [...column.values] } : {}),
       })),
     })),
     partners: study.partners.map((partner) => ({ name: partner.name, tables: [...partner.tables] })),
@@ -180,7 +181,7 @@ function studyBody(study: StudyDefinition & { id: string }): Record<string, unkn
         partners: study.pushdown.partners.map((partner) => ({ name: partner.name, maxRows: partner.maxRows })),
         tables: study.pushdown.tables.map((table) => ({
           name: table.name, query: table.query, reads: [...table.reads], keyColumns: table.keyColumns,
-          columns: table.columns.map((column) => ({ name: column.name, type: typeName(column.type), ...(column.nullable ? { nullable: true } : {}) })),
+          columns: table.columns.map((column) => ({ name: column.name, type: typeName(column.type), ...(column.nullable ? { nullable: true } : {}), ...(column.values ? { values: [...column.values] } : {}) })),
         })),
       },
     } : {}),
@@ -236,6 +237,7 @@ export function parseStudy(text: string, file = "study.json"): Study {
             name: String(column.name), type,
             ...(column.min !== undefined ? { range: { min: BigInt(column.min), max: BigInt(column.max) } } : {}),
             ...(column.sumAtMost !== undefined ? { sumAtMost: BigInt(column.sumAtMost) } : {}),
+            ...parseValues(column.values),
           };
         }),
       })),
@@ -255,6 +257,13 @@ export function parseStudy(text: string, file = "study.json"): Study {
   }
 }
 
+/** A column's listed values as a study file holds them (absent for most columns). */
+export function parseValues(raw: unknown): { values?: string[] } {
+  if (raw === undefined) return {};
+  if (!Array.isArray(raw) || raw.some((value) => typeof value !== "string")) throw new Error("a column's values must be a list of strings");
+  return { values: raw };
+}
+
 function parsePushdown(raw: any): Pushdown {
   return {
     partners: raw.partners.map((partner: any) => ({ name: String(partner.name), maxRows: Number(partner.maxRows) })),
@@ -263,7 +272,7 @@ function parsePushdown(raw: any): Pushdown {
       columns: table.columns.map((column: any) => {
         const type = parseTypeName(String(column.type), true);
         if (!type) throw new Error(`unknown type ${column.type}`);
-        return { name: String(column.name), type, ...(column.nullable === true ? { nullable: true } : {}) };
+        return { name: String(column.name), type, ...(column.nullable === true ? { nullable: true } : {}), ...parseValues(column.values) };
       }),
     })),
   };

@@ -1,16 +1,17 @@
 /**
  * Parses the schema language of TABLES.sql: `CREATE TABLE name (column TYPE [CHECK (…)], …, [CHECK (…)]);`.
  * A CHECK bounds an integer column: `x BETWEEN a AND b`, `x >= a`, `x <= b`, and `SUM(x) <= n` (one partner's
- * values add up to at most n), joined by AND. `catalyst share` enforces them and the circuit is sized by them.
+ * values add up to at most n), joined by AND; or lists a string column's values: `x IN ('a', 'b', …)`, which
+ * codes the column as an index into them. `catalyst share` enforces them and the circuit is sized by them.
  */
 import { InputError } from "./errors.js";
-import { boundsProblem, checkSchema, parseTypeName, typeRange, type Column, type TableSchema } from "./schema.js";
+import { boundsProblem, checkSchema, compareStrings, parseTypeName, typeRange, type Column, type TableSchema } from "./schema.js";
 
 /** Column names the query language adds itself, so a table may not declare them. */
 export const RESERVED_COLUMNS = new Set(["_site"]);
 
 interface Token {
-  kind: "word" | "number" | "symbol" | "end";
+  kind: "word" | "number" | "string" | "symbol" | "end";
   text: string;
   line: number;
   column: number;
@@ -36,6 +37,22 @@ function tokenize(text: string, file: string): Token[] {
     const column = index - lineStart + 1;
     const word = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(index, index + 256));
     if (word) { tokens.push({ kind: "word", text: word[0], line, column }); index += word[0].length; continue; }
+    if (char === "'") {
+      // A quote inside is written twice, as in SQL.
+      let value = "";
+      let end = index + 1;
+      for (;;) {
+        if (end >= text.length || text[end] === "\n") throw new InputError("string is never closed (missing ')", { file, line, column });
+        if (text[end] === "'") {
+          if (text[end + 1] !== "'") break;
+          end++;
+        }
+        value += text[end++];
+      }
+      tokens.push({ kind: "string", text: value, line, column });
+      index = end + 1;
+      continue;
+    }
     const number = /^[0-9]+/.exec(text.slice(index, index + 32));
     if (number) { tokens.push({ kind: "number", text: number[0], line, column }); index += number[0].length; continue; }
     if ("(),;:<>=-".includes(char)) { tokens.push({ kind: "symbol", text: char, line, column }); index++; continue; }
@@ -53,7 +70,7 @@ export function parseTablesSql(text: string, file = "TABLES.sql"): TableSchema[]
   const fail = (token: Token, message: string): never => {
     throw new InputError(message, { file, line: token.line, column: token.column });
   };
-  const describe = (token: Token) => (token.kind === "end" ? "end of file" : `"${token.text}"`);
+  const describe = (token: Token) => (token.kind === "end" ? "end of file" : token.kind === "string" ? `'${token.text}'` : `"${token.text}"`);
   const expectSymbol = (symbol: string, what: string) => {
     const token = tokens[position++];
     if (token.kind !== "symbol" || token.text !== symbol) fail(token, `expected ${what}, found ${describe(token)}`);
@@ -89,7 +106,20 @@ export function parseTablesSql(text: string, file = "TABLES.sql"): TableSchema[]
       } else {
         const column = tokens[position++];
         if (column.kind !== "word") fail(column, `expected a column name in CHECK, found ${describe(column)}`);
-        if (isKeyword(peek(), "BETWEEN")) {
+        if (isKeyword(peek(), "IN")) {
+          position++;
+          expectSymbol("(", `"(" after IN`);
+          const values: Token[] = [];
+          for (;;) {
+            const value = tokens[position++];
+            if (value.kind !== "string") fail(value, `expected a quoted value in IN (…), found ${describe(value)}`);
+            values.push(value);
+            if (!isSymbol(peek(), ",")) break;
+            position++;
+          }
+          expectSymbol(")", `")" to close IN (…)`);
+          bounds.push({ at, column, kind: "values", values });
+        } else if (isKeyword(peek(), "BETWEEN")) {
           position++;
           bounds.push({ at, column, kind: "min", value: integer() });
           expectWord("AND", "AND in BETWEEN … AND …");
@@ -99,7 +129,7 @@ export function parseTablesSql(text: string, file = "TABLES.sql"): TableSchema[]
           position += 2;
           bounds.push({ at, column, kind, value: integer() });
         } else {
-          fail(peek(), `expected BETWEEN, >= or <= after ${column.text} in CHECK, found ${describe(peek())}`);
+          fail(peek(), `expected IN, BETWEEN, >= or <= after ${column.text} in CHECK, found ${describe(peek())}`);
         }
       }
       if (!isKeyword(peek(), "AND")) break;
@@ -173,19 +203,25 @@ export function parseTablesSql(text: string, file = "TABLES.sql"): TableSchema[]
   return tables;
 }
 
-/** One term of a CHECK: a least or greatest value, or a bound on one partner's total. */
-interface Bound {
-  at: Token;
-  column: Token;
-  kind: "min" | "max" | "sum";
-  value: bigint;
-}
+/** One term of a CHECK: a least or greatest value, a bound on one partner's total, or a list of values. */
+type Bound = { at: Token; column: Token } & ({ kind: "min" | "max" | "sum"; value: bigint } | { kind: "values"; values: Token[] });
 
 /** Narrows each named column by its bounds (several CHECKs on one column all hold). */
 function applyBounds(columns: Column[], bounds: Bound[], table: string, fail: (token: Token, message: string) => never): void {
   for (const bound of bounds) {
     const column = columns.find((candidate) => candidate.name.toLowerCase() === bound.column.text.toLowerCase());
     if (!column) fail(bound.column, `CHECK names ${bound.column.text}, which is not a column of table ${table}`);
+    if (bound.kind === "values") {
+      if (column!.type.kind !== "char" && column!.type.kind !== "varchar") fail(bound.column, `CHECK (… IN (…)) lists values of CHAR and VARCHAR columns only; ${column!.name} is not one`);
+      if (column!.values) fail(bound.at, `${column!.name} already lists its values in a CHECK`);
+      const seen = new Set<string>();
+      for (const value of bound.values) {
+        if (seen.has(value.text)) fail(value, `'${value.text}' appears twice in the CHECK on ${column!.name}`);
+        seen.add(value.text);
+      }
+      column!.values = [...seen].sort(compareStrings);
+      continue;
+    }
     const full = typeRange(column!.type);
     if (!full || column!.type.kind === "int") fail(bound.column, `CHECK bounds only INT32 and INT64 columns; ${column!.name} is not one`);
     if (bound.kind === "sum") {

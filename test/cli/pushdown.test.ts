@@ -42,21 +42,25 @@ afterAll(async () => {
 });
 
 describe("pushdown through the CLI", () => {
-  it("refuses a rollup whose counts break the study's CHECK bounds, naming the line and column, and writes nothing", async () => {
+  it("refuses a rollup whose counts or strata break the study's CHECKs, naming the line and column, and writes nothing", async () => {
     const rollup = csv("site6", "phame_diagnosis_rollup");
     const lines = (await readFile(rollup, "utf8")).trimEnd().split("\n");
     const patientColumn = lines[0].split(",").indexOf("patient_cnt");
     const negative = lines.map((line, index) => (index === 2 ? line.split(",").map((field, column) => (column === patientColumn ? "-1" : field)).join(",") : line));
     const huge = lines.map((line, index) => (index === 1 ? line.split(",").map((field, column) => (column === patientColumn ? "4000001" : field)).join(",") : line));
-    for (const [name, text, line, message] of [
-      ["negative", negative, 3, /expected a value from 0 to 2147483647 \(the study's CHECK\), got -1/],
-      ["huge", huge, 2, /add up to \d+, more than the study's CHECK \(SUM\(patient_cnt\) <= 4000000\)/],
+    // A stratum outside the codes its CHECK lists.
+    const zipColumn = lines[0].split(",").indexOf("zip");
+    const strayZip = lines.map((line, index) => (index === 4 ? line.split(",").map((field, column) => (column === zipColumn ? "90210" : field)).join(",") : line));
+    for (const [name, text, line, column, message] of [
+      ["negative", negative, 3, patientColumn, /expected a value from 0 to 2147483647 \(the study's CHECK\), got -1/],
+      ["huge", huge, 2, patientColumn, /add up to \d+, more than the study's CHECK \(SUM\(patient_cnt\) <= 4000000\)/],
+      ["zip", strayZip, 5, zipColumn, /column \d+ \(zip\): expected one of the values the study's CHECK lists \('60201', .* and 73 more\), got '90210'/],
     ] as const) {
       const file = join(dir, `rollup-${name}.csv`);
       await writeFile(file, text.join("\n") + "\n");
       const run = await runCli(["--json", "share", "--study", study, "--partner", "site6", "--table", "phame_diagnosis_rollup", "--csv", file, "--out", join(dir, `refused-${name}`)]);
       expect(run.code).toBe(3);
-      expect(run.json).toMatchObject({ ok: false, error: { file, line, column: patientColumn + 1 } });
+      expect(run.json).toMatchObject({ ok: false, error: { file, line, column: column + 1 } });
       expect(run.json.error.message).toMatch(message);
       expect(existsSync(join(dir, `refused-${name}`, "site6"))).toBe(false);
     }

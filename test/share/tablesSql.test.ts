@@ -23,8 +23,8 @@ describe("TABLES.sql", () => {
       { name: "count", type: { kind: "int64" } },
       { name: "site_id", type: { kind: "int32" } },
     ]);
-    // valid bit + patid 32 + six CHAR(1) + CHAR(5)
-    expect(rowBits(tables[1].columns)).toBe(1 + 32 + 6 * 8 + 40);
+    // valid bit + patid 32 + the strata's codes: 7 ages, 4 genders, 10 races, 7 ethnicities, 81 zips, 7 and 7 payers
+    expect(rowBits(tables[1].columns)).toBe(1 + 32 + 3 + 2 + 4 + 3 + 7 + 3 + 3);
   });
 
   it("accepts the portal's short form, lower-case types, comments and missing semicolons", () => {
@@ -48,9 +48,16 @@ describe("TABLES.sql", () => {
     ["t (a INT32, CHECK (c <= 5));", 1, 20, "not a column of table t"],
     ["t (a INT32 CHECK (a BETWEEN 5 AND 1));", 1, 12, "allows no value"],
     ["t (a INT32 CHECK (a >= -3) CHECK (SUM(a) <= 10));", 1, 28, "never negative"],
-    ["t (a INT32 CHECK (a > 0));", 1, 21, "expected BETWEEN, >= or <="],
+    ["t (a INT32 CHECK (a > 0));", 1, 21, "expected IN, BETWEEN, >= or <="],
     ["t (a INT32 CHECK (SUM(a) < 3));", 1, 28, '"<="'],
     ["t (a INT32 CHECK (a >= x));", 1, 24, "whole number"],
+    ["t (a INT32 CHECK (a IN ('1')));", 1, 19, "CHAR and VARCHAR columns only"],
+    ["t (a CHAR(1) CHECK (a IN ('x', 'y', 'x')));", 1, 37, "'x' appears twice"],
+    ["t (a CHAR(2) CHECK (a IN ('ab', 'abc')));", 1, 14, "'abc' in the CHECK on a is longer than CHAR(2) (3 bytes)"],
+    ["t (a CHAR(2) CHECK (a IN ('ab', cd)));", 1, 33, "expected a quoted value in IN (…), found \"cd\""],
+    ["t (a CHAR(2) CHECK (a IN ()));", 1, 27, "expected a quoted value in IN (…), found \")\""],
+    ["t (a CHAR(2) CHECK (a IN ('ab)));", 1, 27, "string is never closed"],
+    ["t (a CHAR(2) CHECK (a IN ('x')) CHECK (a IN ('y')));", 1, 33, "a already lists its values"],
   ])("rejects %j at line %i column %i", (text, line, column, message) => {
     const error = errorOf(text);
     expect(error.location).toEqual({ file: "t.sql", line, column });
@@ -69,6 +76,14 @@ describe("TABLES.sql", () => {
     ]);
     // The row layout is unchanged: bounds narrow the circuit, not the share files.
     expect(rowBits(table.columns)).toBe(1 + 40 + 32 + 64 + 32);
+  });
+
+  it("reads the values a string column may take, in the circuit's order, and codes the column in their index", () => {
+    const [table] = parseTablesSql("places (city VARCHAR(8) CHECK (city IN ('Zürich', 'Bern', 'O''Hare', 'Ab', 'Aarau')), code CHAR(1), CHECK (code IN ('b', 'a')))");
+    // UTF-8 byte order, a quote written twice.
+    expect(table.columns.map((column) => column.values)).toEqual([["Aarau", "Ab", "Bern", "O'Hare", "Zürich"], ["a", "b"]]);
+    // valid bit + 5 values in 3 bits + 2 values in 1 bit, where the bytes took 64 + 8.
+    expect(rowBits(table.columns)).toBe(1 + 3 + 1);
   });
 });
 

@@ -7,7 +7,7 @@ import { InputError } from "../../share/errors.js";
 import type { Study } from "../../share/study.js";
 import type { AggregateFunction, Expression, Position, Query, Select, SelectItem, Source } from "./ast.js";
 import { bitsFor, boundOf, groupSumBound, repeatedBound, scanned, unionBound, type NonNegativeBound } from "./bounds.js";
-import { bitsForInteger, describeType, fromColumnType, MAX_INT_BITS, unify, type SqlType } from "./types.js";
+import { bitsForInteger, describeType, fromColumn, fromColumnType, MAX_INT_BITS, unify, type SqlType } from "./types.js";
 
 export interface BoundColumn {
   name: string;
@@ -175,7 +175,7 @@ class Binder {
       const rows = this.tableRows(table.name);
       const holders = this.study.partners.filter((partner) => partner.tables.includes(table.name)).length;
       const columns: BoundColumn[] = [
-        ...table.columns.map((column) => ({ name: column.name, ...scanned(column, fromColumnType(column.type), holders, rows), nullable: false, countLike: false })),
+        ...table.columns.map((column) => ({ name: column.name, ...scanned(column, fromColumn(column), holders, rows), nullable: false, countLike: false })),
         // Partner indices are small and public: a few bits make joins and groups on _site cheap.
         { name: SITE_COLUMN, type: { kind: "int", bits: bitsForInteger(BigInt(this.study.partners.length)) }, nullable: false, countLike: false },
       ];
@@ -504,7 +504,7 @@ class Binder {
             return { kind: "arithmetic", operator: expression.operator, left, right, type: { kind: "int", bits }, nullable, at };
           }
           default: {
-            const [a, b] = [typedNull(left, right), typedNull(right, left)];
+            const [a, b] = [this.typed(left, right), this.typed(right, left)];
             this.comparable(a, b, at);
             if ((expression.operator !== "=" && expression.operator !== "<>") && a.type.kind === "bool") this.fail(at, `${expression.operator} does not order BOOL values`);
             return { kind: "compare", operator: expression.operator, left: a, right: b, type: { kind: "bool" }, nullable, at };
@@ -513,16 +513,16 @@ class Binder {
       }
       case "in": {
         const bound = bind(expression.operand);
-        const values = expression.values.map((value) => typedNull(bind(value), bound));
-        const operand = typedNull(bound, values[0]);
+        const values = expression.values.map((value) => this.typed(bind(value), bound));
+        const operand = this.typed(bound, values[0]);
         values.forEach((value, index) => this.comparable(operand, value, expression.values[index].at));
         return { kind: "in", operand, values, negated: expression.negated, type: { kind: "bool" }, nullable: operand.nullable || values.some((value) => value.nullable), at };
       }
       case "between": {
         const bound = bind(expression.operand);
-        const low = typedNull(bind(expression.low), bound);
-        const high = typedNull(bind(expression.high), bound);
-        const operand = typedNull(bound, low.kind === "literal" && low.value === null ? high : low);
+        const low = this.typed(bind(expression.low), bound);
+        const high = this.typed(bind(expression.high), bound);
+        const operand = this.typed(bound, low.kind === "literal" && low.value === null ? high : low);
         this.comparable(operand, low, expression.low.at);
         this.comparable(operand, high, expression.high.at);
         if (operand.type.kind === "bool") this.fail(at, "BETWEEN does not order BOOL values");
@@ -531,8 +531,14 @@ class Binder {
       case "isNull":
         return { kind: "isNull", operand: bind(expression.operand), negated: expression.negated, type: { kind: "bool" }, nullable: false, at };
       case "case": {
-        const branches = expression.branches.map((branch) => ({ when: this.expectBool(bind(branch.when), "WHEN"), then: bind(branch.then) }));
-        const otherwise = expression.otherwise ? bind(expression.otherwise) : undefined;
+        let branches = expression.branches.map((branch) => ({ when: this.expectBool(bind(branch.when), "WHEN"), then: bind(branch.then) }));
+        let otherwise = expression.otherwise ? bind(expression.otherwise) : undefined;
+        // String literals beside a coded column's values become codes.
+        const coded = [...branches.map((branch) => branch.then), ...(otherwise ? [otherwise] : [])].find((value) => value.type.kind === "string" && value.type.values);
+        if (coded) {
+          branches = branches.map((branch) => ({ ...branch, then: this.typed(branch.then, coded) }));
+          otherwise = otherwise && this.typed(otherwise, coded);
+        }
         let type: SqlType | undefined;
         for (const value of [...branches.map((branch) => branch.then), ...(otherwise ? [otherwise] : [])]) {
           if (value.kind === "literal" && value.value === null) continue;
@@ -549,6 +555,7 @@ class Binder {
         const target = fromColumnType(expression.type);
         const allowed = (operand.type.kind === "bool" && target.kind === "int") || (operand.type.kind === "int" && target.kind === "int") || (operand.type.kind === "string" && target.kind === "string");
         if (!allowed) this.fail(at, `cannot CAST ${describeType(operand.type)} AS ${describeType(target)}`);
+        if (operand.type.kind === "string" && operand.type.values) this.fail(at, `cannot CAST a ${describeType(operand.type)}: compare or output it as it is`);
         if (operand.type.kind === "int" && target.kind === "int" && operand.type.bits > target.bits) this.fail(at, `CAST to ${describeType(target)} could overflow a ${describeType(operand.type)}`);
         if (operand.type.kind === "string" && target.kind === "string" && operand.type.length > target.length) this.fail(at, `CAST to ${describeType(target)} would cut a ${describeType(operand.type)}; only widening string casts are supported`);
         return { kind: "cast", operand, type: target, nullable: operand.nullable, at };
@@ -579,14 +586,31 @@ class Binder {
     return expression;
   }
 
+  /**
+   * A literal meeting `other`: NULL takes its type (NULL is comparable with anything, the result is NULL), and a
+   * string meeting a coded string becomes that value's code, so it must be one of the listed values.
+   */
+  private typed(expression: BoundExpression, other: BoundExpression | undefined): BoundExpression {
+    if (expression.kind !== "literal" || !other) return expression;
+    if (expression.value === null) return { ...expression, type: other.type };
+    if (typeof expression.value === "string" && other.type.kind === "string" && other.type.values) {
+      if (!other.type.values.includes(expression.value)) {
+        this.fail(expression.at, `'${expression.value}' is not one of the values the CHECK lists for this coded column (${listValues(other.type.values)}), so it never matches`);
+      }
+      return { ...expression, type: other.type };
+    }
+    return expression;
+  }
+
   private comparable(left: BoundExpression, right: BoundExpression, at: Position): void {
     if (!unify(left.type, right.type)) this.fail(at, `cannot compare ${describeType(left.type)} with ${describeType(right.type)}`);
   }
 }
 
-/** A NULL literal compared with `other` takes its type: NULL is comparable with anything (the result is NULL). */
-function typedNull(expression: BoundExpression, other: BoundExpression | undefined): BoundExpression {
-  return expression.kind === "literal" && expression.value === null && other ? { ...expression, type: other.type } : expression;
+/** A CHECK's values for a message: the first few, and how many more. */
+function listValues(values: readonly string[]): string {
+  const shown = values.slice(0, 8).map((value) => `'${value}'`).join(", ");
+  return values.length > 8 ? `${shown} and ${values.length - 8} more` : shown;
 }
 
 /** Output columns of a grouped SELECT that are its GROUP BY keys, passed on as they are. */

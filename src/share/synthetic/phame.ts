@@ -1,22 +1,6 @@
 /** Synthetic PHAME pilot data: the pilot's four tables and codes, for any number of sites and patients. */
 import { SeededRandom } from "./seededRandom.js";
 
-export const PHAME_TABLES_SQL = `-- The PHAME pilot's input tables (see fixtures/phame/README.md).
-CREATE TABLE phame_cohort_counts (description VARCHAR(42), count INT64, site_id INT32);
-CREATE TABLE phame_demographic (patid INT32, age_cat CHAR(1), gender CHAR(1), race CHAR(1), ethnicity CHAR(1), zip CHAR(5), payer_primary CHAR(1), payer_secondary CHAR(1));
-CREATE TABLE phame_diagnosis (patid INT32, dx_diabetes BOOL, dx_hypertension BOOL, dx_cervical_cancer BOOL, dx_breast_cancer BOOL, dx_lung_cancer BOOL, dx_colorectal_cancer BOOL);
--- An aggregate-only site's counts are never negative and add up to at most its patients, 4 million at most:
--- public bounds that \`catalyst share\` checks and that keep the sums in MPC narrow.
-CREATE TABLE phame_diagnosis_rollup (age_cat CHAR(1), gender CHAR(1), race CHAR(1), ethnicity CHAR(1), zip CHAR(5), payer_primary CHAR(1), payer_secondary CHAR(1),
-  patient_cnt INT32 CHECK (patient_cnt >= 0) CHECK (SUM(patient_cnt) <= 4000000),
-  diabetes_cnt INT32 CHECK (diabetes_cnt >= 0) CHECK (SUM(diabetes_cnt) <= 4000000),
-  hypertension_cnt INT32 CHECK (hypertension_cnt >= 0) CHECK (SUM(hypertension_cnt) <= 4000000),
-  cervical_cancer_cnt INT32 CHECK (cervical_cancer_cnt >= 0) CHECK (SUM(cervical_cancer_cnt) <= 4000000),
-  breast_cancer_cnt INT32 CHECK (breast_cancer_cnt >= 0) CHECK (SUM(breast_cancer_cnt) <= 4000000),
-  lung_cancer_cnt INT32 CHECK (lung_cancer_cnt >= 0) CHECK (SUM(lung_cancer_cnt) <= 4000000),
-  colorectal_cancer_cnt INT32 CHECK (colorectal_cancer_cnt >= 0) CHECK (SUM(colorectal_cancer_cnt) <= 4000000));
-`;
-
 export const STRATA = ["age_cat", "gender", "race", "ethnicity", "zip", "payer_primary", "payer_secondary"] as const;
 export const DIAGNOSES = ["diabetes", "hypertension", "cervical_cancer", "breast_cancer", "lung_cancer", "colorectal_cancer"] as const;
 
@@ -34,6 +18,35 @@ const RACE_WEIGHTS = [6, 3, 5, 30, 1, 38, 6, 3, 4, 4];
 const ETHNICITY_WEIGHTS = [62, 24, 4, 3, 3, 2, 2];
 const PAYER_WEIGHTS = [8, 30, 22, 25, 6, 5, 4];
 const SECONDARY_PAYER_WEIGHTS = [55, 10, 10, 12, 5, 4, 4];
+/** The values each stratum takes: the pilot's codes, and the Chicago zips above. */
+const digits = (count: number) => Array.from({ length: count }, (_, digit) => String(digit));
+const STRATUM_VALUES: Record<(typeof STRATA)[number], readonly string[]> = {
+  age_cat: digits(AGE_WEIGHTS.length), gender: GENDER_CODES, race: digits(RACE_WEIGHTS.length), ethnicity: digits(ETHNICITY_WEIGHTS.length),
+  zip: CHICAGO_ZIPS, payer_primary: digits(PAYER_WEIGHTS.length), payer_secondary: digits(SECONDARY_PAYER_WEIGHTS.length),
+};
+/** The strata columns as TABLES.sql declares them: each CHECK lists its codes, so the circuit moves an index. */
+const STRATA_COLUMNS = STRATA.map((name) => `${name} CHAR(${name === "zip" ? 5 : 1}) CHECK (${name} IN (${[...STRATUM_VALUES[name]].sort().map((value) => `'${value}'`).join(", ")}))`).join(",\n  ");
+
+export const PHAME_TABLES_SQL = `-- The PHAME pilot's input tables (see fixtures/phame/README.md).
+-- Each stratum lists its codes: \`catalyst share\` refuses any other value, and the circuit carries a code's
+-- index (3 bits for age_cat, 7 for zip) instead of its characters.
+CREATE TABLE phame_cohort_counts (description VARCHAR(42), count INT64, site_id INT32);
+CREATE TABLE phame_demographic (patid INT32,
+  ${STRATA_COLUMNS});
+CREATE TABLE phame_diagnosis (patid INT32, dx_diabetes BOOL, dx_hypertension BOOL, dx_cervical_cancer BOOL, dx_breast_cancer BOOL, dx_lung_cancer BOOL, dx_colorectal_cancer BOOL);
+-- An aggregate-only site's counts are never negative and add up to at most its patients, 4 million at most:
+-- public bounds that \`catalyst share\` checks and that keep the sums in MPC narrow.
+CREATE TABLE phame_diagnosis_rollup (
+  ${STRATA_COLUMNS},
+  patient_cnt INT32 CHECK (patient_cnt >= 0) CHECK (SUM(patient_cnt) <= 4000000),
+  diabetes_cnt INT32 CHECK (diabetes_cnt >= 0) CHECK (SUM(diabetes_cnt) <= 4000000),
+  hypertension_cnt INT32 CHECK (hypertension_cnt >= 0) CHECK (SUM(hypertension_cnt) <= 4000000),
+  cervical_cancer_cnt INT32 CHECK (cervical_cancer_cnt >= 0) CHECK (SUM(cervical_cancer_cnt) <= 4000000),
+  breast_cancer_cnt INT32 CHECK (breast_cancer_cnt >= 0) CHECK (SUM(breast_cancer_cnt) <= 4000000),
+  lung_cancer_cnt INT32 CHECK (lung_cancer_cnt >= 0) CHECK (SUM(lung_cancer_cnt) <= 4000000),
+  colorectal_cancer_cnt INT32 CHECK (colorectal_cancer_cnt >= 0) CHECK (SUM(colorectal_cancer_cnt) <= 4000000));
+`;
+
 /** Chance of each diagnosis; about one patient in seven has at least one, as in the pilot. */
 const DIAGNOSIS_RATES = [0.065, 0.075, 0.002, 0.008, 0.003, 0.004];
 
