@@ -4,26 +4,23 @@
  * garbled, for fewer ANDs; literals must be listed values, and codes never meet uncoded strings.
  */
 import { describe, expect, it } from "@jest/globals";
-import { x25519 } from "@noble/curves/ed25519.js";
 import { PlaintextBackend } from "../../src/circuit/plaintextBackend.js";
 import { runGarbled } from "../../src/circuit/twoParty.js";
 import { compileQuery, type InputSizes } from "../../src/operators/compile.js";
-import { bitPlanesToRows, rowsToBitPlanes } from "../../src/share/bitPlaneLayout.js";
 import { InputError } from "../../src/share/errors.js";
 import { RowCodec, type Cell } from "../../src/share/rowCodec.js";
-import { rowBits, type TableSchema } from "../../src/share/schema.js";
-import { createStudy, type Study } from "../../src/share/study.js";
-import { parseTablesSql } from "../../src/share/tablesSql.js";
+import { rowBits } from "../../src/share/schema.js";
+import type { Study } from "../../src/share/study.js";
+import { inputBits, releasedRows } from "../helpers/circuitRows.js";
+import { inlineStudy } from "../helpers/inlineStudy.js";
 
-const key = () => x25519.getPublicKey(x25519.utils.randomSecretKey());
 const CITIES = "'Zürich', 'Aarau', 'Bern', 'Ab', 'Basel'";
 const tablesSql = (coded: boolean) => `
   visits (patid INT32, city VARCHAR(8)${coded ? ` CHECK (city IN (${CITIES}))` : ""}, kind CHAR(1)${coded ? " CHECK (kind IN ('o', 'i', 'e'))" : ""}, cost INT32 CHECK (cost BETWEEN 0 AND 1000));
   places (city VARCHAR(8)${coded ? ` CHECK (city IN (${CITIES}))` : ""}, region CHAR(2))`;
-const studyOf = (coded: boolean): Study => createStudy({
-  name: coded ? "coded" : "plain", minCellCount: 1, tables: parseTablesSql(tablesSql(coded)),
+const studyOf = (coded: boolean): Study => inlineStudy({
+  name: coded ? "coded" : "plain", minCellCount: 1, tablesSql: tablesSql(coded),
   partners: [{ name: "a", tables: ["visits", "places"] }, { name: "b", tables: ["visits"] }],
-  garbler: { name: "g", publicKey: key() }, evaluator: { name: "e", publicKey: key() }, investigator: { publicKey: key() }, queries: [],
 });
 const coded = studyOf(true);
 const plain = studyOf(false);
@@ -35,21 +32,10 @@ const visits: Cell[][][] = [
 const places: Cell[][] = [["Bern", "BE"], ["Zürich", "ZH"], ["Basel", "BS"], ["Aarau", "AG"], ["Ab", "XX"]];
 const sizes: InputSizes = { visits: visits.map((rows, partner) => ({ partner, rows: rows.length })), places: [{ partner: 0, rows: places.length }] };
 
-function inputBits(schema: TableSchema, rows: Cell[][]): Uint8Array {
-  const codec = new RowCodec(schema.columns);
-  const data = new Uint8Array(rows.length * codec.recordBytes);
-  rows.forEach((row, index) => codec.encode(data, index, row));
-  return rowsToBitPlanes(data, rows.length, codec.recordBytes, rowBits(schema.columns));
-}
-
 async function run(study: Study, sql: string): Promise<{ plain: Cell[][]; garbled: Cell[][]; andGates: number }> {
   const compiled = compileQuery(study, { name: "q", sql }, sizes);
-  const inputs = compiled.tables.map((table) => inputBits(study.tables.find((candidate) => candidate.name === table)!, table === "visits" ? visits.flat() : places));
-  const decode = (share: Uint8Array) => {
-    const codec = new RowCodec(compiled.outputColumns);
-    const packed = bitPlanesToRows(share, compiled.outputRows, codec.recordBytes, rowBits(compiled.outputColumns));
-    return Array.from({ length: compiled.outputRows }, (_, index) => codec.decode(packed, index)).filter((row) => row.valid).map((row) => row.cells);
-  };
+  const inputs = compiled.tables.map((table) => inputBits(study.tables.find((candidate) => candidate.name === table)!.columns, table === "visits" ? visits.flat() : places));
+  const decode = (share: Uint8Array) => releasedRows(compiled.outputColumns, compiled.outputRows, share);
   const backend = new PlaintextBackend();
   const clear = decode(backend.outputShare(await compiled.circuit(backend, inputs.map((bits) => backend.constant(bits)))));
   const garbled = await runGarbled(async (garbling, wires) => [await compiled.circuit(garbling, wires)], inputs);

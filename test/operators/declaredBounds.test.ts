@@ -8,9 +8,8 @@ import { x25519 } from "@noble/curves/ed25519.js";
 import { PlaintextBackend } from "../../src/circuit/plaintextBackend.js";
 import { runGarbled } from "../../src/circuit/twoParty.js";
 import { compileQuery, type InputSizes } from "../../src/operators/compile.js";
-import { bitPlanesToRows, rowsToBitPlanes } from "../../src/share/bitPlaneLayout.js";
-import { RowCodec, type Cell } from "../../src/share/rowCodec.js";
-import { rowBits } from "../../src/share/schema.js";
+import type { Cell } from "../../src/share/rowCodec.js";
+import { inputBits, releasedRows } from "../helpers/circuitRows.js";
 import { createStudy } from "../../src/share/study.js";
 import { parseTablesSql } from "../../src/share/tablesSql.js";
 
@@ -32,21 +31,10 @@ const partners: Cell[][][] = [
 ];
 const sizes: InputSizes = { counts: partners.map((rows, partner) => ({ partner, rows: rows.length })) };
 
-function inputBits(rows: Cell[][]): Uint8Array {
-  const codec = new RowCodec(table.columns);
-  const data = new Uint8Array(rows.length * codec.recordBytes);
-  rows.forEach((row, index) => codec.encode(data, index, row));
-  return rowsToBitPlanes(data, rows.length, codec.recordBytes, rowBits(table.columns));
-}
-
 async function released(sql: string): Promise<{ plain: Cell[][]; garbled: Cell[][] }> {
   const compiled = compileQuery(study, { name: "q", sql }, sizes);
-  const input = inputBits(partners.flat());
-  const decode = (share: Uint8Array) => {
-    const codec = new RowCodec(compiled.outputColumns);
-    const packed = bitPlanesToRows(share, compiled.outputRows, codec.recordBytes, rowBits(compiled.outputColumns));
-    return Array.from({ length: compiled.outputRows }, (_, index) => codec.decode(packed, index)).filter((row) => row.valid).map((row) => row.cells);
-  };
+  const input = inputBits(table.columns, partners.flat());
+  const decode = (share: Uint8Array) => releasedRows(compiled.outputColumns, compiled.outputRows, share);
   const backend = new PlaintextBackend();
   const plain = decode(backend.outputShare(await compiled.circuit(backend, [backend.constant(input)])));
   const garbled = await runGarbled(async (garbling, inputs) => [await compiled.circuit(garbling, inputs)], [input]);
