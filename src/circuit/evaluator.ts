@@ -1,5 +1,6 @@
 /** The evaluator: mirrors the garbler, holding one label per wire and reading garbled tables from a byte source. */
 import type { Backend } from "./backend.js";
+import { HalfGateKernels } from "./halfGateKernels.js";
 import { Rewiring } from "./rewiring.js";
 import type { CorrelatedOtReceiver } from "./correlatedOt.js";
 import { GATES_PER_BATCH, STREAM_HEADER_BYTES } from "./garbler.js";
@@ -7,7 +8,6 @@ import { TableReader, type ByteSource } from "./tableStream.js";
 import { TccrHash } from "./tccrHash.js";
 import { LABEL_BYTES, WireVector, checkSameLength } from "./wireVector.js";
 
-const TWO_TO_32 = 2 ** 32;
 
 /** A wire vector from another backend (or of the wrong shape) was given to the evaluator. */
 export class EvaluatorMisuseError extends Error {
@@ -27,8 +27,11 @@ export class Evaluator extends Rewiring implements Backend {
   private gateIndex = 0;
   private andCount = 0;
 
+  private readonly kernels: HalfGateKernels;
+
   private constructor(private readonly reader: TableReader, private readonly hash: TccrHash) {
     super();
+    this.kernels = new HalfGateKernels(GATES_PER_BATCH, (blocks) => hash.permute(blocks));
   }
 
   /** Reads the stream header (the garbler's fresh hash key) and returns a ready evaluator. */
@@ -87,33 +90,11 @@ export class Evaluator extends Rewiring implements Backend {
 
   /**
    * Half-gates evaluation for a batch: with sa, sb the permute bits of the held labels A, B and the table TG ‖ TE,
-   *   WG = H(A) ⊕ sa·TG,   WE = H(B) ⊕ sb·(TE ⊕ A),   C = WG ⊕ WE.
+   *   WG = H(A) ⊕ sa·TG,   WE = H(B) ⊕ sb·(TE ⊕ A),   C = WG ⊕ WE (SIMD kernels, the garbler's tweaks).
    */
   private evaluateAndBatch(aBytes: Uint8Array, bBytes: Uint8Array, outputBytes: Uint8Array, tableBytes: Uint8Array): void {
-    const gates = aBytes.length / LABEL_BYTES;
-    const firstTweak = 2 * this.gateIndex;
-    this.gateIndex += gates;
-    // H(x, t) = outer ⊕ inner ⊕ t, folded into the loop as in the garbler.
-    const innerA = this.hash.inner(aBytes, firstTweak, 2);
-    const innerB = this.hash.inner(bBytes, firstTweak + 1, 2);
-    const outerA = this.hash.outer(innerA);
-    const outerB = this.hash.outer(innerB);
-    const a = new Uint32Array(aBytes.buffer, aBytes.byteOffset, gates * 4);
-    const b = new Uint32Array(bBytes.buffer, bBytes.byteOffset, gates * 4);
-    const out = new Uint32Array(outputBytes.buffer, outputBytes.byteOffset, gates * 4);
-    const table = alignedWords(tableBytes);
-    let tweakLow = firstTweak % TWO_TO_32;
-    let tweakHigh = Math.floor(firstTweak / TWO_TO_32);
-    for (let i = 0, q = 0, t = 0; i < gates; i++, q += 4, t += 8) {
-      const sa = -(a[q] & 1);
-      const sb = -(b[q] & 1);
-      out[q] = outerA[q] ^ innerA[q] ^ tweakLow ^ (table[t] & sa) ^ outerB[q] ^ innerB[q] ^ tweakLow ^ 1 ^ ((table[t + 4] ^ a[q]) & sb);
-      out[q + 1] = outerA[q + 1] ^ innerA[q + 1] ^ tweakHigh ^ (table[t + 1] & sa) ^ outerB[q + 1] ^ innerB[q + 1] ^ tweakHigh ^ ((table[t + 5] ^ a[q + 1]) & sb);
-      out[q + 2] = outerA[q + 2] ^ innerA[q + 2] ^ (table[t + 2] & sa) ^ outerB[q + 2] ^ innerB[q + 2] ^ ((table[t + 6] ^ a[q + 2]) & sb);
-      out[q + 3] = outerA[q + 3] ^ innerA[q + 3] ^ (table[t + 3] & sa) ^ outerB[q + 3] ^ innerB[q + 3] ^ ((table[t + 7] ^ a[q + 3]) & sb);
-      tweakLow += 2;
-      if (tweakLow >= TWO_TO_32) { tweakLow -= TWO_TO_32; tweakHigh += 1; }
-    }
+    this.kernels.evaluate(aBytes, bBytes, outputBytes, tableBytes, this.gateIndex);
+    this.gateIndex += aBytes.length / LABEL_BYTES;
   }
 
   /** One half-gate per wire: C = H(A) ⊕ sa·T. */

@@ -1,6 +1,7 @@
 /** The garbler: free-XOR, half-gates and a TCCR hash; writes garbled tables to a byte sink as they are produced. */
 import { randomFillSync } from "node:crypto";
 import type { Backend } from "./backend.js";
+import { HalfGateKernels } from "./halfGateKernels.js";
 import { Rewiring } from "./rewiring.js";
 import type { CorrelatedOtSender } from "./correlatedOt.js";
 import { TableWriter, type ByteSink } from "./tableStream.js";
@@ -11,7 +12,6 @@ import { LABEL_BYTES, WireVector, checkSameLength } from "./wireVector.js";
 export const GATES_PER_BATCH = 8192;
 /** The stream starts with the 16-byte hash key; the evaluator reads it first. */
 export const STREAM_HEADER_BYTES = 16;
-const TWO_TO_32 = 2 ** 32;
 
 /** A wire vector from another backend (or of the wrong shape) was given to the garbler. */
 export class GarblerMisuseError extends Error {
@@ -35,6 +35,7 @@ export class Garbler extends Rewiring implements Backend {
   private readonly delta = new Uint8Array(LABEL_BYTES);
   private readonly deltaWords: Uint32Array;
   private readonly hash: TccrHash;
+  private readonly kernels: HalfGateKernels;
   private readonly writer: TableWriter;
   /** Unique tweaks: half-gate pair g uses tweaks 2g and 2g+1, a single half-gate g uses 2g. */
   private gateIndex = 0;
@@ -47,6 +48,8 @@ export class Garbler extends Rewiring implements Backend {
     this.deltaWords = new Uint32Array(this.delta.buffer);
     const hashKey = randomFillSync(new Uint8Array(16));
     this.hash = new TccrHash(hashKey);
+    this.kernels = new HalfGateKernels(GATES_PER_BATCH, (blocks) => this.hash.permute(blocks));
+    this.kernels.setDelta(this.delta);
     this.writer = new TableWriter(sink, options.chunkBytes);
     this.writer.reserve(STREAM_HEADER_BYTES).set(hashKey);
   }
@@ -128,61 +131,11 @@ export class Garbler extends Rewiring implements Backend {
    * Half-gates (Zahur, Rosulek, Evans 2015) for a batch: with pa, pb the permute bits of the 0-labels,
    *   TG = H(A0) ⊕ H(A1) ⊕ pb·Δ,   WG = H(A0) ⊕ pa·TG,
    *   TE = H(B0) ⊕ H(B1) ⊕ A0,     WE = H(B0) ⊕ pb·(TE ⊕ A0),   C0 = WG ⊕ WE,
-   * and the table of gate i is TG ‖ TE.
+   * and the table of gate i is TG ‖ TE; gate g hashes A with tweak 2g and B with 2g+1 (SIMD kernels).
    */
   private garbleAndBatch(a0Bytes: Uint8Array, b0Bytes: Uint8Array, outputBytes: Uint8Array, tableBytes: Uint8Array): void {
-    const gates = a0Bytes.length / LABEL_BYTES;
-    const firstTweak = 2 * this.gateIndex;
-    this.gateIndex += gates;
-    // H(x, t) = outer ⊕ inner ⊕ t; the last XOR is folded into the loop below to save a pass.
-    const innerA0 = this.hash.inner(a0Bytes, firstTweak, 2);
-    const innerA1 = this.hash.inner(this.withDelta(a0Bytes), firstTweak, 2);
-    const innerB0 = this.hash.inner(b0Bytes, firstTweak + 1, 2);
-    const innerB1 = this.hash.inner(this.withDelta(b0Bytes), firstTweak + 1, 2);
-    const outerA0 = this.hash.outer(innerA0);
-    const outerA1 = this.hash.outer(innerA1);
-    const outerB0 = this.hash.outer(innerB0);
-    const outerB1 = this.hash.outer(innerB1);
-    const a0 = new Uint32Array(a0Bytes.buffer, a0Bytes.byteOffset, gates * 4);
-    const b0 = new Uint32Array(b0Bytes.buffer, b0Bytes.byteOffset, gates * 4);
-    const out = new Uint32Array(outputBytes.buffer, outputBytes.byteOffset, gates * 4);
-    const table = new Uint32Array(tableBytes.buffer, tableBytes.byteOffset, gates * 8);
-    const d = this.deltaWords;
-    const d0 = d[0], d1 = d[1], d2 = d[2], d3 = d[3];
-    // Tweaks: 2g for the A half, 2g+1 for the B half; 2g is even, so 2g+1 never carries into the high word.
-    let tweakLow = firstTweak % TWO_TO_32;
-    let tweakHigh = Math.floor(firstTweak / TWO_TO_32);
-    for (let i = 0, q = 0, t = 0; i < gates; i++, q += 4, t += 8) {
-      const pa = -(a0[q] & 1);
-      const pb = -(b0[q] & 1);
-      // Word 0 carries the tweak's low half, word 1 its high half.
-      let a = a0[q];
-      let ha0 = outerA0[q] ^ innerA0[q] ^ tweakLow, ha1 = outerA1[q] ^ innerA1[q] ^ tweakLow;
-      let hb0 = outerB0[q] ^ innerB0[q] ^ tweakLow ^ 1, hb1 = outerB1[q] ^ innerB1[q] ^ tweakLow ^ 1;
-      let tg = ha0 ^ ha1 ^ (d0 & pb), te = hb0 ^ hb1 ^ a;
-      out[q] = ha0 ^ (tg & pa) ^ hb0 ^ ((te ^ a) & pb);
-      table[t] = tg; table[t + 4] = te;
-      a = a0[q + 1];
-      ha0 = outerA0[q + 1] ^ innerA0[q + 1] ^ tweakHigh; ha1 = outerA1[q + 1] ^ innerA1[q + 1] ^ tweakHigh;
-      hb0 = outerB0[q + 1] ^ innerB0[q + 1] ^ tweakHigh; hb1 = outerB1[q + 1] ^ innerB1[q + 1] ^ tweakHigh;
-      tg = ha0 ^ ha1 ^ (d1 & pb); te = hb0 ^ hb1 ^ a;
-      out[q + 1] = ha0 ^ (tg & pa) ^ hb0 ^ ((te ^ a) & pb);
-      table[t + 1] = tg; table[t + 5] = te;
-      a = a0[q + 2];
-      ha0 = outerA0[q + 2] ^ innerA0[q + 2]; ha1 = outerA1[q + 2] ^ innerA1[q + 2];
-      hb0 = outerB0[q + 2] ^ innerB0[q + 2]; hb1 = outerB1[q + 2] ^ innerB1[q + 2];
-      tg = ha0 ^ ha1 ^ (d2 & pb); te = hb0 ^ hb1 ^ a;
-      out[q + 2] = ha0 ^ (tg & pa) ^ hb0 ^ ((te ^ a) & pb);
-      table[t + 2] = tg; table[t + 6] = te;
-      a = a0[q + 3];
-      ha0 = outerA0[q + 3] ^ innerA0[q + 3]; ha1 = outerA1[q + 3] ^ innerA1[q + 3];
-      hb0 = outerB0[q + 3] ^ innerB0[q + 3]; hb1 = outerB1[q + 3] ^ innerB1[q + 3];
-      tg = ha0 ^ ha1 ^ (d3 & pb); te = hb0 ^ hb1 ^ a;
-      out[q + 3] = ha0 ^ (tg & pa) ^ hb0 ^ ((te ^ a) & pb);
-      table[t + 3] = tg; table[t + 7] = te;
-      tweakLow += 2;
-      if (tweakLow >= TWO_TO_32) { tweakLow -= TWO_TO_32; tweakHigh += 1; }
-    }
+    this.kernels.garble(a0Bytes, b0Bytes, outputBytes, tableBytes, this.gateIndex);
+    this.gateIndex += a0Bytes.length / LABEL_BYTES;
   }
 
   /**

@@ -58,6 +58,11 @@ export class TccrHash {
     return tweaked;
   }
 
+  /** π itself over whole 16-byte blocks, for kernels that lay labels out themselves (halfGateKernels.ts). */
+  permute(blocks: Uint8Array): Uint8Array {
+    return this.cipher.update(blocks);
+  }
+
   /** The second half, π(inner), as words. */
   outer(inner: Uint32Array): Uint32Array {
     return wordsOf(this.cipher.update(new Uint8Array(inner.buffer, inner.byteOffset, inner.byteLength)));

@@ -1,6 +1,7 @@
 /**
- * Just enough of a WebAssembly binary encoder to assemble the OT extension's SIMD kernels at load time
- * (no build step, no extra dependency): LEB128 numbers, sections, and the handful of opcodes used.
+ * Just enough of a WebAssembly binary encoder to assemble SIMD kernels at load time (the OT extension's and
+ * the half-gates loops; no build step, no extra dependency): LEB128 numbers, sections, and the handful of
+ * opcodes used.
  */
 
 export const unsignedLeb = (value: number): number[] => {
@@ -59,6 +60,13 @@ export const storeVector = [...simd(0x0b), 4, 0]; // v128.store align=16 offset 
 export const vectorXor = simd(0x51);
 export const vectorAnd = simd(0x4e);
 export const splatWord = simd(0x11); // i32x4.splat
+export const loadWord = [0x28, 2, 0]; // i32.load align=4 offset 0
+export const loadVectorAt = (offset: number): number[] => [...simd(0x00), 4, ...unsignedLeb(offset)]; // v128.load align=16
+export const storeVectorAt = (offset: number): number[] => [...simd(0x0b), 4, ...unsignedLeb(offset)]; // v128.store align=16
+export const vectorConstant = (bytes: number[]): number[] => [...simd(0x0c), ...bytes]; // v128.const, 16 bytes
+export const replaceWordLane = (lane: number): number[] => [...simd(0x1c), lane]; // i32x4.replace_lane
+export const vectorAdd64 = simd(0xce); // i64x2.add
+export const bitOr = [0x72];
 
 export interface FunctionDefinition {
   name: string;
