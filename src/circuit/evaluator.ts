@@ -1,6 +1,7 @@
 /** The evaluator: mirrors the garbler, holding one label per wire and reading garbled tables from a byte source. */
 import type { Backend } from "./backend.js";
 import { HalfGateKernels } from "./halfGateKernels.js";
+import { xorLabels } from "./labelXor.js";
 import { Rewiring } from "./rewiring.js";
 import type { CorrelatedOtReceiver } from "./correlatedOt.js";
 import { GATES_PER_BATCH, STREAM_HEADER_BYTES } from "./garbler.js";
@@ -64,10 +65,8 @@ export class Evaluator extends Rewiring implements Backend {
 
   xor(a: WireVector, b: WireVector): WireVector {
     this.checkLabels(a, b);
-    const result = WireVector.allocate(a.length, 16);
-    const x = a.words(), y = b.words(), z = result.words();
-    for (let q = 0; q < z.length; q++) z[q] = x[q] ^ y[q];
-    return result;
+    // Free-XOR: the labels themselves are XORed.
+    return new WireVector(a.length, 16, xorLabels(a.data, b.data));
   }
 
   /** Free: the garbler swaps the meaning of the labels, the evaluator's label stays the same. */

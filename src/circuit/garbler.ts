@@ -2,6 +2,7 @@
 import { randomFillSync } from "node:crypto";
 import type { Backend } from "./backend.js";
 import { HalfGateKernels } from "./halfGateKernels.js";
+import { xorLabels } from "./labelXor.js";
 import { Rewiring } from "./rewiring.js";
 import type { CorrelatedOtSender } from "./correlatedOt.js";
 import { TableWriter, type ByteSink } from "./tableStream.js";
@@ -97,10 +98,8 @@ export class Garbler extends Rewiring implements Backend {
 
   xor(a: WireVector, b: WireVector): WireVector {
     this.checkLabels(a, b);
-    const result = WireVector.allocate(a.length, 16);
-    const x = a.words(), y = b.words(), z = result.words();
-    for (let q = 0; q < z.length; q++) z[q] = x[q] ^ y[q];
-    return result;
+    // Free-XOR: the labels themselves are XORed.
+    return new WireVector(a.length, 16, xorLabels(a.data, b.data));
   }
 
   not(a: WireVector): WireVector {
