@@ -19,8 +19,8 @@ interface PlanOptions {
   allInMpc?: boolean;
 }
 
-/** End-to-end AND gates per second between two compute processes over the SSH tunnel, as bench:rollup measured at 6 sites × 10k patients. */
-export const MEASURED_AND_RATE = 3_000_000;
+/** End-to-end AND gates per second between two compute processes over the SSH tunnel, as bench:pilot measured on the diagnosis rollup at S = 0.1. */
+export const MEASURED_AND_RATE = 4_800_000;
 
 /** Row counts from `--rows`. All in MPC, every partner that holds a table uploads it, pushdown partners too. */
 function sizesFromFlags(study: Study, flags: string[], allInMpc: boolean): InputSizes {
