@@ -12,16 +12,14 @@
  * `--pushdown-sites row-level` only the row-level sites, as before aggregate-only pushdown.
  */
 import { spawnSync } from "node:child_process";
-import { parse } from "csv-parse/sync";
 import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { queryWithDuckDb } from "../../src/operators/duckdbReference.js";
-import { formatValue } from "../../src/share/values.js";
 import { parseStudy } from "../../src/share/study.js";
 import { repositoryRoot } from "../helpers/cli.js";
 import { startParty } from "../helpers/computeParties.js";
 import { freePort, startSshd } from "../helpers/sshd.js";
+import { resultEqualsDuckDb } from "./duckDbCheck.js";
 
 const flag = (name: string, fallback: string) => {
   const index = process.argv.indexOf(name);
@@ -128,18 +126,15 @@ try {
       const [revealed, seconds] = timed(() => catalyst(["reveal", "--study", study, "--key", join(dir, "keys", "investigator.key"), "--garbler", join(run, "out-nm", `${query.query}.nm.result`), "--evaluator", join(run, "out-ac", `${query.query}.ac.result`), "--out", result, "-q"]));
       revealSeconds += seconds;
       revealPeak = Math.max(revealPeak, revealed.peakRss);
-      const reference = await queryWithDuckDb(studyValue, studyValue.queries.find((candidate) => candidate.name === query.query)!, csvOf);
-      // Cells as the result CSV writes them (suppressed and NULL cells empty), rows compared as multisets.
-      const expected = reference.map((row) => row.map((cell) => (typeof cell === "object" ? "" : formatValue(cell))).join("\u0000")).sort();
-      const revealedRows = (parse(await readFile(result, "utf8")) as string[][]).slice(1).map((row) => row.join("\u0000")).sort();
-      let matches = JSON.stringify(expected) === JSON.stringify(revealedRows);
+      const reference = await resultEqualsDuckDb(studyValue, query.query, csvOf, result);
+      let matches = reference.matches;
       if (scale <= 0.1) {
         const verify = JSON.parse(catalyst(["--json", "verify", "--study", study, "--csv-root", join(dir, "data"), "--result", result, "--query", query.query]).stdout);
         matches &&= verify.queries[0].resultMatches && verify.queries[0].circuitMatchesDuckDb;
       }
       allMatch &&= matches;
       const predictedAnds = predicted.queries.find((entry: { query: string }) => entry.query === query.query).andGates;
-      outcomes.push(`    ${query.query}: ${query.andGates.toLocaleString("en-US")} ANDs (plan ${predictedAnds.toLocaleString("en-US")}), OT ${query.seconds.ot.toFixed(1)} s, circuit ${query.seconds.circuit.toFixed(1)} s (${(query.andGates / Math.max(query.seconds.circuit, 1e-9) / 1e6).toFixed(2)} M AND/s), ${reference.length} released rows, equals cleartext: ${matches}`);
+      outcomes.push(`    ${query.query}: ${query.andGates.toLocaleString("en-US")} ANDs (plan ${predictedAnds.toLocaleString("en-US")}), OT ${query.seconds.ot.toFixed(1)} s, circuit ${query.seconds.circuit.toFixed(1)} s (${(query.andGates / Math.max(query.seconds.circuit, 1e-9) / 1e6).toFixed(2)} M AND/s), ${reference.rows} released rows, equals cleartext: ${matches}`);
     }
     const total = shareSeconds + uploadSeconds + computeSeconds + revealSeconds;
     console.log(`  reveal  ${revealSeconds.toFixed(1)} s, peak RSS ${mb(revealPeak)} MB`);
