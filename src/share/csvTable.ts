@@ -1,7 +1,7 @@
 /** Streams a CSV file into validated rows of a table schema, with errors that say file, line and column. */
 import { parse, CsvError } from "csv-parse";
 import { InputError } from "./errors.js";
-import type { TableSchema } from "./schema.js";
+import { describeValues, type TableSchema } from "./schema.js";
 import { parseValue, type Value } from "./values.js";
 
 export type Row = Value[];
@@ -63,7 +63,7 @@ export async function* readCsvRows(source: AsyncIterable<Uint8Array | string>, s
         row[target] = parsed.value;
         const values = allowed[target];
         if (values) {
-          if (!values.has(parsed.value as string)) throw new InputError(`column ${field + 1} (${column.name}): expected one of the values the study's CHECK lists (${listed(column.values!)}), got '${parsed.value}'`, { file, line, column: field + 1 }, "out-of-range");
+          if (!values.has(parsed.value as string)) throw new InputError(`column ${field + 1} (${column.name}): expected one of the values the study's CHECK lists (${describeValues(column.values!)}), got '${parsed.value}'`, { file, line, column: field + 1 }, "out-of-range");
           continue;
         }
         const range = column.range;
@@ -129,10 +129,4 @@ function headerOrder(header: string[], schema: TableSchema, file: string, line: 
     throw new InputError(`header lacks column${missing.length > 1 ? "s" : ""} ${missing.join(", ")} of table ${schema.name}`, { file, line, column: header.length + 1 }, "bad-header");
   }
   return order;
-}
-
-/** A CHECK's values for a message: the first few, and how many more. */
-function listed(values: readonly string[]): string {
-  const shown = values.slice(0, 8).map((value) => `'${value}'`).join(", ");
-  return values.length > 8 ? `${shown} and ${values.length - 8} more` : shown;
 }

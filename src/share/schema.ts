@@ -167,6 +167,12 @@ function valuesProblem(column: Column, values: readonly string[]): string | unde
   return undefined;
 }
 
+/** A CHECK's values for a message: the first few quoted, and how many more. */
+export function describeValues(values: readonly string[]): string {
+  const shown = values.slice(0, 8).map((value) => `'${value}'`).join(", ");
+  return values.length > 8 ? `${shown} and ${values.length - 8} more` : shown;
+}
+
 /** A string as a TABLES.sql or SQL literal: in single quotes, a quote doubled. */
 export function quoteString(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;

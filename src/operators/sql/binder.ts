@@ -4,6 +4,7 @@
  * counts and declared bounds, so that no COUNT or SUM can overflow.
  */
 import { InputError } from "../../share/errors.js";
+import { describeValues } from "../../share/schema.js";
 import type { Study } from "../../share/study.js";
 import type { AggregateFunction, Expression, Position, Query, Select, SelectItem, Source } from "./ast.js";
 import { bitsFor, boundOf, groupSumBound, repeatedBound, scanned, unionBound, type NonNegativeBound } from "./bounds.js";
@@ -595,7 +596,7 @@ class Binder {
     if (expression.value === null) return { ...expression, type: other.type };
     if (typeof expression.value === "string" && other.type.kind === "string" && other.type.values) {
       if (!other.type.values.includes(expression.value)) {
-        this.fail(expression.at, `'${expression.value}' is not one of the values the CHECK lists for this coded column (${listValues(other.type.values)}), so it never matches`);
+        this.fail(expression.at, `'${expression.value}' is not one of the values the CHECK lists for this coded column (${describeValues(other.type.values)}), so it never matches`);
       }
       return { ...expression, type: other.type };
     }
@@ -607,11 +608,6 @@ class Binder {
   }
 }
 
-/** A CHECK's values for a message: the first few, and how many more. */
-function listValues(values: readonly string[]): string {
-  const shown = values.slice(0, 8).map((value) => `'${value}'`).join(", ");
-  return values.length > 8 ? `${shown} and ${values.length - 8} more` : shown;
-}
 
 /** Output columns of a grouped SELECT that are its GROUP BY keys, passed on as they are. */
 function groupKeyColumns(node: PlanNode): Set<number> {
