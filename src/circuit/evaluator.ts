@@ -9,7 +9,6 @@ import { TableReader, type ByteSource } from "./tableStream.js";
 import { TccrHash } from "./tccrHash.js";
 import { LABEL_BYTES, WireVector, checkSameLength } from "./wireVector.js";
 
-
 /** A wire vector from another backend (or of the wrong shape) was given to the evaluator. */
 export class EvaluatorMisuseError extends Error {
   constructor(message: string) {

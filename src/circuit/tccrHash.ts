@@ -40,11 +40,8 @@ export class TccrHash {
     return output;
   }
 
-  /**
-   * The first half, π(x_i) ⊕ tweak_i. With `outer` it lets the garbler and evaluator fold the final
-   * XOR (outer ⊕ inner ⊕ tweak) into their gate loops instead of making another pass.
-   */
-  inner(labels: Uint8Array, firstTweak: number, tweakStep: number): Uint32Array {
+  /** The first half, π(x_i) ⊕ tweak_i; `hash` folds the final XOR (outer ⊕ inner ⊕ tweak) into one pass. */
+  private inner(labels: Uint8Array, firstTweak: number, tweakStep: number): Uint32Array {
     const blocks = labels.length / LABEL_BYTES;
     const tweaked = wordsOf(this.cipher.update(labels));
     let low = firstTweak % TWO_TO_32;
@@ -64,7 +61,7 @@ export class TccrHash {
   }
 
   /** The second half, π(inner), as words. */
-  outer(inner: Uint32Array): Uint32Array {
+  private outer(inner: Uint32Array): Uint32Array {
     return wordsOf(this.cipher.update(new Uint8Array(inner.buffer, inner.byteOffset, inner.byteLength)));
   }
 }

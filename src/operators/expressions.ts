@@ -11,8 +11,8 @@ import { add, multiply, negate, subtract } from "../circuit/bitVector/integer.js
 import { select } from "../circuit/bitVector/select.js";
 import type { WireVector } from "../circuit/wireVector.js";
 import type { BoundExpression } from "./sql/binder.js";
-import { sqlTypeBits, unify, type SqlType } from "./sql/types.js";
-import { constantOfType, extendTo, widen, type Relation, type RelationColumn } from "./relation.js";
+import { unify, type SqlType } from "./sql/types.js";
+import { constantOfType, extendTo, typeBits, widen, type Relation, type RelationColumn } from "./relation.js";
 
 export async function evaluate(backend: Backend, expression: BoundExpression, relation: Relation): Promise<RelationColumn> {
   const lanes = relation.lanes;
@@ -53,20 +53,20 @@ export async function evaluate(backend: Backend, expression: BoundExpression, re
     case "literal":
       if (expression.value === null) {
         // As wide as its type: the binder types a NULL compared with a column as that column.
-        const width = typeWidth(expression.type);
+        const width = typeBits(expression.type);
         return { value: { wires: backend.constant(new Uint8Array(width * lanes)), width, lanes }, isNull: backend.constant(new Uint8Array(lanes).fill(1)) };
       }
       return { value: constantOfType(backend, expression.value, expression.type, lanes) };
     case "negate": {
       const operand = await evaluate(backend, expression.operand, relation);
-      return { value: await negate(backend, extendTo(backend, operand.value, expression.operand.type, typeWidth(expression.type))), isNull: operand.isNull };
+      return { value: await negate(backend, extendTo(backend, operand.value, expression.operand.type, typeBits(expression.type))), isNull: operand.isNull };
     }
     case "not":
       return kleeneNot(await evaluate(backend, expression.operand, relation));
     case "arithmetic": {
       const left = await evaluate(backend, expression.left, relation);
       const right = await evaluate(backend, expression.right, relation);
-      const width = typeWidth(expression.type);
+      const width = typeBits(expression.type);
       const a = signExtend(backend, left.value, width);
       const b = signExtend(backend, right.value, width);
       const value = expression.operator === "+" ? await add(backend, a, b) : expression.operator === "-" ? await subtract(backend, a, b) : await multiply(backend, a, b);
@@ -119,7 +119,7 @@ export async function evaluate(backend: Backend, expression: BoundExpression, re
       return { value: { wires: expression.negated ? backend.not(isNull) : isNull, width: 1, lanes } };
     }
     case "case": {
-      const width = typeWidth(expression.type);
+      const width = typeBits(expression.type);
       let result: RelationColumn = expression.otherwise
         ? await evaluate(backend, expression.otherwise, relation)
         : { value: { wires: backend.constant(new Uint8Array(width * lanes)), width, lanes }, isNull: backend.constant(new Uint8Array(lanes).fill(1)) };
@@ -160,11 +160,9 @@ export async function holds(backend: Backend, condition: RelationColumn): Promis
   return (await truthOf(backend, condition)).isTrue;
 }
 
-const typeWidth = sqlTypeBits;
-
 /** Brings a value to the width of `to` (NULL literals, typed as 1-bit, become zeros). */
 function fitTo(backend: Backend, value: BitPlanes, from: SqlType | undefined, to: SqlType): BitPlanes {
-  if (!from || from.kind !== to.kind) return extendTo(backend, value, from ?? to, typeWidth(to));
+  if (!from || from.kind !== to.kind) return extendTo(backend, value, from ?? to, typeBits(to));
   return widen(backend, value, from, to);
 }
 

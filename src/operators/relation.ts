@@ -7,7 +7,7 @@ import type { Backend } from "../circuit/backend.js";
 import { constantInteger, encodeIntegers, planeRange, signExtend, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
 import type { WireVector } from "../circuit/wireVector.js";
 import { columnBits, columnValueBits, rowBits, type Column } from "../share/schema.js";
-import { sqlTypeBits, type SqlType } from "./sql/types.js";
+import { sqlTypeBits as typeBits, type SqlType } from "./sql/types.js";
 
 export interface RelationColumn {
   value: BitPlanes;
@@ -21,10 +21,8 @@ export interface Relation {
   columns: RelationColumn[];
 }
 
-/** Bits a value of this type takes in the circuit. */
-export function typeBits(type: SqlType): number {
-  return sqlTypeBits(type);
-}
+/** Bits a value of this type takes in the circuit (a coded string its index's). */
+export { typeBits };
 
 /** Re-encodes a value for a wider type of the same kind (free: planes move or repeat). */
 export function widen(backend: Backend, value: BitPlanes, from: SqlType, to: SqlType): BitPlanes {
@@ -110,7 +108,7 @@ export function constantOfType(backend: Backend, value: bigint | string | boolea
     // The binder lets only a listed value meet a coded string.
     const code = type.values.indexOf(value);
     if (code < 0) throw new RangeError(`'${value}' is not one of the coded string's values`);
-    return constantInteger(backend, BigInt(code), sqlTypeBits(type), lanes);
+    return constantInteger(backend, BigInt(code), typeBits(type), lanes);
   }
   const length = type.kind === "string" ? type.length : value.length;
   const bytes = new TextEncoder().encode(value);
