@@ -11,6 +11,7 @@ import { fuseAggregates } from "./fuseAggregates.js";
 import { groupSources, orderCovers } from "./groupSources.js";
 import { eachNode } from "./planWalk.js";
 import { bindQuery, SITE_COLUMN, UNKNOWN_TABLE_ROWS, type BoundExpression, type PlanNode } from "./sql/binder.js";
+import { keySource } from "./sql/keyUniqueness.js";
 import { parseQuery } from "./sql/parser.js";
 
 export interface UniqueKey {
@@ -36,31 +37,14 @@ export function uniqueKeysOf(study: Study, table: string): UniqueKey[] {
   return keys;
 }
 
-/**
- * The table and scanned columns the keys are, when `node` is a table's rows passed on unchanged (projections
- * of columns only); undefined otherwise: after a filter, say, rows may be dropped or invalid before the join.
- */
+/** The table and scanned columns the keys are, when `node` is a table's rows passed on unchanged. */
 export function scanSource(node: PlanNode, keys: BoundExpression[]): { table: string; columns: string[] } | undefined {
-  let indices: number[] = [];
-  for (const key of keys) {
-    if (key.kind !== "column") return undefined;
-    indices.push(key.index);
-  }
-  let current = node;
-  while (current.kind === "project") {
-    const expressions = current.expressions;
-    const mapped = indices.map((index) => expressions[index]);
-    if (mapped.some((expression) => expression.kind !== "column")) return undefined;
-    indices = mapped.map((expression) => (expression as Extract<BoundExpression, { kind: "column" }>).index);
-    current = current.input;
-  }
-  if (current.kind !== "scan") return undefined;
-  const scan = current;
-  return { table: scan.table, columns: indices.map((index) => scan.columns[index].name) };
+  return keySource(node, keys);
 }
 
+/** A filter clears rows but never repeats one, so a filtered upload is checked unique as the upload. */
 function scanColumns(node: PlanNode, keys: BoundExpression[], table: string): string[] | undefined {
-  const source = scanSource(node, keys);
+  const source = keySource(node, keys, { throughFilters: true });
   return source && source.table.toLowerCase() === table.toLowerCase() ? source.columns : undefined;
 }
 

@@ -79,6 +79,7 @@ describe("query binder", () => {
     ["SELECT zip FROM phame_demographic ORDER BY gender", 1, 44, "ORDER BY must name an output column"],
     ["SELECT d.zip FROM phame_demographic d JOIN phame_diagnosis x ON d.patid < x.patid", 1, 73, "only equalities"],
     ["SELECT COUNT(*) FROM nope", 1, 22, "unknown table nope"],
+    ["SELECT d.zip, COUNT(*) AS n FROM phame_demographic d JOIN phame_cohort_counts c ON d.patid = c.site_id GROUP BY d.zip", 1, 94, "a join's right side must be unique on the ON key, but catalyst share checks site_id unique within each partner's phame_cohort_counts, not across the 2 partners"],
     ["SELECT CAST(zip AS INT64) FROM phame_demographic", 1, 8, "cannot CAST CHAR(5) IN (81 values) AS INT64"],
     ["SELECT SUM(COUNT(*)) FROM phame_demographic", 1, 12, "aggregates cannot be nested"],
   ])("rejects %j at line %i column %i", (sql, line, column, message) => {

@@ -18,7 +18,16 @@ import { rowTexts } from "../helpers/rowText.js";
 
 const key = () => x25519.getPublicKey(x25519.utils.randomSecretKey());
 const queryFolder = join(repositoryRoot, "fixtures", "phame", "queries");
-const queries = readdirSync(queryFolder).map((file) => ({ name: file.replace(/\.sql$/, ""), sql: readFileSync(join(queryFolder, file), "utf8") }));
+const queries = [
+  ...readdirSync(queryFolder).map((file) => ({ name: file.replace(/\.sql$/, ""), sql: readFileSync(join(queryFolder, file), "utf8") })),
+  // A join across sites: its right side is made unique on the key by a GROUP BY, as the compiler requires.
+  {
+    name: "cross_site_grouped_join",
+    sql: `SELECT d.zip, COUNT(*) AS patients, SUM(x.rows_) AS diagnosis_rows, COUNT(x.rows_) AS matched
+      FROM phame_demographic d LEFT JOIN (SELECT patid, COUNT(*) AS rows_ FROM phame_diagnosis GROUP BY patid) x ON d.patid = x.patid
+      GROUP BY d.zip`,
+  },
+];
 
 let dir: string;
 beforeAll(async () => { dir = await temporaryFolder("catalyst-duckdb-"); });

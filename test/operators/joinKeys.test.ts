@@ -4,37 +4,58 @@ import { groupKeyOf, mergeKeyOf, shareSortKeyOf, studySortOrders, uniqueKeysOf }
 import { inlineStudy } from "../helpers/inlineStudy.js";
 
 const TABLES = `CREATE TABLE demo (patid INT32, age INT32);
-CREATE TABLE dx (patid INT32, code CHAR(2), cost INT32);`;
+CREATE TABLE dx (patid INT32, code CHAR(2), cost INT32);
+CREATE TABLE registry (patid INT32, region INT32);`;
 
 function studyWith(queries: Record<string, string>) {
-  return inlineStudy({ name: "keys", tablesSql: TABLES, minCellCount: 1, partners: [{ name: "s1", tables: ["demo", "dx"] }, { name: "s2", tables: ["demo", "dx"] }], queries: Object.entries(queries).map(([name, sql]) => ({ name, sql })) });
+  return inlineStudy({ name: "keys", tablesSql: TABLES, minCellCount: 1, partners: [{ name: "s1", tables: ["demo", "dx", "registry"] }, { name: "s2", tables: ["demo", "dx"] }], queries: Object.entries(queries).map(([name, sql]) => ({ name, sql })) });
 }
 
 describe("unique keys a study's joins need", () => {
   it("the right side's key columns within a site, _site left out, once per query", () => {
     const study = studyWith({
       within: "SELECT d.age, COUNT(*) AS n FROM demo d LEFT JOIN dx x ON d._site = x._site AND d.patid = x.patid GROUP BY d.age",
-      across: "SELECT x.code, COUNT(*) AS n FROM dx x JOIN demo d ON x.patid = d.patid GROUP BY x.code",
+      across: "SELECT x.code, COUNT(*) AS n FROM dx x JOIN registry r ON x.patid = r.patid GROUP BY x.code",
       nested: "SELECT age, COUNT(*) AS n FROM (SELECT d.age, y.code FROM demo d JOIN (SELECT patid, code, _site FROM dx) y ON d._site = y._site AND d.patid = y.patid) t GROUP BY age",
     });
     expect(uniqueKeysOf(study, "dx")).toEqual([{ columns: ["patid"], query: "within" }, { columns: ["patid"], query: "nested" }]);
-    expect(uniqueKeysOf(study, "demo")).toEqual([{ columns: ["patid"], query: "across" }]);
+    // One partner sends the registry, so its key is checked across sites by checking that partner's upload.
+    expect(uniqueKeysOf(study, "registry")).toEqual([{ columns: ["patid"], query: "across" }]);
+    expect(uniqueKeysOf(study, "demo")).toEqual([]);
   });
 
-  it("nothing where the right side is filtered, computed or aggregated first", () => {
+  it("the upload's key behind a filter too, since a filter never repeats a row", () => {
     const study = studyWith({
       filtered: "SELECT d.age, COUNT(*) AS n FROM demo d JOIN (SELECT patid, _site FROM dx WHERE cost > 10) y ON d._site = y._site AND d.patid = y.patid GROUP BY d.age",
-      computed: "SELECT d.age, COUNT(*) AS n FROM demo d JOIN (SELECT patid + 1 AS p FROM dx) y ON d.patid = y.p GROUP BY d.age",
+    });
+    expect(uniqueKeysOf(study, "dx")).toEqual([{ columns: ["patid"], query: "filtered" }]);
+  });
+
+  it("nothing where the right side is aggregated first: its GROUP BY makes the key unique", () => {
+    const study = studyWith({
       grouped: "SELECT d.age, COUNT(*) AS n FROM demo d JOIN (SELECT patid, COUNT(*) AS c FROM dx GROUP BY patid) y ON d.patid = y.patid GROUP BY d.age",
+      groupedWithin: "SELECT d.age, COUNT(*) AS n FROM demo d JOIN (SELECT _site, patid, MAX(cost) AS c FROM dx GROUP BY _site, patid) y ON d._site = y._site AND d.patid = y.patid GROUP BY d.age",
     });
     expect(uniqueKeysOf(study, "dx")).toEqual([]);
+  });
+
+  it("refuses, at the ON, a right side not known to be unique on the key", () => {
+    const refusals: Array<[string, RegExp]> = [
+      ["SELECT d.age, COUNT(*) AS n FROM demo d JOIN dx x ON d.patid = x.patid GROUP BY d.age",
+        /a join's right side must be unique on the ON key, but catalyst share checks patid unique within each partner's dx, not across the 2 partners that send it: add _site/],
+      ["SELECT d.age, COUNT(*) AS n FROM demo d JOIN dx x ON d._site = x._site GROUP BY d.age", /dx has many rows per partner with the same _site/],
+      ["SELECT d.age, COUNT(*) AS n FROM demo d JOIN (SELECT _site, patid + 1 AS p FROM dx) y ON d._site = y._site AND d.patid = y.p GROUP BY d.age", /only an upload or a GROUP BY is known to be unique on a key/],
+      ["SELECT d.age, COUNT(*) AS n FROM demo d JOIN (SELECT patid, code, COUNT(*) AS c FROM dx GROUP BY patid, code) y ON d.patid = y.patid GROUP BY d.age", /its GROUP BY has keys that the join does not \(code\)/],
+      ["SELECT d.age, COUNT(*) AS n FROM demo d JOIN (SELECT patid, cost FROM dx UNION ALL SELECT patid, age FROM demo) y ON d.patid = y.patid GROUP BY d.age", /only an upload or a GROUP BY/],
+    ];
+    for (const [sql, message] of refusals) expect(() => uniqueKeysOf(studyWith({ q: sql }), "dx")).toThrow(message);
   });
 });
 
 describe("the order `catalyst share` sorts a table by", () => {
   it("is the first within-site join key of the table, on either side of the join", () => {
     const study = studyWith({
-      across: "SELECT x.code, COUNT(*) AS n FROM dx x JOIN demo d ON x.patid = d.patid GROUP BY x.code",
+      across: "SELECT x.code, COUNT(*) AS n FROM dx x JOIN registry r ON x.patid = r.patid GROUP BY x.code",
       within: "SELECT d.age, COUNT(*) AS n FROM demo d LEFT JOIN dx x ON d._site = x._site AND d.patid = x.patid GROUP BY d.age",
       later: "SELECT d.age, COUNT(*) AS n FROM demo d JOIN dx x ON d._site = x._site AND d.age = x.cost GROUP BY d.age",
     });
@@ -45,8 +66,8 @@ describe("the order `catalyst share` sorts a table by", () => {
 
   it("is none for joins across sites, on computed keys, after a filter, or with _site not first", () => {
     const study = studyWith({
-      across: "SELECT x.code, COUNT(*) AS n FROM dx x JOIN demo d ON x.patid = d.patid GROUP BY x.code",
-      computed: "SELECT d.age, COUNT(*) AS n FROM demo d JOIN (SELECT _site, patid + 1 AS p FROM dx) y ON d._site = y._site AND d.patid = y.p GROUP BY d.age",
+      across: "SELECT x.code, COUNT(*) AS n FROM dx x JOIN registry r ON x.patid = r.patid GROUP BY x.code",
+      computed: "SELECT d.p, COUNT(*) AS n FROM (SELECT _site, patid + 1 AS p FROM demo) d JOIN dx x ON d._site = x._site AND d.p = x.patid GROUP BY d.p",
       filtered: "SELECT d.age, COUNT(*) AS n FROM demo d JOIN (SELECT patid, _site FROM dx WHERE cost > 10) y ON d._site = y._site AND d.patid = y.patid GROUP BY d.age",
       siteLast: "SELECT d.age, COUNT(*) AS n FROM demo d JOIN dx x ON d.patid = x.patid AND d._site = x._site GROUP BY d.age",
     });

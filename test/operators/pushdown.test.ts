@@ -186,7 +186,7 @@ CREATE TABLE labs (patid INT32, value INT32);`);
       name: "cross", minCellCount: 1, tables,
       partners: [{ name: "a", tables: ["visits", "labs"] }, { name: "b", tables: ["visits", "labs"] }],
       garbler: { name: "g", publicKey: key() }, evaluator: { name: "e", publicKey: key() }, investigator: { publicKey: key() },
-      queries: [{ name: "cross_site", sql: "SELECT v.age_cat, COUNT(*) AS n FROM visits v JOIN labs l ON v.patid = l.patid GROUP BY v.age_cat" }],
+      queries: [{ name: "cross_site", sql: "SELECT v.age_cat, COUNT(*) AS n FROM visits v JOIN (SELECT patid, COUNT(*) AS tests FROM labs GROUP BY patid) l ON v.patid = l.patid GROUP BY v.age_cat" }],
     };
     expect(() => withPushdown(definition, [{ name: "a", maxRows: 10 }])).toThrow(/partner a cannot push down: query cross_site reads visits outside a GROUP BY/);
     // An aggregate-only site's rollup is read by the outer GROUP BY beside the row-level sites' inner one: its
@@ -194,7 +194,7 @@ CREATE TABLE labs (patid INT32, value INT32);`);
     const rollupOnly = withPushdown({ ...definition, tables: parseTablesSql(PHAME_TABLES_SQL), partners: [{ name: "s1", tables: ["phame_demographic", "phame_diagnosis"] }, { name: "s3", tables: ["phame_diagnosis_rollup"] }], queries: phameQueries }, [{ name: "s3", maxRows: 10 }]);
     expect(uploadedTables(rollupOnly, "s3").sort()).toEqual(["diagnosis_rollup_partials", "rollup_by_age_gender_partials", "rollup_by_zip_partials"]);
     // A join across sites has no site-local branch: no GROUP BY over it can be pushed.
-    const crossJoin = { name: "cross_union", sql: "SELECT zip, SUM(n) AS n FROM (SELECT v.zip, COUNT(*) AS n FROM visits v JOIN labs l ON v.patid = l.patid GROUP BY v.zip UNION ALL SELECT zip, 1 AS n FROM visits) t GROUP BY zip" };
+    const crossJoin = { name: "cross_union", sql: "SELECT zip, SUM(n) AS n FROM (SELECT v.zip, COUNT(*) AS n FROM visits v JOIN (SELECT patid, COUNT(*) AS tests FROM labs GROUP BY patid) l ON v.patid = l.patid GROUP BY v.zip UNION ALL SELECT zip, 1 AS n FROM visits) t GROUP BY zip" };
     expect(() => withPushdown({ ...definition, queries: [crossJoin] }, [{ name: "a", maxRows: 10 }])).toThrow(/partner a cannot push down: query cross_union reads visits outside a GROUP BY/);
   });
 });

@@ -8,6 +8,7 @@ import { describeValues } from "../../share/schema.js";
 import type { Study } from "../../share/study.js";
 import type { AggregateFunction, Expression, Position, Query, Select, SelectItem, Source } from "./ast.js";
 import { bitsFor, boundOf, groupSumBound, repeatedBound, scanned, unionBound, type NonNegativeBound } from "./bounds.js";
+import { repeatedKeyReason } from "./keyUniqueness.js";
 import { bitsForInteger, describeType, fromColumn, fromColumnType, MAX_INT_BITS, unify, type SqlType } from "./types.js";
 
 export interface BoundColumn {
@@ -169,12 +170,17 @@ class Binder {
     return found;
   }
 
+  /** How many partners send `table`. */
+  private holders(table: string): number {
+    return this.study.partners.filter((partner) => partner.tables.includes(table)).length;
+  }
+
   private source(source: Source): { node: PlanNode; scope: Scope } {
     if (source.kind === "table") {
       const table = this.study.tables.find((candidate) => candidate.name.toLowerCase() === source.name.toLowerCase());
       if (!table) this.fail(source.at, `unknown table ${source.name}; the study has ${this.study.tables.map((t) => t.name).join(", ")}`);
       const rows = this.tableRows(table.name);
-      const holders = this.study.partners.filter((partner) => partner.tables.includes(table.name)).length;
+      const holders = this.holders(table.name);
       const columns: BoundColumn[] = [
         ...table.columns.map((column) => ({ name: column.name, ...scanned(column, fromColumn(column), holders, rows), nullable: false, countLike: false })),
         // Partner indices are small and public: a few bits make joins and groups on _site cheap.
@@ -246,6 +252,8 @@ class Binder {
       const rightScope = new Scope(right.scope.entries.map((entry) => ({ ...entry, column: rightColumns[entry.index], index: entry.index + leftWidth })));
       const joinedScope = scope.concat(rightScope);
       const { leftKeys, rightKeys } = this.joinKeys(select.join.on, scope, rightScope, joinedScope);
+      const repeated = repeatedKeyReason(right.node, rightKeys.map((key) => shiftColumns(key, -leftWidth)), (table) => this.holders(table));
+      if (repeated) this.fail(rightKeys[0]?.at ?? select.join.on.at, `a join's right side must be unique on the ON key, but ${repeated}: add ${SITE_COLUMN} to the key to join within sites, or join a GROUP BY of the right side on the key`);
       node = {
         kind: "join", type: select.join.type, left: node, right: right.node, leftKeys, rightKeys: rightKeys.map((key) => shiftColumns(key, -leftWidth)),
         // Both sides' lanes take part (the key is unique on the right); only left rows stay valid.
