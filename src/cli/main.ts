@@ -9,6 +9,7 @@ import { registerGrant } from "./grant.js";
 import { registerInbox } from "./inbox.js";
 import { registerKeys } from "./keys.js";
 import { registerPlan } from "./plan.js";
+import { registerPortal } from "./portal.js";
 import { registerReveal } from "./reveal.js";
 import { registerShare } from "./share.js";
 import { registerStudy } from "./study.js";
@@ -17,7 +18,7 @@ import { registerVerify } from "./verify.js";
 import { registerCircuit } from "./circuit.js";
 
 /** Each command file exports one `register…(program)`; add new commands to this list. */
-const commands: Array<(program: Command) => void> = [registerKeys, registerStudy, registerShare, registerGrant, registerUpload, registerInbox, registerReveal, registerCompute, registerPlan, registerVerify, registerFixtures, registerDemo, registerCircuit];
+const commands: Array<(program: Command) => void> = [registerKeys, registerStudy, registerShare, registerGrant, registerUpload, registerInbox, registerReveal, registerCompute, registerPlan, registerVerify, registerFixtures, registerDemo, registerCircuit, registerPortal];
 
 export function buildProgram(): Command {
   const program = new Command("catalyst")

@@ -1,14 +1,11 @@
 /** `catalyst reveal`: open both sealed result shares, XOR them and write the released rows as CSV. */
 import { createReadStream } from "node:fs";
 import type { Command } from "commander";
-import { stringify } from "csv-stringify/sync";
 import { writeFileAtomically } from "../share/atomicFile.js";
-import { IntegrityError } from "../share/errors.js";
-import { fingerprint } from "../share/keys.js";
-import { openResultFile, revealResult, type RevealedResult } from "../share/resultFile.js";
-import { roleOfKey, type Study } from "../share/study.js";
 import type { SecretKey } from "../share/keys.js";
-import { formatValue } from "../share/values.js";
+import { resultToCsv } from "../share/resultCsv.js";
+import { checkInvestigatorKey, openResultFile, revealResult, type RevealedResult } from "../share/resultFile.js";
+import type { Study } from "../share/study.js";
 import { fileDigest } from "../transport/fileDigests.js";
 import { audited } from "./auditLog.js";
 import { action } from "./command.js";
@@ -22,17 +19,9 @@ interface RevealOptions {
   out: string;
 }
 
-/** The result as CSV text: suppressed and NULL cells are written empty. */
-export function resultToCsv(result: RevealedResult): string {
-  const rows = result.rows.map((cells) => cells.map((cell) => (typeof cell === "object" ? "" : formatValue(cell))));
-  return stringify([result.columns.map((column) => column.name), ...rows]);
-}
-
 /** Opens both result shares with the investigator's key, combines them and writes the CSV atomically. */
 export async function revealFiles(study: Study, key: SecretKey, files: { garbler: string; evaluator: string; out: string; key?: string }): Promise<RevealedResult> {
-  if (roleOfKey(study, key.publicKey) !== "investigator") {
-    throw new IntegrityError(`this key (${fingerprint(key.publicKey)}) is not the investigator's key of study "${study.name}" (${fingerprint(study.investigator.publicKey)})`, { file: files.key }, "wrong-key");
-  }
+  checkInvestigatorKey(study, key.publicKey, files.key);
   await requireFile(files.garbler, "the garbler's result share");
   await requireFile(files.evaluator, "the evaluator's result share");
   const garbler = await openResultFile(createReadStream(files.garbler), key.secretKey, study, files.garbler);

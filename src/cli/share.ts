@@ -10,7 +10,7 @@ import { shareFileName, writeTableShares } from "../share/shareFile.js";
 import { findPartner, findTable, partyOf, pushdownOf, ROLES, type Role, type Study } from "../share/study.js";
 import { partnerPartials, toCells } from "../operators/sitePartials.js";
 import type { ClearValue } from "../operators/rowEvaluator.js";
-import { shareSortKeyOf, uniqueKeysOf } from "../operators/joinKeys.js";
+import { shareTableCsv, uniqueKeyChecks } from "../operators/tableShares.js";
 import { audited } from "./auditLog.js";
 import { action, collect, wholeNumber } from "./command.js";
 import type { GlobalOptions, Reporter } from "./output.js";
@@ -39,7 +39,7 @@ export interface ShareReceipt {
 /** Shares one CSV into OUT/PARTNER/TABLE.PARTY.share for both parties; writes nothing if any row is bad. */
 export async function shareCsv(study: Study, options: { partner: string; table: string; csv: string; out: string }, onProgress?: (rows: number) => void): Promise<ShareReceipt> {
   findPartner(study, options.partner);
-  const schema = findTable(study, options.table);
+  findTable(study, options.table);
   const csvStat = await stat(options.csv).catch(() => undefined);
   if (!csvStat) throw new InputError("cannot read the CSV: no such file", { file: options.csv }, "unreadable");
   if (!csvStat.isFile()) throw new InputError("cannot read the CSV: not a file", { file: options.csv }, "unreadable");
@@ -48,17 +48,13 @@ export async function shareCsv(study: Study, options: { partner: string; table: 
   const files = { garbler: await AtomicFile.create(paths.garbler), evaluator: await AtomicFile.create(paths.evaluator) };
   const started = performance.now();
   try {
-    // A join keeps one row per key of its right side, so those keys must not repeat in this upload.
-    const rows = readCsvRows(createReadStream(options.csv), schema, { file: options.csv, uniqueKeys: uniqueKeysFor(study, options.table) });
-    // Rows sorted by a within-site join key, or else by a group key, let MPC merge sorted runs instead of sorting them.
-    const sortedBy = shareSortKeyOf(study, options.table);
-    const outcome = await writeTableShares(study, options.partner, options.table, rows, { garbler: files.garbler.write, evaluator: files.evaluator.write }, onProgress, { sortedBy });
+    const outcome = await shareTableCsv(study, options.partner, options.table, createReadStream(options.csv), options.csv, { garbler: files.garbler.write, evaluator: files.evaluator.write }, onProgress);
     await commitAll([files.garbler, files.evaluator]);
     return {
       partner: options.partner,
       table: options.table,
       rows: outcome.rows,
-      sortedBy,
+      sortedBy: outcome.sortedBy,
       seconds: (performance.now() - started) / 1000,
       shares: ROLES.map((role) => ({ role, party: partyOf(study, role).name, path: paths[role], bytes: files[role].bytesWritten, digest: outcome.digests[role] })),
     };
@@ -101,7 +97,7 @@ export async function sharePartials(study: Study, options: { partner: string; cs
     const csvStat = await stat(file).catch(() => undefined);
     if (!csvStat?.isFile()) throw new InputError("cannot read the CSV: no such file", { file }, "unreadable");
     const rows: ClearValue[][] = [];
-    for await (const batch of readCsvRows(createReadStream(file), findTable(study, table), { file, uniqueKeys: uniqueKeysFor(study, table) })) {
+    for await (const batch of readCsvRows(createReadStream(file), findTable(study, table), { file, uniqueKeys: uniqueKeyChecks(study, table) })) {
       for (const row of batch) rows.push([...row.map((value) => (typeof value === "number" ? BigInt(value) : value)), site]);
     }
     // The circuit's integers are sized from the public bound, so more rows could overflow them.
@@ -136,19 +132,6 @@ export async function sharePartials(study: Study, options: { partner: string; cs
     await AtomicFile.abortAll(opened.flatMap((atomic) => [atomic.garbler, atomic.evaluator]));
     throw error;
   }
-}
-
-/** The unique keys a study's joins need of a table, with the reason for the error message. */
-function uniqueKeysFor(study: Study, table: string): Array<{ columns: string[]; reason: string }> {
-  const queriesByKey = new Map<string, { columns: string[]; queries: string[] }>();
-  for (const key of uniqueKeysOf(study, table)) {
-    const entry = queriesByKey.get(key.columns.join(",")) ?? { columns: key.columns, queries: [] };
-    entry.queries.push(key.query);
-    queriesByKey.set(key.columns.join(","), entry);
-  }
-  return [...queriesByKey.values()].map(({ columns, queries }) => ({
-    columns, reason: `${queries.length > 1 ? "queries" : "query"} ${queries.join(", ")} ${queries.length > 1 ? "join" : "joins"} on ${columns.join(", ")} and need${queries.length > 1 ? "" : "s"} it unique within each partner's ${table}`,
-  }));
 }
 
 export function registerShare(program: Command): void {

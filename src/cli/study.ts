@@ -5,11 +5,8 @@ import { writeFileAtomically } from "../share/atomicFile.js";
 import { InputError } from "../share/errors.js";
 import { fingerprint } from "../share/keys.js";
 import { checksText, rowBits, typeName } from "../share/schema.js";
-import { createStudy, DEFAULT_MIN_CELL_COUNT, MAX_PUSHDOWN_ROWS, serializeStudy, uploadedTables, type Partner, type PushdownPartner, type Study } from "../share/study.js";
-import { derivePushedTables } from "../operators/pushdown.js";
-import { parseTablesSql } from "../share/tablesSql.js";
-import { bindQuery } from "../operators/sql/binder.js";
-import { parseQuery } from "../operators/sql/parser.js";
+import { DEFAULT_MIN_CELL_COUNT, MAX_PUSHDOWN_ROWS, serializeStudy, uploadedTables, type Partner, type PushdownPartner, type Study } from "../share/study.js";
+import { defineStudy } from "../operators/studyDefinition.js";
 import { action, collect, wholeNumber } from "./command.js";
 import { loadPublicKey, loadStudy, readText } from "./files.js";
 
@@ -44,34 +41,28 @@ export function registerStudy(program: Command): void {
     .option("--id <id>", "study id (default: derived from the study's content)")
     .requiredOption("--out <file>", "where to write study.json")
     .action(action<InitOptions>(async (options, reporter) => {
-      const tables = parseTablesSql(await readText(options.tables, "the tables file"), options.tables);
-      const partners = (options.partner ?? []).map(parsePartnerFlag);
+      const tablesText = await readText(options.tables, "the tables file");
       const queries = await Promise.all((options.query ?? []).map(async (file) => ({
         name: basename(file, extname(file)),
         sql: (await readText(file, "a query file")).trim(),
+        file,
       })));
       const garbler = await partyFlag(options.garbler, "--garbler");
       const evaluator = await partyFlag(options.evaluator, "--evaluator");
       const investigator = await loadPublicKey(options.investigator);
       if (!/^\d+$/.test(options.minCellCount)) throw new InputError(`--min-cell-count must be a whole number, got "${options.minCellCount}"`);
-      const definition = {
+      const created = defineStudy({
         id: options.id,
         name: options.name,
         minCellCount: Number(options.minCellCount),
-        tables,
-        partners,
+        tablesSql: { text: tablesText, file: options.tables },
+        partners: (options.partner ?? []).map(parsePartnerFlag),
         garbler,
         evaluator,
         investigator: { publicKey: investigator.publicKey },
         queries,
-      };
-      let created = createStudy(definition);
-      // Every query must compile against the study's tables before the study exists.
-      (options.query ?? []).forEach((file, index) => bindQuery(parseQuery(queries[index].sql, file), created, undefined, file));
-      if (options.pushdown?.length) {
-        const pushdownPartners = options.pushdown.map(parsePushdownFlag);
-        created = createStudy({ ...definition, pushdown: { partners: pushdownPartners, tables: derivePushedTables(created, pushdownPartners) } });
-      }
+        pushdown: options.pushdown?.map(parsePushdownFlag),
+      });
       await writeFileAtomically(options.out, serializeStudy(created));
       reporter.result({ study: options.out, id: created.id, digest: created.digest });
       reporter.line(`wrote ${options.out}: study "${created.name}" (${created.id})`);

@@ -2,6 +2,7 @@
  * Bound expressions on one row of clear values, with the circuit's semantics (see expressions.ts): for a
  * pushdown partner's own rows at its own site, never for anything inside MPC.
  */
+import { compareBytes } from "../share/byteOrder.js";
 import type { BoundExpression } from "./sql/binder.js";
 
 export type ClearValue = bigint | string | boolean | null;
@@ -15,7 +16,7 @@ export function compareValues(a: Exclude<ClearValue, null>, b: Exclude<ClearValu
   const [x, y] = [a, b as string];
   // ASCII compares the same as its bytes; anything else by its UTF-8 bytes, as the circuit does.
   if (/^[\x00-\x7f]*$/.test(x) && /^[\x00-\x7f]*$/.test(y)) return x < y ? -1 : x > y ? 1 : 0;
-  return Buffer.compare(utf8.encode(x), utf8.encode(y));
+  return compareBytes(utf8.encode(x), utf8.encode(y));
 }
 
 function kleeneAnd(a: ClearValue, b: ClearValue): ClearValue {

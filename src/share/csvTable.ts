@@ -22,18 +22,7 @@ export interface CsvOptions {
 export async function* readCsvRows(source: AsyncIterable<Uint8Array | string>, schema: TableSchema, options: CsvOptions): AsyncGenerator<Row[]> {
   const { file } = options;
   const batchRows = options.batchRows ?? 8192;
-  const parser = parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true });
-  const feeding = (async () => {
-    try {
-      for await (const chunk of source) {
-        if (!parser.write(chunk)) await new Promise((resolve) => parser.once("drain", resolve));
-      }
-      parser.end();
-    } catch (error) {
-      parser.destroy(error as Error);
-    }
-  })();
-
+  const records = csvRecords(source);
   let order: number[] | undefined;
   let batch: Row[] = [];
   const uniqueKeys = (options.uniqueKeys ?? []).map((key) => ({
@@ -43,7 +32,7 @@ export async function* readCsvRows(source: AsyncIterable<Uint8Array | string>, s
   const totals = schema.columns.map((column) => (column.sumAtMost === undefined ? undefined : { total: 0n, atMost: column.sumAtMost }));
   const allowed = schema.columns.map((column) => (column.values ? new Set(column.values) : undefined));
   try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+    for await (const { record, info } of records) {
       const line = info.lines;
       if (!order) {
         order = headerOrder(record, schema, file, line);
@@ -103,11 +92,78 @@ export async function* readCsvRows(source: AsyncIterable<Uint8Array | string>, s
     }
     throw error;
   } finally {
-    parser.destroy();
-    await feeding;
+    await records.return(undefined);
   }
   if (!order) throw new InputError(`the file is empty: expected a header line naming the columns ${schema.columns.map((c) => c.name).join(", ")}`, { file, line: 1, column: 1 }, "empty-file");
   if (batch.length > 0) yield batch;
+}
+
+interface CsvRecord {
+  record: string[];
+  info: { lines: number };
+}
+
+/** Records queued before the parser is paused: its buffers then fill and the feeding waits for them to drain. */
+const QUEUED_RECORDS = 8192;
+
+/**
+ * The parser's records, fed text decoded here and read through its events (data, pause and resume, drain):
+ * csv-parse's Node build and its browser build (which the portal bundles instead) both work this way, though
+ * only the first can be iterated. Stopping early (a bad row) stops the feeding too.
+ */
+async function* csvRecords(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<CsvRecord> {
+  const parser = parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true });
+  const queue: CsvRecord[] = [];
+  let failure: Error | undefined;
+  let ended = false;
+  let stopped = false;
+  let wakeReader: (() => void) | undefined;
+  let wakeFeeder: (() => void) | undefined;
+  const notify = () => { wakeReader?.(); wakeReader = undefined; };
+  const release = () => { wakeFeeder?.(); wakeFeeder = undefined; };
+  parser.on("data", (record: CsvRecord) => {
+    queue.push(record);
+    if (queue.length >= QUEUED_RECORDS) parser.pause();
+    notify();
+  });
+  parser.on("error", (error: Error) => { failure ??= error; notify(); release(); });
+  parser.on("end", () => { ended = true; notify(); });
+  parser.on("drain", release);
+  const feeding = (async () => {
+    const decoder = new TextDecoder("utf-8");
+    const feed = async (text: string) => {
+      if (text.length === 0 || parser.write(text)) return;
+      await new Promise<void>((resolve) => { wakeFeeder = resolve; });
+    };
+    try {
+      for await (const chunk of source) {
+        if (stopped || failure) return;
+        await feed(typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true }));
+      }
+      if (stopped || failure) return;
+      await feed(decoder.decode());
+      if (!stopped && !failure) parser.end();
+    } catch (error) {
+      failure ??= error as Error;
+      notify();
+    }
+  })();
+  try {
+    for (;;) {
+      if (queue.length > 0) {
+        yield queue.shift()!;
+        continue;
+      }
+      if (failure) throw failure;
+      if (ended) return;
+      parser.resume();
+      if (queue.length === 0 && !failure && !ended) await new Promise<void>((resolve) => { wakeReader = resolve; });
+    }
+  } finally {
+    stopped = true;
+    release();
+    await feeding;
+  }
 }
 
 /** Maps each CSV field position to its schema column, or explains what is wrong with the header. */

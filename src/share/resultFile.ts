@@ -4,7 +4,8 @@ import { IntegrityError } from "./errors.js";
 import { RowCodec, type Cell } from "./rowCodec.js";
 import { parseTypeName, typeName, type Column } from "./schema.js";
 import { openSealed, SealedWriter, type ByteSink, type SealedHeader } from "./sealedStream.js";
-import { parseValues, partyOf, ROLES, type Role, type Study } from "./study.js";
+import { fingerprint } from "./keys.js";
+import { parseValues, partyOf, roleOfKey, ROLES, type Role, type Study } from "./study.js";
 import { xorBytes } from "./xorShare.js";
 
 export const RESULT_FORMAT_VERSION = 1;
@@ -126,6 +127,13 @@ export interface RevealedResult {
   /** Rows the computation marked as dummies (padding, filtered or suppressed groups), dropped here. */
   dummyRows: number;
   suppressedCells: number;
+}
+
+/** Refuses any key but the study's investigator's: only it opens result shares. */
+export function checkInvestigatorKey(study: Study, publicKey: Uint8Array, file?: string): void {
+  if (roleOfKey(study, publicKey) !== "investigator") {
+    throw new IntegrityError(`this key (${fingerprint(publicKey)}) is not the investigator's key of study "${study.name}" (${fingerprint(study.investigator.publicKey)})`, { file }, "wrong-key");
+  }
 }
 
 /** XORs the garbler's and the evaluator's shares of one run and decodes the released rows. */

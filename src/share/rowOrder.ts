@@ -1,4 +1,5 @@
 /** Sorting a partner's rows by a key before sharing, in exactly the order the circuit compares encoded values. */
+import { compareByteRanges } from "./byteOrder.js";
 import { UsageError } from "./errors.js";
 import type { ColumnType, TableSchema } from "./schema.js";
 import type { Value } from "./values.js";
@@ -47,14 +48,12 @@ export function sortRows<Row extends Value[]>(schema: TableSchema, columns: read
     return { index, type: schema.columns[index].type };
   });
   const width = keys.reduce((sum, key) => sum + keyWidth(key.type), 0);
-  const encoded = Buffer.alloc(width * rows.length);
+  const encoded = new Uint8Array(width * rows.length);
   rows.forEach((row, position) => {
     let offset = position * width;
     for (const { index, type } of keys) offset = keyBytesOf(type, row[index], encoded, offset);
   });
   const order = Array.from({ length: rows.length }, (_, position) => position);
-  // buffer.compare(target, targetStart, targetEnd, sourceStart, sourceEnd) compares the source range (row a)
-  // against the target range (row b).
-  order.sort((a, b) => encoded.compare(encoded, b * width, (b + 1) * width, a * width, (a + 1) * width));
+  order.sort((a, b) => compareByteRanges(encoded, a * width, b * width, width));
   return order.map((position) => rows[position]);
 }

@@ -25,12 +25,4 @@ export async function fileDigest(path: string): Promise<string> {
   return (await fileDigests(path, false)).digest;
 }
 
-/**
- * An ETag as a base64 MD5, where it can be one: a plain single-part upload's. Multipart ETags have a `-N`
- * suffix, and under SSE-KMS (`kms`) the ETag is not the data's MD5 at all, so both give undefined.
- */
-export function md5FromEtag(etag: string | undefined, serverSideEncryption?: string): string | undefined {
-  if (serverSideEncryption !== undefined && /kms/i.test(serverSideEncryption)) return undefined;
-  const bare = (etag ?? "").replace(/"/g, "");
-  return /^[0-9a-f]{32}$/i.test(bare) ? Buffer.from(bare, "hex").toString("base64") : undefined;
-}
+export { md5FromEtag } from "./presignedPut.js";

@@ -1,0 +1,171 @@
+/** The data partner's page: choose the study and your name, drop a CSV per table, share and seal in a worker, upload. */
+import { md5 } from "@noble/hashes/legacy.js";
+import { IntegrityError, InputError } from "../../../share/errors.js";
+import { findPartner, partyOf, pushdownOf, ROLES, uploadedTables, type Role, type Study } from "../../../share/study.js";
+import { putBlobToPresignedUrl } from "../../../transport/fetchUpload.js";
+import { checkGrant, parseGrant, type Grant } from "../../../transport/grant.js";
+import { redactUrl } from "../../../transport/redact.js";
+import { describeError, element, offerDownload, readStudyFile, servedStudy } from "./dom.js";
+import type { ShareWorkerMessage } from "./shareWorker.js";
+
+interface Shared {
+  table: string;
+  file: string;
+  rows: number;
+  sortedBy?: string[];
+  digests: Record<Role, string>;
+  shares: Record<Role, Blob>;
+}
+
+let current: { study: Study; text: string } | undefined;
+let servedGrants: Array<{ file: string; text: string }> = [];
+
+const progress = element<HTMLProgressElement>("share-progress");
+const status = element("share-status");
+const errorText = element("share-error");
+
+function showError(message: string): void {
+  errorText.textContent = message;
+  status.textContent = "";
+}
+
+function setStudy(loaded: { study: Study; text: string }, source: string): void {
+  current = loaded;
+  element("study-source").textContent = `Study "${loaded.study.name}" (${loaded.study.id}), ${source}.`;
+  const select = element<HTMLSelectElement>("partner-name");
+  select.replaceChildren(new Option("(choose your partner name)", ""), ...loaded.study.partners.map((partner) => new Option(partner.name, partner.name)));
+  void choosePartner();
+}
+
+async function choosePartner(): Promise<void> {
+  const container = element("table-inputs");
+  const partner = element<HTMLSelectElement>("partner-name").value;
+  errorText.textContent = "";
+  if (!current || !partner) { container.replaceChildren(Object.assign(document.createElement("p"), { textContent: "Choose the study and your partner name first." })); return; }
+  if (pushdownOf(current.study, partner)) {
+    container.replaceChildren(Object.assign(document.createElement("p"), { textContent: `${partner} pushes site-local work down in this study: compute and share its partial aggregates with \`catalyst share --plan\`.` }));
+    return;
+  }
+  container.replaceChildren(...uploadedTables(current.study, partner).map((table) => {
+    const wrapper = document.createElement("div");
+    const label = Object.assign(document.createElement("label"), { htmlFor: `csv-${table}`, textContent: `${table}.csv` });
+    const input = Object.assign(document.createElement("input"), { type: "file", id: `csv-${table}`, accept: ".csv,text/csv" });
+    input.dataset.table = table;
+    wrapper.append(label, input);
+    return wrapper;
+  }));
+  const response = await fetch(`/api/grants/${encodeURIComponent(partner)}`);
+  servedGrants = response.ok ? await response.json() : [];
+  element("grant-source").textContent = servedGrants.length > 0 ? `The portal holds ${servedGrants.length} grant file(s) for ${partner}.` : "The portal holds no grant for you: choose the two grant files below.";
+}
+
+/** One grant per compute party, each checked against the study, your name and its party. */
+async function grantsFor(study: Study, partner: string): Promise<Record<Role, { grant: Grant; file: string }>> {
+  const dropped = await Promise.all([...(element<HTMLInputElement>("grant-files").files ?? [])].map(async (file) => ({ file: file.name, text: await file.text() })));
+  const texts = dropped.length > 0 ? dropped : servedGrants;
+  const found: Partial<Record<Role, { grant: Grant; file: string }>> = {};
+  for (const { file, text } of texts) {
+    const grant = parseGrant(text, file);
+    checkGrant(grant, study, { partner, role: grant.role, now: new Date() }, file);
+    found[grant.role] = { grant, file };
+  }
+  for (const role of ROLES) {
+    if (!found[role]) throw new InputError(`no grant for the ${role} ${partyOf(study, role).name}: give the grant file its delegate sent you`, {}, "grant-missing");
+  }
+  return found as Record<Role, { grant: Grant; file: string }>;
+}
+
+function shareInWorker(study: string, partner: string, table: string, file: File, onProgress: (bytes: number) => void): Promise<Shared> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker("/assets/shareWorker.js", { type: "module" });
+    worker.onmessage = (event: MessageEvent<ShareWorkerMessage>) => {
+      const message = event.data;
+      if (message.type === "progress") return onProgress(message.bytes);
+      worker.terminate();
+      if (message.type === "error") return reject(Object.assign(new Error(message.described), { described: message.described, code: message.code }));
+      resolve({ table, file: file.name, rows: message.rows, sortedBy: message.sortedBy, digests: message.digests, shares: message.shares });
+    };
+    worker.onerror = (event) => { worker.terminate(); reject(new Error(`the share worker failed: ${event.message}`)); };
+    worker.postMessage({ studyText: study, partner, table, file });
+  });
+}
+
+function base64Of(bytes: Uint8Array): string {
+  let text = "";
+  for (const byte of bytes) text += String.fromCharCode(byte);
+  return btoa(text);
+}
+
+async function shareAndUpload(): Promise<void> {
+  errorText.textContent = "";
+  element("receipt-section").hidden = true;
+  if (!current) return showError("Choose the study first.");
+  const { study, text } = current;
+  const partner = element<HTMLSelectElement>("partner-name").value;
+  findPartner(study, partner);
+  const inputs = [...element("table-inputs").querySelectorAll<HTMLInputElement>("input[type=file]")];
+  const missing = inputs.filter((input) => !input.files?.length).map((input) => input.dataset.table);
+  if (missing.length > 0) return showError(`Give a CSV for ${missing.join(", ")}: every table is shared, or none.`);
+  const grants = await grantsFor(study, partner);
+
+  // All or nothing: every table is validated and sealed before any byte is uploaded.
+  const files = inputs.map((input) => ({ table: input.dataset.table!, file: input.files![0] }));
+  const totalBytes = files.reduce((sum, entry) => sum + entry.file.size, 0) || 1;
+  let doneBytes = 0;
+  const shared: Shared[] = [];
+  const started = performance.now();
+  for (const { table, file } of files) {
+    status.textContent = `Checking, sharing and sealing ${file.name} (${table})…`;
+    shared.push(await shareInWorker(text, partner, table, file, (bytes) => { progress.value = (0.8 * (doneBytes + bytes)) / totalBytes; }));
+    doneBytes += file.size;
+  }
+  const shareSeconds = (performance.now() - started) / 1000;
+  const uploads = shared.flatMap((entry) => ROLES.map((role) => ({ entry, role })));
+  const uploaded: Array<{ table: string; role: Role; party: string; name: string; store: string; url: string; bytes: number; digest: string; outcome: string }> = [];
+  for (const [index, { entry, role }] of uploads.entries()) {
+    const { grant, file } = grants[role];
+    const target = grant.uploads.find((upload) => upload.table === entry.table);
+    if (!target) throw new IntegrityError(`the grant has no URL for ${entry.table}`, { file }, "grant-incomplete");
+    status.textContent = `Uploading ${target.name} to ${grant.party}…`;
+    const body = entry.shares[role];
+    const md5Base64 = base64Of(md5(new Uint8Array(await body.arrayBuffer())));
+    const answer = await putBlobToPresignedUrl(target.url, target.headers, body, md5Base64);
+    if (answer.outcome === "exists" && !answer.afterLostAnswer) {
+      throw new IntegrityError(`${target.name} → ${grant.party}: the store already holds a file under this name, and grants are write-once; to replace it, ask the compute site's delegate to remove it and issue a new grant`, {}, "exists");
+    }
+    uploaded.push({ table: entry.table, role, party: grant.party, name: target.name, store: grant.store, url: redactUrl(target.url), bytes: body.size, digest: entry.digests[role], outcome: answer.outcome === "created" ? "uploaded" : "already-present" });
+    progress.value = 0.8 + (0.2 * (index + 1)) / uploads.length;
+  }
+  const receipt = {
+    study: { id: study.id, name: study.name, digest: study.digest },
+    partner,
+    sharedAt: new Date().toISOString(),
+    shareSeconds: Math.round(shareSeconds * 1000) / 1000,
+    tables: shared.map((entry) => ({
+      table: entry.table, csv: entry.file, rows: entry.rows, ...(entry.sortedBy ? { sortedBy: entry.sortedBy } : {}),
+      shares: uploaded.filter((upload) => upload.table === entry.table).map(({ table: _table, ...rest }) => rest),
+    })),
+  };
+  const json = JSON.stringify(receipt, null, 2) + "\n";
+  element("receipt").textContent = json;
+  offerDownload(element<HTMLAnchorElement>("receipt-download"), new Blob([json], { type: "application/json" }), `${partner}.receipt.json`);
+  element("receipt-section").hidden = false;
+  status.textContent = `Done: ${shared.map((entry) => `${entry.table} ${entry.rows} rows`).join(", ")} shared and uploaded to ${grants.garbler.grant.party} and ${grants.evaluator.grant.party}.`;
+  progress.value = 1;
+}
+
+element<HTMLSelectElement>("partner-name").addEventListener("change", () => void choosePartner());
+element<HTMLInputElement>("study-file").addEventListener("change", async (event) => {
+  const file = (event.target as HTMLInputElement).files?.[0];
+  if (!file) return;
+  try { setStudy(await readStudyFile(file), `from ${file.name}`); } catch (error) { showError(describeError(error)); }
+});
+element<HTMLButtonElement>("share-upload").addEventListener("click", async () => {
+  const button = element<HTMLButtonElement>("share-upload");
+  button.disabled = true;
+  try { await shareAndUpload(); } catch (error) { progress.value = 0; showError(describeError(error)); } finally { button.disabled = false; }
+});
+void servedStudy().then((served) => {
+  if (served) setStudy(served, "served by this portal");
+  else element("study-source").textContent = "This portal serves no study: choose your study.json.";
+}).catch((error) => showError(describeError(error)));
