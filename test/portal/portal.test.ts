@@ -37,7 +37,7 @@ const key = (name: string) => join(dir, "keys", `${name}.key`);
 const asSite = (args: string[], cwd?: string) => runCli(args, { cwd, env: { AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString, CATALYST_AUDIT_LOG: testAuditLog } });
 
 function startPortal(args: string[]): Promise<{ process: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [join(repositoryRoot, "bin", "catalyst"), "--json", "portal", "--port", "0", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [join(repositoryRoot, "bin", "catalyst"), "--json", "portal", "--port", "0", ...args], { stdio: ["ignore", "pipe", "pipe"], cwd: dir });
   let stdout = "";
   let stderr = "";
   return new Promise((resolve, reject) => {
@@ -95,6 +95,38 @@ afterAll(async () => {
   await browser?.close();
   await Promise.all([azurite?.stop(), sshd?.stop()]);
   await removeFolder(dir);
+});
+
+describe("the portal server", () => {
+  it("serves the pages, the study and each partner's own grants, and accepts no data", async () => {
+    const index = await fetch(portal.url);
+    expect(index.status).toBe(200);
+    const policy = index.headers.get("content-security-policy")!;
+    // The pages may reach the portal and the grants' store, nothing else.
+    expect(policy).toContain(`connect-src 'self' http://127.0.0.1:${azurite.port}`);
+    expect(policy).toContain("default-src 'none'");
+    expect(await (await fetch(`${portal.url}api/study`)).text()).toBe(await readFile(studyFile(), "utf8"));
+    const grants = await (await fetch(`${portal.url}api/grants/site3`)).json() as Array<{ file: string }>;
+    expect(grants.map((grant) => grant.file).sort()).toEqual(["site3.ac.grant.json", "site3.nm.grant.json"]);
+    expect(await (await fetch(`${portal.url}api/grants/nobody`)).json()).toEqual([]);
+    for (const method of ["POST", "PUT"]) expect((await fetch(`${portal.url}api/study`, { method, body: "x" })).status).toBe(405);
+    expect((await fetch(`${portal.url}assets/nothing.js`)).status).toBe(404);
+  });
+
+  it("lays every page out at a phone's width without sideways scrolling", async () => {
+    const page = await browser.newPage({ viewport: { width: 360, height: 740 } });
+    for (const name of ["index", "study", "partner", "reveal"]) {
+      await page.goto(`${portal.url}${name}.html`);
+      await page.waitForLoadState("networkidle");
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect([name, overflow]).toEqual([name, 0]);
+      // Every form control has a label that names it.
+      const unlabelled = await page.evaluate(() => [...document.querySelectorAll("input, select, textarea")].filter((control) => !(control as HTMLInputElement).labels?.length && !control.getAttribute("aria-label")).map((control) => control.id));
+      expect([name, unlabelled]).toEqual([name, []]);
+      await screenshot(page, `narrow-${name}`);
+    }
+    await page.close();
+  });
 });
 
 describe("the study page", () => {

@@ -5,6 +5,7 @@
  */
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { packageRoot } from "../packageRoot.js";
 
 /** The page scripts, by the name the pages load them as. */
 export const PORTAL_SCRIPTS = ["studyPage", "partnerPage", "revealPage", "shareWorker"] as const;
@@ -27,6 +28,8 @@ export async function bundlePortalScripts(): Promise<Map<string, string>> {
     sourcemap: false,
     legalComments: "none",
     logLevel: "silent",
+    // Aliased packages resolve from the working directory: the package's own, wherever the command runs.
+    absWorkingDir: packageRoot(),
     alias: { "csv-parse": "csv-parse/browser/esm", "csv-stringify/sync": "csv-stringify/browser/esm/sync" },
   });
   return new Map(result.outputFiles.map((file) => [file.path.split("/").pop()!, file.text]));

@@ -8,6 +8,9 @@ fieldset { border: 1px solid #999; margin: 1rem 0; padding: 0.5rem 1rem 1rem; }
 label { display: block; margin-top: 0.5rem; font-weight: 600; }
 input[type=text], input[type=number], textarea, select { width: 100%; box-sizing: border-box; font: inherit; padding: 0.3rem; }
 textarea { font-family: ui-monospace, monospace; min-height: 6rem; }
+input[type=file] { max-width: 100%; }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; }
+p, li { overflow-wrap: anywhere; }
 button { font: inherit; padding: 0.4rem 0.9rem; margin-top: 0.5rem; }
 .error { color: #a00000; white-space: pre-wrap; font-family: ui-monospace, monospace; }
 .ok { color: #05640a; }
