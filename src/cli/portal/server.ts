@@ -7,7 +7,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { InputError } from "../../share/errors.js";
+import { CatalystError, InputError } from "../../share/errors.js";
 import { parseStudy, type Study } from "../../share/study.js";
 import { parseGrant, type Grant } from "../../transport/grant.js";
 import { bundlePortalScripts } from "./bundle.js";
@@ -94,7 +94,9 @@ export async function startPortal(options: PortalOptions): Promise<RunningPortal
 
   const server = createServer(handle);
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (error: NodeJS.ErrnoException) => reject(error.code === "EADDRINUSE"
+      ? new CatalystError("port-in-use", `${options.host}:${options.port} is already in use; choose another port with --port (0 picks a free one)`)
+      : error));
     server.listen(options.port, options.host, () => resolve());
   });
   const address = server.address() as AddressInfo;
