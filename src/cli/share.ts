@@ -4,13 +4,10 @@ import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { AtomicFile, commitAll } from "../share/atomicFile.js";
-import { readCsvRows } from "../share/csvTable.js";
 import { InputError, UsageError } from "../share/errors.js";
-import { shareFileName, writeTableShares } from "../share/shareFile.js";
+import { shareFileName } from "../share/shareFile.js";
 import { findPartner, findTable, partyOf, pushdownOf, ROLES, type Role, type Study } from "../share/study.js";
-import { partnerPartials, toCells } from "../operators/sitePartials.js";
-import type { ClearValue } from "../operators/rowEvaluator.js";
-import { shareTableCsv, uniqueKeyChecks } from "../operators/tableShares.js";
+import { partialsInputs, sharePartnerPartials, shareTableCsv } from "../operators/tableShares.js";
 import { audited } from "./auditLog.js";
 import { action, collect, wholeNumber } from "./command.js";
 import type { GlobalOptions, Reporter } from "./output.js";
@@ -79,57 +76,41 @@ export interface PartialsReceipt {
  */
 export async function sharePartials(study: Study, options: { partner: string; csvs: Record<string, string>; out: string; padTo?: number }): Promise<PartialsReceipt> {
   const partner = findPartner(study, options.partner);
-  const bound = pushdownOf(study, options.partner);
-  if (!bound) throw new UsageError(`partner ${options.partner} does not push down in this study; share each table with --table and --csv, or ask the investigator to list it with \`catalyst study init --pushdown\``);
+  if (!pushdownOf(study, options.partner)) throw new UsageError(`partner ${options.partner} does not push down in this study; share each table with --table and --csv, or ask the investigator to list it with \`catalyst study init --pushdown\``);
   for (const table of Object.keys(options.csvs)) {
     if (!partner.tables.includes(table)) throw new UsageError(`--csv ${table}=…: partner ${options.partner} does not hold table ${table} in this study (it holds ${partner.tables.join(", ")})`);
   }
   // Only the tables some partial aggregate reads: a table no query reads never leaves the site in any form.
-  const read = new Set((study.pushdown?.tables ?? []).flatMap((table) => table.reads));
-  const missing = partner.tables.filter((table) => read.has(table) && !options.csvs[table]);
+  const missing = partialsInputs(study, options.partner).filter((table) => !options.csvs[table]);
   if (missing.length > 0) throw new UsageError(`--plan needs every table of ${options.partner} that the study's queries read: give --csv ${missing.map((table) => `${table}=FILE`).join(" --csv ")}`);
   const started = performance.now();
-  const site = BigInt(study.partners.indexOf(partner));
-  const rowsByTable = new Map<string, ClearValue[][]>();
-  const rowsRead: Record<string, number> = {};
+  const csvFiles: Record<string, { csv: AsyncIterable<Uint8Array>; file: string }> = {};
   for (const table of partner.tables.filter((name) => options.csvs[name])) {
     const file = options.csvs[table];
     const csvStat = await stat(file).catch(() => undefined);
     if (!csvStat?.isFile()) throw new InputError("cannot read the CSV: no such file", { file }, "unreadable");
-    const rows: ClearValue[][] = [];
-    for await (const batch of readCsvRows(createReadStream(file), findTable(study, table), { file, uniqueKeys: uniqueKeyChecks(study, table) })) {
-      for (const row of batch) rows.push([...row.map((value) => (typeof value === "number" ? BigInt(value) : value)), site]);
-    }
-    // The circuit's integers are sized from the public bound, so more rows could overflow them.
-    if (rows.length > bound.maxRows) throw new InputError(`${table} has ${rows.length} rows, more than the ${bound.maxRows} this study allows ${options.partner} (its public bound)`, { file });
-    rowsByTable.set(table, rows);
-    rowsRead[table] = rows.length;
+    csvFiles[table] = { csv: createReadStream(file), file };
   }
-  const partials = partnerPartials(study, options.partner, (table) => rowsByTable.get(table) ?? []);
-  const files = partials.map(({ table }) => Object.fromEntries(ROLES.map((role) => [role, join(options.out, ...shareFileName(study, options.partner, table.name, role).split("/"))])) as Record<Role, string>);
+  const paths = new Map<string, Record<Role, string>>();
   const opened: Array<Record<Role, AtomicFile>> = [];
   try {
-    const tables: PartialsReceipt["tables"] = [];
-    for (const [index, { table, rows, sortedBy }] of partials.entries()) {
-      if (options.padTo !== undefined && rows.length > options.padTo) {
-        throw new InputError(`${options.partner} has ${rows.length} groups for ${table.name} (query ${table.query}), more than --pad-to ${options.padTo}; raise the bound`);
-      }
-      const atomic = { garbler: await AtomicFile.create(files[index].garbler), evaluator: await AtomicFile.create(files[index].evaluator) };
+    const outcome = await sharePartnerPartials(study, options.partner, csvFiles, async (table) => {
+      const path = Object.fromEntries(ROLES.map((role) => [role, join(options.out, ...shareFileName(study, options.partner, table, role).split("/"))])) as Record<Role, string>;
+      const atomic = { garbler: await AtomicFile.create(path.garbler), evaluator: await AtomicFile.create(path.evaluator) };
+      paths.set(table, path);
       opened.push(atomic);
-      const dummyRows = options.padTo === undefined ? 0 : options.padTo - rows.length;
-      const batches = (async function* () { for (let start = 0; start < rows.length; start += 8192) yield rows.slice(start, start + 8192).map(toCells); })();
-      // Dummy rows break the order, and MPC treats a sorted upload as all valid rows: claim none when padded.
-      const claimed = dummyRows === 0 ? sortedBy : undefined;
-      const outcome = await writeTableShares(study, options.partner, table.name, batches, { garbler: atomic.garbler.write, evaluator: atomic.evaluator.write }, undefined, { sortedBy: claimed, presorted: true, dummyRows });
-      tables.push({
-        table: table.name, rows: outcome.rows, groups: rows.length, ...(options.padTo !== undefined ? { paddedTo: options.padTo } : {}), ...(claimed ? { sortedBy: claimed } : {}),
-        shares: ROLES.map((role) => ({ role, party: partyOf(study, role).name, path: files[index][role], bytes: atomic[role].bytesWritten, digest: outcome.digests[role] })),
-      });
-    }
+      return { garbler: atomic.garbler.write, evaluator: atomic.evaluator.write };
+    }, options.padTo);
     await commitAll(opened.flatMap((atomic) => [atomic.garbler, atomic.evaluator]));
-    return { partner: options.partner, rowsRead, seconds: (performance.now() - started) / 1000, tables };
+    const tables: PartialsReceipt["tables"] = outcome.tables.map(({ table, rows, groups, paddedTo, sortedBy, digests }, index) => ({
+      table, rows, groups, ...(paddedTo !== undefined ? { paddedTo } : {}), ...(sortedBy ? { sortedBy } : {}),
+      shares: ROLES.map((role) => ({ role, party: partyOf(study, role).name, path: paths.get(table)![role], bytes: opened[index][role].bytesWritten, digest: digests[role] })),
+    }));
+    return { partner: options.partner, rowsRead: outcome.rowsRead, seconds: (performance.now() - started) / 1000, tables };
   } catch (error) {
     await AtomicFile.abortAll(opened.flatMap((atomic) => [atomic.garbler, atomic.evaluator]));
+    // Files of one table are still open when a later read fails: each stream is let go.
+    for (const { csv } of Object.values(csvFiles)) (csv as ReturnType<typeof createReadStream>).destroy();
     throw error;
   }
 }

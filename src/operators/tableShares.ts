@@ -1,13 +1,17 @@
 /**
- * One partner's CSV of one table turned into its two sealed shares, as `catalyst share` and the portal's
+ * One partner's CSV of one table turned into its two sealed shares (or, for a pushdown partner, its
+ * partial aggregates), as `catalyst share` and the portal's
  * share worker both do it: validated row by row against the table and the keys the study's joins need
  * unique, sorted the way the study's joins and GROUP BYs merge, split and sealed to each compute party.
  */
 import { readCsvRows } from "../share/csvTable.js";
+import { InputError, UsageError } from "../share/errors.js";
 import type { ByteSink } from "../share/sealedStream.js";
 import { writeTableShares } from "../share/shareFile.js";
-import { findPartner, findTable, type Role, type Study } from "../share/study.js";
+import { findPartner, findTable, pushdownOf, type Role, type Study } from "../share/study.js";
 import { shareSortKeyOf, uniqueKeysOf } from "./joinKeys.js";
+import type { ClearValue } from "./rowEvaluator.js";
+import { partnerPartials, toCells } from "./sitePartials.js";
 
 export interface TableSharesOutcome {
   rows: number;
@@ -47,4 +51,62 @@ export function uniqueKeyChecks(study: Study, table: string): Array<{ columns: s
   return [...queriesByKey.values()].map(({ columns, queries }) => ({
     columns, reason: `${queries.length > 1 ? "queries" : "query"} ${queries.join(", ")} ${queries.length > 1 ? "join" : "joins"} on ${columns.join(", ")} and need${queries.length > 1 ? "" : "s"} it unique within each partner's ${table}`,
   }));
+}
+
+/** The tables of a pushdown partner that the study's partial aggregates read: only these are ever read. */
+export function partialsInputs(study: Study, partner: string): string[] {
+  const read = new Set((study.pushdown?.tables ?? []).flatMap((table) => table.reads));
+  return findPartner(study, partner).tables.filter((table) => read.has(table));
+}
+
+export interface PartialsOutcome {
+  /** Rows read from each CSV: never uploaded, never public. */
+  rowsRead: Record<string, number>;
+  tables: Array<{ table: string; query: string; rows: number; groups: number; paddedTo?: number; sortedBy?: string[]; digests: Record<Role, string> }>;
+}
+
+/**
+ * A pushdown partner's share, as `catalyst share --plan` and the portal both make it: each site-local GROUP
+ * BY of the study computed over the partner's own CSVs in the clear, and only the partial aggregates (one row
+ * per local group, padded with dummy rows to `padTo` if given) shared and sealed. Every check runs before the
+ * first byte is written to any sink.
+ */
+export async function sharePartnerPartials(
+  study: Study,
+  partner: string,
+  csvs: Record<string, { csv: AsyncIterable<Uint8Array | string>; file: string }>,
+  sinksFor: (table: string) => Promise<Record<Role, ByteSink>>,
+  padTo?: number,
+): Promise<PartialsOutcome> {
+  const holder = findPartner(study, partner);
+  const bound = pushdownOf(study, partner);
+  if (!bound) throw new UsageError(`partner ${partner} does not push down in this study`);
+  const site = BigInt(study.partners.indexOf(holder));
+  const rowsByTable = new Map<string, ClearValue[][]>();
+  const rowsRead: Record<string, number> = {};
+  for (const table of holder.tables.filter((name) => csvs[name])) {
+    const { csv, file } = csvs[table];
+    const rows: ClearValue[][] = [];
+    for await (const batch of readCsvRows(csv, findTable(study, table), { file, uniqueKeys: uniqueKeyChecks(study, table) })) {
+      for (const row of batch) rows.push([...row.map((value) => (typeof value === "number" ? BigInt(value) : value)), site]);
+    }
+    // The circuit's integers are sized from the public bound, so more rows could overflow them.
+    if (rows.length > bound.maxRows) throw new InputError(`${table} has ${rows.length} rows, more than the ${bound.maxRows} this study allows ${partner} (its public bound)`, { file });
+    rowsByTable.set(table, rows);
+    rowsRead[table] = rows.length;
+  }
+  const partials = partnerPartials(study, partner, (table) => rowsByTable.get(table) ?? []);
+  for (const { table, rows } of partials) {
+    if (padTo !== undefined && rows.length > padTo) throw new InputError(`${partner} has ${rows.length} groups for ${table.name} (query ${table.query}), more than --pad-to ${padTo}; raise the bound`);
+  }
+  const tables: PartialsOutcome["tables"] = [];
+  for (const { table, rows, sortedBy } of partials) {
+    const dummyRows = padTo === undefined ? 0 : padTo - rows.length;
+    const batches = (async function* () { for (let start = 0; start < rows.length; start += 8192) yield rows.slice(start, start + 8192).map(toCells); })();
+    // Dummy rows break the order, and MPC treats a sorted upload as all valid rows: claim none when padded.
+    const claimed = dummyRows === 0 ? sortedBy : undefined;
+    const outcome = await writeTableShares(study, partner, table.name, batches, await sinksFor(table.name), undefined, { sortedBy: claimed, presorted: true, dummyRows });
+    tables.push({ table: table.name, query: table.query, rows: outcome.rows, groups: rows.length, ...(padTo !== undefined ? { paddedTo: padTo } : {}), ...(claimed ? { sortedBy: claimed } : {}), digests: outcome.digests });
+  }
+  return { rowsRead, tables };
 }
