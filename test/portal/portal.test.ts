@@ -14,7 +14,7 @@ import type { Browser, Page } from "playwright-core";
 import { startAzurite, type TestAzurite } from "../helpers/azurite.js";
 import { launchChromium } from "../helpers/chromium.js";
 import { removeFolder, repositoryRoot, runCli, temporaryFolder, testAuditLog } from "../helpers/cli.js";
-import { computeOverSsh } from "../helpers/computeParties.js";
+import { computeOverSsh, computeOverTcp } from "../helpers/computeParties.js";
 import { startSshd, type TestSshServer } from "../helpers/sshd.js";
 
 const ARTIFACTS = join(repositoryRoot, "test-artifacts", "portal");
@@ -60,6 +60,34 @@ async function blobNames(container: string): Promise<string[]> {
   const names: string[] = [];
   for await (const blob of client.listBlobsFlat()) names.push(blob.name);
   return names.sort();
+}
+
+/** Types a study into the study page as an investigator would, from the files the CLI was given. */
+async function fillStudyPage(page: Page, study: { name: string; queries: string[]; pushdown?: Record<string, number> }): Promise<void> {
+  await page.goto(`${portal.url}study.html`);
+  await page.fill("#study-name", study.name);
+  await page.fill("#tables-sql", await readFile(join(dir, "tables.sql"), "utf8"));
+  await page.fill("#min-cell-count", "11");
+  for (const [index, [partner, tables]] of Object.entries(PARTNERS).entries()) {
+    if (index > 0) await page.click("#add-partner");
+    await page.fill(`#partner-${index + 1}-name`, partner);
+    for (const table of tables) await page.check(`input[name="partner-${index + 1}-tables"][value="${table}"]`);
+    const bound = study.pushdown?.[partner];
+    if (bound !== undefined) {
+      await page.check(`#partner-${index + 1}-pushdown`);
+      await page.fill(`#partner-${index + 1}-max-rows`, String(bound));
+    }
+  }
+  for (const [field, name] of [["garbler", "nm"], ["evaluator", "ac"]]) {
+    await page.fill(`#${field}-name`, name);
+    await page.fill(`#${field}-key`, await readFile(join(dir, "keys", `${name}.pub`), "utf8"));
+  }
+  await page.fill("#investigator-key", await readFile(join(dir, "keys", "investigator.pub"), "utf8"));
+  for (const [index, query] of study.queries.entries()) {
+    if (index > 0) await page.click("#add-query");
+    await page.fill(`#query-${index + 1}-name`, query);
+    await page.fill(`#query-${index + 1}-sql`, await readFile(join(dir, `${query}.sql`), "utf8"));
+  }
 }
 
 beforeAll(async () => {
@@ -132,25 +160,7 @@ describe("the portal server", () => {
 describe("the study page", () => {
   it("makes the study.json that `catalyst study init` makes from the same inputs, byte for byte", async () => {
     const page = await browser.newPage({ acceptDownloads: true });
-    await page.goto(`${portal.url}study.html`);
-    await page.fill("#study-name", "Portal study");
-    await page.fill("#tables-sql", await readFile(join(dir, "tables.sql"), "utf8"));
-    await page.fill("#min-cell-count", "11");
-    for (const [index, [partner, tables]] of Object.entries(PARTNERS).entries()) {
-      if (index > 0) await page.click("#add-partner");
-      await page.fill(`#partner-${index + 1}-name`, partner);
-      for (const table of tables) await page.check(`input[name="partner-${index + 1}-tables"][value="${table}"]`);
-    }
-    for (const [field, name] of [["garbler", "nm"], ["evaluator", "ac"]]) {
-      await page.fill(`#${field}-name`, name);
-      await page.fill(`#${field}-key`, await readFile(join(dir, "keys", `${name}.pub`), "utf8"));
-    }
-    await page.fill("#investigator-key", await readFile(join(dir, "keys", "investigator.pub"), "utf8"));
-    for (const [index, query] of QUERIES.entries()) {
-      if (index > 0) await page.click("#add-query");
-      await page.fill(`#query-${index + 1}-name`, query);
-      await page.fill(`#query-${index + 1}-sql`, await readFile(join(dir, `${query}.sql`), "utf8"));
-    }
+    await fillStudyPage(page, { name: "Portal study", queries: QUERIES });
     await screenshot(page, "study");
     const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-study")]);
     expect(download.suggestedFilename()).toBe("study.json");
@@ -305,5 +315,76 @@ describe("the data-partner page, the compute parties and the reveal page", () =>
       expect(verified.code).toBe(0);
     }
     await revealPage.close();
+  }, 300_000);
+});
+
+describe("the data-partner page for a pushdown partner", () => {
+  it("computes and shares only the partial aggregates, padded as asked, like `catalyst share --plan`; compute over them equals the cleartext answer", async () => {
+    const pushdownDir = join(dir, "pushdown");
+    await mkdir(pushdownDir, { recursive: true });
+    const study = join(pushdownDir, "study.json");
+    const init = await runCli([
+      "study", "init", "--name", "Portal pushdown", "--tables", "tables.sql", "--query", "rollup_by_age_gender.sql",
+      ...Object.entries(PARTNERS).flatMap(([partner, tables]) => ["--partner", `${partner}:${tables.join(",")}`]), "--pushdown", "site1:1000",
+      "--garbler", "nm:keys/nm.pub", "--evaluator", "ac:keys/ac.pub", "--investigator", "keys/investigator.pub", "--out", study,
+    ], { cwd: dir });
+    expect(init.code).toBe(0);
+    // The study page makes the same pushdown study, byte for byte.
+    const studyPage = await browser.newPage({ acceptDownloads: true });
+    await fillStudyPage(studyPage, { name: "Portal pushdown", queries: ["rollup_by_age_gender"], pushdown: { site1: 1000 } });
+    const [download] = await Promise.all([studyPage.waitForEvent("download"), studyPage.click("#download-study")]);
+    expect((await readFile((await download.path())!)).equals(await readFile(study))).toBe(true);
+    await studyPage.close();
+    const containers = { garbler: "pushdown-nm", evaluator: "pushdown-ac" };
+    for (const [role, container] of Object.entries(containers)) {
+      expect((await asSite(["grant", "--study", study, "--party", role, "--store", `azure://devstoreaccount1/${container}`, "--create", "--expires", "1h", "--out", join(pushdownDir, "grants")])).code).toBe(0);
+    }
+    const pushdownPortal = await startPortal(["--study", study, "--grants", join(pushdownDir, "grants")]);
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${pushdownPortal.url}partner.html`);
+      await page.waitForSelector('#partner-name option[value="site1"]', { state: "attached" });
+      await page.selectOption("#partner-name", "site1");
+      await page.waitForFunction(() => document.getElementById("grant-source")?.textContent?.includes("2 grant file"));
+      // Only the tables the partials read are asked for; the cohort counts are not read by this study's query.
+      const asked = await page.locator("#table-inputs input[type=file]").evaluateAll((inputs) => inputs.map((input) => (input as HTMLInputElement).dataset.table));
+      expect(asked).toEqual(["phame_demographic", "phame_diagnosis"]);
+      for (const table of asked) await page.setInputFiles(`#csv-${table}`, join(SAMPLE, "site1", `${table}.csv`));
+      await page.fill("#pad-to", "500");
+      await page.click("#share-upload");
+      await page.waitForSelector("#receipt-section:not([hidden]), #share-error:not(:empty)", { timeout: 60_000 });
+      expect(await page.textContent("#share-error")).toBe("");
+      const receipt = JSON.parse((await page.textContent("#receipt"))!);
+      await screenshot(page, "partner-pushdown");
+      await page.close();
+      const cli = await runCli(["--json", "share", "--plan", "--study", study, "--partner", "site1", ...asked.flatMap((table) => ["--csv", `${table}=${join(SAMPLE, "site1", `${table}.csv`)}`]), "--pad-to", "500", "--out", join(pushdownDir, "cli-shares")]);
+      expect(cli.code).toBe(0);
+      const cliTables = (cli.json as { tables: Array<{ table: string; rows: number; groups: number }> }).tables;
+      expect(receipt.tables.map((table: { table: string; rows: number; groups: number; paddedTo: number }) => [table.table, table.rows, table.groups, table.paddedTo]))
+        .toEqual(cliTables.map((table) => [table.table, 500, table.groups, 500]));
+
+      for (const partner of ["site2", "site3"]) {
+        for (const table of PARTNERS[partner]) expect((await runCli(["share", "--study", study, "--partner", partner, "--table", table, "--csv", join(SAMPLE, partner, `${table}.csv`), "--out", join(pushdownDir, "shares")])).code).toBe(0);
+        expect((await asSite(["upload", "--study", study, "--partner", partner, "--from", join(pushdownDir, "shares"), "--to-garbler", join(pushdownDir, "grants", `${partner}.nm.grant.json`), "--to-evaluator", join(pushdownDir, "grants", `${partner}.ac.grant.json`)])).code).toBe(0);
+      }
+      for (const [role, container] of Object.entries(containers)) {
+        const party = role === "garbler" ? "nm" : "ac";
+        expect((await asSite(["inbox", "pull", "--study", study, "--key", key(party), "--store", `azure://devstoreaccount1/${container}`, "--out", join(pushdownDir, `inbox-${party}`)])).code).toBe(0);
+        expect((await runCli(["inbox", "check", "--study", study, "--key", key(party), "--inbox", join(pushdownDir, `inbox-${party}`)])).code).toBe(0);
+      }
+      const computed = await computeOverTcp(
+        { study, key: key("nm"), inbox: join(pushdownDir, "inbox-nm"), out: join(pushdownDir, "out-nm") },
+        { study, key: key("ac"), inbox: join(pushdownDir, "inbox-ac"), out: join(pushdownDir, "out-ac") },
+        { CATALYST_AUDIT_LOG: testAuditLog });
+      expect([computed.garbler.code, computed.evaluator.code]).toEqual([0, 0]);
+      const result = join(pushdownDir, "rollup_by_age_gender.csv");
+      expect((await runCli(["reveal", "--study", study, "--key", key("investigator"), "--garbler", join(pushdownDir, "out-nm", "rollup_by_age_gender.nm.result"), "--evaluator", join(pushdownDir, "out-ac", "rollup_by_age_gender.ac.result"), "--out", result])).code).toBe(0);
+      // The result equals the cleartext answer, which is also the first study's (all-in-MPC) released result.
+      const verified = await runCli(["verify", "--study", study, "--csv-root", SAMPLE, "--query", "rollup_by_age_gender", "--result", result]);
+      expect(verified.code).toBe(0);
+      expect(await readFile(result, "utf8")).toBe(await readFile(join(dir, "rollup_by_age_gender.csv"), "utf8"));
+    } finally {
+      pushdownPortal.process.kill("SIGTERM");
+    }
   }, 300_000);
 });

@@ -14,7 +14,7 @@ p, li { overflow-wrap: anywhere; }
 button { font: inherit; padding: 0.4rem 0.9rem; margin-top: 0.5rem; }
 .error { color: #a00000; white-space: pre-wrap; font-family: ui-monospace, monospace; }
 .ok { color: #05640a; }
-.checks label { display: inline-block; font-weight: normal; margin-right: 1rem; }
+.checks label, label.inline { display: inline-block; font-weight: normal; margin-right: 1rem; }
 table { border-collapse: collapse; width: 100%; overflow-x: auto; display: block; }
 th, td { border: 1px solid #bbb; padding: 0.2rem 0.5rem; text-align: left; }
 td.suppressed { background: #eee; font-style: italic; }

@@ -1,21 +1,16 @@
 /** The data partner's page: choose the study and your name, drop a CSV per table, share and seal in a worker, upload. */
 import { md5 } from "@noble/hashes/legacy.js";
 import { IntegrityError, InputError } from "../../../share/errors.js";
+import { partialsInputs } from "../../../operators/tableShares.js";
 import { findPartner, partyOf, pushdownOf, ROLES, uploadedTables, type Role, type Study } from "../../../share/study.js";
 import { putBlobToPresignedUrl } from "../../../transport/fetchUpload.js";
 import { checkGrant, parseGrant, type Grant } from "../../../transport/grant.js";
 import { redactUrl } from "../../../transport/redact.js";
 import { describeError, element, offerDownload, readStudyFile, servedStudy } from "./dom.js";
-import type { ShareWorkerMessage } from "./shareWorker.js";
+import type { ShareRequest, SharedTable, ShareWorkerMessage } from "./shareWorker.js";
 
-interface Shared {
-  table: string;
-  file: string;
-  rows: number;
-  sortedBy?: string[];
-  digests: Record<Role, string>;
-  shares: Record<Role, Blob>;
-}
+/** A shared table and the CSV it came from (for a partial table, the CSVs it was computed from). */
+type Shared = SharedTable & { csv: string };
 
 let current: { study: Study; text: string } | undefined;
 let servedGrants: Array<{ file: string; text: string }> = [];
@@ -42,18 +37,23 @@ async function choosePartner(): Promise<void> {
   const partner = element<HTMLSelectElement>("partner-name").value;
   errorText.textContent = "";
   if (!current || !partner) { container.replaceChildren(Object.assign(document.createElement("p"), { textContent: "Choose the study and your partner name first." })); return; }
-  if (pushdownOf(current.study, partner)) {
-    container.replaceChildren(Object.assign(document.createElement("p"), { textContent: `${partner} pushes site-local work down in this study: compute and share its partial aggregates with \`catalyst share --plan\`.` }));
-    return;
-  }
-  container.replaceChildren(...uploadedTables(current.study, partner).map((table) => {
+  const pushdown = pushdownOf(current.study, partner);
+  // A pushdown partner gives the tables its partial aggregates read; only those partials leave the page.
+  const tables = pushdown ? partialsInputs(current.study, partner) : uploadedTables(current.study, partner);
+  const inputs = tables.map((table) => {
     const wrapper = document.createElement("div");
     const label = Object.assign(document.createElement("label"), { htmlFor: `csv-${table}`, textContent: `${table}.csv` });
     const input = Object.assign(document.createElement("input"), { type: "file", id: `csv-${table}`, accept: ".csv,text/csv" });
     input.dataset.table = table;
     wrapper.append(label, input);
     return wrapper;
-  }));
+  });
+  if (pushdown) {
+    const note = Object.assign(document.createElement("p"), { textContent: `${partner} pushes site-local work down in this study: the page computes each query's GROUP BY over your rows and shares only the partial aggregates (${uploadedTables(current.study, partner).join(", ")}). Their row counts, the number of your local groups, become public unless you pad them.` });
+    const padLabel = Object.assign(document.createElement("label"), { htmlFor: "pad-to", textContent: "Pad each partial table to this many rows (optional public bound)" });
+    const pad = Object.assign(document.createElement("input"), { type: "number", id: "pad-to", min: "0" });
+    container.replaceChildren(note, ...inputs, padLabel, pad);
+  } else container.replaceChildren(...inputs);
   const response = await fetch(`/api/grants/${encodeURIComponent(partner)}`);
   servedGrants = response.ok ? await response.json() : [];
   element("grant-source").textContent = servedGrants.length > 0 ? `The portal holds ${servedGrants.length} grant file(s) for ${partner}.` : "The portal holds no grant for you: choose the two grant files below.";
@@ -75,7 +75,7 @@ async function grantsFor(study: Study, partner: string): Promise<Record<Role, { 
   return found as Record<Role, { grant: Grant; file: string }>;
 }
 
-function shareInWorker(study: string, partner: string, table: string, file: File, onProgress: (bytes: number) => void): Promise<Shared> {
+function shareInWorker(request: ShareRequest, csv: string, onProgress: (bytes: number) => void): Promise<Shared[]> {
   return new Promise((resolve, reject) => {
     const worker = new Worker("/assets/shareWorker.js", { type: "module" });
     worker.onmessage = (event: MessageEvent<ShareWorkerMessage>) => {
@@ -83,10 +83,10 @@ function shareInWorker(study: string, partner: string, table: string, file: File
       if (message.type === "progress") return onProgress(message.bytes);
       worker.terminate();
       if (message.type === "error") return reject(Object.assign(new Error(message.described), { described: message.described, code: message.code }));
-      resolve({ table, file: file.name, rows: message.rows, sortedBy: message.sortedBy, digests: message.digests, shares: message.shares });
+      resolve(message.tables.map((table) => ({ ...table, csv })));
     };
     worker.onerror = (event) => { worker.terminate(); reject(new Error(`the share worker failed: ${event.message}`)); };
-    worker.postMessage({ studyText: study, partner, table, file });
+    worker.postMessage(request);
   });
 }
 
@@ -114,10 +114,19 @@ async function shareAndUpload(): Promise<void> {
   let doneBytes = 0;
   const shared: Shared[] = [];
   const started = performance.now();
-  for (const { table, file } of files) {
-    status.textContent = `Checking, sharing and sealing ${file.name} (${table})…`;
-    shared.push(await shareInWorker(text, partner, table, file, (bytes) => { progress.value = (0.8 * (doneBytes + bytes)) / totalBytes; }));
-    doneBytes += file.size;
+  const onProgress = (bytes: number) => { progress.value = (0.8 * (doneBytes + bytes)) / totalBytes; };
+  if (pushdownOf(study, partner)) {
+    status.textContent = `Checking your CSVs, computing the partial aggregates, sharing and sealing them…`;
+    const padText = element<HTMLInputElement>("pad-to").value.trim();
+    if (padText && !/^\d+$/.test(padText)) throw new InputError(`the padding bound must be a whole number, got "${padText}"`);
+    const request: ShareRequest = { kind: "partials", studyText: text, partner, files: Object.fromEntries(files.map(({ table, file }) => [table, file])), ...(padText ? { padTo: Number(padText) } : {}) };
+    shared.push(...await shareInWorker(request, files.map(({ file }) => file.name).join(", "), onProgress));
+  } else {
+    for (const { table, file } of files) {
+      status.textContent = `Checking, sharing and sealing ${file.name} (${table})…`;
+      shared.push(...await shareInWorker({ kind: "table", studyText: text, partner, table, file }, file.name, onProgress));
+      doneBytes += file.size;
+    }
   }
   const shareSeconds = (performance.now() - started) / 1000;
   const uploads = shared.flatMap((entry) => ROLES.map((role) => ({ entry, role })));
@@ -142,7 +151,8 @@ async function shareAndUpload(): Promise<void> {
     sharedAt: new Date().toISOString(),
     shareSeconds: Math.round(shareSeconds * 1000) / 1000,
     tables: shared.map((entry) => ({
-      table: entry.table, csv: entry.file, rows: entry.rows, ...(entry.sortedBy ? { sortedBy: entry.sortedBy } : {}),
+      table: entry.table, csv: entry.csv, rows: entry.rows, ...(entry.groups !== undefined ? { groups: entry.groups } : {}), ...(entry.paddedTo !== undefined ? { paddedTo: entry.paddedTo } : {}),
+      ...(entry.sortedBy ? { sortedBy: entry.sortedBy } : {}),
       shares: uploaded.filter((upload) => upload.table === entry.table).map(({ table: _table, ...rest }) => rest),
     })),
   };

@@ -1,33 +1,65 @@
-/** The portal's share worker: validates, splits and seals one CSV off the page's thread, with progress. */
+/**
+ * The portal's share worker: off the page's thread, validates, splits and seals one CSV, or, for a pushdown
+ * partner, computes the partial aggregates of all its CSVs and seals those.
+ */
 import { CatalystError } from "../../../share/errors.js";
 import { parseStudy, ROLES, type Role } from "../../../share/study.js";
-import { shareTableCsv } from "../../../operators/tableShares.js";
+import { sharePartnerPartials, shareTableCsv } from "../../../operators/tableShares.js";
 import { fileChunks } from "./dom.js";
 
-export interface ShareRequest {
-  studyText: string;
-  partner: string;
+export type ShareRequest =
+  | { kind: "table"; studyText: string; partner: string; table: string; file: File }
+  | { kind: "partials"; studyText: string; partner: string; files: Record<string, File>; padTo?: number };
+
+export interface SharedTable {
   table: string;
-  file: File;
+  rows: number;
+  /** Local groups before padding (partial tables only). */
+  groups?: number;
+  paddedTo?: number;
+  sortedBy?: string[];
+  digests: Record<Role, string>;
+  shares: Record<Role, Blob>;
 }
 
 export type ShareWorkerMessage =
   | { type: "progress"; bytes: number; rows: number }
-  | { type: "done"; rows: number; sortedBy?: string[]; digests: Record<Role, string>; shares: Record<Role, Blob> }
+  | { type: "done"; tables: SharedTable[]; rowsRead?: Record<string, number> }
   | { type: "error"; described: string; code?: string; location?: CatalystError["location"] };
 
 const post = (message: ShareWorkerMessage) => (self as unknown as { postMessage(message: ShareWorkerMessage): void }).postMessage(message);
 
+/** Sinks that keep each party's sealed bytes, and the Blobs they make. */
+function blobSinks() {
+  const parts: Record<Role, Uint8Array[]> = { garbler: [], evaluator: [] };
+  const sinks = Object.fromEntries(ROLES.map((role) => [role, (chunk: Uint8Array) => { parts[role].push(chunk.slice()); }])) as Record<Role, (chunk: Uint8Array) => void>;
+  return { sinks, blobs: () => ({ garbler: new Blob(parts.garbler as BlobPart[]), evaluator: new Blob(parts.evaluator as BlobPart[]) }) };
+}
+
 self.onmessage = async (event: MessageEvent<ShareRequest>) => {
-  const { studyText, partner, table, file } = event.data;
+  const request = event.data;
+  let bytes = 0;
+  let rows = 0;
+  const onBytes = (read: number) => { bytes += read; post({ type: "progress", bytes, rows }); };
   try {
-    const study = parseStudy(studyText, "study.json");
-    const parts: Record<Role, Uint8Array[]> = { garbler: [], evaluator: [] };
-    let bytes = 0;
-    let rows = 0;
-    const sinks = Object.fromEntries(ROLES.map((role) => [role, (chunk: Uint8Array) => { parts[role].push(chunk.slice()); }])) as Record<Role, (chunk: Uint8Array) => void>;
-    const outcome = await shareTableCsv(study, partner, table, fileChunks(file, (read) => { bytes += read; post({ type: "progress", bytes, rows }); }), file.name, sinks, (done) => { rows = done; post({ type: "progress", bytes, rows }); });
-    post({ type: "done", rows: outcome.rows, sortedBy: outcome.sortedBy, digests: outcome.digests, shares: { garbler: new Blob(parts.garbler as BlobPart[]), evaluator: new Blob(parts.evaluator as BlobPart[]) } });
+    const study = parseStudy(request.studyText, "study.json");
+    if (request.kind === "table") {
+      const { sinks, blobs } = blobSinks();
+      const outcome = await shareTableCsv(study, request.partner, request.table, fileChunks(request.file, onBytes), request.file.name, sinks, (done) => { rows = done; post({ type: "progress", bytes, rows }); });
+      post({ type: "done", tables: [{ table: request.table, rows: outcome.rows, sortedBy: outcome.sortedBy, digests: outcome.digests, shares: blobs() }] });
+      return;
+    }
+    const made = new Map<string, ReturnType<typeof blobSinks>>();
+    const csvs = Object.fromEntries(Object.entries(request.files).map(([table, file]) => [table, { csv: fileChunks(file, onBytes), file: file.name }]));
+    const outcome = await sharePartnerPartials(study, request.partner, csvs, async (table) => {
+      const sinks = blobSinks();
+      made.set(table, sinks);
+      return sinks.sinks;
+    }, request.padTo);
+    post({
+      type: "done", rowsRead: outcome.rowsRead,
+      tables: outcome.tables.map(({ table, rows: shared, groups, paddedTo, sortedBy, digests }) => ({ table, rows: shared, groups, paddedTo, sortedBy, digests, shares: made.get(table)!.blobs() })),
+    });
   } catch (error) {
     post({ type: "error", described: error instanceof CatalystError ? error.describe() : (error as Error).message ?? String(error), code: error instanceof CatalystError ? error.code : undefined, location: error instanceof CatalystError ? error.location : undefined });
   }

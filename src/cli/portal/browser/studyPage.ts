@@ -1,7 +1,7 @@
 /** The investigator's study page: the same inputs as `catalyst study init`, checked as typed, and the same study.json. */
 import { InputError } from "../../../share/errors.js";
 import { parsePublicKey } from "../../../share/keys.js";
-import { serializeStudy } from "../../../share/study.js";
+import { MAX_PUSHDOWN_ROWS, serializeStudy } from "../../../share/study.js";
 import { parseTablesSql } from "../../../share/tablesSql.js";
 import { defineStudy } from "../../../operators/studyDefinition.js";
 import { describeError, element } from "./dom.js";
@@ -38,7 +38,9 @@ function addPartner(): void {
   const index = ++partnerCount;
   const partner = Object.assign(document.createElement("div"), { className: "partner" });
   partner.dataset.index = String(index);
-  partner.innerHTML = `<label for="partner-${index}-name">Partner ${index}'s name</label><input id="partner-${index}-name" class="partner-name" type="text"><div class="checks" role="group" aria-label="Tables partner ${index} sends"></div>`;
+  partner.innerHTML = `<label for="partner-${index}-name">Partner ${index}'s name</label><input id="partner-${index}-name" class="partner-name" type="text"><div class="checks" role="group" aria-label="Tables partner ${index} sends"></div>
+<label class="inline"><input type="checkbox" id="partner-${index}-pushdown" class="partner-pushdown"> pushes site-local work down (uploads partial aggregates)</label>
+<label for="partner-${index}-max-rows">Public bound on partner ${index}'s rows per table, if it pushes down (default ${MAX_PUSHDOWN_ROWS})</label><input id="partner-${index}-max-rows" class="partner-max-rows" type="number" min="1">`;
   element("partners").append(partner);
   renderChecks(partner);
 }
@@ -71,10 +73,17 @@ function buildStudy() {
     const name = query.querySelector<HTMLInputElement>(".query-name")!.value.trim();
     return { name, sql: query.querySelector<HTMLTextAreaElement>(".query-sql")!.value.trim(), file: `${name || "query"}.sql`, error: query.querySelector<HTMLElement>(".query-error")! };
   }).filter((query) => query.name || query.sql);
-  const partners = [...element("partners").querySelectorAll<HTMLElement>(".partner")].map((partner) => ({
+  const partnerRows = [...element("partners").querySelectorAll<HTMLElement>(".partner")].map((partner) => ({
     name: partner.querySelector<HTMLInputElement>(".partner-name")!.value.trim(),
     tables: [...partner.querySelectorAll<HTMLInputElement>(".checks input:checked")].map((input) => input.value),
+    pushdown: partner.querySelector<HTMLInputElement>(".partner-pushdown")!.checked,
+    maxRows: partner.querySelector<HTMLInputElement>(".partner-max-rows")!.value.trim(),
   })).filter((partner) => partner.name || partner.tables.length > 0);
+  const partners = partnerRows.map(({ name, tables }) => ({ name, tables }));
+  const pushdown = partnerRows.filter((partner) => partner.pushdown).map((partner) => {
+    if (partner.maxRows && !/^\d+$/.test(partner.maxRows)) throw new InputError(`the row bound of ${partner.name} must be a whole number, got "${partner.maxRows}"`);
+    return { name: partner.name, maxRows: partner.maxRows ? Number(partner.maxRows) : MAX_PUSHDOWN_ROWS };
+  });
   for (const query of queries) query.error.textContent = "";
   try {
     return defineStudy({
@@ -87,6 +96,7 @@ function buildStudy() {
       evaluator: { name: value("evaluator-name").trim(), publicKey: publicKeyOf("evaluator-key", "evaluator") },
       investigator: { publicKey: publicKeyOf("investigator-key", "investigator") },
       queries: queries.map(({ name, sql, file }) => ({ name, sql, file })),
+      pushdown,
     });
   } catch (error) {
     // A query's error is shown beside that query, pointing at its token.
