@@ -103,13 +103,15 @@ interface CsvRecord {
   info: { lines: number };
 }
 
-/** Records queued before the parser is paused: its buffers then fill and the feeding waits for them to drain. */
+/** Records queued before the feeding waits for the reader. */
 const QUEUED_RECORDS = 8192;
 
 /**
- * The parser's records, fed text decoded here and read through its events (data, pause and resume, drain):
- * csv-parse's Node build and its browser build (which the portal bundles instead) both work this way, though
- * only the first can be iterated. Stopping early (a bad row) stops the feeding too.
+ * The parser's records, fed text decoded here and read through its events: csv-parse's Node build and its
+ * browser build (which the portal bundles instead) both work this way, though only the first can be iterated.
+ * The parser is never paused: the feeding waits instead until the reader has taken the queue below the limit,
+ * so every record before a bad one reaches the reader before the parser's error does, in both builds.
+ * Stopping early (a bad row) stops the feeding too.
  */
 async function* csvRecords(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<CsvRecord> {
   const parser = parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true });
@@ -121,19 +123,17 @@ async function* csvRecords(source: AsyncIterable<Uint8Array | string>): AsyncGen
   let wakeFeeder: (() => void) | undefined;
   const notify = () => { wakeReader?.(); wakeReader = undefined; };
   const release = () => { wakeFeeder?.(); wakeFeeder = undefined; };
-  parser.on("data", (record: CsvRecord) => {
-    queue.push(record);
-    if (queue.length >= QUEUED_RECORDS) parser.pause();
-    notify();
-  });
+  parser.on("data", (record: CsvRecord) => { queue.push(record); notify(); });
   parser.on("error", (error: Error) => { failure ??= error; notify(); release(); });
   parser.on("end", () => { ended = true; notify(); });
-  parser.on("drain", release);
   const feeding = (async () => {
     const decoder = new TextDecoder("utf-8");
+    let wrote = false;
     const feed = async (text: string) => {
-      if (text.length === 0 || parser.write(text)) return;
-      await new Promise<void>((resolve) => { wakeFeeder = resolve; });
+      while (queue.length >= QUEUED_RECORDS && !stopped && !failure) await new Promise<void>((resolve) => { wakeFeeder = resolve; });
+      if (text.length === 0 || stopped || failure) return;
+      parser.write(text);
+      wrote = true;
     };
     try {
       for await (const chunk of source) {
@@ -142,6 +142,8 @@ async function* csvRecords(source: AsyncIterable<Uint8Array | string>): AsyncGen
       }
       if (stopped || failure) return;
       await feed(decoder.decode());
+      // An empty file: nothing to flush (the browser build cannot end a parser that never saw a byte).
+      if (!wrote) { ended = true; notify(); return; }
       if (!stopped && !failure) parser.end();
     } catch (error) {
       failure ??= error as Error;
@@ -151,13 +153,15 @@ async function* csvRecords(source: AsyncIterable<Uint8Array | string>): AsyncGen
   try {
     for (;;) {
       if (queue.length > 0) {
-        yield queue.shift()!;
+        const record = queue.shift()!;
+        if (queue.length < QUEUED_RECORDS) release();
+        yield record;
         continue;
       }
       if (failure) throw failure;
       if (ended) return;
-      parser.resume();
-      if (queue.length === 0 && !failure && !ended) await new Promise<void>((resolve) => { wakeReader = resolve; });
+      release();
+      await new Promise<void>((resolve) => { wakeReader = resolve; if (queue.length > 0 || failure || ended) notify(); });
     }
   } finally {
     stopped = true;

@@ -38,14 +38,13 @@ try {
   }
   const child = spawn(process.execPath, [join(repositoryRoot, "bin", "catalyst"), "--json", "portal", "--port", "0", "--study", study, "--grants", join(dir, "grants")], { stdio: ["ignore", "pipe", "inherit"], env: environment });
   portal.process = child;
-  const url = await new Promise<string>((resolve) => {
+  const link = await new Promise<string>((resolve) => {
     let text = "";
-    child.stdout!.on("data", (chunk) => { text += chunk; try { resolve(JSON.parse(text).url); } catch { /* not whole yet */ } });
+    child.stdout!.on("data", (chunk) => { text += chunk; try { resolve(JSON.parse(text).partnerLinks.site1); } catch { /* not whole yet */ } });
   });
   const page = await browser.newPage();
-  await page.goto(`${url}partner.html`);
+  await page.goto(link);
   await page.waitForSelector('#partner-name option[value="site1"]', { state: "attached" });
-  await page.selectOption("#partner-name", "site1");
   await page.waitForFunction(() => document.getElementById("grant-source")?.textContent?.includes("2 grant file"));
   await page.setInputFiles("#csv-phame_demographic", csv);
   const started = performance.now();

@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { spawn, type ChildProcess } from "node:child_process";
+import { request as httpRequest } from "node:http";
 import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { BlobServiceClient } from "@azure/storage-blob";
@@ -31,12 +32,14 @@ let dir: string;
 let azurite: TestAzurite;
 let sshd: TestSshServer;
 let browser: Browser;
-let portal: { process: ChildProcess; url: string };
+let portal: RunningPortal;
 const studyFile = () => join(dir, "study.json");
 const key = (name: string) => join(dir, "keys", `${name}.key`);
 const asSite = (args: string[], cwd?: string) => runCli(args, { cwd, env: { AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString, CATALYST_AUDIT_LOG: testAuditLog } });
 
-function startPortal(args: string[]): Promise<{ process: ChildProcess; url: string }> {
+interface RunningPortal { process: ChildProcess; url: string; partnerLinks: Record<string, string> }
+
+function startPortal(args: string[]): Promise<RunningPortal> {
   const child = spawn(process.execPath, [join(repositoryRoot, "bin", "catalyst"), "--json", "portal", "--port", "0", ...args], { stdio: ["ignore", "pipe", "pipe"], cwd: dir });
   let stdout = "";
   let stderr = "";
@@ -44,7 +47,7 @@ function startPortal(args: string[]): Promise<{ process: ChildProcess; url: stri
     child.stderr!.on("data", (chunk) => { stderr += chunk; });
     child.stdout!.on("data", (chunk) => {
       stdout += chunk;
-      try { resolve({ process: child, url: JSON.parse(stdout).url }); } catch { /* the document is not whole yet */ }
+      try { const printed = JSON.parse(stdout); resolve({ process: child, url: printed.url, partnerLinks: printed.partnerLinks }); } catch { /* the document is not whole yet */ }
     });
     child.once("exit", (code) => reject(new Error(`catalyst portal exited with ${code}: ${stderr}`)));
   });
@@ -134,9 +137,20 @@ describe("the portal server", () => {
     expect(policy).toContain(`connect-src 'self' http://127.0.0.1:${azurite.port}`);
     expect(policy).toContain("default-src 'none'");
     expect(await (await fetch(`${portal.url}api/study`)).text()).toBe(await readFile(studyFile(), "utf8"));
-    const grants = await (await fetch(`${portal.url}api/grants/site3`)).json() as Array<{ file: string }>;
-    expect(grants.map((grant) => grant.file).sort()).toEqual(["site3.ac.grant.json", "site3.nm.grant.json"]);
-    expect(await (await fetch(`${portal.url}api/grants/nobody`)).json()).toEqual([]);
+    // A partner's grants are bearer URLs: only its own link's token leads to them, never its name.
+    expect(Object.keys(portal.partnerLinks).sort()).toEqual(["site1", "site2", "site3"]);
+    const token = /#grant=([0-9a-f]{32})$/.exec(portal.partnerLinks.site3)![1];
+    const served = await (await fetch(`${portal.url}api/grants/${token}`)).json() as { partner: string; grants: Array<{ file: string }> };
+    expect(served.partner).toBe("site3");
+    expect(served.grants.map((grant) => grant.file).sort()).toEqual(["site3.ac.grant.json", "site3.nm.grant.json"]);
+    for (const guess of ["site3", "0".repeat(32), "%E0"]) expect((await fetch(`${portal.url}api/grants/${guess}`)).status).toBe(404);
+    // Another name for this address (a rebinding attacker's) gets nothing.
+    const foreign = await new Promise<number>((resolve, reject) => {
+      const request = httpRequest(`${portal.url}api/study`, { headers: { host: "evil.example" } }, (response) => { response.resume(); resolve(response.statusCode ?? 0); });
+      request.on("error", reject);
+      request.end();
+    });
+    expect(foreign).toBe(421);
     for (const method of ["POST", "PUT"]) expect((await fetch(`${portal.url}api/study`, { method, body: "x" })).status).toBe(405);
     expect((await fetch(`${portal.url}assets/nothing.js`)).status).toBe(404);
   });
@@ -208,9 +222,9 @@ describe("the data-partner page, the compute parties and the reveal page", () =>
 
   async function partnerPage(files: Record<string, string>): Promise<Page> {
     const page = await browser.newPage({ acceptDownloads: true });
-    await page.goto(`${portal.url}partner.html`);
+    await page.goto(portal.partnerLinks.site1);
     await page.waitForSelector('#partner-name option[value="site1"]', { state: "attached" });
-    await page.selectOption("#partner-name", "site1");
+    expect(await page.inputValue("#partner-name")).toBe("site1");
     await page.waitForFunction(() => document.getElementById("grant-source")?.textContent?.includes("2 grant file"));
     for (const [table, path] of Object.entries(files)) await page.setInputFiles(`#csv-${table}`, path);
     return page;
@@ -231,6 +245,15 @@ describe("the data-partner page, the compute parties and the reveal page", () =>
     expect(shown).toMatch(/^phame_demographic\.csv:5:2: column 2 \(age_cat\): expected one of/);
     expect(cli.stderr.trim()).toBe(`catalyst: ${shown}`);
     await screenshot(page, "partner-error");
+    // An empty CSV gets the CLI's message too (the browser build of csv-parse cannot end an empty parser).
+    await writeFile(join(badDir, "phame_cohort_counts.csv"), "");
+    await page.setInputFiles("#csv-phame_cohort_counts", join(badDir, "phame_cohort_counts.csv"));
+    await page.setInputFiles("#csv-phame_demographic", csv("site1", "phame_demographic"));
+    await page.click("#share-upload");
+    await page.waitForFunction(() => (document.getElementById("share-error")?.textContent ?? "").includes("empty"));
+    const emptyShown = await page.textContent("#share-error");
+    const emptyCli = await runCli(["share", "--study", studyFile(), "--partner", "site1", "--table", "phame_cohort_counts", "--csv", "phame_cohort_counts.csv", "--out", join(dir, "bad-out")], { cwd: badDir });
+    expect(emptyCli.stderr.trim()).toBe(`catalyst: ${emptyShown}`);
     expect(await blobNames(CONTAINERS.garbler)).toEqual([]);
     expect(await blobNames(CONTAINERS.evaluator)).toEqual([]);
     await page.close();
@@ -250,6 +273,10 @@ describe("the data-partner page, the compute parties and the reveal page", () =>
     const [download] = await Promise.all([page.waitForEvent("download"), page.click("#receipt-download")]);
     expect(JSON.parse(await readFile((await download.path())!, "utf8"))).toEqual(receipt);
     await screenshot(page, "partner");
+    // Sharing again makes new randomness; a write-once name already taken is refused, never mixed in.
+    await page.click("#share-upload");
+    await page.waitForFunction(() => (document.getElementById("share-error")?.textContent ?? "").length > 0, undefined, { timeout: 60_000 });
+    expect(await page.textContent("#share-error")).toMatch(/^site1\/phame_cohort_counts\.nm\.share → nm: the store already holds a file under this name, and grants are write-once/);
     await page.close();
     expect(await blobNames(CONTAINERS.garbler)).toEqual(PARTNERS.site1.map((table) => `site1/${table}.nm.share`).sort());
 
@@ -342,9 +369,8 @@ describe("the data-partner page for a pushdown partner", () => {
     const pushdownPortal = await startPortal(["--study", study, "--grants", join(pushdownDir, "grants")]);
     try {
       const page = await browser.newPage();
-      await page.goto(`${pushdownPortal.url}partner.html`);
+      await page.goto(pushdownPortal.partnerLinks.site1);
       await page.waitForSelector('#partner-name option[value="site1"]', { state: "attached" });
-      await page.selectOption("#partner-name", "site1");
       await page.waitForFunction(() => document.getElementById("grant-source")?.textContent?.includes("2 grant file"));
       // Only the tables the partials read are asked for; the cohort counts are not read by this study's query.
       const asked = await page.locator("#table-inputs input[type=file]").evaluateAll((inputs) => inputs.map((input) => (input as HTMLInputElement).dataset.table));

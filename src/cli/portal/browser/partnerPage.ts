@@ -4,7 +4,7 @@ import { IntegrityError, InputError } from "../../../share/errors.js";
 import { partialsInputs } from "../../../operators/tableShares.js";
 import { findPartner, partyOf, pushdownOf, ROLES, uploadedTables, type Role, type Study } from "../../../share/study.js";
 import { putBlobToPresignedUrl } from "../../../transport/fetchUpload.js";
-import { checkGrant, parseGrant, type Grant } from "../../../transport/grant.js";
+import { checkGrant, grantPlace, parseGrant, type Grant } from "../../../transport/grant.js";
 import { redactUrl } from "../../../transport/redact.js";
 import { describeError, element, offerDownload, readStudyFile, servedStudy } from "./dom.js";
 import type { ShareRequest, SharedTable, ShareWorkerMessage } from "./shareWorker.js";
@@ -13,7 +13,8 @@ import type { ShareRequest, SharedTable, ShareWorkerMessage } from "./shareWorke
 type Shared = SharedTable & { csv: string };
 
 let current: { study: Study; text: string } | undefined;
-let servedGrants: Array<{ file: string; text: string }> = [];
+/** The grants the portal serves to the holder of this page's link (`#grant=TOKEN`), for one partner. */
+let servedGrants: { partner: string; grants: Array<{ file: string; text: string }> } | undefined;
 
 const progress = element<HTMLProgressElement>("share-progress");
 const status = element("share-status");
@@ -29,6 +30,8 @@ function setStudy(loaded: { study: Study; text: string }, source: string): void 
   element("study-source").textContent = `Study "${loaded.study.name}" (${loaded.study.id}), ${source}.`;
   const select = element<HTMLSelectElement>("partner-name");
   select.replaceChildren(new Option("(choose your partner name)", ""), ...loaded.study.partners.map((partner) => new Option(partner.name, partner.name)));
+  // A partner's own link names it.
+  if (servedGrants && loaded.study.partners.some((partner) => partner.name === servedGrants!.partner)) select.value = servedGrants.partner;
   void choosePartner();
 }
 
@@ -54,15 +57,23 @@ async function choosePartner(): Promise<void> {
     const pad = Object.assign(document.createElement("input"), { type: "number", id: "pad-to", min: "0" });
     container.replaceChildren(note, ...inputs, padLabel, pad);
   } else container.replaceChildren(...inputs);
-  const response = await fetch(`/api/grants/${encodeURIComponent(partner)}`);
-  servedGrants = response.ok ? await response.json() : [];
-  element("grant-source").textContent = servedGrants.length > 0 ? `The portal holds ${servedGrants.length} grant file(s) for ${partner}.` : "The portal holds no grant for you: choose the two grant files below.";
+  const mine = servedGrants?.partner === partner ? servedGrants.grants : [];
+  element("grant-source").textContent = mine.length > 0 ? `The portal holds ${mine.length} grant file(s) for ${partner} (from your link).` : "Choose the two grant files the compute sites sent you below (or open the link the portal's operator sent you).";
+}
+
+/** The grants behind this page's link, if it has one: the token is the only way to a partner's grants. */
+async function linkedGrants(): Promise<void> {
+  const token = /(?:^#|&)grant=([0-9a-f]{32})(?:&|$)/.exec(location.hash)?.[1];
+  if (!token) return;
+  const response = await fetch(`/api/grants/${token}`);
+  if (!response.ok) throw new InputError("this page's link leads to no grants: ask the portal's operator for your current link");
+  servedGrants = await response.json();
 }
 
 /** One grant per compute party, each checked against the study, your name and its party. */
 async function grantsFor(study: Study, partner: string): Promise<Record<Role, { grant: Grant; file: string }>> {
   const dropped = await Promise.all([...(element<HTMLInputElement>("grant-files").files ?? [])].map(async (file) => ({ file: file.name, text: await file.text() })));
-  const texts = dropped.length > 0 ? dropped : servedGrants;
+  const texts = dropped.length > 0 ? dropped : servedGrants?.partner === partner ? servedGrants.grants : [];
   const found: Partial<Record<Role, { grant: Grant; file: string }>> = {};
   for (const { file, text } of texts) {
     const grant = parseGrant(text, file);
@@ -71,6 +82,10 @@ async function grantsFor(study: Study, partner: string): Promise<Record<Role, { 
   }
   for (const role of ROLES) {
     if (!found[role]) throw new InputError(`no grant for the ${role} ${partyOf(study, role).name}: give the grant file its delegate sent you`, {}, "grant-missing");
+  }
+  // One store holding both shares could reconstruct the data, as `catalyst upload` refuses too.
+  if (grantPlace(found.garbler!.grant, found.garbler!.file) === grantPlace(found.evaluator!.grant, found.evaluator!.file)) {
+    throw new InputError("the two grants lead to the same store: one store holding both shares could reconstruct the data", {}, "same-store");
   }
   return found as Record<Role, { grant: Grant; file: string }>;
 }
@@ -139,10 +154,13 @@ async function shareAndUpload(): Promise<void> {
     const body = entry.shares[role];
     const md5Base64 = base64Of(md5(new Uint8Array(await body.arrayBuffer())));
     const answer = await putBlobToPresignedUrl(target.url, target.headers, body, md5Base64);
-    if (answer.outcome === "exists" && !answer.afterLostAnswer) {
-      throw new IntegrityError(`${target.name} → ${grant.party}: the store already holds a file under this name, and grants are write-once; to replace it, ask the compute site's delegate to remove it and issue a new grant`, {}, "exists");
+    // The page keeps no receipts between visits, so a taken name may hold an earlier run's share, whose
+    // randomness does not match this run's other share: it is never taken for this upload's.
+    if (answer.outcome === "exists") {
+      const maybe = answer.afterLostAnswer ? " (perhaps this upload's, after a lost answer: it cannot be read back to check)" : "";
+      throw new IntegrityError(`${target.name} → ${grant.party}: the store already holds a file under this name${maybe}, and grants are write-once; ask the compute site's delegate to remove ${entry.table}'s shares at both compute sites and issue new grants, then upload again`, {}, "exists");
     }
-    uploaded.push({ table: entry.table, role, party: grant.party, name: target.name, store: grant.store, url: redactUrl(target.url), bytes: body.size, digest: entry.digests[role], outcome: answer.outcome === "created" ? "uploaded" : "already-present" });
+    uploaded.push({ table: entry.table, role, party: grant.party, name: target.name, store: grant.store, url: redactUrl(target.url), bytes: body.size, digest: entry.digests[role], outcome: "uploaded" });
     progress.value = 0.8 + (0.2 * (index + 1)) / uploads.length;
   }
   const receipt = {
@@ -175,7 +193,7 @@ element<HTMLButtonElement>("share-upload").addEventListener("click", async () =>
   button.disabled = true;
   try { await shareAndUpload(); } catch (error) { progress.value = 0; showError(describeError(error)); } finally { button.disabled = false; }
 });
-void servedStudy().then((served) => {
+void linkedGrants().then(servedStudy).then((served) => {
   if (served) setStudy(served, "served by this portal");
   else element("study-source").textContent = "This portal serves no study: choose your study.json.";
 }).catch((error) => showError(describeError(error)));
