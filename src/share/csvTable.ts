@@ -32,7 +32,7 @@ export async function* readCsvRows(source: AsyncIterable<Uint8Array | string>, s
   const totals = schema.columns.map((column) => (column.sumAtMost === undefined ? undefined : { total: 0n, atMost: column.sumAtMost }));
   const allowed = schema.columns.map((column) => (column.values ? new Set(column.values) : undefined));
   try {
-    for await (const { record, info } of records) {
+    for await (const chunk of records) for (const { record, info } of chunk) {
       const line = info.lines;
       if (!order) {
         order = headerOrder(record, schema, file, line);
@@ -103,70 +103,49 @@ interface CsvRecord {
   info: { lines: number };
 }
 
-/** Records queued before the feeding waits for the reader. */
-const QUEUED_RECORDS = 8192;
-
 /**
- * The parser's records, fed text decoded here and read through its events: csv-parse's Node build and its
- * browser build (which the portal bundles instead) both work this way, though only the first can be iterated.
- * The parser is never paused: the feeding waits instead until the reader has taken the queue below the limit,
- * so every record before a bad one reaches the reader before the parser's error does, in both builds.
- * Stopping early (a bad row) stops the feeding too.
+ * The parser's records, a chunk's at a time, fed text decoded here and read back with `read()` right after each write, in
+ * csv-parse's Node build and in its browser build alike (the portal bundles the second, which cannot be
+ * iterated). Parsing a chunk pushes its records synchronously, so they are all read before the parser's
+ * error about a later line can be seen: the first bad row is reported first in both builds. Stopping early
+ * (a bad row) stops the feeding too.
  */
-async function* csvRecords(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<CsvRecord> {
+async function* csvRecords(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<CsvRecord[]> {
   const parser = parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true });
-  const queue: CsvRecord[] = [];
   let failure: Error | undefined;
   let ended = false;
-  let stopped = false;
-  let wakeReader: (() => void) | undefined;
-  let wakeFeeder: (() => void) | undefined;
-  const notify = () => { wakeReader?.(); wakeReader = undefined; };
-  const release = () => { wakeFeeder?.(); wakeFeeder = undefined; };
-  parser.on("data", (record: CsvRecord) => { queue.push(record); notify(); });
-  parser.on("error", (error: Error) => { failure ??= error; notify(); release(); });
+  let wake: (() => void) | undefined;
+  const notify = () => { wake?.(); wake = undefined; };
+  parser.on("error", (error: Error) => { failure ??= error; notify(); });
   parser.on("end", () => { ended = true; notify(); });
-  const feeding = (async () => {
-    const decoder = new TextDecoder("utf-8");
-    let wrote = false;
-    const feed = async (text: string) => {
-      while (queue.length >= QUEUED_RECORDS && !stopped && !failure) await new Promise<void>((resolve) => { wakeFeeder = resolve; });
-      if (text.length === 0 || stopped || failure) return;
-      parser.write(text);
-      wrote = true;
-    };
-    try {
-      for await (const chunk of source) {
-        if (stopped || failure) return;
-        await feed(typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true }));
-      }
-      if (stopped || failure) return;
-      await feed(decoder.decode());
-      // An empty file: nothing to flush (the browser build cannot end a parser that never saw a byte).
-      if (!wrote) { ended = true; notify(); return; }
-      if (!stopped && !failure) parser.end();
-    } catch (error) {
-      failure ??= error as Error;
-      notify();
-    }
-  })();
-  try {
-    for (;;) {
-      if (queue.length > 0) {
-        const record = queue.shift()!;
-        if (queue.length < QUEUED_RECORDS) release();
-        yield record;
-        continue;
-      }
-      if (failure) throw failure;
-      if (ended) return;
-      release();
-      await new Promise<void>((resolve) => { wakeReader = resolve; if (queue.length > 0 || failure || ended) notify(); });
-    }
-  } finally {
-    stopped = true;
-    release();
-    await feeding;
+  parser.on("readable", notify);
+  const buffered = (): CsvRecord[] => {
+    const records: CsvRecord[] = [];
+    for (let record = parser.read() as CsvRecord | null; record !== null; record = parser.read() as CsvRecord | null) records.push(record);
+    return records;
+  };
+  const decoder = new TextDecoder("utf-8");
+  let wrote = false;
+  for await (const chunk of source) {
+    const text = typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
+    if (text.length === 0) continue;
+    parser.write(text);
+    wrote = true;
+    const records = buffered();
+    if (records.length > 0) yield records;
+    if (failure) throw failure;
+  }
+  const rest = decoder.decode();
+  if (rest.length > 0) { parser.write(rest); wrote = true; }
+  // An empty file: nothing to flush (the browser build cannot end a parser that never saw a byte).
+  if (!wrote) return;
+  parser.end();
+  for (;;) {
+    const records = buffered();
+    if (records.length > 0) yield records;
+    if (failure) throw failure;
+    if (ended) return;
+    await new Promise<void>((resolve) => { wake = resolve; });
   }
 }
 
