@@ -1,5 +1,5 @@
 /** `catalyst share`: validate a partner's CSV, encode it, split it into XOR shares and seal one to each compute party. */
-import { createReadStream } from "node:fs";
+import { createReadStream, type ReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Command } from "commander";
@@ -84,33 +84,32 @@ export async function sharePartials(study: Study, options: { partner: string; cs
   const missing = partialsInputs(study, options.partner).filter((table) => !options.csvs[table]);
   if (missing.length > 0) throw new UsageError(`--plan needs every table of ${options.partner} that the study's queries read: give --csv ${missing.map((table) => `${table}=FILE`).join(" --csv ")}`);
   const started = performance.now();
-  const csvFiles: Record<string, { csv: AsyncIterable<Uint8Array>; file: string }> = {};
+  const csvFiles: Record<string, { csv: ReadStream; file: string }> = {};
   for (const table of partner.tables.filter((name) => options.csvs[name])) {
     const file = options.csvs[table];
     const csvStat = await stat(file).catch(() => undefined);
     if (!csvStat?.isFile()) throw new InputError("cannot read the CSV: no such file", { file }, "unreadable");
     csvFiles[table] = { csv: createReadStream(file), file };
   }
-  const paths = new Map<string, Record<Role, string>>();
-  const opened: Array<Record<Role, AtomicFile>> = [];
+  const written = new Map<string, { paths: Record<Role, string>; files: Record<Role, AtomicFile> }>();
+  const opened = () => [...written.values()].flatMap(({ files }) => [files.garbler, files.evaluator]);
   try {
     const outcome = await sharePartnerPartials(study, options.partner, csvFiles, async (table) => {
-      const path = Object.fromEntries(ROLES.map((role) => [role, join(options.out, ...shareFileName(study, options.partner, table, role).split("/"))])) as Record<Role, string>;
-      const atomic = { garbler: await AtomicFile.create(path.garbler), evaluator: await AtomicFile.create(path.evaluator) };
-      paths.set(table, path);
-      opened.push(atomic);
-      return { garbler: atomic.garbler.write, evaluator: atomic.evaluator.write };
+      const paths = Object.fromEntries(ROLES.map((role) => [role, join(options.out, ...shareFileName(study, options.partner, table, role).split("/"))])) as Record<Role, string>;
+      const files = { garbler: await AtomicFile.create(paths.garbler), evaluator: await AtomicFile.create(paths.evaluator) };
+      written.set(table, { paths, files });
+      return { garbler: files.garbler.write, evaluator: files.evaluator.write };
     }, options.padTo);
-    await commitAll(opened.flatMap((atomic) => [atomic.garbler, atomic.evaluator]));
-    const tables: PartialsReceipt["tables"] = outcome.tables.map(({ table, rows, groups, paddedTo, sortedBy, digests }, index) => ({
+    await commitAll(opened());
+    const tables: PartialsReceipt["tables"] = outcome.tables.map(({ table, rows, groups, paddedTo, sortedBy, digests }) => ({
       table, rows, groups, ...(paddedTo !== undefined ? { paddedTo } : {}), ...(sortedBy ? { sortedBy } : {}),
-      shares: ROLES.map((role) => ({ role, party: partyOf(study, role).name, path: paths.get(table)![role], bytes: opened[index][role].bytesWritten, digest: digests[role] })),
+      shares: ROLES.map((role) => ({ role, party: partyOf(study, role).name, path: written.get(table)!.paths[role], bytes: written.get(table)!.files[role].bytesWritten, digest: digests[role] })),
     }));
     return { partner: options.partner, rowsRead: outcome.rowsRead, seconds: (performance.now() - started) / 1000, tables };
   } catch (error) {
-    await AtomicFile.abortAll(opened.flatMap((atomic) => [atomic.garbler, atomic.evaluator]));
+    await AtomicFile.abortAll(opened());
     // Files of one table are still open when a later read fails: each stream is let go.
-    for (const { csv } of Object.values(csvFiles)) (csv as ReturnType<typeof createReadStream>).destroy();
+    for (const { csv } of Object.values(csvFiles)) csv.destroy();
     throw error;
   }
 }

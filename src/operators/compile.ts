@@ -13,7 +13,7 @@ import { fuseAggregates, isFusedAggregate } from "./fuseAggregates.js";
 import { groupAggregateOf } from "./groupAggregate.js";
 import { groupSources, orderCovers } from "./groupSources.js";
 import { joinRelations } from "./join.js";
-import { scanSource } from "./joinKeys.js";
+import { keySource } from "./sql/keyUniqueness.js";
 import { clearNullKeyColumns, orderKey } from "./orderKey.js";
 import { compact } from "./compaction.js";
 import { discloseRows, layoutOutput, outputColumns } from "./output.js";
@@ -138,7 +138,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
    * partner order, each sorted by the join key after `_site`: then the sides are two ascending runs.
    */
   function sidesSorted(join: Extract<PlanNode, { kind: "join" }>): boolean {
-    return [scanSource(join.left, join.leftKeys), scanSource(join.right, join.rightKeys)].every((source) => {
+    return [keySource(join.left, join.leftKeys), keySource(join.right, join.rightKeys)].every((source) => {
       const order = source && options.sortedInputs?.[source.table];
       const parts = source ? sizes[source.table] ?? [] : [];
       return order !== undefined && source!.columns.length === order.length + 1 && source!.columns[0] === SITE_COLUMN

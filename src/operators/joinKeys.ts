@@ -37,11 +37,6 @@ export function uniqueKeysOf(study: Study, table: string): UniqueKey[] {
   return keys;
 }
 
-/** The table and scanned columns the keys are, when `node` is a table's rows passed on unchanged. */
-export function scanSource(node: PlanNode, keys: BoundExpression[]): { table: string; columns: string[] } | undefined {
-  return keySource(node, keys);
-}
-
 /** A filter clears rows but never repeats one, so a filtered upload is checked unique as the upload. */
 function scanColumns(node: PlanNode, keys: BoundExpression[], table: string): string[] | undefined {
   const source = keySource(node, keys, { throughFilters: true });
@@ -60,7 +55,7 @@ export function mergeKeyOf(study: Study, table: string): string[] | undefined {
     eachNode(plan, (join) => {
       if (join.kind !== "join") return;
       // Only a join that can merge counts: both sides uploads passed on unchanged, keyed on _site first.
-      const sides = [scanSource(join.left, join.leftKeys), scanSource(join.right, join.rightKeys)];
+      const sides = [keySource(join.left, join.leftKeys), keySource(join.right, join.rightKeys)];
       if (found || sides.some((side) => !side || side.columns[0] !== SITE_COLUMN || side.columns.length < 2 || side.columns.slice(1).includes(SITE_COLUMN))) return;
       const mine = sides.find((side) => side!.table.toLowerCase() === table.toLowerCase());
       if (mine) found = mine.columns.slice(1);

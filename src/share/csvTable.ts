@@ -104,9 +104,9 @@ interface CsvRecord {
 }
 
 /**
- * The parser's records, a chunk's at a time, fed text decoded here and read back with `read()` right after each write, in
- * csv-parse's Node build and in its browser build alike (the portal bundles the second, which cannot be
- * iterated). Parsing a chunk pushes its records synchronously, so they are all read before the parser's
+ * The parser's records, a chunk's at a time: fed text decoded here and read back with `read()` right after
+ * each write, in csv-parse's Node build and in its browser build alike (the portal bundles the second, which
+ * cannot be iterated). Parsing a chunk pushes its records synchronously, so they are all read before the parser's
  * error about a later line can be seen: the first bad row is reported first in both builds. Stopping early
  * (a bad row) stops the feeding too.
  */

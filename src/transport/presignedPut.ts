@@ -4,12 +4,16 @@ import { randomBytes } from "../share/random.js";
 import { hexToBytes } from "@noble/hashes/utils.js";
 import { redactUrl } from "./redact.js";
 
-export interface UploadBody {
-  /** Opens the bytes afresh for every attempt. */
-  read: () => AsyncIterable<Uint8Array>;
+/** What the retries need of any body: its size and digest. */
+export interface UploadDigest {
   bytes: number;
   /** Base64 MD5 of the body: sent as Content-MD5 so the store checks it, and compared with the store's answer. */
   md5Base64: string;
+}
+
+/** A body read from a stream, afresh for every attempt (Node's client). */
+export interface UploadBody extends UploadDigest {
+  read: () => AsyncIterable<Uint8Array>;
 }
 
 export interface UploadAnswer {
@@ -59,7 +63,7 @@ export interface RawAnswer {
 }
 
 /** One PUT of the whole body; throws TransientFault for a fault worth retrying. */
-export type PutOnce = (url: URL, headers: Record<string, string>, body: UploadBody, idleTimeoutMs: number, onBytes: (sent: number) => void) => Promise<RawAnswer>;
+export type PutOnce<Body extends UploadDigest = UploadBody> = (url: URL, headers: Record<string, string>, body: Body, idleTimeoutMs: number, onBytes: (sent: number) => void) => Promise<RawAnswer>;
 
 export class TransientFault extends Error {
   constructor(message: string, readonly mayHaveLanded: boolean) {
@@ -101,11 +105,11 @@ const TRANSIENT_CODES = new Set(["ConditionalRequestConflict", "OperationTimedOu
  * jitter; every attempt sends the whole body again, which is safe because the store commits a PUT whole or not
  * at all. A taken name (see `nameTaken`) is reported as `exists`; the caller decides whether that is its own.
  */
-export async function putWithRetries(
-  putOnce: PutOnce,
+export async function putWithRetries<Body extends UploadDigest>(
+  putOnce: PutOnce<Body>,
   url: string,
   headers: Record<string, string>,
-  body: UploadBody,
+  body: Body,
   options: { policy?: RetryPolicy; onBytes?: (sent: number) => void; onRetry?: (attempt: number, reason: string, delayMs: number) => void } = {},
 ): Promise<UploadAnswer> {
   const policy = options.policy ?? DEFAULT_RETRY_POLICY;
@@ -187,10 +191,11 @@ async function backOff(attempt: number, policy: RetryPolicy, reason: string, onR
 export function md5FromEtag(etag: string | undefined, serverSideEncryption?: string): string | undefined {
   if (serverSideEncryption !== undefined && /kms/i.test(serverSideEncryption)) return undefined;
   const bare = (etag ?? "").replace(/"/g, "");
-  return /^[0-9a-f]{32}$/i.test(bare) ? base64Of(hexToBytes(bare.toLowerCase())) : undefined;
+  return /^[0-9a-f]{32}$/i.test(bare) ? bytesToBase64(hexToBytes(bare.toLowerCase())) : undefined;
 }
 
-function base64Of(bytes: Uint8Array): string {
+/** Base64 without Node's Buffer, for digests in headers. */
+export function bytesToBase64(bytes: Uint8Array): string {
   let text = "";
   for (const byte of bytes) text += String.fromCharCode(byte);
   return btoa(text);

@@ -10,31 +10,33 @@ import type { BoundExpression, PlanNode } from "./binder.js";
 const SITE = "_site";
 
 /**
+ * Follows key columns down through projections (a computed key becomes -1) and through the node kinds in
+ * `through`, which pass rows on with their columns unchanged, to the first node that is neither.
+ */
+function traceKeys(node: PlanNode, keys: BoundExpression[], through: ReadonlyArray<PlanNode["kind"]>): { node: PlanNode; indices: number[] } {
+  let indices = keys.map((key) => (key.kind === "column" ? key.index : -1));
+  let current = node;
+  for (;;) {
+    if (current.kind === "project") {
+      const expressions = current.expressions;
+      indices = indices.map((index) => (index >= 0 && expressions[index].kind === "column" ? (expressions[index] as Extract<BoundExpression, { kind: "column" }>).index : -1));
+      current = current.input;
+    } else if (through.includes(current.kind) && "input" in current) {
+      current = current.input;
+    } else return { node: current, indices };
+  }
+}
+
+/**
  * The table and scanned columns that `keys` are when `node` is that table's rows passed on through
  * projections of columns (and, with `throughFilters`, filters, which may clear rows but never repeat them);
  * undefined otherwise.
  */
 export function keySource(node: PlanNode, keys: BoundExpression[], options: { throughFilters?: boolean } = {}): { table: string; columns: string[] } | undefined {
-  let indices: number[] = [];
-  for (const key of keys) {
-    if (key.kind !== "column") return undefined;
-    indices.push(key.index);
-  }
-  let current = node;
-  for (;;) {
-    if (current.kind === "project") {
-      const expressions = current.expressions;
-      const mapped = indices.map((index) => expressions[index]);
-      if (mapped.some((expression) => expression.kind !== "column")) return undefined;
-      indices = mapped.map((expression) => (expression as Extract<BoundExpression, { kind: "column" }>).index);
-      current = current.input;
-    } else if (current.kind === "filter" && options.throughFilters) {
-      current = current.input;
-    } else break;
-  }
-  if (current.kind !== "scan") return undefined;
-  const scan = current;
-  return { table: scan.table, columns: indices.map((index) => scan.columns[index].name) };
+  const traced = traceKeys(node, keys, options.throughFilters ? ["filter"] : []);
+  const scan = traced.node;
+  if (scan.kind !== "scan" || traced.indices.includes(-1)) return undefined;
+  return { table: scan.table, columns: traced.indices.map((index) => scan.columns[index].name) };
 }
 
 /**
@@ -50,20 +52,13 @@ export function repeatedKeyReason(node: PlanNode, keys: BoundExpression[], holde
     if (source.columns.includes(SITE) || holders(source.table) <= 1) return undefined;
     return `catalyst share checks ${named.join(", ")} unique within each partner's ${source.table}, not across the ${holders(source.table)} partners that send it`;
   }
-  let current = node;
-  let indices = keys.map((key) => (key.kind === "column" ? key.index : -1));
-  while (current.kind === "project" || current.kind === "filter" || current.kind === "sort" || current.kind === "limit") {
-    if (current.kind === "project") {
-      const expressions = current.expressions;
-      indices = indices.map((index) => (index >= 0 && expressions[index].kind === "column" ? (expressions[index] as Extract<BoundExpression, { kind: "column" }>).index : -1));
-    }
-    current = current.input;
-  }
-  if (current.kind === "aggregate") {
-    const groups = current.groupBy.length;
+  // Filters, sorts and limits drop or reorder rows but never repeat one.
+  const { node: below, indices } = traceKeys(node, keys, ["filter", "sort", "limit"]);
+  if (below.kind === "aggregate") {
+    const groups = below.groupBy.length;
     const covered = Array.from({ length: groups }, (_, index) => indices.includes(index));
     if (covered.every(Boolean)) return undefined;
-    return `its GROUP BY has keys that the join does not (${current.columns.filter((_, index) => index < groups && !covered[index]).map((column) => column.name).join(", ")})`;
+    return `its GROUP BY has keys that the join does not (${below.columns.filter((_, index) => index < groups && !covered[index]).map((column) => column.name).join(", ")})`;
   }
   return "only an upload or a GROUP BY is known to be unique on a key";
 }

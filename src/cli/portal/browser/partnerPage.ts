@@ -1,5 +1,4 @@
 /** The data partner's page: choose the study and your name, drop a CSV per table, share and seal in a worker, upload. */
-import { md5 } from "@noble/hashes/legacy.js";
 import { IntegrityError, InputError } from "../../../share/errors.js";
 import { partialsInputs } from "../../../operators/tableShares.js";
 import { findPartner, partyOf, pushdownOf, ROLES, uploadedTables, type Role, type Study } from "../../../share/study.js";
@@ -105,12 +104,6 @@ function shareInWorker(request: ShareRequest, csv: string, onProgress: (bytes: n
   });
 }
 
-function base64Of(bytes: Uint8Array): string {
-  let text = "";
-  for (const byte of bytes) text += String.fromCharCode(byte);
-  return btoa(text);
-}
-
 async function shareAndUpload(): Promise<void> {
   errorText.textContent = "";
   element("receipt-section").hidden = true;
@@ -152,8 +145,7 @@ async function shareAndUpload(): Promise<void> {
     if (!target) throw new IntegrityError(`the grant has no URL for ${entry.table}`, { file }, "grant-incomplete");
     status.textContent = `Uploading ${target.name} to ${grant.party}…`;
     const body = entry.shares[role];
-    const md5Base64 = base64Of(md5(new Uint8Array(await body.arrayBuffer())));
-    const answer = await putBlobToPresignedUrl(target.url, target.headers, body, md5Base64);
+    const answer = await putBlobToPresignedUrl(target.url, target.headers, body, entry.md5Base64[role]);
     // The page keeps no receipts between visits, so a taken name may hold an earlier run's share, whose
     // randomness does not match this run's other share: it is never taken for this upload's.
     if (answer.outcome === "exists") {
