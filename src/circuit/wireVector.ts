@@ -46,6 +46,11 @@ export function checkSameLength(a: WireVector, b: WireVector): void {
   checkSameKind([a, b]);
 }
 
+/** Whether the vector is all of its storage, not a view into a larger vector that it would keep alive. */
+export function spansItsStorage(vector: WireVector): boolean {
+  return vector.data.byteOffset === 0 && vector.data.byteLength === vector.data.buffer.byteLength;
+}
+
 /** Wires `[start, end)` as a view that shares storage (free). */
 export function sliceWires(vector: WireVector, start: number, end: number = vector.length): WireVector {
   if (start < 0 || end > vector.length || start > end) throw new RangeError(`slice [${start}, ${end}) outside a vector of ${vector.length} wires`);

@@ -18,6 +18,7 @@ import type { WireVector } from "../circuit/wireVector.js";
 import { concatLanes, gatherLanes, packRelation, type Relation } from "./relation.js";
 import { swapPairsInPlace } from "./sortRelation.js";
 import { CHUNK_WIRES } from "./chunks.js";
+import { receive, type Given } from "./handOver.js";
 
 /** A power-of-two run of lanes, compacted on its own before the merges. */
 interface Block {
@@ -75,10 +76,15 @@ function childIndices(above: Nodes, below: Nodes, level: number): { left: Int32A
  * `invalidRowsZeroed` the caller promises the input's invalid rows are zero already (as the disclosure rules
  * leave them), and the final masking is skipped, since swaps only move rows.
  */
-export async function compact(backend: Backend, relation: Relation, options: { lanesPerChunk?: number; invalidRowsZeroed?: boolean } = {}): Promise<Relation> {
+export async function compact(backend: Backend, input: Given<Relation>, options: { lanesPerChunk?: number; invalidRowsZeroed?: boolean } = {}): Promise<Relation> {
+  let relation: Relation | undefined = receive(input);
+  input = undefined as never;
   const lanes = relation.lanes;
   if (lanes === 0) return relation;
   const { record, unpack } = packRelation(backend, relation);
+  // The valid bits, copied before any swap moves them; a handed-over input goes now.
+  const valid = backend.concat([relation.valid]);
+  relation = undefined;
   const blocks = blocksOf(lanes);
   const topLevel = blocks[blocks.length - 1].levels;
   const pairsPerChunk = options.lanesPerChunk ?? Math.max(1024, Math.floor(CHUNK_WIRES / record.width));
@@ -86,7 +92,7 @@ export async function compact(backend: Backend, relation: Relation, options: { l
   const children = nodes.map((above, level) => (level === 0 ? undefined : childIndices(above, nodes[level - 1], level)));
 
   // counts[level]: valid rows under each node of that level (level + 1 bits).
-  const counts: BitPlanes[] = [{ wires: relation.valid, width: 1, lanes }];
+  const counts: BitPlanes[] = [{ wires: valid, width: 1, lanes }];
   for (let level = 1; level <= topLevel; level++) {
     const { left, right } = children[level]!;
     const below = counts[level - 1];

@@ -4,7 +4,7 @@
  */
 import type { Backend } from "../circuit/backend.js";
 import { CountingBackend } from "../circuit/countingBackend.js";
-import type { WireVector } from "../circuit/wireVector.js";
+import { spansItsStorage, type WireVector } from "../circuit/wireVector.js";
 import { InputError } from "../share/errors.js";
 import type { Column } from "../share/schema.js";
 import { findTable, type Query, type Study } from "../share/study.js";
@@ -23,6 +23,7 @@ import { isPartialMerge, tablesRead, widthRows, withPushdown } from "./pushdown.
 import { bindQuery, SITE_COLUMN, UNKNOWN_TABLE_ROWS, type PlanNode } from "./sql/binder.js";
 import { parseQuery } from "./sql/parser.js";
 import { eachNode } from "./planWalk.js";
+import { HandOver } from "./handOver.js";
 
 /** Public sizes: each table's rows, per contributing partner in study order. */
 export type InputSizes = Record<string, Array<{ partner: number; rows: number }>>;
@@ -202,7 +203,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
         }
         case "union": {
           const parts = [];
-          for (const input of node.inputs) parts.push({ relation: await run(input), types: input.columns.map((column) => column.type) });
+          for (const input of node.inputs) parts.push({ relation: new HandOver(await run(input)), types: input.columns.map((column) => column.type) });
           return unionAll(backend, parts, node.columns.map((column) => column.type));
         }
         case "filter": {
@@ -250,14 +251,12 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
           }, { runs: groupRuns(node) });
         }
         case "sort": {
-          const relation = await run(node.input);
-          const cleared = await clearNullKeyColumns(backend, relation, node.keys.map((key) => key.column));
+          const cleared = new HandOver(await clearNullKeyColumns(backend, await run(node.input), node.keys.map((key) => key.column)));
           return sortRelation(backend, cleared, (rows) => orderKey(backend, node.keys.map((key) => ({ column: rows.columns[key.column], type: node.columns[key.column].type, descending: key.descending })), rows.lanes, rows.valid));
         }
         case "limit": {
-          const relation = await run(node.input);
           // Valid rows first (keeping any ORDER BY), then the first `count` lanes.
-          const compacted = await compact(backend, relation);
+          const compacted = await compact(backend, new HandOver(await run(node.input)));
           return gatherRelation(backend, compacted, Int32Array.from({ length: node.rows }, (_, lane) => lane));
         }
       }
@@ -270,15 +269,19 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
     if (order) base = order.input;
     let relation: Relation | undefined = await run(base);
     const before = andGates?.() ?? 0;
-    let disclosed = await discloseRows(backend, relation, plan.columns, study.minCellCount);
-    // The rows before disclosure are one copy of the whole relation: let it go before compaction makes another.
+    const undisclosed = new HandOver(relation);
+    // The rows before disclosure are one copy of the whole relation: disclosure takes them, and lets them go
+    // before it makes the masked copy.
     relation = undefined;
+    let disclosed = await discloseRows(backend, undisclosed, plan.columns, study.minCellCount);
+    // Each step below takes the rows it replaces (see HandOver), so no variable here keeps a second copy.
+    const passOn = () => { const rows = new HandOver(disclosed); disclosed = undefined as never; return rows; };
     const arrival = order ? orderOfArrival(base, order) : undefined;
     let compacted = false;
     if (arrival) {
       // The GROUP BY left its released rows in this order already: moving the dummies out of the way is enough.
       if (arrival === "descending") disclosed = gatherRelation(backend, disclosed, Int32Array.from({ length: disclosed.lanes }, (_, lane) => disclosed.lanes - 1 - lane));
-      disclosed = await compact(backend, disclosed, { invalidRowsZeroed: true });
+      disclosed = await compact(backend, passOn(), { invalidRowsZeroed: true });
       compacted = true;
     } else if (order) {
       // Ties are broken by every released cell and flag, so tied rows are identical and their order says nothing.
@@ -287,19 +290,19 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
         ...order.keys.map((key) => ({ column: rows.columns[key.column], type: plan.columns[key.column].type, descending: key.descending })),
         ...rows.columns.map((column, index) => ({ column, type: index < plan.columns.length ? plan.columns[index].type : ({ kind: "bool" } as const) })),
       ];
-      disclosed = await sortRelation(backend, disclosed, (rows) => orderKey(backend, keyParts(rows), rows.lanes, rows.valid));
+      disclosed = await sortRelation(backend, passOn(), (rows) => orderKey(backend, keyParts(rows), rows.lanes, rows.valid));
       // Invalid lanes sort last: the sort compacted the rows too.
       compacted = true;
     }
     if (limit) {
-      if (!compacted) disclosed = await compact(backend, disclosed, { invalidRowsZeroed: true });
+      if (!compacted) disclosed = await compact(backend, passOn(), { invalidRowsZeroed: true });
       compacted = true;
       disclosed = gatherRelation(backend, disclosed, Int32Array.from({ length: limit.rows }, (_, lane) => lane));
     }
     // Compaction keeps any ORDER BY, and without one still hides where groups ended. discloseRows zeroed every
     // dummy row, and swaps only move rows, so no masking is needed after. Reassigning lets the rows before
     // compaction go before the layout makes the output copy.
-    if (!compacted) disclosed = await compact(backend, disclosed, { invalidRowsZeroed: true });
+    if (!compacted) disclosed = await compact(backend, passOn(), { invalidRowsZeroed: true });
     const output = layoutOutput(backend, disclosed, plan.columns);
     const ordering = arrival ? "ORDER BY (rows arrive in order from the GROUP BY: compaction only)" : order ? "ORDER BY (a sort that also compacts)" + (limit ? ", LIMIT" : "") : `${limit ? "LIMIT, " : ""}compaction`;
     if (observe && andGates) observe(`output: minimum cell count, dummies zeroed, ${ordering}`, plan.rows, 0, andGates() - before);
@@ -327,16 +330,18 @@ function orderOfArrival(base: PlanNode, order: Extract<PlanNode, { kind: "sort" 
 }
 
 /**
- * The relation with each column copied into storage of its own. An operator's output columns are often
- * views into much larger vectors (a sorted record, a packed scan), which a view keeps alive; one copy per
- * operator lets those go as soon as the operator returns.
+ * The relation with each column in storage of its own. An operator's output columns are often views into
+ * much larger vectors (a sorted record, a packed scan), which a view keeps alive; copying those lets the
+ * larger vectors go as soon as the operator returns. A column that is all of its storage already is kept,
+ * not copied, so the step never holds two copies of it.
  */
 function ownStorage(backend: Backend, relation: Relation): Relation {
-  const own = (wires: WireVector) => backend.concat([wires]);
+  const own = (wires: WireVector) => (spansItsStorage(wires) ? wires : backend.concat([wires]));
   return {
     lanes: relation.lanes,
     valid: own(relation.valid),
     columns: relation.columns.map((column) => ({ value: { ...column.value, wires: own(column.value.wires) }, isNull: column.isNull ? own(column.isNull) : undefined })),
   };
 }
+
 

@@ -17,6 +17,7 @@ import { clearNullValues, orderKey } from "./orderKey.js";
 import { concatLanes, gatherLanes, typeBits, type Relation, type RelationColumn } from "./relation.js";
 import { segmentedScanOfParts, type Combine } from "./segmentedScan.js";
 import { sortRelation } from "./sortRelation.js";
+import { HandOver } from "./handOver.js";
 
 export interface AggregateInput {
   function: AggregateFunction;
@@ -123,7 +124,10 @@ type SortedGroups = { kind: "sorted"; sorted: Relation; keyTypes: SqlType[]; agg
  */
 async function groupContributions(backend: Backend, sorting: { kind: "done"; result: Relation } | SortedGroups) {
   if (sorting.kind === "done") return sorting;
-  const { sorted, keyTypes, aggregates } = sorting;
+  const { sorted: sortedRecord, keyTypes, aggregates } = sorting;
+  // The valid bits in storage of their own: a COUNT(*)'s contribution is them, and a view would keep the
+  // whole sorted record alive through the scan.
+  const sorted = { ...sortedRecord, valid: backend.concat([sortedRecord.valid]) };
   const lanes = sorted.lanes;
   const sortedKey = orderKey(backend, keyTypes.map((type, index) => ({ column: sorted.columns[index], type })), lanes, sorted.valid);
   // same[i]: lane i continues the group of lane i−1.
@@ -157,27 +161,36 @@ async function groupContributions(backend: Backend, sorting: { kind: "done"; res
  * made here.
  */
 async function sortForGroups(backend: Backend, input: GroupInput, runs: GroupRuns | undefined): Promise<{ kind: "done"; result: Relation } | SortedGroups> {
+  const prepared = await rowsToSort(backend, input);
+  // Only the hand-over holds the unsorted rows now, and the sort takes them: they go once packed.
+  input = undefined as never;
+  if (prepared.kind === "done") return { kind: "done", result: prepared.result };
+  const { keyTypes, shapes } = prepared;
+  const keyOf = (rows: Relation) => orderKey(backend, keyTypes.map((type, index) => ({ column: rows.columns[index], type })), rows.lanes, rows.valid);
+  // Runs that arrive sorted by the key (a pushdown partner's partials) are merged, not sorted.
+  const sorted = await sortRelation(backend, prepared.carried, keyOf, { runs });
+  return { kind: "sorted", sorted, keyTypes, aggregates: shapes };
+}
+
+/** The key columns (NULLs' values cleared) and the aggregate inputs as one relation to sort, handed over. */
+async function rowsToSort(backend: Backend, input: GroupInput) {
   const { relation, keys, aggregates } = input;
-  if (keys.length === 0) return { kind: "done", result: await globalAggregate(backend, relation, aggregates) };
+  if (keys.length === 0) return { kind: "done" as const, result: await globalAggregate(backend, relation, aggregates) };
   const lanes = relation.lanes;
   if (lanes === 0) {
     const empty = (width: number) => ({ value: { wires: backend.constant([]), width, lanes: 0 } });
-    return { kind: "done", result: { lanes: 0, valid: backend.constant([]), columns: [...keys.map((entry) => empty(entry.column.value.width)), ...aggregates.map((entry) => empty(typeBits(entry.resultType)))] } };
+    return { kind: "done" as const, result: { lanes: 0, valid: backend.constant([]), columns: [...keys.map((entry) => empty(entry.column.value.width)), ...aggregates.map((entry) => empty(typeBits(entry.resultType)))] } };
   }
+  const keyTypes = keys.map((entry) => entry.type);
+  const shapes = aggregates.map(({ argument, ...rest }) => ({ ...rest, hasArgument: argument !== undefined }));
   const keyColumns: RelationColumn[] = [];
   for (const entry of keys) keyColumns.push(await clearNullValues(backend, entry.column));
-  const carried: Relation = {
+  const carried = new HandOver<Relation>({
     lanes,
     valid: relation.valid,
     columns: [...keyColumns, ...aggregates.filter((entry) => entry.argument).map((entry) => entry.argument!)],
-  };
-  const keyOf = (rows: Relation) => orderKey(backend, keys.map((entry, index) => ({ column: rows.columns[index], type: entry.type })), rows.lanes, rows.valid);
-  // Runs that arrive sorted by the key (a pushdown partner's partials) are merged, not sorted.
-  const sorted = await sortRelation(backend, carried, keyOf, { runs });
-  return {
-    kind: "sorted", sorted, keyTypes: keys.map((entry) => entry.type),
-    aggregates: aggregates.map(({ argument, ...rest }) => ({ ...rest, hasArgument: argument !== undefined })),
-  };
+  });
+  return { kind: "carried" as const, carried, keyTypes, shapes };
 }
 
 /**

@@ -13,6 +13,7 @@ import { concatLanes, gatherLanes, widen, type Relation, type RelationColumn } f
 import { copyDown } from "./segmentedScan.js";
 import { sortRelation } from "./sortRelation.js";
 import { unify, type SqlType } from "./sql/types.js";
+import { HandOver } from "./handOver.js";
 
 export interface JoinKey {
   left: RelationColumn;
@@ -58,11 +59,11 @@ export async function joinRelations(backend: Backend, left: Relation, right: Rel
   // A NULL key matches nothing (SQL semantics): such right rows never serve as a match.
   let nullKey = backend.constant(new Uint8Array(lanes));
   for (const key of keyColumns) if (key.column.isNull) nullKey = backend.xor(backend.xor(nullKey, key.column.isNull), await backend.and(nullKey, key.column.isNull));
-  const combined: Relation = {
+  const combined = new HandOver<Relation>({
     lanes,
     valid,
     columns: [...leftColumns, ...rightColumns, { value: { wires: nullKey, width: 1, lanes } }, { value: { wires: isRight, width: 1, lanes } }, { value: sortKey }],
-  };
+  });
   // Sides that arrive sorted by the key, every row valid, are two ascending runs of the sort key: merge them.
   const sorted = await sortRelation(backend, combined, (rows) => rows.columns[rows.columns.length - 1].value, { sortedRuns: options.sidesSorted ? n : undefined });
   const sortedLeft = sorted.columns.slice(0, left.columns.length);

@@ -12,6 +12,7 @@ import type { BoundColumn } from "./sql/binder.js";
 import { typeBits, type Relation } from "./relation.js";
 import { suppressSmallCells } from "./suppression.js";
 import { tableToOutputWires, type CircuitTable } from "./outputLayout.js";
+import { receive, type Given } from "./handOver.js";
 
 /** The file type of an output column: the narrowest standard integer that holds it, else INT(n). */
 export function outputColumnType(column: BoundColumn): ColumnType {
@@ -39,7 +40,9 @@ async function orWires(backend: Backend, a: WireVector, b: WireVector): Promise<
  * under t become dummies, and every cell of a dummy is zeroed, as are the value bits of every NULL. The result
  * has the output columns (masked), then one 1-bit suppression flag column per count column, in order.
  */
-export async function discloseRows(backend: Backend, relation: Relation, columns: BoundColumn[], minCellCount: number): Promise<Relation> {
+export async function discloseRows(backend: Backend, input: Given<Relation>, columns: BoundColumn[], minCellCount: number): Promise<Relation> {
+  let relation: Relation | undefined = receive(input);
+  input = undefined as never;
   const lanes = relation.lanes;
   const cells: Array<{ value: BitPlanes; suppressed?: WireVector; isNull?: WireVector } | undefined> = [];
   let anyReleased: WireVector | undefined;
@@ -62,11 +65,14 @@ export async function discloseRows(backend: Backend, relation: Relation, columns
     }
     cells.push({ value, suppressed, isNull: source.isNull });
   }
+  // The cells hold what is needed from the rows; a handed-over input goes now, before the masked copy is made.
+  const inputValid = relation.valid;
+  relation = undefined;
   // A row whose count cells are all suppressed or zero is dropped, and so is a group whose COUNT(*) is under
   // the threshold: its other cells (a SUM of costs, say) would describe fewer than t rows.
   // A count released WITHOUT SUPPRESSION is always something to release.
   const releasesUnsuppressed = columns.some((column) => column.unsuppressed);
-  let valid = anyReleased && !releasesUnsuppressed ? await backend.and(relation.valid, anyReleased) : relation.valid;
+  let valid = anyReleased && !releasesUnsuppressed ? await backend.and(inputValid, anyReleased) : inputValid;
   if (smallGroup) valid = await backend.and(valid, backend.not(smallGroup));
   // Dummy rows carry nothing: every cell and flag is zeroed where the row is not released.
   const masked: Relation = { lanes, valid, columns: [] };

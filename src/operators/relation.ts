@@ -6,6 +6,7 @@
 import type { Backend } from "../circuit/backend.js";
 import { constantInteger, encodeIntegers, planeRange, signExtend, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
 import type { WireVector } from "../circuit/wireVector.js";
+import type { HandOver } from "./handOver.js";
 import { columnBits, columnValueBits, rowBits, type Column } from "../share/schema.js";
 import { sqlTypeBits as typeBits, type SqlType } from "./sql/types.js";
 
@@ -57,18 +58,26 @@ export function scanInput(backend: Backend, wires: WireVector, columns: readonly
   return { lanes, valid: backend.slice(wires, 0, lanes), columns: relationColumns };
 }
 
-/** UNION ALL: the inputs' lanes one after another, each column widened to the common type. */
-export function unionAll(backend: Backend, inputs: Array<{ relation: Relation; types: SqlType[] }>, types: SqlType[]): Relation {
-  const lanes = inputs.reduce((sum, input) => sum + input.relation.lanes, 0);
+/**
+ * UNION ALL: the inputs' lanes one after another, each column widened to the common type. It takes its
+ * inputs: each input column goes as soon as it is copied, so the union never holds two copies of the rows.
+ */
+export function unionAll(backend: Backend, given: Array<{ relation: HandOver<Relation>; types: SqlType[] }>, types: SqlType[]): Relation {
+  const inputs = given.splice(0).map(({ relation, types: inputTypes }) => {
+    const { lanes, valid, columns } = relation.take();
+    return { lanes, valid, columns: columns as Array<RelationColumn | undefined>, types: inputTypes };
+  });
+  const lanes = inputs.reduce((sum, input) => sum + input.lanes, 0);
   const columns = types.map((type, index): RelationColumn => {
-    const parts = inputs.map((input) => widen(backend, input.relation.columns[index].value, input.types[index], type));
-    const anyNull = inputs.some((input) => input.relation.columns[index].isNull);
+    const taken = inputs.map((input) => { const column = input.columns[index]!; input.columns[index] = undefined; return column; });
+    const parts = taken.map((column, input) => widen(backend, column.value, inputs[input].types[index], type));
+    const anyNull = taken.some((column) => column.isNull);
     return {
-      value: concatLanes(backend, parts),
-      isNull: anyNull ? backend.concat(inputs.map((input) => input.relation.columns[index].isNull ?? backend.constant(new Uint8Array(input.relation.lanes)))) : undefined,
+      value: concatLanes(backend, parts.splice(0)),
+      isNull: anyNull ? backend.concat(taken.map((column, input) => column.isNull ?? backend.constant(new Uint8Array(inputs[input].lanes)))) : undefined,
     };
   });
-  return { lanes, valid: backend.concat(inputs.map((input) => input.relation.valid)), columns };
+  return { lanes, valid: backend.concat(inputs.map((input) => input.valid)), columns };
 }
 
 /** Lanes of several same-width integers side by side: plane i of the result is every part's plane i. */

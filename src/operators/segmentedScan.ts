@@ -69,10 +69,11 @@ export async function segmentedScan(backend: Backend, value: BitPlanes, starts: 
 
 /**
  * `segmentedScan` of a value given as parts side by side (plane-major, `width` planes in all). The flags and
- * the parts go straight into one new record, which the scan owns and updates in place.
+ * the parts go straight into one new record, which the scan owns and updates in place. `parts` is emptied,
+ * so that the values the caller handed over can go while the scan runs.
  */
 export async function segmentedScanOfParts(backend: Backend, parts: WireVector[], width: number, starts: WireVector, combine: Combine): Promise<BitPlanes> {
-  const flagged = { wires: backend.concat([starts, ...parts]), width: width + 1, lanes: starts.length };
+  const flagged = { wires: backend.concat([starts, ...parts.splice(0)]), width: width + 1, lanes: starts.length };
   await scanInPlace(backend, flagged, async (inner, earlier, later) => {
     const laterStarts = planeRange(inner, later, 0, 1).wires;
     const earlierStarts = planeRange(inner, earlier, 0, 1).wires;

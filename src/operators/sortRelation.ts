@@ -12,6 +12,7 @@ import { conditionalSwap } from "../circuit/bitVector/select.js";
 import type { WireVector } from "../circuit/wireVector.js";
 import { gatherLanes, packRelation, type Relation } from "./relation.js";
 import { CHUNK_WIRES } from "./chunks.js";
+import { receive, type Given } from "./handOver.js";
 
 /** How to read a sort key off the rows being sorted; it must be free (rewiring and NOTs, see orderKey). */
 export type KeyOf = (rows: Relation) => BitPlanes;
@@ -20,12 +21,17 @@ export type KeyOf = (rows: Relation) => BitPlanes;
  * Sorts the lanes of `relation` ascending by the unsigned key `keyOf` reads from each row. Not stable. With
  * `sortedRuns: n`, lanes [0, n) and [n, lanes) must each be ascending already, and are merged.
  * The rows are packed into one new record and every layer writes its comparators' outputs back into it
- * chunk by chunk, so a sort holds one copy of the rows beside its input, however many layers it has.
+ * chunk by chunk, so a sort holds one copy of the rows beside its input, however many layers it has, and
+ * only that copy when the input is handed over.
  */
-export async function sortRelation(backend: Backend, relation: Relation, keyOf: KeyOf, options: { pairsPerChunk?: number; sortedRuns?: number; runs?: ReadonlyArray<{ lanes: number; sorted: boolean }> } = {}): Promise<Relation> {
+export async function sortRelation(backend: Backend, input: Given<Relation>, keyOf: KeyOf, options: { pairsPerChunk?: number; sortedRuns?: number; runs?: ReadonlyArray<{ lanes: number; sorted: boolean }> } = {}): Promise<Relation> {
+  let relation: Relation | undefined = receive(input);
+  input = undefined as never;
   const lanes = relation.lanes;
   if (lanes <= 1) return relation;
   const { record, unpack } = packRelation(backend, relation);
+  // A handed-over input goes now: the packed record is the only copy of the rows from here on.
+  relation = undefined;
   const pairsPerChunk = options.pairsPerChunk ?? Math.max(1024, Math.floor(CHUNK_WIRES / record.width));
   // Two runs that arrive sorted (lanes before `sortedRuns` and from it on) need only the last merge.
   if (options.sortedRuns !== undefined && !(options.sortedRuns >= 0 && options.sortedRuns <= lanes)) throw new RangeError(`sortedRuns ${options.sortedRuns} is outside 0..${lanes}`);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { bitPlanes, encodeIntegers } from "../../src/circuit/bitVector/bitPlanes.js";
-import { bitonicLayers, mergeLayers, runLayers } from "../../src/circuit/bitVector/bitonicSort.js";
+import { bitonicLayers, mergeComparators, mergeLayers, runLayers } from "../../src/circuit/bitVector/bitonicSort.js";
 import { sortRelation } from "../../src/operators/sortRelation.js";
 import { checkOnAllBackends, seededRandom } from "../circuit/harness.js";
 
@@ -134,5 +134,34 @@ describe("sorting lanes that arrive as runs, some sorted already (a GROUP BY ove
     // The pilot's partials at a tenth of its size: six runs merged in three levels.
     const partials = [14_074, 24_397, 18_120, 50_935, 11_500, 11_683].map((size) => ({ lanes: size, sorted: true }));
     expect(count(runLayers(partials)) * 3).toBeLessThan(count(bitonicLayers(130_709)));
+  });
+
+  it("counts a merge's comparators without building it, and merges runs in the cheapest neighbour order", () => {
+    const count = (layers: Iterable<{ smaller: Int32Array }>) => [...layers].reduce((sum, layer) => sum + layer.smaller.length, 0);
+    const random = seededRandom(5);
+    for (let trial = 0; trial < 200; trial++) {
+      const [first, second] = [Math.floor(random() * 3000), Math.floor(random() * 3000)];
+      expect(mergeComparators(first, second)).toBe(count(mergeLayers(first, second)));
+    }
+    for (const [first, second] of [[1, 1], [1, 1024], [1024, 1024], [1025, 1023], [0, 7]]) expect(mergeComparators(first, second)).toBe(count(mergeLayers(first, second)));
+    // The pilot's six partial runs at S = 0.1 in upload order (two aggregate-only sites' rollups, then the four
+    // row-level sites'): merging level by level pairs a large run early; the cheapest order merges it last.
+    const sizes = [15_185, 15_159, 17_000, 35_000, 24_000, 103_102];
+    let levelByLevel = 0;
+    for (let level = sizes; level.length > 1;) {
+      const next: number[] = [];
+      for (let index = 0; index + 1 < level.length; index += 2) { levelByLevel += mergeComparators(level[index], level[index + 1]); next.push(level[index] + level[index + 1]); }
+      if (level.length % 2 === 1) next.push(level[level.length - 1]);
+      level = next;
+    }
+    const cheapest = count(runLayers(sizes.map((lanes) => ({ lanes, sorted: true }))));
+    expect(cheapest).toBeLessThan(levelByLevel * 0.95);
+    // No neighbour order beats it: every way of splitting the runs in two, each side merged cheapest.
+    const cheapestOf = (runs: number[]): number => (runs.length < 2 ? 0 : Math.min(...runs.slice(1).map((_, split) => {
+      const [left, right] = [runs.slice(0, split + 1), runs.slice(split + 1)];
+      const total = (part: number[]) => part.reduce((sum, lanes) => sum + lanes, 0);
+      return cheapestOf(left) + cheapestOf(right) + mergeComparators(total(left), total(right));
+    })));
+    expect(cheapest).toBe(cheapestOf(sizes));
   });
 });

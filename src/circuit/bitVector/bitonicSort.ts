@@ -129,28 +129,72 @@ function* sideBySide(networks: Array<Iterator<{ smaller: Int32Array; larger: Int
   }
 }
 
+/** Comparators `mergeLayers(first, second)` yields, counted without building its layers. */
+export function mergeComparators(first: number, second: number): number {
+  if (first === 0 || second === 0) return 0;
+  let half = 1;
+  while (half < Math.max(first, second)) half *= 2;
+  // Real lanes sit on positions [low, high) of the virtual block; a layer at distance d pairs p with p + d
+  // for each p whose bit d is clear.
+  const [low, high] = [half - first, half + second];
+  const clearBelow = (x: number, d: number) => Math.floor(x / (2 * d)) * d + Math.min(x % (2 * d), d);
+  let count = Math.min(first, second);
+  for (let d = half / 2; d >= 1; d /= 2) if (high - d > low) count += clearBelow(high - d, d) - clearBelow(low, d);
+  return count;
+}
+
+/** A merge tree over consecutive runs: a leaf is one run; a node merges its two children's lanes. */
+type MergeTree = { start: number; lanes: number; height: number; children?: [MergeTree, MergeTree] };
+
+/**
+ * The cheapest order to merge consecutive sorted runs, neighbours only (so each merge's lanes stay one
+ * block): an interval dynamic programme over the public run sizes. Merging the small runs first and the
+ * largest last can save a fifth of the comparators of merging level by level.
+ */
+function cheapestMergeTree(runs: ReadonlyArray<{ start: number; lanes: number }>): MergeTree {
+  const k = runs.length;
+  const best: Array<Array<{ cost: number; tree: MergeTree }>> = [];
+  for (let i = 0; i < k; i++) best.push([]);
+  for (let i = 0; i < k; i++) best[i][i] = { cost: 0, tree: { start: runs[i].start, lanes: runs[i].lanes, height: 0 } };
+  for (let span = 2; span <= k; span++) {
+    for (let i = 0; i + span - 1 < k; i++) {
+      const j = i + span - 1;
+      let chosen: { cost: number; tree: MergeTree } | undefined;
+      for (let split = i; split < j; split++) {
+        const [left, right] = [best[i][split], best[split + 1][j]];
+        const cost = left.cost + right.cost + mergeComparators(left.tree.lanes, right.tree.lanes);
+        if (!chosen || cost < chosen.cost) {
+          chosen = { cost, tree: { start: left.tree.start, lanes: left.tree.lanes + right.tree.lanes, height: 1 + Math.max(left.tree.height, right.tree.height), children: [left.tree, right.tree] } };
+        }
+      }
+      best[i][j] = chosen!;
+    }
+  }
+  return best[0][k - 1].tree;
+}
+
 /**
  * The layers of a network that sorts lanes arriving as consecutive runs, some ascending already (a partner's
- * upload sorted by the key): the unsorted runs are sorted side by side, then neighbouring runs are merged
- * pairwise, level by level. With k runs of n lanes in all that is about ⌈lg k⌉·(n/2)·lg n comparators
- * instead of a full sort's (n/4)·lg²n.
+ * upload sorted by the key): the unsorted runs are sorted side by side, then neighbouring runs are merged in
+ * the cheapest order for their sizes, merges of equal height side by side. With k runs of n lanes in all
+ * that is at most about ⌈lg k⌉·(n/2)·lg n comparators instead of a full sort's (n/4)·lg²n.
  */
 export function* runLayers(runs: ReadonlyArray<{ lanes: number; sorted: boolean }>): Generator<{ smaller: Int32Array; larger: Int32Array }> {
   const starts: number[] = [];
   let total = 0;
   for (const run of runs) { starts.push(total); total += run.lanes; }
   yield* sideBySide(runs.flatMap((run, index) => (run.sorted || run.lanes < 2 ? [] : [shifted(bitonicLayers(run.lanes), starts[index])])));
-  let level = runs.map((run, index) => ({ start: starts[index], lanes: run.lanes })).filter((run) => run.lanes > 0);
-  while (level.length > 1) {
-    const merges: Array<Iterator<{ smaller: Int32Array; larger: Int32Array }>> = [];
-    const next: Array<{ start: number; lanes: number }> = [];
-    for (let index = 0; index + 1 < level.length; index += 2) {
-      const [first, second] = [level[index], level[index + 1]];
-      merges.push(shifted(mergeLayers(first.lanes, second.lanes), first.start));
-      next.push({ start: first.start, lanes: first.lanes + second.lanes });
-    }
-    if (level.length % 2 === 1) next.push(level[level.length - 1]);
-    yield* sideBySide(merges);
-    level = next;
+  const nonEmpty = runs.map((run, index) => ({ start: starts[index], lanes: run.lanes })).filter((run) => run.lanes > 0);
+  if (nonEmpty.length < 2) return;
+  const byHeight: MergeTree[][] = [];
+  const collect = (node: MergeTree) => {
+    if (!node.children) return;
+    node.children.forEach(collect);
+    (byHeight[node.height] ??= []).push(node);
+  };
+  collect(cheapestMergeTree(nonEmpty));
+  for (const merges of byHeight) {
+    if (!merges) continue;
+    yield* sideBySide(merges.map((node) => shifted(mergeLayers(node.children![0].lanes, node.children![1].lanes), node.start)));
   }
 }
