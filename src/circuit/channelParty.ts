@@ -30,7 +30,8 @@ function splitInputs(backend: Backend, all: WireVector, lengths: number[]): Wire
   return lengths.map((length) => backend.slice(all, offset, (offset += length)));
 }
 
-function concatShares(shares: Uint8Array[]): Uint8Array {
+/** Shares (one byte per wire) one after another: the inputs' for one OT session, or an output's parts'. */
+export function concatShares(shares: Uint8Array[]): Uint8Array {
   const all = new Uint8Array(shares.reduce((sum, share) => sum + share.length, 0));
   let offset = 0;
   for (const share of shares) { all.set(share, offset); offset += share.length; }

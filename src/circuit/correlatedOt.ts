@@ -4,7 +4,8 @@ import { LABEL_BYTES } from "./wireVector.js";
 
 /**
  * The garbler's side: for `count` bits it receives random 16-byte K_i (the correlation is its Δ).
- * It then sets the 0-label of input bit i to K_i ⊕ sG_i·Δ.
+ * It then sets the 0-label of input bit i to K_i ⊕ sG_i·Δ. The returned bytes belong to the caller, which
+ * may turn them into labels in place (they are a whole copy of the inputs).
  */
 export interface CorrelatedOtSender {
   sendCorrelated(delta: Uint8Array, count: number): Promise<Uint8Array>;
@@ -12,7 +13,8 @@ export interface CorrelatedOtSender {
 
 /**
  * The evaluator's side: for choice bits sE_i it receives K_i ⊕ sE_i·Δ, which is exactly the label of the
- * value v_i = sG_i ⊕ sE_i, so no separate garbler-label transfer is needed.
+ * value v_i = sG_i ⊕ sE_i, so no separate garbler-label transfer is needed. The returned bytes belong to
+ * the caller, which keeps them as the labels.
  */
 export interface CorrelatedOtReceiver {
   receiveCorrelated(choices: Uint8Array): Promise<Uint8Array>;
@@ -39,7 +41,8 @@ export class IdealCorrelatedOt implements CorrelatedOtSender, CorrelatedOtReceiv
   async sendCorrelated(delta: Uint8Array, count: number): Promise<Uint8Array> {
     const keys = new Uint8Array(count * LABEL_BYTES);
     randomFillSync(keys);
-    this.sent.push({ delta: delta.slice(), keys });
+    // The ideal functionality keeps its own copy: the caller owns what is returned and may change it.
+    this.sent.push({ delta: delta.slice(), keys: keys.slice() });
     this.waiting.shift()?.();
     return keys;
   }

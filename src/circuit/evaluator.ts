@@ -7,7 +7,7 @@ import type { CorrelatedOtReceiver } from "./correlatedOt.js";
 import { GATES_PER_BATCH, STREAM_HEADER_BYTES } from "./garbler.js";
 import { TableReader, type ByteSource } from "./tableStream.js";
 import { TccrHash } from "./tccrHash.js";
-import { LABEL_BYTES, WireVector, checkSameLength } from "./wireVector.js";
+import { LABEL_BYTES, WireVector, checkSameLength, ownedCopy } from "./wireVector.js";
 
 /** A wire vector from another backend (or of the wrong shape) was given to the evaluator. */
 export class EvaluatorMisuseError extends Error {
@@ -54,7 +54,8 @@ export class Evaluator extends Rewiring implements Backend {
   async inputShared(evaluatorShare: Uint8Array, ot: CorrelatedOtReceiver): Promise<WireVector> {
     const labels = await ot.receiveCorrelated(evaluatorShare);
     if (labels.length !== evaluatorShare.length * LABEL_BYTES) throw new EvaluatorMisuseError("the COT returned the wrong number of labels");
-    return new WireVector(evaluatorShare.length, 16, labels.slice());
+    // The labels are ours (see CorrelatedOtReceiver): kept as they are, no second copy of the inputs.
+    return new WireVector(evaluatorShare.length, 16, ownedCopy(labels));
   }
 
   /** Every public constant is the all-zero label here (the garbler's 0-label is c·Δ). */

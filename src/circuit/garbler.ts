@@ -7,7 +7,7 @@ import { Rewiring } from "./rewiring.js";
 import type { CorrelatedOtSender } from "./correlatedOt.js";
 import { TableWriter, type ByteSink } from "./tableStream.js";
 import { TccrHash } from "./tccrHash.js";
-import { LABEL_BYTES, WireVector, checkSameLength } from "./wireVector.js";
+import { LABEL_BYTES, WireVector, checkSameLength, ownedCopy } from "./wireVector.js";
 
 /** ANDs garbled per batch: big enough that AES calls are efficient, small enough to stay in cache. */
 export const GATES_PER_BATCH = 8192;
@@ -72,7 +72,8 @@ export class Garbler extends Rewiring implements Backend {
   async inputShared(garblerShare: Uint8Array, ot: CorrelatedOtSender): Promise<WireVector> {
     const keys = await ot.sendCorrelated(this.delta, garblerShare.length);
     if (keys.length !== garblerShare.length * LABEL_BYTES) throw new GarblerMisuseError("the COT returned the wrong number of keys");
-    const vector = new WireVector(garblerShare.length, 16, keys.slice());
+    // The keys are ours (see CorrelatedOtSender): they become the labels in place, no second copy of the inputs.
+    const vector = new WireVector(garblerShare.length, 16, ownedCopy(keys));
     const words = vector.words();
     const d = this.deltaWords;
     for (let i = 0; i < garblerShare.length; i++) {

@@ -46,6 +46,14 @@ export function checkSameLength(a: WireVector, b: WireVector): void {
   checkSameKind([a, b]);
 }
 
+/**
+ * Bytes handed over to a vector: kept when they are all of their buffer and 4-byte aligned (as `words`
+ * needs), copied when they are a view into a larger buffer, which they would otherwise keep alive.
+ */
+export function ownedCopy(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+}
+
 /** Whether the vector is all of its storage, not a view into a larger vector that it would keep alive. */
 export function spansItsStorage(vector: WireVector): boolean {
   return vector.data.byteOffset === 0 && vector.data.byteLength === vector.data.buffer.byteLength;

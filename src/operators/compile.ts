@@ -38,6 +38,11 @@ export interface QueryCircuit {
    * The circuit takes the inputs: it empties the array, so that each table's labels can go once scanned.
    */
   circuit(backend: Backend, inputs: WireVector[]): Promise<WireVector>;
+  /**
+   * The same output as consecutive parts, never concatenated: the compute parties read each part's shares on
+   * its own, so the widened output layout (counts as INT64) is never held as labels.
+   */
+  circuitParts(backend: Backend, inputs: WireVector[]): Promise<WireVector[]>;
 }
 
 export interface CompiledQuery extends QueryCircuit {
@@ -131,7 +136,8 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
       }, total);
       return { andGates: total(), tableBytes: backend.counts.tableBytes, operators: operators.reverse() };
     },
-    circuit: (backend, inputs) => execute(backend, inputs),
+    circuit: async (backend, inputs) => backend.concat(await execute(backend, inputs)),
+    circuitParts: (backend, inputs) => execute(backend, inputs),
   };
 
   /**
@@ -168,7 +174,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
   }
 
   /** Runs the plan; `observe` hears each operator's own AND count, inputs first (post-order). */
-  async function execute(backend: Backend, inputs: WireVector[], observe?: (operator: string, lanes: number, depth: number, ownAndGates: number) => void, andGates?: () => number): Promise<WireVector> {
+  async function execute(backend: Backend, inputs: WireVector[], observe?: (operator: string, lanes: number, depth: number, ownAndGates: number) => void, andGates?: () => number): Promise<WireVector[]> {
     // execute takes the input wires (the array is emptied), so each table's labels can go once its last scan
     // has copied them: they are a whole copy of the inputs, held otherwise for the whole query.
     const scans = new Map(tables.map((table, index) => [table, inputs[index]]));

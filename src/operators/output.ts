@@ -11,7 +11,7 @@ import type { Column, ColumnType } from "../share/schema.js";
 import type { BoundColumn } from "./sql/binder.js";
 import { typeBits, type Relation } from "./relation.js";
 import { suppressSmallCells } from "./suppression.js";
-import { tableToOutputWires, type CircuitTable } from "./outputLayout.js";
+import { tableToOutputParts, type CircuitTable } from "./outputLayout.js";
 import { receive, type Given } from "./handOver.js";
 
 /** The file type of an output column: the narrowest standard integer that holds it, else INT(n). */
@@ -94,7 +94,7 @@ export async function discloseRows(backend: Backend, input: Given<Relation>, col
 }
 
 /** Lays out disclosed rows as the result file's rows; the compiler has compacted them already. */
-export function layoutOutput(backend: Backend, ordered: Relation, columns: BoundColumn[]): WireVector {
+export function layoutOutput(backend: Backend, ordered: Relation, columns: BoundColumn[]): WireVector[] {
   const fileColumns = outputColumns(columns);
   const table: CircuitTable = { rows: ordered.lanes, valid: ordered.valid, columns: [] };
   let flag = columns.length;
@@ -104,5 +104,5 @@ export function layoutOutput(backend: Backend, ordered: Relation, columns: Bound
     // The layout widens an integer to its file type (INT32 or INT64).
     table.columns.push({ column: fileColumns[index], value: value.value, suppressed, isNull: value.isNull });
   }
-  return tableToOutputWires(backend, table);
+  return tableToOutputParts(backend, table);
 }

@@ -21,11 +21,17 @@ export interface CircuitTable {
 
 const isInteger = (type: Column["type"]) => type.kind === "int32" || type.kind === "int64" || type.kind === "int";
 
-/**
- * A table as plane-major wires in the result file's row layout, ready for `outputShare`. An integer narrower
- * than its file type is sign-extended here, by repeating its top plane: the output is the one copy made.
- */
+/** A table as plane-major wires in the result file's row layout, ready for `outputShare` (one copy made). */
 export function tableToOutputWires(backend: Backend, table: CircuitTable): WireVector {
+  return backend.concat(tableToOutputParts(backend, table));
+}
+
+/**
+ * The same layout as parts that together make it, in order, without copying a label: each part's shares
+ * can be read off on its own. An integer narrower than its file type is sign-extended by repeating its top
+ * plane, so a count widened to INT64 costs no labels at all (a copy would be the largest vector of a query).
+ */
+export function tableToOutputParts(backend: Backend, table: CircuitTable): WireVector[] {
   const parts: WireVector[] = [table.valid];
   const zeros = backend.constant(new Uint8Array(table.rows));
   for (const { column, value, suppressed, isNull } of table.columns) {
@@ -38,5 +44,5 @@ export function tableToOutputWires(backend: Backend, table: CircuitTable): WireV
     parts.push(value.wires);
     if (value.width < width) parts.push(...new Array<WireVector>(width - value.width).fill(backend.slice(value.wires, (value.width - 1) * value.lanes, value.width * value.lanes)));
   }
-  return backend.concat(parts);
+  return parts;
 }

@@ -4,7 +4,7 @@
  * The order and sizes of messages depend only on public sizes.
  */
 import type { CircuitProgram } from "../circuit/backend.js";
-import { evaluateOverChannel, garbleOverChannel, type PartyRun } from "../circuit/channelParty.js";
+import { concatShares, evaluateOverChannel, garbleOverChannel, type PartyRun } from "../circuit/channelParty.js";
 import { bitPlanesToRows } from "../share/bitPlaneLayout.js";
 import { RowCodec } from "../share/rowCodec.js";
 import { rowBits } from "../share/schema.js";
@@ -43,7 +43,7 @@ export async function runQueryAsParty(
   andGatesTotal: number,
   onProgress?: (progress: SessionProgress) => void,
 ): Promise<SessionResult> {
-  const program: CircuitProgram = async (backend, inputs) => [await plan.circuit(backend, inputs)];
+  const program: CircuitProgram = (backend, inputs) => plan.circuitParts(backend, inputs);
   onProgress?.({ phase: "ot", andGatesDone: 0, andGatesTotal, bytesSent: channel.counters().bytesSent });
   let timer: NodeJS.Timeout | undefined;
   const hooks = {
@@ -72,7 +72,7 @@ export async function runQueryAsParty(
 
   const codec = new RowCodec(plan.outputColumns);
   return {
-    outputShare: bitPlanesToRows(run.outputShares[0], plan.outputRows, codec.recordBytes, rowBits(plan.outputColumns)),
+    outputShare: bitPlanesToRows(concatShares(run.outputShares), plan.outputRows, codec.recordBytes, rowBits(plan.outputColumns)),
     andGates: run.andGates,
     tableBytes: run.streamBytes,
     seconds: run.seconds,
@@ -84,3 +84,4 @@ function expectMessage(received: Uint8Array, expected: Uint8Array): void {
     throw new PeerMismatchError("the peer ended the computation out of step (it ran a different circuit?)");
   }
 }
+
