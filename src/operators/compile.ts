@@ -306,8 +306,8 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
       disclosed = gatherRelation(backend, disclosed, Int32Array.from({ length: limit.rows }, (_, lane) => lane));
     }
     // Compaction keeps any ORDER BY, and without one still hides where groups ended. discloseRows zeroed every
-    // dummy row, and swaps only move rows, so no masking is needed after. Reassigning lets the rows before
-    // compaction go before the layout makes the output copy.
+    // dummy row, and swaps only move rows, so no masking is needed after. The layout copies no label: it
+    // hands back the compacted columns and the planes that widen them as parts.
     if (!compacted) disclosed = await compact(backend, passOn(), { invalidRowsZeroed: true });
     const output = layoutOutput(backend, disclosed, plan.columns);
     const ordering = arrival ? "ORDER BY (rows arrive in order from the GROUP BY: compaction only)" : order ? "ORDER BY (a sort that also compacts)" + (limit ? ", LIMIT" : "") : `${limit ? "LIMIT, " : ""}compaction`;
@@ -349,5 +349,3 @@ function ownStorage(backend: Backend, relation: Relation): Relation {
     columns: relation.columns.map((column) => ({ value: { ...column.value, wires: own(column.value.wires) }, isNull: column.isNull ? own(column.isNull) : undefined })),
   };
 }
-
-

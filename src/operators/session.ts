@@ -84,4 +84,3 @@ function expectMessage(received: Uint8Array, expected: Uint8Array): void {
     throw new PeerMismatchError("the peer ended the computation out of step (it ran a different circuit?)");
   }
 }
-

@@ -36,7 +36,7 @@ export async function sortRelation(backend: Backend, input: Given<Relation>, key
   // Two runs that arrive sorted (lanes before `sortedRuns` and from it on) need only the last merge.
   if (options.sortedRuns !== undefined && !(options.sortedRuns >= 0 && options.sortedRuns <= lanes)) throw new RangeError(`sortedRuns ${options.sortedRuns} is outside 0..${lanes}`);
   if (options.runs && options.runs.reduce((sum, run) => sum + run.lanes, 0) !== lanes) throw new RangeError(`runs cover ${options.runs.reduce((sum, run) => sum + run.lanes, 0)} lanes, not ${lanes}`);
-  // Runs, some ascending already: sort the others, then merge neighbours level by level.
+  // Runs, some ascending already: sort the others, then merge neighbours in the cheapest order for their sizes.
   const layers = options.sortedRuns !== undefined ? mergeLayers(options.sortedRuns, lanes - options.sortedRuns) : options.runs ? runLayers(options.runs) : bitonicLayers(lanes);
   for (const { smaller, larger } of layers) {
     await swapPairsInPlace(backend, record, smaller, larger, pairsPerChunk, (first, second) => lessThan(backend, keyOf(unpack(second)), keyOf(unpack(first))));
