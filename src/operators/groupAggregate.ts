@@ -8,14 +8,14 @@ import { broadcast, constantInteger, planeRange, signExtend, zeroExtend, type Bi
 import { equal, lessThanSigned, lessThan } from "../circuit/bitVector/compare.js";
 import { add } from "../circuit/bitVector/integer.js";
 import { select } from "../circuit/bitVector/select.js";
-import type { WireVector } from "../circuit/wireVector.js";
+import { WireVectorBuilder, type WireVector } from "../circuit/wireVector.js";
 import { InputError } from "../share/errors.js";
 import type { AggregateFunction } from "./sql/ast.js";
 import type { SqlType } from "./sql/types.js";
 import { countSet } from "./aggregate.js";
 import { clearNullValues, orderKey } from "./orderKey.js";
 import { concatLanes, gatherLanes, typeBits, type Relation, type RelationColumn } from "./relation.js";
-import { segmentedScanOfParts, type Combine } from "./segmentedScan.js";
+import { segmentedScanOfRecord, type Combine } from "./segmentedScan.js";
 import { sortRelation } from "./sortRelation.js";
 import { HandOver } from "./handOver.js";
 
@@ -109,8 +109,8 @@ export async function groupAggregateOf(backend: Backend, take: () => Promise<Gro
   // Chained calls: no local here holds the unsorted or the sorted rows.
   const prepared = await groupContributions(backend, await sortForGroups(backend, await take(), options.runs));
   if (prepared.kind === "done") return prepared.result;
-  const { lanes, valid, keyColumns, parts, partOf, starts } = prepared;
-  const totals = await scanParts(backend, parts, starts);
+  const { lanes, valid, keyColumns, record, layout, partOf } = prepared;
+  const totals = await scanParts(backend, record, layout);
   const columns = [...keyColumns];
   for (const entry of partOf) columns.push({ value: totals[entry.total], isNull: entry.present === undefined ? undefined : backend.not(totals[entry.present].wires) });
   return { lanes, valid, columns };
@@ -118,9 +118,14 @@ export async function groupAggregateOf(backend: Backend, take: () => Promise<Gro
 
 type SortedGroups = { kind: "sorted"; sorted: Relation; keyTypes: SqlType[]; aggregates: Array<Omit<AggregateInput, "argument"> & { hasArgument: boolean }> };
 
+/** One value the scan carries: an aggregate's contributions, or whether any of them is present. */
+type ScanPart = { width: number; combine: Combine };
+
 /**
- * Where each group starts and ends, each lane's contribution to each aggregate, and the key columns in storage
- * of their own, so that the sorted record (keys and arguments) can go before the scan.
+ * Where each group starts and ends, the scan's record (the starts, then each lane's contribution to each
+ * aggregate), and the key columns in storage of their own, so that the sorted record (keys and arguments)
+ * can go before the scan. Each contribution is written into the scan's record as soon as it is made, so the
+ * contributions are never whole beside both records.
  */
 async function groupContributions(backend: Backend, sorting: { kind: "done"; result: Relation } | SortedGroups) {
   if (sorting.kind === "done") return sorting;
@@ -136,23 +141,31 @@ async function groupContributions(backend: Backend, sorting: { kind: "done"; res
   const last = backend.concat([backend.not(same), backend.constant([1])]);
   // One scan for every aggregate: the values side by side, each combined by its own rule, so the segment
   // flags are handled once. A nullable SUM, MIN or MAX also scans `present` with OR to find all-NULL groups.
-  const parts: Array<{ value: BitPlanes; combine: Combine }> = [];
+  const layout: ScanPart[] = [];
   const partOf: Array<{ total: number; present?: number }> = [];
+  const tracksPresence = (aggregate: (typeof aggregates)[number]) => aggregate.resultNullable && aggregate.function !== "COUNT";
+  for (const aggregate of aggregates) {
+    const entry: { total: number; present?: number } = { total: layout.push({ width: typeBits(aggregate.resultType), combine: combinerOf(aggregate) }) - 1 };
+    if (tracksPresence(aggregate)) {
+      entry.present = layout.push({ width: 1, combine: async (b, x, y) => ({ ...x, wires: b.xor(b.xor(x.wires, y.wires), await b.and(x.wires, y.wires)) }) }) - 1;
+    }
+    partOf.push(entry);
+  }
+  const record = new WireVectorBuilder((1 + layout.reduce((sum, part) => sum + part.width, 0)) * lanes, starts.bytesPerWire);
+  record.append(starts);
   let argumentIndex = keyTypes.length;
   for (const aggregate of aggregates) {
     const argument = aggregate.hasArgument ? sorted.columns[argumentIndex++] : undefined;
     const { value, present } = await contributions(backend, { ...aggregate, argument }, sorted.valid, lanes);
-    const entry: { total: number; present?: number } = { total: parts.push({ value, combine: combinerOf(aggregate) }) - 1 };
-    if (aggregate.resultNullable && aggregate.function !== "COUNT") {
-      entry.present = parts.push({ value: { wires: present, width: 1, lanes }, combine: async (b, x, y) => ({ ...x, wires: b.xor(b.xor(x.wires, y.wires), await b.and(x.wires, y.wires)) }) }) - 1;
-    }
-    partOf.push(entry);
+    record.append(value.wires);
+    if (tracksPresence(aggregate)) record.append(present);
   }
   const keyColumns: RelationColumn[] = sorted.columns.slice(0, keyTypes.length).map((column) => ({
     value: { ...column.value, wires: backend.concat([column.value.wires]) },
     isNull: column.isNull ? backend.concat([column.isNull]) : undefined,
   }));
-  return { kind: "prepared" as const, lanes, valid: await backend.and(sorted.valid, last), keyColumns, parts, partOf, starts };
+  const flagged = { wires: record.finish(), width: 1 + layout.reduce((sum, part) => sum + part.width, 0), lanes };
+  return { kind: "prepared" as const, lanes, valid: await backend.and(sorted.valid, last), keyColumns, record: flagged, layout, partOf };
 }
 
 /**
@@ -194,12 +207,11 @@ async function rowsToSort(backend: Backend, input: GroupInput) {
 }
 
 /**
- * Segmented scan of several values packed side by side, each part combined by its own rule. The parts are
- * taken: `parts` is emptied, so their values can go once packed into the scan's record.
+ * Segmented scan of several values packed side by side in `record` (after its starts plane), each part
+ * combined by its own rule, in place: the record is the scan's.
  */
-async function scanParts(backend: Backend, parts: Array<{ value: BitPlanes; combine: Combine }>, starts: WireVector): Promise<BitPlanes[]> {
-  if (parts.length === 0) return [];
-  const layout = parts.map((part) => ({ width: part.value.width, combine: part.combine }));
+async function scanParts(backend: Backend, record: BitPlanes, layout: ScanPart[]): Promise<BitPlanes[]> {
+  if (layout.length === 0) return [];
   const offsets: number[] = [];
   let width = 0;
   for (const part of layout) { offsets.push(width); width += part.width; }
@@ -211,7 +223,7 @@ async function scanParts(backend: Backend, parts: Array<{ value: BitPlanes; comb
     for (let index = 0; index < layout.length; index++) combined.push((await layout[index].combine(inner, earlierParts[index], laterParts[index])).wires);
     return { wires: inner.concat(combined), width, lanes: later.lanes };
   };
-  return split(await segmentedScanOfParts(backend, parts.splice(0).map((part) => part.value.wires), width, starts, combine));
+  return split(await segmentedScanOfRecord(backend, record, combine));
 }
 
 async function globalAggregate(backend: Backend, relation: Relation, aggregates: AggregateInput[]): Promise<Relation> {

@@ -73,7 +73,15 @@ export async function segmentedScan(backend: Backend, value: BitPlanes, starts: 
  * so that the values the caller handed over can go while the scan runs.
  */
 export async function segmentedScanOfParts(backend: Backend, parts: WireVector[], width: number, starts: WireVector, combine: Combine): Promise<BitPlanes> {
-  const flagged = { wires: backend.concat([starts, ...parts.splice(0)]), width: width + 1, lanes: starts.length };
+  return segmentedScanOfRecord(backend, { wires: backend.concat([starts, ...parts.splice(0)]), width: width + 1, lanes: starts.length }, combine);
+}
+
+/**
+ * `segmentedScan` in place in a record the caller built and gives up: plane 0 the segment starts, then the
+ * value's planes. Returns the value planes of the record.
+ */
+export async function segmentedScanOfRecord(backend: Backend, flagged: BitPlanes, combine: Combine): Promise<BitPlanes> {
+  const width = flagged.width - 1;
   await scanInPlace(backend, flagged, async (inner, earlier, later) => {
     const laterStarts = planeRange(inner, later, 0, 1).wires;
     const earlierStarts = planeRange(inner, earlier, 0, 1).wires;
