@@ -77,12 +77,16 @@ export class WireVectorBuilder {
  * needs), copied when they are a view into a larger buffer, which they would otherwise keep alive.
  */
 export function ownedCopy(bytes: Uint8Array): Uint8Array {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+  return spansItsBuffer(bytes) ? bytes : bytes.slice();
 }
 
 /** Whether the vector is all of its storage, not a view into a larger vector that it would keep alive. */
 export function spansItsStorage(vector: WireVector): boolean {
-  return vector.data.byteOffset === 0 && vector.data.byteLength === vector.data.buffer.byteLength;
+  return spansItsBuffer(vector.data);
+}
+
+function spansItsBuffer(bytes: Uint8Array): boolean {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
 }
 
 /** Wires `[start, end)` as a view that shares storage (free). */

@@ -78,7 +78,6 @@ function childIndices(above: Nodes, below: Nodes, level: number): { left: Int32A
  */
 export async function compact(backend: Backend, input: Given<Relation>, options: { lanesPerChunk?: number; invalidRowsZeroed?: boolean } = {}): Promise<Relation> {
   let relation: Relation | undefined = receive(input);
-  input = undefined as never;
   const lanes = relation.lanes;
   if (lanes === 0) return relation;
   const { record, unpack } = packRelation(backend, relation);

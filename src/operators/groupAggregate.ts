@@ -151,7 +151,8 @@ async function groupContributions(backend: Backend, sorting: { kind: "done"; res
     }
     partOf.push(entry);
   }
-  const record = new WireVectorBuilder((1 + layout.reduce((sum, part) => sum + part.width, 0)) * lanes, starts.bytesPerWire);
+  const recordWidth = 1 + layout.reduce((sum, part) => sum + part.width, 0);
+  const record = new WireVectorBuilder(recordWidth * lanes, starts.bytesPerWire);
   record.append(starts);
   let argumentIndex = keyTypes.length;
   for (const aggregate of aggregates) {
@@ -164,8 +165,7 @@ async function groupContributions(backend: Backend, sorting: { kind: "done"; res
     value: { ...column.value, wires: backend.concat([column.value.wires]) },
     isNull: column.isNull ? backend.concat([column.isNull]) : undefined,
   }));
-  const flagged = { wires: record.finish(), width: 1 + layout.reduce((sum, part) => sum + part.width, 0), lanes };
-  return { kind: "prepared" as const, lanes, valid: await backend.and(sorted.valid, last), keyColumns, record: flagged, layout, partOf };
+  return { kind: "prepared" as const, lanes, valid: await backend.and(sorted.valid, last), keyColumns, record: { wires: record.finish(), width: recordWidth, lanes }, layout, partOf };
 }
 
 /**

@@ -42,7 +42,6 @@ async function orWires(backend: Backend, a: WireVector, b: WireVector): Promise<
  */
 export async function discloseRows(backend: Backend, input: Given<Relation>, columns: BoundColumn[], minCellCount: number): Promise<Relation> {
   let relation: Relation | undefined = receive(input);
-  input = undefined as never;
   const lanes = relation.lanes;
   const cells: Array<{ value: BitPlanes; suppressed?: WireVector; isNull?: WireVector } | undefined> = [];
   let anyReleased: WireVector | undefined;

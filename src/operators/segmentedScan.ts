@@ -64,16 +64,7 @@ export async function inclusiveScan(backend: Backend, value: BitPlanes, combine:
  * segment starts. The scan runs on (start flag, value) pairs, whose operator is associative.
  */
 export async function segmentedScan(backend: Backend, value: BitPlanes, starts: WireVector, combine: Combine): Promise<BitPlanes> {
-  return segmentedScanOfParts(backend, [value.wires], value.width, starts, combine);
-}
-
-/**
- * `segmentedScan` of a value given as parts side by side (plane-major, `width` planes in all). The flags and
- * the parts go straight into one new record, which the scan owns and updates in place. `parts` is emptied,
- * so that the values the caller handed over can go while the scan runs.
- */
-export async function segmentedScanOfParts(backend: Backend, parts: WireVector[], width: number, starts: WireVector, combine: Combine): Promise<BitPlanes> {
-  return segmentedScanOfRecord(backend, { wires: backend.concat([starts, ...parts.splice(0)]), width: width + 1, lanes: starts.length }, combine);
+  return segmentedScanOfRecord(backend, { wires: backend.concat([starts, value.wires]), width: value.width + 1, lanes: starts.length }, combine);
 }
 
 /**

@@ -26,7 +26,6 @@ export type KeyOf = (rows: Relation) => BitPlanes;
  */
 export async function sortRelation(backend: Backend, input: Given<Relation>, keyOf: KeyOf, options: { pairsPerChunk?: number; sortedRuns?: number; runs?: ReadonlyArray<{ lanes: number; sorted: boolean }> } = {}): Promise<Relation> {
   let relation: Relation | undefined = receive(input);
-  input = undefined as never;
   const lanes = relation.lanes;
   if (lanes <= 1) return relation;
   const { record, unpack } = packRelation(backend, relation);

@@ -149,7 +149,7 @@ type MergeTree = { start: number; lanes: number; height: number; children?: [Mer
 /**
  * The cheapest order to merge consecutive sorted runs, neighbours only (so each merge's lanes stay one
  * block): an interval dynamic programme over the public run sizes. Merging the small runs first and the
- * largest last can save a fifth of the comparators of merging level by level.
+ * largest last saved a tenth of the comparators of merging level by level on the pilot's runs at S = 0.1.
  */
 function cheapestMergeTree(runs: ReadonlyArray<{ start: number; lanes: number }>): MergeTree {
   const k = runs.length;
