@@ -77,7 +77,7 @@ export class Evaluator extends Rewiring implements Backend {
 
   async and(a: WireVector, b: WireVector): Promise<WireVector> {
     this.checkLabels(a, b);
-    const result = WireVector.allocate(a.length, 16);
+    const result = WireVector.uninitialized(a.length, 16);
     for (let start = 0; start < a.length; start += GATES_PER_BATCH) {
       const end = Math.min(a.length, start + GATES_PER_BATCH);
       const tables = await this.reader.take((end - start) * 2 * LABEL_BYTES);
@@ -99,7 +99,7 @@ export class Evaluator extends Rewiring implements Backend {
   /** One half-gate per wire: C = H(A) ⊕ sa·T. */
   async andWithGarblerKnown(a: WireVector): Promise<WireVector> {
     this.checkLabels(a);
-    const result = WireVector.allocate(a.length, 16);
+    const result = WireVector.uninitialized(a.length, 16);
     for (let start = 0; start < a.length; start += GATES_PER_BATCH) {
       const end = Math.min(a.length, start + GATES_PER_BATCH);
       const gates = end - start;

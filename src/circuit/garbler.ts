@@ -105,7 +105,7 @@ export class Garbler extends Rewiring implements Backend {
 
   not(a: WireVector): WireVector {
     this.checkLabels(a);
-    const result = WireVector.allocate(a.length, 16);
+    const result = WireVector.uninitialized(a.length, 16);
     const x = a.words(), z = result.words(), d = this.deltaWords;
     const d0 = d[0], d1 = d[1], d2 = d[2], d3 = d[3];
     for (let q = 0; q < z.length; q += 4) {
@@ -116,7 +116,7 @@ export class Garbler extends Rewiring implements Backend {
 
   async and(a: WireVector, b: WireVector): Promise<WireVector> {
     this.checkLabels(a, b);
-    const result = WireVector.allocate(a.length, 16);
+    const result = WireVector.uninitialized(a.length, 16);
     for (let start = 0; start < a.length; start += GATES_PER_BATCH) {
       const end = Math.min(a.length, start + GATES_PER_BATCH);
       const tables = this.writer.reserve((end - start) * 2 * LABEL_BYTES);
@@ -145,7 +145,7 @@ export class Garbler extends Rewiring implements Backend {
   async andWithGarblerKnown(a: WireVector, garblerBits: Uint8Array | undefined): Promise<WireVector> {
     this.checkLabels(a);
     if (!garblerBits || garblerBits.length !== a.length) throw new GarblerMisuseError("the garbler needs its clear bits, one per wire");
-    const result = WireVector.allocate(a.length, 16);
+    const result = WireVector.uninitialized(a.length, 16);
     const d = this.deltaWords;
     for (let start = 0; start < a.length; start += GATES_PER_BATCH) {
       const end = Math.min(a.length, start + GATES_PER_BATCH);

@@ -3,6 +3,7 @@
  * After the half-gates kernels, the JS word loop was a fifth of both parties' time in real queries; even with
  * the copies in and out, this runs 1.5× (vectors past the cache) to 3× (batches in it) faster.
  */
+import { uninitializedBytes } from "./wireVector.js";
 import { add, assembleModule, branchIf, constant, end, get, loadVectorAt, loopStart, notEqual, set, storeVectorAt, tee, vectorXor } from "../ot/wasmAssembler.js";
 
 /** Labels per pass through the kernel memory: big enough to amortise the call, small enough for the cache. */
@@ -32,7 +33,7 @@ export function xorLabels(a: Uint8Array, b: Uint8Array): Uint8Array {
     kernel = { bytes: new Uint8Array(memory.buffer), xorBlocks: exports.xorBlocks as (target: number, a: number, b: number, bytes: number) => void };
   }
   const { bytes, xorBlocks: run } = kernel;
-  const result = new Uint8Array(a.length);
+  const result = uninitializedBytes(a.length);
   for (let start = 0; start < a.length; start += CHUNK_BYTES) {
     const end = Math.min(a.length, start + CHUNK_BYTES);
     bytes.set(a.subarray(start, end), 0);

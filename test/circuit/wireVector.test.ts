@@ -37,6 +37,18 @@ describe.each([16, 1, 0] as BytesPerWire[])("plane-wise lanes, %i bytes per wire
     expect(Buffer.from(target.data).equals(before)).toBe(true);
   });
 
+  it("copies runs of consecutive lanes as blocks with the same result as lane by lane", () => {
+    const runLanes = 64;
+    // A run of 20, singles, a run of exactly 8, a run of 7 (copied lane by lane), a run reaching the last lane.
+    const picked = [...Array.from({ length: 20 }, (_, i) => 3 + i), 40, 2, ...Array.from({ length: 8 }, (_, i) => 24 + i), ...Array.from({ length: 7 }, (_, i) => 33 + i), ...Array.from({ length: 12 }, (_, i) => 52 + i)];
+    const vector = randomVector(width * runLanes, size);
+    const gathered = gatherPlaneLanes(vector, width, picked);
+    expect(Buffer.from(gathered.data).equals(Buffer.from(gatherWires(vector, perWireIndices(width, runLanes, picked)).data))).toBe(true);
+    const values = randomVector(width * picked.length, size);
+    const scattered = scatterPlaneLanes(vector, width, picked, values);
+    expect(Buffer.from(scattered.data).equals(Buffer.from(scatterWires(vector, perWireIndices(width, runLanes, picked), values).data))).toBe(true);
+  });
+
   it("refuses lanes outside the planes and vectors that are not whole planes", () => {
     const vector = randomVector(width * laneCount, size);
     expect(() => gatherPlaneLanes(vector, width, [laneCount])).toThrow(/gather lane 7 outside 7 lanes/);
