@@ -99,6 +99,12 @@ export function spansItsStorage(vector: WireVector): boolean {
   return spansItsBuffer(vector.data);
 }
 
+/** Whether two vectors share any byte of storage (an empty vector shares none). */
+export function overlaps(a: WireVector, b: WireVector): boolean {
+  if (a.data.buffer !== b.data.buffer || a.data.length === 0 || b.data.length === 0) return false;
+  return a.data.byteOffset < b.data.byteOffset + b.data.length && b.data.byteOffset < a.data.byteOffset + a.data.length;
+}
+
 function spansItsBuffer(bytes: Uint8Array): boolean {
   return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
 }

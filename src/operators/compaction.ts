@@ -15,7 +15,8 @@ import { broadcast, constantInteger, encodeIntegers, plane, planeRange, zeroExte
 import { lessThan } from "../circuit/bitVector/compare.js";
 import { add, bitLength } from "../circuit/bitVector/integer.js";
 import type { WireVector } from "../circuit/wireVector.js";
-import { concatLanes, gatherLanes, packRelation, type Relation } from "./relation.js";
+import { concatLanes, gatherLanes, type Relation } from "./relation.js";
+import { exclusiveParts, partsWidth, relationParts } from "./recordParts.js";
 import { swapPairsInPlace } from "./sortRelation.js";
 import { CHUNK_WIRES } from "./chunks.js";
 import { receive, type Given } from "./handOver.js";
@@ -80,13 +81,16 @@ export async function compact(backend: Backend, input: Given<Relation>, options:
   let relation: Relation | undefined = receive(input);
   const lanes = relation.lanes;
   if (lanes === 0) return relation;
-  const { record, unpack } = packRelation(backend, relation);
+  const { parts: vectors, unpack } = relationParts(relation);
+  // The rows are compacted in their own storage when the relation owns it; otherwise in a copy, part by part.
+  const parts = exclusiveParts(backend, vectors, relation.ownsStorage === true);
   // The valid bits, copied before any swap moves them; a handed-over input goes now.
   const valid = backend.concat([relation.valid]);
   relation = undefined;
+  vectors.length = 0;
   const blocks = blocksOf(lanes);
   const topLevel = blocks[blocks.length - 1].levels;
-  const pairsPerChunk = options.lanesPerChunk ?? Math.max(1024, Math.floor(CHUNK_WIRES / record.width));
+  const pairsPerChunk = options.lanesPerChunk ?? Math.max(1024, Math.floor(CHUNK_WIRES / partsWidth(parts)));
   const nodes = Array.from({ length: topLevel + 1 }, (_, level) => nodesAt(blocks, level));
   const children = nodes.map((above, level) => (level === 0 ? undefined : childIndices(above, nodes[level - 1], level)));
 
@@ -134,7 +138,7 @@ export async function compact(backend: Backend, input: Given<Relation>, options:
     offsets = gatherLanes(backend, concatLanes(backend, [leftOffsets, rightOffsets]), interleave);
   }
 
-  // Bottom up: each level's swaps, every block's nodes side by side, in place in the packed rows (a new copy).
+  // Bottom up: each level's swaps, every block's nodes side by side, in place in the rows' parts.
   for (let level = 1; level <= topLevel; level++) {
     const { bases } = nodes[level];
     const half = 2 ** (level - 1);
@@ -149,7 +153,7 @@ export async function compact(backend: Backend, input: Given<Relation>, options:
       }
     });
     const rule = swapRules[level];
-    await swapPairsInPlace(backend, record, lower, lower.map((lane) => lane + half), pairsPerChunk, async (_first, _second, start, end) => {
+    await swapPairsInPlace(backend, parts, lower, lower.map((lane) => lane + half), pairsPerChunk, async (_first, _second, start, end) => {
       const flip = backend.gather(rule.flip, node.subarray(start, end));
       if (!rule.threshold) return backend.not(flip);
       const threshold = gatherLanes(backend, rule.threshold, node.subarray(start, end));
@@ -166,16 +170,16 @@ export async function compact(backend: Backend, input: Given<Relation>, options:
     const width = bitLength(block.offset);
     const valid = planeRange(backend, validBefore.get(block)!, 0, width);
     const lower = Int32Array.from({ length: block.offset }, (_, lane) => lane);
-    await swapPairsInPlace(backend, record, lower, lower.map((lane) => lane + 2 ** block.levels), pairsPerChunk, async (_first, _second, start, end) =>
+    await swapPairsInPlace(backend, parts, lower, lower.map((lane) => lane + 2 ** block.levels), pairsPerChunk, async (_first, _second, start, end) =>
       backend.not(await lessThan(backend, publicIntegers(backend, lower.subarray(start, end), width), gatherLanes(backend, valid, new Int32Array(end - start)))));
   }
 
-  const result = unpack(record);
-  if (options.invalidRowsZeroed) return result;
-  // Invalid lanes still hold the dropped rows, whose contents would say what was dropped: zero them.
-  const body = planeRange(backend, record, 1, record.width);
-  const masked = await backend.and(body.wires, broadcast(backend, result.valid, record.width - 1));
-  return unpack({ wires: backend.concat([result.valid, masked]), width: record.width, lanes });
+  if (options.invalidRowsZeroed) return { ...unpack(parts), ownsStorage: true };
+  // Invalid lanes still hold the dropped rows, whose contents would say what was dropped: zero them, part
+  // by part in the order of the packed record.
+  const masked: BitPlanes[] = [parts[0]];
+  for (const part of parts.slice(1)) masked.push({ ...part, wires: await backend.and(part.wires, broadcast(backend, parts[0].wires, part.width)) });
+  return { ...unpack(masked), ownsStorage: true };
 }
 
 /** Small public integers, one per lane. */

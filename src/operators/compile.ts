@@ -178,6 +178,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
     // execute takes the input wires (the array is emptied), so each table's labels can go once its last scan
     // has copied them: they are a whole copy of the inputs, held otherwise for the whole query.
     const scans = new Map(tables.map((table, index) => [table, inputs[index]]));
+    const inputBuffers = new WeakSet<ArrayBufferLike>(inputs.map((wires) => wires.data.buffer));
     inputs.length = 0;
     const scansLeft = new Map<string, number>();
     eachNode(plan, (node) => { if (node.kind === "scan") scansLeft.set(node.table, (scansLeft.get(node.table) ?? 0) + 1); });
@@ -185,7 +186,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
     let inputsCost = { value: 0 };
     let depth = 0;
     const run = async (node: PlanNode): Promise<Relation> => {
-      if (!observe || !andGates) return ownStorage(backend, await runNode(node));
+      if (!observe || !andGates) return ownStorage(backend, await runNode(node), inputBuffers);
       const before = andGates();
       const parentInputs = inputsCost;
       inputsCost = { value: 0 };
@@ -196,7 +197,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
       observe(describeNode(node, node.kind === "join" && sidesSorted(node), node.kind === "aggregate" ? groupRuns(node) : undefined), node.rows, depth, spent - inputsCost.value);
       parentInputs.value += spent;
       inputsCost = parentInputs;
-      return ownStorage(backend, result);
+      return ownStorage(backend, result, inputBuffers);
     };
     const runNode = async (node: PlanNode): Promise<Relation> => {
       switch (node.kind) {
@@ -339,11 +340,14 @@ function orderOfArrival(base: PlanNode, order: Extract<PlanNode, { kind: "sort" 
  * The relation with each column in storage of its own. An operator's output columns are often views into
  * much larger vectors (a sorted record, a packed scan), which a view keeps alive; copying those lets the
  * larger vectors go as soon as the operator returns. A column that is all of its storage already is kept,
- * not copied, so the step never holds two copies of it.
+ * not copied, so the step never holds two copies of it. Every vector is then the relation's own, so the next
+ * operator may overwrite it in place (Relation.ownsStorage).
  */
-function ownStorage(backend: Backend, relation: Relation): Relation {
-  const own = (wires: WireVector) => (spansItsStorage(wires) ? wires : backend.concat([wires]));
+function ownStorage(backend: Backend, relation: Relation, inputBuffers: WeakSet<ArrayBufferLike>): Relation {
+  // An input table's labels may still be scanned again, so they are never the relation's own.
+  const own = (wires: WireVector) => (spansItsStorage(wires) && !inputBuffers.has(wires.data.buffer) ? wires : backend.concat([wires]));
   return {
+    ownsStorage: true,
     lanes: relation.lanes,
     valid: own(relation.valid),
     columns: relation.columns.map((column) => ({ value: { ...column.value, wires: own(column.value.wires) }, isNull: column.isNull ? own(column.isNull) : undefined })),

@@ -8,14 +8,15 @@ import { broadcast, constantInteger, planeRange, signExtend, zeroExtend, type Bi
 import { equal, lessThanSigned, lessThan } from "../circuit/bitVector/compare.js";
 import { add } from "../circuit/bitVector/integer.js";
 import { select } from "../circuit/bitVector/select.js";
-import { WireVectorBuilder, type WireVector } from "../circuit/wireVector.js";
+import type { WireVector } from "../circuit/wireVector.js";
 import { InputError } from "../share/errors.js";
 import type { AggregateFunction } from "./sql/ast.js";
 import type { SqlType } from "./sql/types.js";
 import { countSet } from "./aggregate.js";
 import { clearNullValues, orderKey } from "./orderKey.js";
 import { concatLanes, gatherLanes, typeBits, type Relation, type RelationColumn } from "./relation.js";
-import { segmentedScanOfRecord, type Combine } from "./segmentedScan.js";
+import { segmentedScanOfParts, type Combine } from "./segmentedScan.js";
+import { exclusiveParts } from "./recordParts.js";
 import { sortRelation } from "./sortRelation.js";
 import { HandOver } from "./handOver.js";
 
@@ -113,7 +114,7 @@ export async function groupAggregateOf(backend: Backend, take: () => Promise<Gro
   const totals = await scanParts(backend, record, layout);
   const columns = [...keyColumns];
   for (const entry of partOf) columns.push({ value: totals[entry.total], isNull: entry.present === undefined ? undefined : backend.not(totals[entry.present].wires) });
-  return { lanes, valid, columns };
+  return { lanes, valid, columns, ownsStorage: true };
 }
 
 type SortedGroups = { kind: "sorted"; sorted: Relation; keyTypes: SqlType[]; aggregates: Array<Omit<AggregateInput, "argument"> & { hasArgument: boolean }> };
@@ -122,19 +123,21 @@ type SortedGroups = { kind: "sorted"; sorted: Relation; keyTypes: SqlType[]; agg
 type ScanPart = { width: number; combine: Combine };
 
 /**
- * Where each group starts and ends, the scan's record (the starts, then each lane's contribution to each
- * aggregate), and the key columns in storage of their own, so that the sorted record (keys and arguments)
- * can go before the scan. Each contribution is written into the scan's record as soon as it is made, so the
- * contributions are never whole beside both records.
+ * Where each group starts and ends, the scan's record in parts (the starts, then each lane's contribution to
+ * each aggregate), and the key columns. The sorted rows are stored column by column (recordParts.ts), so each
+ * aggregate's argument goes as soon as its contribution is made: the rows are never whole twice.
  */
 async function groupContributions(backend: Backend, sorting: { kind: "done"; result: Relation } | SortedGroups) {
   if (sorting.kind === "done") return sorting;
-  const { sorted: sortedRecord, keyTypes, aggregates } = sorting;
-  // The valid bits in storage of their own: a COUNT(*)'s contribution is them, and a view would keep the
-  // whole sorted record alive through the scan.
-  const sorted = { ...sortedRecord, valid: backend.concat([sortedRecord.valid]) };
+  const { keyTypes, aggregates } = sorting;
+  let sorted: Relation | undefined = sorting.sorted;
+  sorting = undefined as never;
   const lanes = sorted.lanes;
-  const sortedKey = orderKey(backend, keyTypes.map((type, index) => ({ column: sorted.columns[index], type })), lanes, sorted.valid);
+  const valid = sorted.valid;
+  const keyColumns = sorted.columns.slice(0, keyTypes.length);
+  const argumentColumns: Array<RelationColumn | undefined> = sorted.columns.slice(keyTypes.length);
+  sorted = undefined;
+  const sortedKey = orderKey(backend, keyTypes.map((type, index) => ({ column: keyColumns[index], type })), lanes, valid);
   // same[i]: lane i continues the group of lane i−1.
   const same = lanes > 1 ? await equal(backend, lanesOf(backend, sortedKey, 1, lanes), lanesOf(backend, sortedKey, 0, lanes - 1)) : backend.constant([]);
   const starts = backend.concat([backend.constant([1]), backend.not(same)]);
@@ -151,21 +154,18 @@ async function groupContributions(backend: Backend, sorting: { kind: "done"; res
     }
     partOf.push(entry);
   }
-  const recordWidth = 1 + layout.reduce((sum, part) => sum + part.width, 0);
-  const record = new WireVectorBuilder(recordWidth * lanes, starts.bytesPerWire);
-  record.append(starts);
-  let argumentIndex = keyTypes.length;
+  const record: BitPlanes[] = [{ wires: starts, width: 1, lanes }];
+  let argumentIndex = 0;
   for (const aggregate of aggregates) {
-    const argument = aggregate.hasArgument ? sorted.columns[argumentIndex++] : undefined;
-    const { value, present } = await contributions(backend, { ...aggregate, argument }, sorted.valid, lanes);
-    record.append(value.wires);
-    if (tracksPresence(aggregate)) record.append(present);
+    let argument: RelationColumn | undefined;
+    if (aggregate.hasArgument) { argument = argumentColumns[argumentIndex]; argumentColumns[argumentIndex++] = undefined; }
+    const { value, present } = await contributions(backend, { ...aggregate, argument }, valid, lanes);
+    record.push(value);
+    if (tracksPresence(aggregate)) record.push({ wires: present, width: 1, lanes });
   }
-  const keyColumns: RelationColumn[] = sorted.columns.slice(0, keyTypes.length).map((column) => ({
-    value: { ...column.value, wires: backend.concat([column.value.wires]) },
-    isNull: column.isNull ? backend.concat([column.isNull]) : undefined,
-  }));
-  return { kind: "prepared" as const, lanes, valid: await backend.and(sorted.valid, last), keyColumns, record: { wires: record.finish(), width: recordWidth, lanes }, layout, partOf };
+  // The scan overwrites its record: a part that is a view, or shares storage with another (`present` may be
+  // the valid bits themselves), is copied first.
+  return { kind: "prepared" as const, lanes, valid: await backend.and(valid, last), keyColumns, record: exclusiveParts(backend, record, true), layout, partOf };
 }
 
 /**
@@ -199,6 +199,8 @@ async function rowsToSort(backend: Backend, input: GroupInput) {
   const keyColumns: RelationColumn[] = [];
   for (const entry of keys) keyColumns.push(await clearNullValues(backend, entry.column));
   const carried = new HandOver<Relation>({
+    // Keys and arguments are the rows' own vectors, or new ones: the sort may work in them if the rows owned theirs.
+    ownsStorage: relation.ownsStorage,
     lanes,
     valid: relation.valid,
     columns: [...keyColumns, ...aggregates.filter((entry) => entry.argument).map((entry) => entry.argument!)],
@@ -207,10 +209,10 @@ async function rowsToSort(backend: Backend, input: GroupInput) {
 }
 
 /**
- * Segmented scan of several values packed side by side in `record` (after its starts plane), each part
- * combined by its own rule, in place: the record is the scan's.
+ * Segmented scan of several values side by side in `record` (after its starts part, one part per value),
+ * each combined by its own rule, in place: the record is the scan's. Returns the scanned parts.
  */
-async function scanParts(backend: Backend, record: BitPlanes, layout: ScanPart[]): Promise<BitPlanes[]> {
+async function scanParts(backend: Backend, record: BitPlanes[], layout: ScanPart[]): Promise<BitPlanes[]> {
   if (layout.length === 0) return [];
   const offsets: number[] = [];
   let width = 0;
@@ -223,7 +225,7 @@ async function scanParts(backend: Backend, record: BitPlanes, layout: ScanPart[]
     for (let index = 0; index < layout.length; index++) combined.push((await layout[index].combine(inner, earlierParts[index], laterParts[index])).wires);
     return { wires: inner.concat(combined), width, lanes: later.lanes };
   };
-  return split(await segmentedScanOfRecord(backend, record, combine));
+  return segmentedScanOfParts(backend, record, combine);
 }
 
 async function globalAggregate(backend: Backend, relation: Relation, aggregates: AggregateInput[]): Promise<Relation> {

@@ -4,13 +4,12 @@
  * about group sizes or suppressed cells: threat model, invariant 4) the result file's layout.
  */
 import type { Backend } from "../circuit/backend.js";
-import { broadcast, constantInteger, signExtend, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
-import { equal } from "../circuit/bitVector/compare.js";
+import { broadcast, signExtend, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
 import type { WireVector } from "../circuit/wireVector.js";
 import type { Column, ColumnType } from "../share/schema.js";
 import type { BoundColumn } from "./sql/binder.js";
 import { typeBits, type Relation } from "./relation.js";
-import { suppressSmallCells } from "./suppression.js";
+import { smallCellFlags } from "./suppression.js";
 import { tableToOutputParts, type CircuitTable } from "./outputLayout.js";
 import { receive, type Given } from "./handOver.js";
 
@@ -43,29 +42,32 @@ async function orWires(backend: Backend, a: WireVector, b: WireVector): Promise<
 export async function discloseRows(backend: Backend, input: Given<Relation>, columns: BoundColumn[], minCellCount: number): Promise<Relation> {
   let relation: Relation | undefined = receive(input);
   const lanes = relation.lanes;
-  const cells: Array<{ value: BitPlanes; suppressed?: WireVector; isNull?: WireVector } | undefined> = [];
+  // Per cell: `zeroed` where its value is in 1..t−1, `flagged` where that is reported (not for a NULL).
+  const cells: Array<{ value: BitPlanes; zeroed?: WireVector; flagged?: WireVector; isNull?: WireVector } | undefined> = [];
   let anyReleased: WireVector | undefined;
   let smallGroup: WireVector | undefined;
   for (let index = 0; index < columns.length; index++) {
     const column = columns[index];
     const source = relation.columns[index];
     const width = typeBits(column.type);
-    let value = column.type.kind === "int" ? signExtend(backend, source.value, width) : zeroExtend(backend, source.value, width);
-    let suppressed: WireVector | undefined;
+    const value = column.type.kind === "int" ? signExtend(backend, source.value, width) : zeroExtend(backend, source.value, width);
     if (column.countLike) {
-      const cell = await suppressSmallCells(backend, column.type.kind === "bool" ? zeroExtend(backend, value, 2) : value, minCellCount);
-      value = column.type.kind === "bool" ? { ...cell.value, wires: backend.slice(cell.value.wires, 0, lanes), width: 1 } : cell.value;
+      const flags = await smallCellFlags(backend, column.type.kind === "bool" ? zeroExtend(backend, value, 2) : value, minCellCount);
       // A NULL count cell is neither suppressed nor released.
-      suppressed = source.isNull ? await backend.and(cell.suppressed, backend.not(source.isNull)) : cell.suppressed;
-      if (column.groupSize) smallGroup = smallGroup ? await orWires(backend, smallGroup, suppressed) : suppressed;
-      const zero = await equal(backend, value, constantInteger(backend, 0n, value.width, lanes));
-      const released = await backend.and(backend.not(zero), backend.not(suppressed));
+      const flagged = source.isNull ? await backend.and(flags.suppressed, backend.not(source.isNull)) : flags.suppressed;
+      if (column.groupSize) smallGroup = smallGroup ? await orWires(backend, smallGroup, flagged) : flagged;
+      // Released: neither zero nor suppressed. The two never hold together, so their OR is their XOR (free).
+      const released = backend.not(backend.xor(flags.isZero, flags.suppressed));
       anyReleased = anyReleased ? await orWires(backend, anyReleased, released) : released;
+      // The value is zeroed where suppressed when the rows are masked below: one AND per bit, not a select and a mask.
+      cells.push({ value, zeroed: flags.suppressed, flagged, isNull: source.isNull });
+    } else {
+      cells.push({ value, isNull: source.isNull });
     }
-    cells.push({ value, suppressed, isNull: source.isNull });
   }
   // The cells hold what is needed from the rows; a handed-over input goes now, before the masked copy is made.
   const inputValid = relation.valid;
+  const inputOwned = relation.ownsStorage === true;
   relation = undefined;
   // A row whose count cells are all suppressed or zero is dropped, and so is a group whose COUNT(*) is under
   // the threshold: its other cells (a SUM of costs, say) would describe fewer than t rows.
@@ -81,14 +83,17 @@ export async function discloseRows(backend: Backend, input: Given<Relation>, col
     // Each cell is let go once masked, so the unmasked and masked rows are never both whole in memory.
     cells[index] = undefined;
     // A NULL cell's value bits are leftovers of the computation: they leave as zeros too.
-    const keep = cell.isNull ? await backend.and(valid, backend.not(cell.isNull)) : valid;
+    let keep = cell.isNull ? await backend.and(valid, backend.not(cell.isNull)) : valid;
+    if (cell.zeroed) keep = await backend.and(keep, backend.not(cell.zeroed));
     masked.columns.push({
       value: { ...cell.value, wires: await backend.and(cell.value.wires, broadcast(backend, keep, cell.value.width)) },
       isNull: cell.isNull ? await backend.and(cell.isNull, valid) : undefined,
     });
-    if (cell.suppressed) flags.push({ value: { wires: await backend.and(cell.suppressed, valid), width: 1, lanes } });
+    if (cell.flagged) flags.push({ value: { wires: await backend.and(cell.flagged, valid), width: 1, lanes } });
   }
   masked.columns.push(...flags);
+  // Every vector is new, but for the valid bits when no rule changed them: compaction may then work in place.
+  masked.ownsStorage = inputOwned || valid !== inputValid;
   return masked;
 }
 

@@ -20,6 +20,11 @@ export interface Relation {
   lanes: number;
   valid: WireVector;
   columns: RelationColumn[];
+  /**
+   * Set when nothing outside this relation refers to its vectors' storage (the compiler marks each
+   * operator's output so): a sort, scan or compaction that takes it may then overwrite them in place.
+   */
+  ownsStorage?: boolean;
 }
 
 /** Bits a value of this type takes in the circuit (a coded string its index's). */

@@ -6,24 +6,24 @@ import type { Backend } from "../circuit/backend.js";
 import { planeRange, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
 import { select } from "../circuit/bitVector/select.js";
 import type { WireVector } from "../circuit/wireVector.js";
-import { gatherLanes } from "./relation.js";
+import { gatherPartLanes, partsWidth, scatterPartLanesInPlace } from "./recordParts.js";
 import { CHUNK_WIRES } from "./chunks.js";
 
 /** An associative operator on lanes: `earlier` comes before `later` in lane order. */
 export type Combine = (backend: Backend, earlier: BitPlanes, later: BitPlanes) => Promise<BitPlanes>;
 
 /**
- * Runs `combine` on lane pairs (earlier[i], later[i]) and writes each result into its `later` lane of `record`,
- * chunk by chunk. In one level of the scan no lane is both read as `earlier` and written as `later`, so a chunk
- * never reads what an earlier chunk wrote.
+ * Runs `combine` on lane pairs (earlier[i], later[i]) and writes each result into its `later` lane of the
+ * record's parts, chunk by chunk. In one level of the scan no lane is both read as `earlier` and written as
+ * `later`, so a chunk never reads what an earlier chunk wrote.
  */
-async function combineInPlace(backend: Backend, record: BitPlanes, earlier: Int32Array, later: Int32Array, combine: Combine): Promise<void> {
-  const pairsPerChunk = Math.max(1024, Math.floor(CHUNK_WIRES / record.width));
+async function combineInPlace(backend: Backend, parts: readonly BitPlanes[], earlier: Int32Array, later: Int32Array, combine: Combine): Promise<void> {
+  const pairsPerChunk = Math.max(1024, Math.floor(CHUNK_WIRES / partsWidth(parts)));
   for (let start = 0; start < later.length; start += pairsPerChunk) {
     const end = Math.min(later.length, start + pairsPerChunk);
     const lanes = later.subarray(start, end);
-    const combined = await combine(backend, gatherLanes(backend, record, earlier.subarray(start, end)), gatherLanes(backend, record, lanes));
-    backend.scatterLanesInPlace(record.wires, record.width, lanes, combined.wires);
+    const combined = await combine(backend, gatherPartLanes(backend, parts, earlier.subarray(start, end)), gatherPartLanes(backend, parts, lanes));
+    scatterPartLanesInPlace(backend, parts, lanes, combined);
   }
 }
 
@@ -36,26 +36,29 @@ function levelPairs(lanes: number, first: number, step: number, offset: number):
   return { earlier, later };
 }
 
-/** Inclusive scan of `record` in place (the caller owns it): lane i ends with combine(lane 0, …, lane i). */
-async function scanInPlace(backend: Backend, record: BitPlanes, combine: Combine): Promise<void> {
-  const lanes = record.lanes;
+/**
+ * Inclusive scan in place in a record stored in parts (the caller owns them; `combine` sees every part's
+ * planes in order): lane i ends with combine(lane 0, …, lane i).
+ */
+async function scanInPlace(backend: Backend, parts: readonly BitPlanes[], combine: Combine): Promise<void> {
+  const lanes = parts[0].lanes;
   // Up-sweep: lane k with k+1 a multiple of 2s gathers the total of its block of 2s lanes.
   let stride = 1;
   for (; stride < lanes; stride *= 2) {
     const { earlier, later } = levelPairs(lanes, 2 * stride - 1, 2 * stride, stride);
-    await combineInPlace(backend, record, earlier, later, combine);
+    await combineInPlace(backend, parts, earlier, later, combine);
   }
   // Down-sweep: complete prefixes at multiples of 2s finish the lane s after them.
   for (stride = Math.max(1, stride / 4); stride >= 1; stride /= 2) {
     const { earlier, later } = levelPairs(lanes, 3 * stride - 1, 2 * stride, stride);
-    await combineInPlace(backend, record, earlier, later, combine);
+    await combineInPlace(backend, parts, earlier, later, combine);
   }
 }
 
 /** Inclusive scan: lane i ends with combine(lane 0, …, lane i). One copy of `value`, updated level by level. */
 export async function inclusiveScan(backend: Backend, value: BitPlanes, combine: Combine): Promise<BitPlanes> {
   const record = { ...value, wires: backend.concat([value.wires]) };
-  await scanInPlace(backend, record, combine);
+  await scanInPlace(backend, [record], combine);
   return record;
 }
 
@@ -64,16 +67,18 @@ export async function inclusiveScan(backend: Backend, value: BitPlanes, combine:
  * segment starts. The scan runs on (start flag, value) pairs, whose operator is associative.
  */
 export async function segmentedScan(backend: Backend, value: BitPlanes, starts: WireVector, combine: Combine): Promise<BitPlanes> {
-  return segmentedScanOfRecord(backend, { wires: backend.concat([starts, value.wires]), width: value.width + 1, lanes: starts.length }, combine);
+  const [scanned] = await segmentedScanOfParts(backend, [{ wires: backend.concat([starts]), width: 1, lanes: starts.length }, { ...value, wires: backend.concat([value.wires]) }], combine);
+  return scanned;
 }
 
 /**
- * `segmentedScan` in place in a record the caller built and gives up: plane 0 the segment starts, then the
- * value's planes. Returns the value planes of the record.
+ * `segmentedScan` in place in a record stored in parts that the caller made and gives up: the segment starts
+ * (one plane), then the value's parts, whose planes in order `combine` reads as one value. Returns the value
+ * parts, scanned.
  */
-export async function segmentedScanOfRecord(backend: Backend, flagged: BitPlanes, combine: Combine): Promise<BitPlanes> {
-  const width = flagged.width - 1;
-  await scanInPlace(backend, flagged, async (inner, earlier, later) => {
+export async function segmentedScanOfParts(backend: Backend, parts: readonly BitPlanes[], combine: Combine): Promise<BitPlanes[]> {
+  const width = partsWidth(parts) - 1;
+  await scanInPlace(backend, parts, async (inner, earlier, later) => {
     const laterStarts = planeRange(inner, later, 0, 1).wires;
     const earlierStarts = planeRange(inner, earlier, 0, 1).wires;
     const laterValue = planeRange(inner, later, 1, width + 1);
@@ -82,7 +87,7 @@ export async function segmentedScanOfRecord(backend: Backend, flagged: BitPlanes
     const anyStart = inner.xor(inner.xor(laterStarts, earlierStarts), await inner.and(laterStarts, earlierStarts));
     return { wires: inner.concat([anyStart, kept.wires]), width: width + 1, lanes: later.lanes };
   });
-  return planeRange(backend, flagged, 1, width + 1);
+  return parts.slice(1);
 }
 
 /** Each segment's first lane copied to every lane of the segment: a segmented scan that keeps the earlier. */

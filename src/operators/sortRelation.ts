@@ -10,7 +10,8 @@ import { bitonicLayers, mergeLayers, runLayers } from "../circuit/bitVector/bito
 import { lessThan } from "../circuit/bitVector/compare.js";
 import { conditionalSwap } from "../circuit/bitVector/select.js";
 import type { WireVector } from "../circuit/wireVector.js";
-import { gatherLanes, packRelation, type Relation } from "./relation.js";
+import type { Relation } from "./relation.js";
+import { exclusiveParts, gatherPartLanes, partsWidth, relationParts, scatterPartLanesInPlace, unpackChunk } from "./recordParts.js";
 import { CHUNK_WIRES } from "./chunks.js";
 import { receive, type Given } from "./handOver.js";
 
@@ -20,44 +21,49 @@ export type KeyOf = (rows: Relation) => BitPlanes;
 /**
  * Sorts the lanes of `relation` ascending by the unsigned key `keyOf` reads from each row. Not stable. With
  * `sortedRuns: n`, lanes [0, n) and [n, lanes) must each be ascending already, and are merged.
- * The rows are packed into one new record and every layer writes its comparators' outputs back into it
- * chunk by chunk, so a sort holds one copy of the rows beside its input, however many layers it has, and
- * only that copy when the input is handed over.
+ * Every layer writes its comparators' outputs back into the rows chunk by chunk (recordParts.ts): in the
+ * relation's own storage when it owns it, so the sort holds no second copy of the rows however many layers it
+ * has; else in a copy made part by part.
  */
 export async function sortRelation(backend: Backend, input: Given<Relation>, keyOf: KeyOf, options: { pairsPerChunk?: number; sortedRuns?: number; runs?: ReadonlyArray<{ lanes: number; sorted: boolean }> } = {}): Promise<Relation> {
   let relation: Relation | undefined = receive(input);
   const lanes = relation.lanes;
   if (lanes <= 1) return relation;
-  const { record, unpack } = packRelation(backend, relation);
-  // A handed-over input goes now: the packed record is the only copy of the rows from here on.
+  const { parts: vectors, unpack } = relationParts(relation);
+  // The rows are sorted in their own storage when the relation owns it; otherwise in a copy, part by part.
+  const parts = exclusiveParts(backend, vectors, relation.ownsStorage === true);
   relation = undefined;
-  const pairsPerChunk = options.pairsPerChunk ?? Math.max(1024, Math.floor(CHUNK_WIRES / record.width));
+  vectors.length = 0;
+  const readRows = unpackChunk(backend, parts, unpack);
+  const width = partsWidth(parts);
+  const pairsPerChunk = options.pairsPerChunk ?? Math.max(1024, Math.floor(CHUNK_WIRES / width));
   // Two runs that arrive sorted (lanes before `sortedRuns` and from it on) need only the last merge.
   if (options.sortedRuns !== undefined && !(options.sortedRuns >= 0 && options.sortedRuns <= lanes)) throw new RangeError(`sortedRuns ${options.sortedRuns} is outside 0..${lanes}`);
   if (options.runs && options.runs.reduce((sum, run) => sum + run.lanes, 0) !== lanes) throw new RangeError(`runs cover ${options.runs.reduce((sum, run) => sum + run.lanes, 0)} lanes, not ${lanes}`);
   // Runs, some ascending already: sort the others, then merge neighbours in the cheapest order for their sizes.
   const layers = options.sortedRuns !== undefined ? mergeLayers(options.sortedRuns, lanes - options.sortedRuns) : options.runs ? runLayers(options.runs) : bitonicLayers(lanes);
   for (const { smaller, larger } of layers) {
-    await swapPairsInPlace(backend, record, smaller, larger, pairsPerChunk, (first, second) => lessThan(backend, keyOf(unpack(second)), keyOf(unpack(first))));
+    await swapPairsInPlace(backend, parts, smaller, larger, pairsPerChunk, (first, second) => lessThan(backend, keyOf(readRows(second)), keyOf(readRows(first))));
   }
-  return unpack(record);
+  return { ...unpack(parts), ownsStorage: true };
 }
 
 /**
  * One layer of conditional swaps between lanes `lower[i]` and `upper[i]`, chunk by chunk, written back into
- * `record` (which the caller owns). No lane is in two pairs, so a chunk reads only lanes that no earlier chunk
- * of the layer wrote. `swapBits` gives the secret bits of pairs [start, end), whose rows are `first` and `second`.
+ * the parts of a record (which the caller owns). No lane is in two pairs, so a chunk reads only lanes that no
+ * earlier chunk of the layer wrote. `swapBits` gives the secret bits of pairs [start, end), whose rows are
+ * `first` and `second` (every part's planes, in order).
  */
-export async function swapPairsInPlace(backend: Backend, record: BitPlanes, lower: Int32Array, upper: Int32Array, pairsPerChunk: number,
+export async function swapPairsInPlace(backend: Backend, parts: readonly BitPlanes[], lower: Int32Array, upper: Int32Array, pairsPerChunk: number,
   swapBits: (first: BitPlanes, second: BitPlanes, start: number, end: number) => Promise<WireVector>): Promise<void> {
   for (let start = 0; start < lower.length; start += pairsPerChunk) {
     const end = Math.min(lower.length, start + pairsPerChunk);
     const low = lower.subarray(start, end);
     const high = upper.subarray(start, end);
-    const first = gatherLanes(backend, record, low);
-    const second = gatherLanes(backend, record, high);
+    const first = gatherPartLanes(backend, parts, low);
+    const second = gatherPartLanes(backend, parts, high);
     const [swappedFirst, swappedSecond] = await conditionalSwap(backend, await swapBits(first, second, start, end), first, second);
-    backend.scatterLanesInPlace(record.wires, record.width, low, swappedFirst.wires);
-    backend.scatterLanesInPlace(record.wires, record.width, high, swappedSecond.wires);
+    scatterPartLanesInPlace(backend, parts, low, swappedFirst);
+    scatterPartLanesInPlace(backend, parts, high, swappedSecond);
   }
 }

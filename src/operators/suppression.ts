@@ -3,27 +3,52 @@
  * flagged, so its value never leaves the computation (threat model, invariant 4).
  */
 import type { Backend } from "../circuit/backend.js";
-import { constantInteger, signExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
-import { equal, lessThanSigned } from "../circuit/bitVector/compare.js";
-import { select } from "../circuit/bitVector/select.js";
+import { constantInteger, plane, planeRange, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
+import { equal } from "../circuit/bitVector/compare.js";
+import { bitLength } from "../circuit/bitVector/integer.js";
 import type { WireVector } from "../circuit/wireVector.js";
 
-export interface SuppressedCell {
-  value: BitPlanes;
+/** Per lane: whether the cell is to be suppressed (a value from 1 to t−1), and whether it is zero. Never both. */
+export interface SmallCellFlags {
   suppressed: WireVector;
+  isZero: WireVector;
 }
 
-/** `value` is a signed integer per lane; cells in [1, minCellCount−1] become suppressed zeros. */
-export async function suppressSmallCells(backend: Backend, value: BitPlanes, minCellCount: number): Promise<SuppressedCell> {
-  // One more bit than either operand needs keeps the signed comparison exact.
-  const width = Math.max(value.width, Math.ceil(Math.log2(minCellCount + 1)) + 1);
-  const widened = signExtend(backend, value, width);
-  const zero = constantInteger(backend, 0n, width, value.lanes);
-  const belowThreshold = await lessThanSigned(backend, widened, constantInteger(backend, BigInt(minCellCount), width, value.lanes));
-  const isZero = await equal(backend, widened, zero);
-  const notPositive = await lessThanSigned(backend, widened, zero);
-  // suppressed = below t and not ≤ 0, i.e. below ∧ ¬zero ∧ ¬negative; the last two cannot both hold.
-  const suppressed = await backend.and(belowThreshold, backend.not(backend.xor(isZero, notPositive)));
-  const masked = await select(backend, suppressed, constantInteger(backend, 0n, value.width, value.lanes), value);
-  return { value: masked, suppressed };
+/**
+ * `value` is a signed integer per lane. With t public, the test splits the value at the bits of t−1:
+ * 1 ≤ v ≤ t−1 exactly when every higher bit (the sign included) is 0 and the low bits are from 1 to t−1.
+ * That costs about width + lg t ANDs per lane, where two signed comparisons and an equality cost three widths.
+ */
+export async function smallCellFlags(backend: Backend, value: BitPlanes, minCellCount: number): Promise<SmallCellFlags> {
+  const zero = (planes: BitPlanes) => (planes.width === 0 ? backend.constant(new Uint8Array(planes.lanes).fill(1)) : equal(backend, planes, constantInteger(backend, 0n, planes.width, planes.lanes)));
+  if (minCellCount <= 1) return { suppressed: backend.constant(new Uint8Array(value.lanes)), isZero: await zero(value) };
+  const lowWidth = Math.min(bitLength(minCellCount - 1), value.width - 1);
+  const low = planeRange(backend, value, 0, lowWidth);
+  const highZero = await zero(planeRange(backend, value, lowWidth, value.width));
+  const lowZero = await zero(low);
+  const lowBelow = await lessThanConstant(backend, low, BigInt(minCellCount));
+  return {
+    suppressed: await backend.and(highZero, await backend.and(lowBelow, backend.not(lowZero))),
+    isZero: await backend.and(highZero, lowZero),
+  };
+}
+
+/**
+ * x < c (unsigned) for a public c, from the lowest bit up: lt = ¬xᵢ ∨ lt where cᵢ = 1, ¬xᵢ ∧ lt where cᵢ = 0.
+ * The steps below c's lowest set bit are free, so it costs one AND per bit above it.
+ */
+export async function lessThanConstant(backend: Backend, x: BitPlanes, c: bigint): Promise<WireVector> {
+  if (c >= 1n << BigInt(x.width)) return backend.constant(new Uint8Array(x.lanes).fill(1));
+  let lessThan: WireVector | undefined;
+  for (let bit = 0; bit < x.width; bit++) {
+    const xBit = plane(backend, x, bit);
+    const set = ((c >> BigInt(bit)) & 1n) === 1n;
+    if (lessThan === undefined) {
+      if (set) lessThan = backend.not(xBit);
+      continue;
+    }
+    // ¬x ∨ lt = ¬(x ∧ ¬lt)
+    lessThan = set ? backend.not(await backend.and(xBit, backend.not(lessThan))) : await backend.and(backend.not(xBit), lessThan);
+  }
+  return lessThan ?? backend.constant(new Uint8Array(x.lanes));
 }
