@@ -29,6 +29,8 @@ export interface Backend {
   scatter(target: WireVector, indices: ArrayLike<number>, values: WireVector): WireVector;
   /** For `width` equal planes (one integer per lane, plane-major): the same lanes picked from every plane. */
   gatherLanes(a: WireVector, width: number, lanes: ArrayLike<number>): WireVector;
+  /** gatherLanes of several plane-major vectors over the same lanes, their planes one after another in one vector. */
+  gatherLanesOfParts(parts: ReadonlyArray<{ wires: WireVector; width: number }>, lanes: ArrayLike<number>): WireVector;
   /** For `width` equal planes: a copy of `target` with lane `lanes[i]` of every plane set from lane i of `values`. */
   scatterLanes(target: WireVector, width: number, lanes: ArrayLike<number>, values: WireVector): WireVector;
   /** As scatterLanes, but writing into `store`, which must be a fresh vector that nothing else refers to yet. */

@@ -1,5 +1,5 @@
 /** Rewiring is the same on every backend: slicing, concatenating, gathering and scattering move wires and compute nothing. */
-import { concatWires, gatherPlaneLanes, gatherWires, scatterPlaneLanes, scatterPlaneLanesInPlace, scatterWires, sliceWires, type WireVector } from "./wireVector.js";
+import { concatWires, gatherPlaneLanes, gatherPlaneLanesOfParts, gatherWires, scatterPlaneLanes, scatterPlaneLanesInPlace, scatterWires, sliceWires, type WireVector } from "./wireVector.js";
 
 export abstract class Rewiring {
   slice(a: WireVector, start: number, end?: number): WireVector {
@@ -21,6 +21,10 @@ export abstract class Rewiring {
 
   gatherLanes(a: WireVector, width: number, lanes: ArrayLike<number>): WireVector {
     return gatherPlaneLanes(a, width, lanes);
+  }
+
+  gatherLanesOfParts(parts: ReadonlyArray<{ wires: WireVector; width: number }>, lanes: ArrayLike<number>): WireVector {
+    return gatherPlaneLanesOfParts(parts.map((part) => ({ vector: part.wires, width: part.width })), lanes);
   }
 
   scatterLanes(target: WireVector, width: number, lanes: ArrayLike<number>, values: WireVector): WireVector {

@@ -189,23 +189,35 @@ function planeLayout(vector: WireVector, width: number): number {
  * `gatherWires` with width·n indices, built here without them.
  */
 export function gatherPlaneLanes(vector: WireVector, width: number, laneIndices: ArrayLike<number>): WireVector {
-  const laneCount = planeLayout(vector, width);
-  checkLanes(laneIndices, laneCount, "gather");
+  return gatherPlaneLanesOfParts([{ vector, width }], laneIndices);
+}
+
+/**
+ * `gatherPlaneLanes` of several plane-major vectors over the same lanes, their planes one after another in
+ * one new vector: a record stored in parts read as one packed record, without a copy per part.
+ */
+export function gatherPlaneLanesOfParts(parts: ReadonlyArray<{ vector: WireVector; width: number }>, laneIndices: ArrayLike<number>): WireVector {
+  const size = checkSameKind(parts.map((part) => part.vector));
   const count = laneIndices.length;
-  const size = vector.bytesPerWire;
-  const result = WireVector.uninitialized(width * count, size);
-  if (size === 16) {
-    const from = vector.words();
-    const to = result.words();
-    const runs = laneRuns(laneIndices);
-    for (let bit = 0; bit < width; bit++) copyPlaneLanes(from, bit * laneCount, to, bit * count, laneIndices, runs, "gather");
-  } else if (size === 1) {
-    const from = vector.data;
-    const to = result.data;
-    for (let bit = 0, target = 0; bit < width; bit++) {
-      const plane = bit * laneCount;
-      for (let i = 0; i < count; i++, target++) to[target] = from[plane + laneIndices[i]];
+  const result = WireVector.uninitialized(parts.reduce((sum, part) => sum + part.width, 0) * count, size);
+  const runs = size === 16 ? laneRuns(laneIndices) : new Int32Array(0);
+  let at = 0;
+  for (const { vector, width } of parts) {
+    const laneCount = planeLayout(vector, width);
+    checkLanes(laneIndices, laneCount, "gather");
+    if (size === 16) {
+      const from = vector.words();
+      const to = result.words();
+      for (let bit = 0; bit < width; bit++) copyPlaneLanes(from, bit * laneCount, to, at + bit * count, laneIndices, runs, "gather");
+    } else if (size === 1) {
+      const from = vector.data;
+      const to = result.data;
+      for (let bit = 0, target = at; bit < width; bit++) {
+        const plane = bit * laneCount;
+        for (let i = 0; i < count; i++, target++) to[target] = from[plane + laneIndices[i]];
+      }
     }
+    at += width * count;
   }
   return result;
 }

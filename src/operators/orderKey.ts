@@ -48,9 +48,15 @@ function orderedPlanes(backend: Backend, part: KeyPart): WireVector[] {
 
 /** One unsigned key per lane: `validity` (if given) on top so invalid lanes sort last, then parts in order. */
 export function orderKey(backend: Backend, parts: KeyPart[], lanes: number, validity?: WireVector): BitPlanes {
+  const planes = orderKeyPlanes(backend, parts, lanes, validity);
+  return { wires: backend.concat(planes), width: planes.length, lanes };
+}
+
+/** The planes of `orderKey`, lowest first, as views and NOTs: for a caller that needs them one at a time. */
+export function orderKeyPlanes(backend: Backend, parts: KeyPart[], lanes: number, validity?: WireVector): WireVector[] {
   const planes: WireVector[] = [];
   for (const part of [...parts].reverse()) planes.push(...orderedPlanes(backend, part));
   if (validity) planes.push(backend.not(validity));
   if (planes.length === 0) planes.push(backend.constant(new Uint8Array(lanes)));
-  return { wires: backend.concat(planes), width: planes.length, lanes };
+  return planes;
 }

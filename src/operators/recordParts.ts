@@ -33,9 +33,7 @@ export function partsWidth(parts: readonly BitPlanes[]): number {
 
 /** The same lanes of every part, as one record of all their planes in order. */
 export function gatherPartLanes(backend: Backend, parts: readonly BitPlanes[], lanes: ArrayLike<number>): BitPlanes {
-  const gathered = parts.filter((part) => part.width > 0).map((part) => backend.gatherLanes(part.wires, part.width, lanes));
-  const wires = gathered.length === 1 ? gathered[0] : backend.concat(gathered.length > 0 ? gathered : [backend.constant([])]);
-  return { wires, width: partsWidth(parts), lanes: lanes.length };
+  return { wires: backend.gatherLanesOfParts(parts, lanes), width: partsWidth(parts), lanes: lanes.length };
 }
 
 /** Writes lane i of `values` (a record of every part's planes) into lane `lanes[i]` of each part. */
