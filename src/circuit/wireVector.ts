@@ -61,32 +61,6 @@ export function checkSameLength(a: WireVector, b: WireVector): void {
 }
 
 /**
- * A vector written part by part, in order, so that each part can go as soon as it is written: building a
- * large record this way never holds the parts and the record whole at once, as one concat would.
- */
-export class WireVectorBuilder {
-  private readonly vector: WireVector;
-  private filled = 0;
-
-  constructor(length: number, bytesPerWire: BytesPerWire) {
-    this.vector = WireVector.uninitialized(length, bytesPerWire);
-  }
-
-  append(part: WireVector): void {
-    checkSameKind([this.vector, part]);
-    if (this.filled + part.length > this.vector.length) throw new RangeError(`a part of ${part.length} wires overflows a vector of ${this.vector.length} with ${this.filled} filled`);
-    this.vector.data.set(part.data, this.filled * this.vector.bytesPerWire);
-    this.filled += part.length;
-  }
-
-  /** The vector, once every wire is written. */
-  finish(): WireVector {
-    if (this.filled !== this.vector.length) throw new RangeError(`a vector of ${this.vector.length} wires has only ${this.filled} written`);
-    return this.vector;
-  }
-}
-
-/**
  * Bytes handed over to a vector: kept when they are all of their buffer and 4-byte aligned (as `words`
  * needs), copied when they are a view into a larger buffer, which they would otherwise keep alive.
  */

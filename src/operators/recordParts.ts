@@ -2,8 +2,9 @@
  * A relation's rows as a record stored in parts: one BitPlanes per vector (valid, each column's value and
  * NULL flags), each in storage of its own, all over the same lanes. Sorts, scans and compaction overwrite
  * the parts in place, so no packed copy of the rows is made beside them: each part goes, or is reused, on
- * its own. A chunk of lanes gathered from every part reads as one packed record, plane for plane as
- * packRelation lays it out, so the gates (and the garbled stream) do not depend on how the rows are stored.
+ * its own. A chunk of lanes gathered from every part reads as one packed record (the valid plane, then each
+ * column's value planes and NULL flag), so the gates (and the garbled stream) do not depend on how the rows
+ * are stored: in the relation's own vectors or in copies.
  */
 import type { Backend } from "../circuit/backend.js";
 import { planeRange, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
@@ -45,7 +46,7 @@ export function scatterPartLanesInPlace(backend: Backend, parts: readonly BitPla
   }
 }
 
-/** A relation's vectors as parts, in packRelation's order, and how to read a relation back off such parts. */
+/** A relation's vectors as parts (valid, then each column's value and NULL flag), and how to read a relation back off such parts. */
 export function relationParts(relation: Relation): { parts: RecordParts; unpack: (parts: readonly BitPlanes[]) => Relation } {
   const lanes = relation.lanes;
   const parts: RecordParts = [{ wires: relation.valid, width: 1, lanes }];

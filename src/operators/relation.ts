@@ -136,27 +136,3 @@ export function extendTo(backend: Backend, value: BitPlanes, type: SqlType, widt
   return type.kind === "int" ? signExtend(backend, value, width) : zeroExtend(backend, value, width);
 }
 
-/** Planes of every lane of a relation, in a fixed order, so one swap moves whole rows. */
-export function packRelation(backend: Backend, relation: Relation): { record: BitPlanes; unpack: (record: BitPlanes) => Relation } {
-  const parts: WireVector[] = [relation.valid];
-  const layout: Array<{ width: number; hasNull: boolean }> = [];
-  for (const column of relation.columns) {
-    parts.push(column.value.wires);
-    if (column.isNull) parts.push(column.isNull);
-    layout.push({ width: column.value.width, hasNull: Boolean(column.isNull) });
-  }
-  const width = 1 + layout.reduce((sum, entry) => sum + entry.width + (entry.hasNull ? 1 : 0), 0);
-  const record = { wires: backend.concat(parts), width, lanes: relation.lanes };
-  const unpack = (packed: BitPlanes): Relation => {
-    let offset = 1;
-    const columns = layout.map((entry) => {
-      const value = planeRange(backend, packed, offset, offset + entry.width);
-      offset += entry.width;
-      let isNull: WireVector | undefined;
-      if (entry.hasNull) { isNull = planeRange(backend, packed, offset, offset + 1).wires; offset += 1; }
-      return { value, isNull };
-    });
-    return { lanes: packed.lanes, valid: planeRange(backend, packed, 0, 1).wires, columns };
-  };
-  return { record, unpack };
-}

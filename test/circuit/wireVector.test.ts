@@ -1,7 +1,7 @@
 /** Plane-wise lane gather and scatter agree with the per-wire gather and scatter they replace, for every storage kind. */
 import { describe, expect, it } from "@jest/globals";
 import { randomBytes } from "node:crypto";
-import { concatWires, gatherPlaneLanes, gatherWires, scatterPlaneLanes, scatterWires, WireVector, WireVectorBuilder, type BytesPerWire } from "../../src/circuit/wireVector.js";
+import { gatherPlaneLanes, gatherWires, scatterPlaneLanes, scatterWires, WireVector, type BytesPerWire } from "../../src/circuit/wireVector.js";
 
 function randomVector(length: number, size: BytesPerWire): WireVector {
   const data = size === 0 ? new Uint8Array(0) : new Uint8Array(randomBytes(length * size));
@@ -63,18 +63,3 @@ it("zero planes gather to nothing", () => {
   expect(gatherPlaneLanes(randomVector(0, 16), 0, [3, 1]).length).toBe(0);
 });
 
-it("a vector built part by part equals the concat of its parts, for every storage kind, and must be filled exactly", () => {
-  for (const size of [0, 1, 16] as BytesPerWire[]) {
-    const parts = [randomVector(5, size), randomVector(0, size), randomVector(11, size)];
-    const builder = new WireVectorBuilder(16, size);
-    for (const part of parts) builder.append(part);
-    const built = builder.finish();
-    expect(built.length).toBe(16);
-    expect(Array.from(built.data)).toEqual(Array.from(concatWires(parts).data));
-    const short = new WireVectorBuilder(16, size);
-    short.append(parts[0]);
-    expect(() => short.finish()).toThrow(/only 5 written/);
-    expect(() => short.append(randomVector(12, size))).toThrow(/overflows/);
-  }
-  expect(() => new WireVectorBuilder(4, 16).append(randomVector(4, 1))).toThrow(/different backends/);
-});
