@@ -24,7 +24,7 @@ export abstract class Rewiring {
   }
 
   gatherLanesOfParts(parts: ReadonlyArray<{ wires: WireVector; width: number }>, lanes: ArrayLike<number>): WireVector {
-    return gatherPlaneLanesOfParts(parts.map((part) => ({ vector: part.wires, width: part.width })), lanes);
+    return gatherPlaneLanesOfParts(parts, lanes);
   }
 
   scatterLanes(target: WireVector, width: number, lanes: ArrayLike<number>, values: WireVector): WireVector {

@@ -163,22 +163,23 @@ function planeLayout(vector: WireVector, width: number): number {
  * `gatherWires` with width·n indices, built here without them.
  */
 export function gatherPlaneLanes(vector: WireVector, width: number, laneIndices: ArrayLike<number>): WireVector {
-  return gatherPlaneLanesOfParts([{ vector, width }], laneIndices);
+  return gatherPlaneLanesOfParts([{ wires: vector, width }], laneIndices);
 }
 
 /**
  * `gatherPlaneLanes` of several plane-major vectors over the same lanes, their planes one after another in
  * one new vector: a record stored in parts read as one packed record, without a copy per part.
  */
-export function gatherPlaneLanesOfParts(parts: ReadonlyArray<{ vector: WireVector; width: number }>, laneIndices: ArrayLike<number>): WireVector {
-  const size = checkSameKind(parts.map((part) => part.vector));
+export function gatherPlaneLanesOfParts(parts: ReadonlyArray<{ wires: WireVector; width: number }>, laneIndices: ArrayLike<number>): WireVector {
+  const size = checkSameKind(parts.map((part) => part.wires));
   const count = laneIndices.length;
   const result = WireVector.uninitialized(parts.reduce((sum, part) => sum + part.width, 0) * count, size);
+  // The lanes are checked once, against the part with the fewest.
+  checkLanes(laneIndices, Math.min(...parts.map((part) => planeLayout(part.wires, part.width))), "gather");
   const runs = size === 16 ? laneRuns(laneIndices) : new Int32Array(0);
   let at = 0;
-  for (const { vector, width } of parts) {
+  for (const { wires: vector, width } of parts) {
     const laneCount = planeLayout(vector, width);
-    checkLanes(laneIndices, laneCount, "gather");
     if (size === 16) {
       const from = vector.words();
       const to = result.words();

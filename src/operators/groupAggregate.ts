@@ -142,24 +142,22 @@ async function groupContributions(backend: Backend, sorting: { kind: "done"; res
   const last = backend.concat([backend.not(same), backend.constant([1])]);
   // One scan for every aggregate: the values side by side, each combined by its own rule, so the segment
   // flags are handled once. A nullable SUM, MIN or MAX also scans `present` with OR to find all-NULL groups.
+  // The record's parts after the starts, in the order of `layout`.
   const layout: ScanPart[] = [];
-  const partOf: Array<{ total: number; present?: number }> = [];
-  const tracksPresence = (aggregate: (typeof aggregates)[number]) => aggregate.resultNullable && aggregate.function !== "COUNT";
-  for (const aggregate of aggregates) {
-    const entry: { total: number; present?: number } = { total: layout.push({ width: typeBits(aggregate.resultType), combine: combinerOf(aggregate) }) - 1 };
-    if (tracksPresence(aggregate)) {
-      entry.present = layout.push({ width: 1, combine: async (b, x, y) => ({ ...x, wires: b.xor(b.xor(x.wires, y.wires), await b.and(x.wires, y.wires)) }) }) - 1;
-    }
-    partOf.push(entry);
-  }
   const record: BitPlanes[] = [{ wires: starts, width: 1, lanes }];
+  const partOf: Array<{ total: number; present?: number }> = [];
   let argumentIndex = 0;
   for (const aggregate of aggregates) {
     let argument: RelationColumn | undefined;
     if (aggregate.hasArgument) { argument = argumentColumns[argumentIndex]; argumentColumns[argumentIndex++] = undefined; }
     const { value, present } = await contributions(backend, { ...aggregate, argument }, valid, lanes);
     record.push(value);
-    if (tracksPresence(aggregate)) record.push({ wires: present, width: 1, lanes });
+    const entry: { total: number; present?: number } = { total: layout.push({ width: typeBits(aggregate.resultType), combine: combinerOf(aggregate) }) - 1 };
+    if (aggregate.resultNullable && aggregate.function !== "COUNT") {
+      record.push({ wires: present, width: 1, lanes });
+      entry.present = layout.push({ width: 1, combine: async (b, x, y) => ({ ...x, wires: b.xor(b.xor(x.wires, y.wires), await b.and(x.wires, y.wires)) }) }) - 1;
+    }
+    partOf.push(entry);
   }
   // The scan overwrites its record: a part that is a view, or shares storage with another (`present` may be
   // the valid bits themselves), is copied first.

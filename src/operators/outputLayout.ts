@@ -23,8 +23,9 @@ const isInteger = (type: Column["type"]) => type.kind === "int32" || type.kind =
 
 /**
  * A table in the result file's row layout (plane-major), as parts that together make it, in order, without
- * copying a label: each part's shares can be read off on its own (`outputShare`). An integer narrower than its file type is sign-extended by repeating its top
- * plane, so a count widened to INT64 costs no labels at all (a copy would be the largest vector of a query).
+ * copying a label: each part's shares can be read off on its own (`outputShare`). An integer narrower than
+ * its file type is sign-extended by repeating its top plane, so a count widened to INT64 costs no labels at
+ * all (a copy would be the largest vector of a query).
  */
 export function tableToOutputParts(backend: Backend, table: CircuitTable): WireVector[] {
   const parts: WireVector[] = [table.valid];
