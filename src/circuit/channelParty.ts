@@ -1,12 +1,14 @@
 /**
  * One circuit program as one party over a message channel, with XOR-shared inputs handed over by IKNP
  * correlated OT. The garbler and the evaluator functions mirror each other; the message order is fixed:
- * all OT first, then the garbled-table stream, so the two never interleave on the channel.
+ * all OT first (one session, one extension per input, in order), then the garbled-table stream, so the two
+ * never interleave on the channel. Each input's labels are a vector of their own, so the program may let
+ * each go on its own.
  */
 import { NetworkCorrelatedOtReceiver, NetworkCorrelatedOtSender } from "../ot/engineAdapters.js";
 import type { MessageChannel } from "../transport/channel.js";
 import { channelByteSink, channelByteSource } from "../transport/channelByteStream.js";
-import type { Backend, CircuitProgram } from "./backend.js";
+import type { CircuitProgram } from "./backend.js";
 import { Evaluator } from "./evaluator.js";
 import { Garbler } from "./garbler.js";
 import type { WireVector } from "./wireVector.js";
@@ -24,13 +26,7 @@ export interface PartyHooks {
   onBackend?: (backend: Garbler | Evaluator) => void;
 }
 
-/** Splits one wire vector back into the inputs it was concatenated from. */
-function splitInputs(backend: Backend, all: WireVector, lengths: number[]): WireVector[] {
-  let offset = 0;
-  return lengths.map((length) => backend.slice(all, offset, (offset += length)));
-}
-
-/** Shares (one byte per wire) one after another: the inputs' for one OT session, or an output's parts'. */
+/** Shares (one byte per wire) one after another: an output's parts'. */
 export function concatShares(shares: Uint8Array[]): Uint8Array {
   const all = new Uint8Array(shares.reduce((sum, share) => sum + share.length, 0));
   let offset = 0;
@@ -44,8 +40,10 @@ export async function garbleOverChannel(program: CircuitProgram, channel: Messag
   // The garbler's tables wait in its writer until the OT is done.
   const garbler = new Garbler(channelByteSink(channel));
   hooks.onBackend?.(garbler);
-  // No local keeps the input labels: the program may let each table's go once it is read.
-  const inputs = splitInputs(garbler, await garbler.inputShared(concatShares(garblerShares), new NetworkCorrelatedOtSender(channel)), garblerShares.map((share) => share.length));
+  // No local keeps the input labels: the program may let each input's go once it is read.
+  const sender = new NetworkCorrelatedOtSender(channel);
+  const inputs: WireVector[] = [];
+  for (const share of garblerShares) inputs.push(await garbler.inputShared(share, sender));
   const otDone = performance.now();
   const outputs = await program(garbler, inputs);
   await garbler.finish();
@@ -62,13 +60,16 @@ export async function garbleOverChannel(program: CircuitProgram, channel: Messag
  * of the caller keeps the labels while the program runs: the program may let each table's go once it is read.
  */
 async function evaluatorInputs(channel: MessageChannel, evaluatorShares: Uint8Array[], hooks: PartyHooks): Promise<{ evaluator: Evaluator; inputs: WireVector[] }> {
-  const all = concatShares(evaluatorShares);
-  const labels = await new NetworkCorrelatedOtReceiver(channel).receiveCorrelated(all);
+  const receiver = new NetworkCorrelatedOtReceiver(channel);
+  const labels: Uint8Array[] = [];
+  for (const share of evaluatorShares) labels.push(await receiver.receiveCorrelated(share));
   // The table stream starts with the garbler's hash key, sent only after the OT.
   const evaluator = await Evaluator.create(channelByteSource(channel));
   hooks.onBackend?.(evaluator);
-  const inputs = await evaluator.inputShared(all, { receiveCorrelated: async () => labels });
-  return { evaluator, inputs: splitInputs(evaluator, inputs, evaluatorShares.map((share) => share.length)) };
+  const inputs: WireVector[] = [];
+  for (const [index, share] of evaluatorShares.entries()) inputs.push(await evaluator.inputShared(share, { receiveCorrelated: async () => labels[index] }));
+  labels.length = 0;
+  return { evaluator, inputs };
 }
 
 /** Evaluator side: its COT outputs are its input labels; then it consumes the tables in the same order. */

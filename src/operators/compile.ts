@@ -24,6 +24,7 @@ import { bindQuery, SITE_COLUMN, UNKNOWN_TABLE_ROWS, type PlanNode } from "./sql
 import { parseQuery } from "./sql/parser.js";
 import { eachNode } from "./planWalk.js";
 import { HandOver } from "./handOver.js";
+import { inputLayoutOf, type InputLayout, type InputPlanes } from "./inputPlanes.js";
 
 /** Public sizes: each table's rows, per contributing partner in study order. */
 export type InputSizes = Record<string, Array<{ partner: number; rows: number }>>;
@@ -42,8 +43,16 @@ export interface QueryCircuit {
    * The same output as consecutive parts, never concatenated: the compute parties read each part's shares on
    * its own, so the widened output layout (counts as INT64) is never held as labels.
    */
-  circuitParts(backend: Backend, inputs: WireVector[]): Promise<WireVector[]>;
+  circuitParts(backend: Backend, inputs: TableInput[]): Promise<WireVector[]>;
+  /** Per input table, which runs of its planes the compute parties make labels for (see inputPlanes.ts). */
+  inputLayouts: InputLayout[];
 }
+
+/**
+ * One input table's labels: one vector of its whole row layout, which stays the caller's (never written),
+ * or its runs of planes (inputLayouts), which the circuit takes: the last scan of the table owns them.
+ */
+export type TableInput = WireVector | InputPlanes[];
 
 export interface CompiledQuery extends QueryCircuit {
   query: string;
@@ -127,6 +136,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
     plan,
     outputColumns: outputColumns(plan.columns),
     outputRows: plan.rows,
+    inputLayouts: tables.map((table) => inputLayoutOf(findTable(study, table).columns)),
     async cost(inputWires) {
       const backend = new CountingBackend();
       const operators: OperatorCost[] = [];
@@ -173,12 +183,24 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
     return runs;
   }
 
+  /** A table's input as runs of planes, checked against its public size and layout. */
+  function inputPlanesOf(table: string, input: TableInput): InputPlanes[] {
+    const layout = inputLayoutOf(findTable(study, table).columns);
+    const runs = Array.isArray(input) ? input : [{ firstPlane: 0, wires: input }];
+    const expected = Array.isArray(input) ? layout.runs : [{ first: 0, end: layout.planes }];
+    if (runs.length !== expected.length || runs.some((run, index) => run.firstPlane !== expected[index].first || run.wires.length !== (expected[index].end - expected[index].first) * totalRows(table))) {
+      throw new RangeError(`the input labels of ${table} do not match its ${totalRows(table)} rows of ${layout.planes} bits`);
+    }
+    return runs;
+  }
+
   /** Runs the plan; `observe` hears each operator's own AND count, inputs first (post-order). */
-  async function execute(backend: Backend, inputs: WireVector[], observe?: (operator: string, lanes: number, depth: number, ownAndGates: number) => void, andGates?: () => number): Promise<WireVector[]> {
+  async function execute(backend: Backend, inputs: TableInput[], observe?: (operator: string, lanes: number, depth: number, ownAndGates: number) => void, andGates?: () => number): Promise<WireVector[]> {
     // execute takes the input wires (the array is emptied), so each table's labels can go once its last scan
-    // has copied them: they are a whole copy of the inputs, held otherwise for the whole query.
-    const scans = new Map(tables.map((table, index) => [table, inputs[index]]));
-    const inputBuffers = new WeakSet<ArrayBufferLike>(inputs.map((wires) => wires.data.buffer));
+    // has copied or taken them: they are a whole copy of the inputs, held otherwise for the whole query.
+    const scans = new Map(tables.map((table, index) => [table, { taken: Array.isArray(inputs[index]), planes: inputPlanesOf(table, inputs[index]) }]));
+    // Labels still to be scanned again, or the caller's: no operator may own them.
+    const inputBuffers = new WeakSet<ArrayBufferLike>([...scans.values()].flatMap((input) => input.planes.map((run) => run.wires.data.buffer)));
     inputs.length = 0;
     const scansLeft = new Map<string, number>();
     eachNode(plan, (node) => { if (node.kind === "scan") scansLeft.set(node.table, (scansLeft.get(node.table) ?? 0) + 1); });
@@ -203,10 +225,14 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
       switch (node.kind) {
         case "scan": {
           const sitePerLane = sizes[node.table].flatMap((part) => new Array<number>(part.rows).fill(part.partner));
-          const wires = scans.get(node.table)!;
+          const input = scans.get(node.table)!;
           scansLeft.set(node.table, scansLeft.get(node.table)! - 1);
-          if (scansLeft.get(node.table) === 0) scans.delete(node.table);
-          return scanInput(backend, wires, findTable(study, node.table).columns, node.columns.map((column) => column.type), node.rows, sitePerLane, typeBits(node.columns[node.columns.length - 1].type));
+          if (scansLeft.get(node.table) === 0) {
+            scans.delete(node.table);
+            // The last scan of runs the circuit took: its columns are those very vectors, kept without a copy.
+            if (input.taken) for (const run of input.planes) inputBuffers.delete(run.wires.data.buffer);
+          }
+          return scanInput(backend, input.planes, findTable(study, node.table).columns, node.columns.map((column) => column.type), node.rows, sitePerLane, typeBits(node.columns[node.columns.length - 1].type));
         }
         case "union": {
           const parts = [];

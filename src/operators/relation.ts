@@ -5,9 +5,10 @@
  */
 import type { Backend } from "../circuit/backend.js";
 import { constantInteger, encodeIntegers, planeRange, signExtend, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
+import { planesOf, type InputPlanes } from "./inputPlanes.js";
 import type { WireVector } from "../circuit/wireVector.js";
 import type { HandOver } from "./handOver.js";
-import { columnBits, columnValueBits, rowBits, type Column } from "../share/schema.js";
+import { columnBits, columnValueBits, type Column } from "../share/schema.js";
 import { sqlTypeBits as typeBits, type SqlType } from "./sql/types.js";
 
 export interface RelationColumn {
@@ -43,24 +44,24 @@ export function widen(backend: Backend, value: BitPlanes, from: SqlType, to: Sql
 }
 
 /**
- * One input table's lanes from its share wires (the file's row layout as bit-planes), with the implicit
- * `_site` column: the contributing partner's index in the study, public per lane since sizes are public.
+ * One input table's lanes from its share labels (the file's row layout as bit-planes, in runs: see
+ * inputPlanes.ts), with the implicit `_site` column: the contributing partner's index in the study, public
+ * per lane since sizes are public.
  */
-export function scanInput(backend: Backend, wires: WireVector, columns: readonly Column[], types: readonly SqlType[], lanes: number, sitePerLane: readonly number[], siteBits: number): Relation {
-  const all = { wires, width: rowBits(columns), lanes };
-  if (wires.length !== all.width * lanes) throw new RangeError(`expected ${all.width * lanes} input wires, got ${wires.length}`);
+export function scanInput(backend: Backend, input: readonly InputPlanes[], columns: readonly Column[], types: readonly SqlType[], lanes: number, sitePerLane: readonly number[], siteBits: number): Relation {
+  const planes = (first: number, end: number): BitPlanes => ({ wires: planesOf(backend, input, lanes, first, end), width: end - first, lanes });
   let offset = 1;
   const relationColumns = columns.map((column, index): RelationColumn => {
     const start = offset + columnBits(column) - columnValueBits(column);
     // A CHECK may narrow an integer: its values fit the low bits (`catalyst share` checked), so the rest are dropped.
     const width = Math.min(typeBits(types[index]), columnValueBits(column));
     // A pushed partial may be NULL (a MIN over none, say): its flag bit comes just before the value.
-    const isNull = column.nullable ? planeRange(backend, all, start - 1, start).wires : undefined;
+    const isNull = column.nullable ? planes(start - 1, start).wires : undefined;
     offset += columnBits(column);
-    return { value: planeRange(backend, all, start, start + width), ...(isNull ? { isNull } : {}) };
+    return { value: planes(start, start + width), ...(isNull ? { isNull } : {}) };
   });
   relationColumns.push({ value: { wires: backend.constant(encodeIntegers(sitePerLane.map(BigInt), siteBits)), width: siteBits, lanes } });
-  return { lanes, valid: backend.slice(wires, 0, lanes), columns: relationColumns };
+  return { lanes, valid: planes(0, 1).wires, columns: relationColumns };
 }
 
 /**

@@ -12,6 +12,7 @@ import type { Role } from "../share/study.js";
 import type { MessageChannel } from "../transport/channel.js";
 import { PeerMismatchError } from "../transport/protocolHeader.js";
 import type { QueryCircuit } from "./compile.js";
+import { groupRunsByTable, splitShareIntoRuns } from "./inputPlanes.js";
 
 export interface SessionProgress {
   phase: "ot" | "circuit" | "commit";
@@ -43,7 +44,9 @@ export async function runQueryAsParty(
   andGatesTotal: number,
   onProgress?: (progress: SessionProgress) => void,
 ): Promise<SessionResult> {
-  const program: CircuitProgram = (backend, inputs) => plan.circuitParts(backend, inputs);
+  // Each table's labels are made run by run (inputPlanes.ts), so the query can own and free them column by column.
+  const program: CircuitProgram = (backend, inputs) => plan.circuitParts(backend, groupRunsByTable(inputs.splice(0), plan.inputLayouts));
+  const shareRuns = shareBits.flatMap((bits, table) => splitShareIntoRuns(bits, plan.inputLayouts[table]));
   onProgress?.({ phase: "ot", andGatesDone: 0, andGatesTotal, bytesSent: channel.counters().bytesSent });
   let timer: NodeJS.Timeout | undefined;
   const hooks = {
@@ -53,7 +56,7 @@ export async function runQueryAsParty(
   };
   let run: PartyRun;
   try {
-    run = role === "garbler" ? await garbleOverChannel(program, channel, shareBits, hooks) : await evaluateOverChannel(program, channel, shareBits, hooks);
+    run = role === "garbler" ? await garbleOverChannel(program, channel, shareRuns, hooks) : await evaluateOverChannel(program, channel, shareRuns, hooks);
   } finally {
     if (timer) clearInterval(timer);
   }
