@@ -43,7 +43,7 @@ export interface QueryCircuit {
    * The same output as consecutive parts, never concatenated: the compute parties read each part's shares on
    * its own, so the widened output layout (counts as INT64) is never held as labels.
    */
-  circuitParts(backend: Backend, inputs: TableInput[]): Promise<WireVector[]>;
+  circuitParts(backend: Backend, inputs: TableInput[], trace?: OperatorTrace): Promise<WireVector[]>;
   /** Per input table, which runs of its planes the compute parties make labels for (see inputPlanes.ts). */
   inputLayouts: InputLayout[];
 }
@@ -61,6 +61,20 @@ export interface CompiledQuery extends QueryCircuit {
   plan: PlanNode;
   /** Exact cost from the counting backend, in total and per operator (each without its inputs' cost). */
   cost(inputWires: number[]): Promise<PlanCost>;
+}
+
+/** One operator as it ran: what it spent itself (its inputs' operators excluded), and the peak so far. */
+export interface OperatorRun extends OperatorCost {
+  seconds: number;
+  /** The process's peak RSS when the operator finished: the operator where it grows is the one that set it. */
+  peakRssBytes: number;
+}
+
+/** Hears each operator of a run as it finishes, inputs first (post-order). */
+export interface OperatorTrace {
+  /** The backend's AND gates so far. */
+  andGates: () => number;
+  onOperator: (run: OperatorRun) => void;
 }
 
 export interface OperatorCost {
@@ -147,7 +161,16 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
       return { andGates: total(), tableBytes: backend.counts.tableBytes, operators: operators.reverse() };
     },
     circuit: async (backend, inputs) => backend.concat(await execute(backend, inputs)),
-    circuitParts: (backend, inputs) => execute(backend, inputs),
+    circuitParts: (backend, inputs, trace) => {
+      if (!trace) return execute(backend, inputs);
+      // Post-order: the time since the previous operator finished is this one's own.
+      let previous = performance.now();
+      return execute(backend, inputs, (operator, lanes, depth, andGates) => {
+        const now = performance.now();
+        trace.onOperator({ operator, depth, lanes, andGates, seconds: (now - previous) / 1000, peakRssBytes: process.resourceUsage().maxRSS * 1024 });
+        previous = now;
+      }, trace.andGates);
+    },
   };
 
   /**

@@ -9,7 +9,7 @@ import { randomBytes } from "../share/random.js";
 import type { Role, Study } from "../share/study.js";
 import type { MessageChannel } from "../transport/channel.js";
 import { exchangeProtocolHeaders, PROTOCOL_NAME, PROTOCOL_VERSION } from "../transport/protocolHeader.js";
-import { compileQuery } from "./compile.js";
+import { compileQuery, type OperatorRun } from "./compile.js";
 import { runQueryAsParty, type SessionProgress } from "./session.js";
 
 /** One input table as this party holds it: public sizes and its share's bits. */
@@ -48,6 +48,8 @@ export interface FinishedQuery {
   bytesSent: number;
   bytesReceived: number;
   seconds: { ot: number; circuit: number; total: number };
+  /** Each operator's own ANDs and seconds, and this process's peak RSS when it finished (see compile.ts). */
+  operators: OperatorRun[];
 }
 
 export interface ComputeEvents {
@@ -92,6 +94,7 @@ export async function computeQueries(task: ComputeTask, channel: MessageChannel,
       andGates: result.andGates, tableBytes: result.tableBytes,
       bytesSent: after.bytesSent - before.bytesSent, bytesReceived: after.bytesReceived - before.bytesReceived,
       seconds: { ...result.seconds, total: (performance.now() - started) / 1000 },
+      operators: result.operators,
     };
     finished.push(done);
     events.onQueryFinished?.(done);

@@ -203,8 +203,8 @@ export async function runCompute(options: ComputeOptions, callbacks: ComputeCall
     await AtomicFile.abortAll(files);
     throw error;
   }
-  const summaries = finished.map(({ query, run, rows, inputRows, andGates, tableBytes, bytesSent, bytesReceived, seconds }): QuerySummary =>
-    ({ query, run, resultFile: resultFile(query), rows, inputRows, andGates, tableBytes, bytesSent, bytesReceived, seconds }));
+  const summaries = finished.map(({ query, run, rows, inputRows, andGates, tableBytes, bytesSent, bytesReceived, seconds, operators }): QuerySummary =>
+    ({ query, run, resultFile: resultFile(query), rows, inputRows, andGates, tableBytes, bytesSent, bytesReceived, seconds, operators }));
   return { queries: summaries, bytesSent: traffic.bytesSent, bytesReceived: traffic.bytesReceived };
 }
 

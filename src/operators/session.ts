@@ -11,7 +11,7 @@ import { rowBits } from "../share/schema.js";
 import type { Role } from "../share/study.js";
 import type { MessageChannel } from "../transport/channel.js";
 import { PeerMismatchError } from "../transport/protocolHeader.js";
-import type { QueryCircuit } from "./compile.js";
+import type { OperatorRun, QueryCircuit } from "./compile.js";
 import { groupRunsByTable, splitShareIntoRuns } from "./inputPlanes.js";
 
 export interface SessionProgress {
@@ -27,6 +27,8 @@ export interface SessionResult {
   andGates: number;
   tableBytes: number;
   seconds: { ot: number; circuit: number };
+  /** Each operator's own ANDs and seconds, and the peak RSS when it finished, in the order they finished. */
+  operators: OperatorRun[];
 }
 
 const COMMIT = new TextEncoder().encode("catalyst:evaluated");
@@ -45,12 +47,16 @@ export async function runQueryAsParty(
   onProgress?: (progress: SessionProgress) => void,
 ): Promise<SessionResult> {
   // Each table's labels are made run by run (inputPlanes.ts), so the query can own and free them column by column.
-  const program: CircuitProgram = (backend, inputs) => plan.circuitParts(backend, groupRunsByTable(inputs.splice(0), plan.inputLayouts));
+  const operators: OperatorRun[] = [];
+  let partyBackend: { andGates: number } | undefined;
+  const trace = { andGates: () => partyBackend?.andGates ?? 0, onOperator: (run: OperatorRun) => { operators.push(run); } };
+  const program: CircuitProgram = (backend, inputs) => plan.circuitParts(backend, groupRunsByTable(inputs.splice(0), plan.inputLayouts), trace);
   const shareRuns = shareBits.flatMap((bits, table) => splitShareIntoRuns(bits, plan.inputLayouts[table]));
   onProgress?.({ phase: "ot", andGatesDone: 0, andGatesTotal, bytesSent: channel.counters().bytesSent });
   let timer: NodeJS.Timeout | undefined;
   const hooks = {
     onBackend: (backend: { andGates: number }) => {
+      partyBackend = backend;
       if (onProgress) timer = setInterval(() => onProgress({ phase: "circuit", andGatesDone: backend.andGates, andGatesTotal, bytesSent: channel.counters().bytesSent }), 250);
     },
   };
@@ -79,6 +85,7 @@ export async function runQueryAsParty(
     andGates: run.andGates,
     tableBytes: run.streamBytes,
     seconds: run.seconds,
+    operators,
   };
 }
 

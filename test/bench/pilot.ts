@@ -36,6 +36,18 @@ const PILOT_PATIENTS = [203_832, 423_852, 160_000, 284_142, 1_275_051, 160_000];
 const patients = PILOT_PATIENTS.map((count) => Math.max(10, Math.round(count * scale)));
 
 /** Runs the CLI under GNU time: its stdout and its peak RSS in bytes. */
+type QueryOperators = { query: string; operators: Array<{ operator: string; lanes: number; andGates: number; seconds: number; peakRssBytes: number }> };
+
+/** The operator at whose end a party's peak RSS first reached its maximum (a query's OT comes before its first operator). */
+function whereThePeakWasSet(queries: QueryOperators[]): string {
+  const all = queries.flatMap((query) => query.operators.map((entry, position) => ({ ...entry, query: query.query, first: position === 0 })));
+  if (all.length === 0) return "no operators";
+  const peak = Math.max(...all.map((entry) => entry.peakRssBytes));
+  const index = all.findIndex((entry) => entry.peakRssBytes === peak);
+  const before = index > 0 ? all[index - 1].peakRssBytes : 0;
+  return `peak RSS ${(peak / 1e9).toFixed(2)} GB reached during ${all[index].query}'s ${all[index].operator} (${all[index].lanes.toLocaleString("en-US")} lanes; ${(before / 1e9).toFixed(2)} GB before it${all[index].first ? ", the query's OT included" : ""})`;
+}
+
 function catalyst(args: string[]): { stdout: string; peakRss: number } {
   const run = spawnSync("/usr/bin/time", ["-f", "PEAK_RSS_KB %M", process.execPath, join(repositoryRoot, "bin", "catalyst"), ...args], { maxBuffer: 1 << 28 });
   if (run.error) throw new Error(`bench:pilot measures peak memory with GNU time, which did not run (${run.error.message}); install it: sudo apt-get install -y time`);
@@ -136,6 +148,9 @@ try {
       const predictedAnds = predicted.queries.find((entry: { query: string }) => entry.query === query.query).andGates;
       outcomes.push(`    ${query.query}: ${query.andGates.toLocaleString("en-US")} ANDs (plan ${predictedAnds.toLocaleString("en-US")}), OT ${query.seconds.ot.toFixed(1)} s, circuit ${query.seconds.circuit.toFixed(1)} s (${(query.andGates / Math.max(query.seconds.circuit, 1e-9) / 1e6).toFixed(2)} M AND/s), ${reference.rows} released rows, equals cleartext: ${matches}`);
     }
+    for (const [party, json] of [["garbler", g.json], ["evaluator", e.json]] as const) console.log(`  ${party}: ${whereThePeakWasSet(json.queries)}`);
+    const costliest = (g.json.queries as QueryOperators[]).flatMap((query) => query.operators.map((entry) => ({ ...entry, query: query.query }))).sort((a, b) => b.seconds - a.seconds).slice(0, 4);
+    console.log(`  garbler's slowest operators: ${costliest.map((entry) => `${entry.query} ${entry.operator} (${entry.lanes.toLocaleString("en-US")} lanes) ${entry.seconds.toFixed(1)} s, ${(entry.andGates / 1e6).toFixed(1)} M ANDs`).join("; ")}`);
     const total = shareSeconds + uploadSeconds + computeSeconds + revealSeconds;
     console.log(`  reveal  ${revealSeconds.toFixed(1)} s, peak RSS ${mb(revealPeak)} MB`);
     console.log(`  total   ${total.toFixed(1)} s (${(total / 60).toFixed(1)} min); every result equals the cleartext answer: ${allMatch}`);

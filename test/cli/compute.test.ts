@@ -111,11 +111,16 @@ describe("catalyst compute", () => {
     // What the garbler sent is what the evaluator received.
     expect(run.garbler.json.bytesSent).toBe(run.evaluator.json.bytesReceived);
     expect(run.garbler.json.bytesReceived).toBe(run.evaluator.json.bytesSent);
-    run.garbler.json.queries.forEach((query: { andGates: number; run: string }, index: number) => {
+    type Operators = Array<{ operator: string; andGates: number; seconds: number; peakRssBytes: number }>;
+    run.garbler.json.queries.forEach((query: { andGates: number; run: string; operators: Operators }, index: number) => {
       const peer = run.evaluator.json.queries[index];
       expect(query.andGates).toBe(peer.andGates);
       expect(query.run).toBe(peer.run);
       expect(query.andGates).toBeGreaterThan(0);
+      // Each operator as it ran: its own ANDs add up to the query's, the same on both sides.
+      expect(query.operators.reduce((sum, entry) => sum + entry.andGates, 0)).toBe(query.andGates);
+      expect(query.operators.map((entry) => entry.operator)).toEqual((peer.operators as Operators).map((entry) => entry.operator));
+      expect(query.operators.every((entry) => entry.peakRssBytes > 0 && entry.seconds >= 0)).toBe(true);
     });
     expect(await listFiles(join(dir, "tcp"))).toEqual(["ac/q_cost.ac.result", "ac/q_count.ac.result", "ac/q_smokers.ac.result", "ac/q_zip.ac.result", "nm/q_cost.nm.result", "nm/q_count.nm.result", "nm/q_smokers.nm.result", "nm/q_zip.nm.result"]);
     expect(await revealAll("tcp")).toEqual(expected);

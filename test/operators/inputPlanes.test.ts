@@ -1,7 +1,8 @@
 /**
  * Input labels made run by run (the valid plane, each column's NULL flag and value): the layout skips only
  * what no scan reads, and a query run by two parties over real OT, its tables handed over as runs and owned by
- * their last scan, releases exactly what the plaintext run over one vector per table does.
+ * their last scan, releases exactly what the plaintext run over one vector per table does, and reports each
+ * operator as it ran.
  */
 import { describe, expect, it } from "@jest/globals";
 import { x25519 } from "@noble/curves/ed25519.js";
@@ -101,5 +102,10 @@ describe("a query over input runs, run by two parties", () => {
     const codec = new RowCodec(compiled.outputColumns);
     expect(Buffer.from(revealed).equals(Buffer.from(bitPlanesToRows(expected, compiled.outputRows, codec.recordBytes, rowBits(compiled.outputColumns))))).toBe(true);
     expect(garbled.andGates).toBe(cost.andGates);
+    // Each party's operator trace: the plan's operators with their own ANDs, adding up to the whole run.
+    for (const party of [garbled, evaluated]) {
+      expect(party.operators.map((entry) => [entry.operator, entry.andGates])).toEqual(cost.operators.map((entry) => [entry.operator, entry.andGates]).reverse());
+      expect(party.operators.every((entry, index) => entry.seconds >= 0 && entry.peakRssBytes > 0 && (index === 0 || entry.peakRssBytes >= party.operators[index - 1].peakRssBytes))).toBe(true);
+    }
   });
 });
