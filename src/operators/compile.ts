@@ -22,7 +22,7 @@ import { sortRelation } from "./sortRelation.js";
 import { isPartialMerge, tablesRead, widthRows, withPushdown } from "./pushdown.js";
 import { bindQuery, SITE_COLUMN, UNKNOWN_TABLE_ROWS, type PlanNode } from "./sql/binder.js";
 import { parseQuery } from "./sql/parser.js";
-import { eachNode } from "./planWalk.js";
+import { eachNode, lastReaders } from "./planWalk.js";
 import { HandOver } from "./handOver.js";
 import { inputLayoutOf, type InputLayout, type InputPlanes } from "./inputPlanes.js";
 
@@ -68,6 +68,8 @@ export interface OperatorRun extends OperatorCost {
   seconds: number;
   /** The process's peak RSS when the operator finished: the operator where it grows is the one that set it. */
   peakRssBytes: number;
+  /** Bytes of ArrayBuffers alive in this thread then (labels, mostly): what the rows really hold, against RSS. */
+  arrayBufferBytes: number;
 }
 
 /** Hears each operator of a run as it finishes, inputs first (post-order). */
@@ -167,7 +169,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
       let previous = performance.now();
       return execute(backend, inputs, (operator, lanes, depth, andGates) => {
         const now = performance.now();
-        trace.onOperator({ operator, depth, lanes, andGates, seconds: (now - previous) / 1000, peakRssBytes: process.resourceUsage().maxRSS * 1024 });
+        trace.onOperator({ operator, depth, lanes, andGates, seconds: (now - previous) / 1000, peakRssBytes: process.resourceUsage().maxRSS * 1024, arrayBufferBytes: process.memoryUsage().arrayBuffers });
         previous = now;
       }, trace.andGates);
     },
@@ -269,8 +271,14 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
         }
         case "project": {
           const relation = await run(node.input);
+          // Each input column goes once the last expression that reads it is made: a cast (a new vector) would
+          // otherwise keep its input beside it until the whole projection is done, two copies of the rows.
+          const lastReader = lastReaders(node.expressions);
           const columns = [];
-          for (const expression of node.expressions) columns.push(await evaluate(backend, expression, relation));
+          for (const [index, expression] of node.expressions.entries()) {
+            columns.push(await evaluate(backend, expression, relation));
+            for (const [column, last] of lastReader) if (last === index) relation.columns[column] = undefined as never;
+          }
           return { lanes: relation.lanes, valid: relation.valid, columns };
         }
         case "join": {

@@ -1,5 +1,5 @@
-/** A walk over a query plan's nodes. */
-import type { PlanNode } from "./sql/binder.js";
+/** Walks over a query plan's nodes, and over the columns its expressions read. */
+import type { BoundExpression, PlanNode } from "./sql/binder.js";
 
 /** Calls `onNode` on every node of a plan, parents first. */
 export function eachNode(node: PlanNode, onNode: (node: PlanNode) => void): void {
@@ -7,4 +7,28 @@ export function eachNode(node: PlanNode, onNode: (node: PlanNode) => void): void
   if (node.kind === "union") node.inputs.forEach((input) => eachNode(input, onNode));
   else if (node.kind === "join") { eachNode(node.left, onNode); eachNode(node.right, onNode); }
   else if (node.kind !== "scan") eachNode(node.input, onNode);
+}
+
+/** The indices of the input columns an expression reads. */
+export function columnsReadBy(expression: BoundExpression, into = new Set<number>()): Set<number> {
+  switch (expression.kind) {
+    case "column": into.add(expression.index); break;
+    case "literal": break;
+    case "negate": case "not": case "isNull": case "cast": columnsReadBy(expression.operand, into); break;
+    case "arithmetic": case "compare": case "logical": columnsReadBy(expression.left, into); columnsReadBy(expression.right, into); break;
+    case "in": columnsReadBy(expression.operand, into); expression.values.forEach((value) => columnsReadBy(value, into)); break;
+    case "between": for (const part of [expression.operand, expression.low, expression.high]) columnsReadBy(part, into); break;
+    case "case":
+      for (const branch of expression.branches) { columnsReadBy(branch.when, into); columnsReadBy(branch.then, into); }
+      if (expression.otherwise) columnsReadBy(expression.otherwise, into);
+      break;
+  }
+  return into;
+}
+
+/** For each input column a list of expressions reads, the index of the last expression that reads it. */
+export function lastReaders(expressions: readonly BoundExpression[]): Map<number, number> {
+  const last = new Map<number, number>();
+  expressions.forEach((expression, index) => { for (const column of columnsReadBy(expression)) last.set(column, index); });
+  return last;
 }

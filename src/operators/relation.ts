@@ -80,14 +80,23 @@ export function unionAll(backend: Backend, given: Array<{ relation: HandOver<Rel
     const anyNull = taken.some((column) => column.isNull);
     return {
       value: concatLanes(backend, parts.splice(0)),
-      isNull: anyNull ? backend.concat(taken.map((column, input) => column.isNull ?? backend.constant(new Uint8Array(inputs[input].lanes)))) : undefined,
+      isNull: anyNull ? lanesOneAfterAnother(backend, taken.map((column, input) => column.isNull ?? backend.constant(new Uint8Array(inputs[input].lanes)))) : undefined,
     };
   });
-  return { lanes, valid: backend.concat(inputs.map((input) => input.valid)), columns };
+  return { lanes, valid: lanesOneAfterAnother(backend, inputs.map((input) => input.valid)), columns };
 }
 
-/** Lanes of several same-width integers side by side: plane i of the result is every part's plane i. */
+/** One-bit lanes one after another; a single part is passed on, not copied (a UNION ALL of one input). */
+function lanesOneAfterAnother(backend: Backend, parts: WireVector[]): WireVector {
+  return parts.length === 1 ? parts[0] : backend.concat(parts);
+}
+
+/**
+ * Lanes of several same-width integers side by side: plane i of the result is every part's plane i. A single
+ * part is passed on as it is, not copied.
+ */
 export function concatLanes(backend: Backend, parts: BitPlanes[]): BitPlanes {
+  if (parts.length === 1) return parts[0];
   const width = parts[0].width;
   const planes: WireVector[] = [];
   for (let bit = 0; bit < width; bit++) for (const part of parts) planes.push(planeRange(backend, part, bit, bit + 1).wires);

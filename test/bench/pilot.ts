@@ -5,7 +5,7 @@
  * reveal. Prints time, ANDs, bytes and peak RSS per phase, for the pushdown plan and the all-in-MPC plan, and
  * whether each revealed result equals the cleartext answer (DuckDB over the same CSVs, with the same
  * suppression; at S ≤ 0.1 also `catalyst verify`, which adds the plaintext circuit).
- * Usage: npm run bench:pilot -- --scale 0.01 [--plan pushdown|all-in-mpc|both] [--pushdown-sites all|row-level] [--query NAME …] [--predict-only]
+ * Usage: npm run bench:pilot -- --scale 0.01 [--plan pushdown|all-in-mpc|both] [--pushdown-sites all|row-level] [--query NAME …] [--predict-only] [--operators]
  * `--predict-only` stops after share and upload and prints `catalyst plan`'s prediction per query (ANDs, bytes,
  * estimated time), for scales this machine cannot compute.
  * In the pushdown plan every site pushes down (aggregate-only sites their rollup's outer GROUP BYs), or with
@@ -30,13 +30,15 @@ const plans = flag("--plan", "both") === "both" ? ["pushdown", "all-in-mpc"] : [
 const pushdownSites = flag("--pushdown-sites", "all");
 if (!["all", "row-level"].includes(pushdownSites)) throw new Error(`--pushdown-sites is all or row-level, not ${pushdownSites}`);
 const predictOnly = process.argv.includes("--predict-only");
+// Every operator of every query, per party: its time, ANDs, the peak RSS and the live ArrayBuffers at its end.
+const listOperators = process.argv.includes("--operators");
 const onlyQueries = process.argv.flatMap((value, index) => (process.argv[index - 1] === "--query" ? [value] : []));
 /** The pilot's row-level sites (1, 2, 4, 5) and aggregate-only sites (3, 6), whose rollups total about 238k rows at S = 1. */
 const PILOT_PATIENTS = [203_832, 423_852, 160_000, 284_142, 1_275_051, 160_000];
 const patients = PILOT_PATIENTS.map((count) => Math.max(10, Math.round(count * scale)));
 
 /** Runs the CLI under GNU time: its stdout and its peak RSS in bytes. */
-type QueryOperators = { query: string; operators: Array<{ operator: string; lanes: number; andGates: number; seconds: number; peakRssBytes: number }> };
+type QueryOperators = { query: string; operators: Array<{ operator: string; lanes: number; andGates: number; seconds: number; peakRssBytes: number; arrayBufferBytes: number }> };
 
 /** The operator at whose end a party's peak RSS first reached its maximum (a query's OT comes before its first operator). */
 function whereThePeakWasSet(queries: QueryOperators[]): string {
@@ -45,7 +47,8 @@ function whereThePeakWasSet(queries: QueryOperators[]): string {
   const peak = Math.max(...all.map((entry) => entry.peakRssBytes));
   const index = all.findIndex((entry) => entry.peakRssBytes === peak);
   const before = index > 0 ? all[index - 1].peakRssBytes : 0;
-  return `peak RSS ${(peak / 1e9).toFixed(2)} GB reached during ${all[index].query}'s ${all[index].operator} (${all[index].lanes.toLocaleString("en-US")} lanes; ${(before / 1e9).toFixed(2)} GB before it${all[index].first ? ", the query's OT included" : ""})`;
+  const live = Math.max(...all.map((entry) => entry.arrayBufferBytes));
+  return `peak RSS ${(peak / 1e9).toFixed(2)} GB reached during ${all[index].query}'s ${all[index].operator} (${all[index].lanes.toLocaleString("en-US")} lanes; ${(before / 1e9).toFixed(2)} GB before it${all[index].first ? ", the query's OT included" : ""}); most ArrayBuffer bytes alive at an operator's end ${(live / 1e9).toFixed(2)} GB`;
 }
 
 function catalyst(args: string[]): { stdout: string; peakRss: number } {
@@ -148,7 +151,13 @@ try {
       const predictedAnds = predicted.queries.find((entry: { query: string }) => entry.query === query.query).andGates;
       outcomes.push(`    ${query.query}: ${query.andGates.toLocaleString("en-US")} ANDs (plan ${predictedAnds.toLocaleString("en-US")}), OT ${query.seconds.ot.toFixed(1)} s, circuit ${query.seconds.circuit.toFixed(1)} s (${(query.andGates / Math.max(query.seconds.circuit, 1e-9) / 1e6).toFixed(2)} M AND/s), ${reference.rows} released rows, equals cleartext: ${matches}`);
     }
-    for (const [party, json] of [["garbler", g.json], ["evaluator", e.json]] as const) console.log(`  ${party}: ${whereThePeakWasSet(json.queries)}`);
+    for (const [party, json] of [["garbler", g.json], ["evaluator", e.json]] as const) {
+      console.log(`  ${party}: ${whereThePeakWasSet(json.queries)}`);
+      if (!listOperators) continue;
+      for (const query of json.queries as QueryOperators[]) {
+        for (const entry of query.operators) console.log(`    ${query.query}: ${entry.operator} (${entry.lanes.toLocaleString("en-US")} lanes): ${entry.seconds.toFixed(1)} s, ${entry.andGates.toLocaleString("en-US")} ANDs, peak RSS ${gb(entry.peakRssBytes)} GB, ArrayBuffers ${gb(entry.arrayBufferBytes)} GB`);
+      }
+    }
     const costliest = (g.json.queries as QueryOperators[]).flatMap((query) => query.operators.map((entry) => ({ ...entry, query: query.query }))).sort((a, b) => b.seconds - a.seconds).slice(0, 4);
     console.log(`  garbler's slowest operators: ${costliest.map((entry) => `${entry.query} ${entry.operator} (${entry.lanes.toLocaleString("en-US")} lanes) ${entry.seconds.toFixed(1)} s, ${(entry.andGates / 1e6).toFixed(1)} M ANDs`).join("; ")}`);
     const total = shareSeconds + uploadSeconds + computeSeconds + revealSeconds;
