@@ -68,7 +68,6 @@ async function evaluatorInputs(channel: MessageChannel, evaluatorShares: Uint8Ar
   hooks.onBackend?.(evaluator);
   const inputs: WireVector[] = [];
   for (const [index, share] of evaluatorShares.entries()) inputs.push(await evaluator.inputShared(share, { receiveCorrelated: async () => labels[index] }));
-  labels.length = 0;
   return { evaluator, inputs };
 }
 

@@ -146,13 +146,14 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
   const plan = options.fuseAggregates === false ? bound : fuseAggregates(bound);
   const tables = [...tablesRead(plan)];
   for (const table of tables) if (!sizes[table]) throw new InputError(`no sizes for table ${table}`, { file }, "invalid-query");
+  const inputLayouts = tables.map((table) => inputLayoutOf(findTable(study, table).columns));
   return {
     query: query.name,
     tables,
     plan,
     outputColumns: outputColumns(plan.columns),
     outputRows: plan.rows,
-    inputLayouts: tables.map((table) => inputLayoutOf(findTable(study, table).columns)),
+    inputLayouts,
     async cost(inputWires) {
       const backend = new CountingBackend();
       const operators: OperatorCost[] = [];
@@ -210,7 +211,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
 
   /** A table's input as runs of planes, checked against its public size and layout. */
   function inputPlanesOf(table: string, input: TableInput): InputPlanes[] {
-    const layout = inputLayoutOf(findTable(study, table).columns);
+    const layout = inputLayouts[tables.indexOf(table)];
     const runs = Array.isArray(input) ? input : [{ firstPlane: 0, wires: input }];
     const expected = Array.isArray(input) ? layout.runs : [{ first: 0, end: layout.planes }];
     if (runs.length !== expected.length || runs.some((run, index) => run.firstPlane !== expected[index].first || run.wires.length !== (expected[index].end - expected[index].first) * totalRows(table))) {

@@ -26,15 +26,25 @@ export interface InputPlanes {
   wires: WireVector;
 }
 
+/**
+ * Where each column sits in a table's row layout (after the valid plane): its value's first plane and width,
+ * and its NULL flag's plane, just before the value, when it has one. A suppressible flag comes first.
+ */
+export function columnPlanes(columns: readonly Column[]): Array<{ value: number; valueBits: number; isNull?: number }> {
+  let offset = 1;
+  return columns.map((column) => {
+    const value = offset + columnBits(column) - columnValueBits(column);
+    offset += columnBits(column);
+    return { value, valueBits: columnValueBits(column), ...(column.nullable ? { isNull: value - 1 } : {}) };
+  });
+}
+
 /** The runs a scan reads of a table (see scanInput): the valid plane, and per column its NULL flag and value. */
 export function inputLayoutOf(columns: readonly Column[]): InputLayout {
   const runs: PlaneRun[] = [{ first: 0, end: 1 }];
-  let offset = 1;
-  for (const column of columns) {
-    const start = offset + columnBits(column) - columnValueBits(column);
-    if (column.nullable) runs.push({ first: start - 1, end: start });
-    runs.push({ first: start, end: start + columnValueBits(column) });
-    offset += columnBits(column);
+  for (const { value, valueBits, isNull } of columnPlanes(columns)) {
+    if (isNull !== undefined) runs.push({ first: isNull, end: isNull + 1 });
+    runs.push({ first: value, end: value + valueBits });
   }
   return { planes: rowBits(columns), runs };
 }
@@ -60,12 +70,13 @@ export function planesOf(backend: Backend, input: readonly InputPlanes[], lanes:
   if (lanes === 0 || first === end) return backend.slice(input[0].wires, 0, 0);
   const pieces: WireVector[] = [];
   for (let plane = first; plane < end;) {
-    const run = input.find((candidate) => candidate.firstPlane <= plane && plane < candidate.firstPlane + candidate.wires.length / lanes);
+    const endOf = (run: InputPlanes) => run.firstPlane + run.wires.length / lanes;
+    const run = input.find((candidate) => candidate.firstPlane <= plane && plane < endOf(candidate));
     if (!run) throw new RangeError(`plane ${plane} of the input has no labels`);
-    const runEnd = Math.min(end, run.firstPlane + run.wires.length / lanes);
-    const whole = plane === run.firstPlane && runEnd * lanes === run.firstPlane * lanes + run.wires.length;
-    pieces.push(whole ? run.wires : backend.slice(run.wires, (plane - run.firstPlane) * lanes, (runEnd - run.firstPlane) * lanes));
-    plane = runEnd;
+    const pieceEnd = Math.min(end, endOf(run));
+    const whole = plane === run.firstPlane && pieceEnd === endOf(run);
+    pieces.push(whole ? run.wires : backend.slice(run.wires, (plane - run.firstPlane) * lanes, (pieceEnd - run.firstPlane) * lanes));
+    plane = pieceEnd;
   }
   return pieces.length === 1 ? pieces[0] : backend.concat(pieces);
 }

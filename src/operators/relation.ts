@@ -5,10 +5,10 @@
  */
 import type { Backend } from "../circuit/backend.js";
 import { constantInteger, encodeIntegers, planeRange, signExtend, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
-import { planesOf, type InputPlanes } from "./inputPlanes.js";
+import { columnPlanes, planesOf, type InputPlanes } from "./inputPlanes.js";
 import type { WireVector } from "../circuit/wireVector.js";
 import type { HandOver } from "./handOver.js";
-import { columnBits, columnValueBits, type Column } from "../share/schema.js";
+import type { Column } from "../share/schema.js";
 import { sqlTypeBits as typeBits, type SqlType } from "./sql/types.js";
 
 export interface RelationColumn {
@@ -50,15 +50,11 @@ export function widen(backend: Backend, value: BitPlanes, from: SqlType, to: Sql
  */
 export function scanInput(backend: Backend, input: readonly InputPlanes[], columns: readonly Column[], types: readonly SqlType[], lanes: number, sitePerLane: readonly number[], siteBits: number): Relation {
   const planes = (first: number, end: number): BitPlanes => ({ wires: planesOf(backend, input, lanes, first, end), width: end - first, lanes });
-  let offset = 1;
-  const relationColumns = columns.map((column, index): RelationColumn => {
-    const start = offset + columnBits(column) - columnValueBits(column);
+  const relationColumns = columnPlanes(columns).map(({ value, valueBits, isNull }, index): RelationColumn => {
     // A CHECK may narrow an integer: its values fit the low bits (`catalyst share` checked), so the rest are dropped.
-    const width = Math.min(typeBits(types[index]), columnValueBits(column));
+    const width = Math.min(typeBits(types[index]), valueBits);
     // A pushed partial may be NULL (a MIN over none, say): its flag bit comes just before the value.
-    const isNull = column.nullable ? planes(start - 1, start).wires : undefined;
-    offset += columnBits(column);
-    return { value: planes(start, start + width), ...(isNull ? { isNull } : {}) };
+    return { value: planes(value, value + width), ...(isNull !== undefined ? { isNull: planes(isNull, isNull + 1).wires } : {}) };
   });
   relationColumns.push({ value: { wires: backend.constant(encodeIntegers(sitePerLane.map(BigInt), siteBits)), width: siteBits, lanes } });
   return { lanes, valid: planes(0, 1).wires, columns: relationColumns };
