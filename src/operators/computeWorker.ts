@@ -39,6 +39,9 @@ try {
   await channel.close().catch(() => undefined);
   post({ type: "done" });
 } catch (error) {
+  // Close in order behind every frame already posted (our protocol header among them), and wait briefly for
+  // the peer's close: a refusal torn down at once could reach the peer as a bare reset, without its reason.
+  await channel.close().catch(() => undefined);
   post({ type: "failed", error: transferableError(error) });
 } finally {
   data.port.close();
