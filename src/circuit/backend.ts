@@ -16,6 +16,12 @@ export interface Backend {
   /** Element-wise AND: one half-gates pair (32 bytes) per wire, all hashed in a few batched AES calls. */
   and(a: WireVector, b: WireVector): Promise<WireVector>;
   /**
+   * AND of every plane of `planes` (a whole number of `bits.length` wires each) with the same `bits`: the gates
+   * of `and` with `bits` repeated once per plane, without that copy, which for a masked column is as large as
+   * the column itself.
+   */
+  andBroadcast(planes: WireVector, bits: WireVector): Promise<WireVector>;
+  /**
    * Element-wise AND with bits the garbler knows in the clear (one half-gate, 16 bytes per wire), for example
    * the switches of a permutation network it chose. The garbler and the plaintext backend need `garblerBits`;
    * the evaluator and the counting backend receive `undefined` and ignore it.

@@ -1,7 +1,7 @@
 /** The backend that only counts gates and the bytes garbling would send: exact cost estimates, no cryptography. */
 import type { Backend } from "./backend.js";
 import { Rewiring } from "./rewiring.js";
-import { LABEL_BYTES, WireVector, checkSameLength } from "./wireVector.js";
+import { LABEL_BYTES, WireVector, checkBroadcast, checkSameLength } from "./wireVector.js";
 
 /** What a program would cost if garbled. */
 export interface GateCounts {
@@ -47,6 +47,11 @@ export class CountingBackend extends Rewiring implements Backend {
     this.counts.and += a.length;
     this.counts.tableBytes += 2 * LABEL_BYTES * a.length;
     return this.vectorOf(a.length);
+  }
+
+  async andBroadcast(planes: WireVector, bits: WireVector): Promise<WireVector> {
+    checkBroadcast(planes, bits);
+    return this.and(planes, planes);
   }
 
   async andWithGarblerKnown(a: WireVector): Promise<WireVector> {

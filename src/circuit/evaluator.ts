@@ -7,7 +7,7 @@ import type { CorrelatedOtReceiver } from "./correlatedOt.js";
 import { GATES_PER_BATCH, STREAM_HEADER_BYTES } from "./garbler.js";
 import { TableReader, type ByteSource } from "./tableStream.js";
 import { TccrHash } from "./tccrHash.js";
-import { LABEL_BYTES, WireVector, checkSameLength, ownedCopy } from "./wireVector.js";
+import { LABEL_BYTES, WireVector, checkBroadcast, checkSameLength, ownedCopy, repeatedWires } from "./wireVector.js";
 
 /** A wire vector from another backend (or of the wrong shape) was given to the evaluator. */
 export class EvaluatorMisuseError extends Error {
@@ -77,11 +77,22 @@ export class Evaluator extends Rewiring implements Backend {
 
   async and(a: WireVector, b: WireVector): Promise<WireVector> {
     this.checkLabels(a, b);
+    return this.evaluateAnd(a, (start, end) => b.data.subarray(start * 16, end * 16));
+  }
+
+  async andBroadcast(planes: WireVector, bits: WireVector): Promise<WireVector> {
+    this.checkLabels(planes);
+    checkBroadcast(planes, bits);
+    return this.evaluateAnd(planes, (start, end) => repeatedWires(bits, start, end));
+  }
+
+  /** AND gates between `a` and the second inputs' labels, which `secondInputs` gives batch by batch. */
+  private async evaluateAnd(a: WireVector, secondInputs: (start: number, end: number) => Uint8Array): Promise<WireVector> {
     const result = WireVector.uninitialized(a.length, 16);
     for (let start = 0; start < a.length; start += GATES_PER_BATCH) {
       const end = Math.min(a.length, start + GATES_PER_BATCH);
       const tables = await this.reader.take((end - start) * 2 * LABEL_BYTES);
-      this.evaluateAndBatch(a.data.subarray(start * 16, end * 16), b.data.subarray(start * 16, end * 16), result.data.subarray(start * 16, end * 16), tables);
+      this.evaluateAndBatch(a.data.subarray(start * 16, end * 16), secondInputs(start, end), result.data.subarray(start * 16, end * 16), tables);
     }
     this.andCount += a.length;
     return result;

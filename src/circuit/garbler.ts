@@ -7,7 +7,7 @@ import { Rewiring } from "./rewiring.js";
 import type { CorrelatedOtSender } from "./correlatedOt.js";
 import { TableWriter, type ByteSink } from "./tableStream.js";
 import { TccrHash } from "./tccrHash.js";
-import { LABEL_BYTES, WireVector, checkSameLength, ownedCopy } from "./wireVector.js";
+import { LABEL_BYTES, WireVector, checkBroadcast, checkSameLength, ownedCopy, repeatedWires } from "./wireVector.js";
 
 /** ANDs garbled per batch: big enough that AES calls are efficient, small enough to stay in cache. */
 export const GATES_PER_BATCH = 8192;
@@ -116,11 +116,22 @@ export class Garbler extends Rewiring implements Backend {
 
   async and(a: WireVector, b: WireVector): Promise<WireVector> {
     this.checkLabels(a, b);
+    return this.garbleAnd(a, (start, end) => b.data.subarray(start * 16, end * 16));
+  }
+
+  async andBroadcast(planes: WireVector, bits: WireVector): Promise<WireVector> {
+    this.checkLabels(planes);
+    checkBroadcast(planes, bits);
+    return this.garbleAnd(planes, (start, end) => repeatedWires(bits, start, end));
+  }
+
+  /** AND gates between `a` and the second inputs' labels, which `secondInputs` gives batch by batch. */
+  private async garbleAnd(a: WireVector, secondInputs: (start: number, end: number) => Uint8Array): Promise<WireVector> {
     const result = WireVector.uninitialized(a.length, 16);
     for (let start = 0; start < a.length; start += GATES_PER_BATCH) {
       const end = Math.min(a.length, start + GATES_PER_BATCH);
       const tables = this.writer.reserve((end - start) * 2 * LABEL_BYTES);
-      this.garbleAndBatch(a.data.subarray(start * 16, end * 16), b.data.subarray(start * 16, end * 16), result.data.subarray(start * 16, end * 16), tables);
+      this.garbleAndBatch(a.data.subarray(start * 16, end * 16), secondInputs(start, end), result.data.subarray(start * 16, end * 16), tables);
       if (this.writer.hasFullChunks) await this.writer.flush();
     }
     this.andCount += a.length;

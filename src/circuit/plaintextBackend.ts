@@ -1,7 +1,7 @@
 /** The backend that computes in the clear, one byte per bit: reference semantics for tests and verify mode. */
 import type { Backend } from "./backend.js";
 import { Rewiring } from "./rewiring.js";
-import { WireVector, checkSameLength } from "./wireVector.js";
+import { WireVector, checkBroadcast, checkSameLength } from "./wireVector.js";
 
 export class PlaintextBackend extends Rewiring implements Backend {
   readonly kind = "plaintext" as const;
@@ -34,6 +34,14 @@ export class PlaintextBackend extends Rewiring implements Backend {
     checkSameLength(a, b);
     const result = WireVector.allocate(a.length, 1);
     for (let i = 0; i < a.length; i++) result.data[i] = a.data[i] & b.data[i];
+    return result;
+  }
+
+  async andBroadcast(planes: WireVector, bits: WireVector): Promise<WireVector> {
+    checkBroadcast(planes, bits);
+    const result = WireVector.allocate(planes.length, 1);
+    const period = bits.length;
+    for (let i = 0, j = 0; i < planes.length; i++, j = j + 1 === period ? 0 : j + 1) result.data[i] = planes.data[i] & bits.data[j];
     return result;
   }
 

@@ -83,6 +83,33 @@ function spansItsBuffer(bytes: Uint8Array): boolean {
   return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
 }
 
+/** Checks that `planes` is a whole number of planes as long as `bits` (see Backend.andBroadcast). */
+export function checkBroadcast(planes: WireVector, bits: WireVector): void {
+  checkSameKind([planes, bits]);
+  if (bits.length === 0 ? planes.length !== 0 : planes.length % bits.length !== 0) {
+    throw new RangeError(`a vector of ${planes.length} wires is not a whole number of planes of ${bits.length} wires`);
+  }
+}
+
+/**
+ * The bytes of wires `[start, end)` of `bits` repeated end to end (wire i is `bits[i mod bits.length]`): a view
+ * when the range lies within one repetition, else a copy of just that range.
+ */
+export function repeatedWires(bits: WireVector, start: number, end: number): Uint8Array {
+  const size = bits.bytesPerWire;
+  const period = bits.length;
+  const first = start % period;
+  if (first + (end - start) <= period) return bits.data.subarray(first * size, (first + end - start) * size);
+  const bytes = uninitializedBytes((end - start) * size);
+  for (let written = 0, from = first; written < end - start;) {
+    const count = Math.min(period - from, end - start - written);
+    bytes.set(bits.data.subarray(from * size, (from + count) * size), written * size);
+    written += count;
+    from = 0;
+  }
+  return bytes;
+}
+
 /** Wires `[start, end)` as a view that shares storage (free). */
 export function sliceWires(vector: WireVector, start: number, end: number = vector.length): WireVector {
   if (start < 0 || end > vector.length || start > end) throw new RangeError(`slice [${start}, ${end}) outside a vector of ${vector.length} wires`);

@@ -11,7 +11,7 @@
  * the swaps of rows dominate.
  */
 import type { Backend } from "../circuit/backend.js";
-import { broadcast, constantInteger, encodeIntegers, plane, planeRange, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
+import { constantInteger, encodeIntegers, plane, planeRange, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
 import { lessThan } from "../circuit/bitVector/compare.js";
 import { add, bitLength } from "../circuit/bitVector/integer.js";
 import type { WireVector } from "../circuit/wireVector.js";
@@ -178,7 +178,7 @@ export async function compact(backend: Backend, input: Given<Relation>, options:
   // Invalid lanes still hold the dropped rows, whose contents would say what was dropped: zero them, part
   // by part in the order of the packed record.
   const masked: BitPlanes[] = [parts[0]];
-  for (const part of parts.slice(1)) masked.push({ ...part, wires: await backend.and(part.wires, broadcast(backend, parts[0].wires, part.width)) });
+  for (const part of parts.slice(1)) masked.push({ ...part, wires: await backend.andBroadcast(part.wires, parts[0].wires) });
   return { ...unpack(masked), ownsStorage: true };
 }
 

@@ -4,7 +4,7 @@
  * its last lane, which alone stays valid. Without GROUP BY, a tree reduction gives one lane.
  */
 import type { Backend } from "../circuit/backend.js";
-import { broadcast, constantInteger, planeRange, signExtend, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
+import { constantInteger, planeRange, signExtend, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
 import { equal, lessThanSigned, lessThan } from "../circuit/bitVector/compare.js";
 import { add } from "../circuit/bitVector/integer.js";
 import { select } from "../circuit/bitVector/select.js";
@@ -56,7 +56,7 @@ async function contributions(backend: Backend, aggregate: AggregateInput, valid:
   if (aggregate.function === "SUM") {
     // Every value fits the result's width (it holds their sum), so a wider argument (a cast BOOL) is cut to it.
     const value = argument.value.width > width ? planeRange(backend, argument.value, 0, width) : argument.value;
-    return { value: extend({ ...value, wires: await backend.and(value.wires, broadcast(backend, present, value.width)) }), present };
+    return { value: extend({ ...value, wires: await backend.andBroadcast(value.wires, present) }), present };
   }
   const widened = extend(argument.value);
   let neutral: bigint;

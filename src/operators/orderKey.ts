@@ -5,7 +5,6 @@
  * carrying a second copy of the key columns.
  */
 import type { Backend } from "../circuit/backend.js";
-import { broadcast } from "../circuit/bitVector/bitPlanes.js";
 import type { BitPlanes } from "../circuit/bitVector/bitPlanes.js";
 import type { WireVector } from "../circuit/wireVector.js";
 import type { SqlType } from "./sql/types.js";
@@ -24,7 +23,7 @@ export interface KeyPart {
 export async function clearNullValues(backend: Backend, column: RelationColumn): Promise<RelationColumn> {
   if (!column.isNull) return column;
   const { value } = column;
-  return { ...column, value: { ...value, wires: await backend.and(value.wires, broadcast(backend, backend.not(column.isNull), value.width)) } };
+  return { ...column, value: { ...value, wires: await backend.andBroadcast(value.wires, backend.not(column.isNull)) } };
 }
 
 /** `clearNullValues` on the given columns of a relation. */

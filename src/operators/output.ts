@@ -4,7 +4,7 @@
  * about group sizes or suppressed cells: threat model, invariant 4) the result file's layout.
  */
 import type { Backend } from "../circuit/backend.js";
-import { broadcast, signExtend, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
+import { signExtend, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
 import type { WireVector } from "../circuit/wireVector.js";
 import type { Column, ColumnType } from "../share/schema.js";
 import type { BoundColumn } from "./sql/binder.js";
@@ -86,7 +86,7 @@ export async function discloseRows(backend: Backend, input: Given<Relation>, col
     let keep = cell.isNull ? await backend.and(valid, backend.not(cell.isNull)) : valid;
     if (cell.zeroed) keep = await backend.and(keep, backend.not(cell.zeroed));
     masked.columns.push({
-      value: { ...cell.value, wires: await backend.and(cell.value.wires, broadcast(backend, keep, cell.value.width)) },
+      value: { ...cell.value, wires: await backend.andBroadcast(cell.value.wires, keep) },
       isNull: cell.isNull ? await backend.and(cell.isNull, valid) : undefined,
     });
     if (cell.flagged) flags.push({ value: { wires: await backend.and(cell.flagged, valid), width: 1, lanes } });

@@ -33,6 +33,18 @@ describe("garbling engine", () => {
     await checkOnAllBackends(program, [a, b], { outputs: [andOf(a, b), a.map((bit, i) => bit ^ b[i]), a.map((bit) => bit ^ 1)], andGates: count });
   });
 
+  it("ANDs every plane with the same bits, in batches that start and end anywhere in a plane", async () => {
+    // Periods below, at and above a batch, and one that leaves a batch straddling several planes.
+    for (const [period, planes] of [[1, 3 * GATES_PER_BATCH + 1], [3001, 7], [GATES_PER_BATCH, 3], [GATES_PER_BATCH + 9, 2], [5, 1]]) {
+      const values = randomBits(period * planes, period);
+      const bits = randomBits(period, period + 1);
+      const expected = values.map((bit, i) => bit & bits[i % period]);
+      const program: CircuitProgram = async (backend, [x, y]) => [await backend.andBroadcast(x, y)];
+      await checkOnAllBackends(program, [values, bits], { outputs: [expected], andGates: period * planes });
+    }
+    await expect(runPlaintext(async (backend, [x, y]) => [await backend.andBroadcast(x, y)], [randomBits(10, 1), randomBits(3, 2)])).rejects.toThrow(/not a whole number of planes of 3 wires/);
+  });
+
   it("an AND with garbler-known bits is one half-gate (16 bytes) and correct", async () => {
     const count = GATES_PER_BATCH + 5;
     const a = randomBits(count, 3);

@@ -54,9 +54,9 @@ export async function multiply(backend: Backend, x: BitPlanes, y: BitPlanes): Pr
   checkShapes(x, y);
   const { width, lanes } = x;
   const low = planeRange(backend, x, 0, width);
-  let accumulator = { wires: await backend.and(low.wires, broadcast(backend, plane(backend, y, 0), width)), width, lanes };
+  let accumulator = { wires: await backend.andBroadcast(low.wires, plane(backend, y, 0)), width, lanes };
   for (let i = 1; i < width; i++) {
-    const partial = { wires: await backend.and(planeRange(backend, x, 0, width - i).wires, broadcast(backend, plane(backend, y, i), width - i)), width: width - i, lanes };
+    const partial = { wires: await backend.andBroadcast(planeRange(backend, x, 0, width - i).wires, plane(backend, y, i)), width: width - i, lanes };
     const high = await add(backend, planeRange(backend, accumulator, i, width), partial);
     accumulator = { wires: backend.concat([planeRange(backend, accumulator, 0, i).wires, high.wires]), width, lanes };
   }
