@@ -27,6 +27,7 @@ const data = workerData as ComputeWorkerData;
 const parent = parentPort!;
 const post = (message: ComputeWorkerMessage, transfer: ArrayBuffer[] = []) => parent.postMessage(message, transfer);
 const channel = new MessagePortChannel(data.port, data.channel);
+let outcome: ComputeWorkerMessage;
 try {
   await computeQueries(data.task, channel, {
     onQueryStarted: (query) => post({ type: "started", query }),
@@ -35,14 +36,13 @@ try {
     // The share is not needed here again: move it rather than copy it.
     onQueryFinished: (query) => post({ type: "finished", query }, query.share.byteLength === query.share.buffer.byteLength ? [query.share.buffer as ArrayBuffer] : []),
   });
-  // Both sides confirmed every query; a peer that hangs up first is no longer an error.
-  await channel.close().catch(() => undefined);
-  post({ type: "done" });
+  outcome = { type: "done" };
 } catch (error) {
-  // Close in order behind every frame already posted (our protocol header among them), and wait briefly for
-  // the peer's close: a refusal torn down at once could reach the peer as a bare reset, without its reason.
-  await channel.close().catch(() => undefined);
-  post({ type: "failed", error: transferableError(error) });
-} finally {
-  data.port.close();
+  outcome = { type: "failed", error: transferableError(error) };
 }
+// Either way, close in order behind every frame posted and wait briefly for the peer's close. After success
+// both sides confirmed every query, so a peer that hangs up first is no error; after a refusal, this lets our
+// protocol header reach the peer, which would otherwise see a bare reset without the reason.
+await channel.close().catch(() => undefined);
+post(outcome);
+data.port.close();
