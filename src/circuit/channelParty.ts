@@ -34,16 +34,21 @@ export function concatShares(shares: Uint8Array[]): Uint8Array {
   return all;
 }
 
-/** Garbler side: one COT per input bit (one session for all inputs), then the tables as they are made. */
+/**
+ * Garbler side: one COT per input bit (one session for all inputs), then the tables as they are made. It
+ * takes the shares (the array is emptied): once their labels are made they are not needed again.
+ */
 export async function garbleOverChannel(program: CircuitProgram, channel: MessageChannel, garblerShares: Uint8Array[], hooks: PartyHooks = {}): Promise<PartyRun> {
   const started = performance.now();
+  const shares = garblerShares.splice(0);
   // The garbler's tables wait in its writer until the OT is done.
   const garbler = new Garbler(channelByteSink(channel));
   hooks.onBackend?.(garbler);
   // No local keeps the input labels: the program may let each input's go once it is read.
   const sender = new NetworkCorrelatedOtSender(channel);
   const inputs: WireVector[] = [];
-  for (const share of garblerShares) inputs.push(await garbler.inputShared(share, sender));
+  for (const share of shares) inputs.push(await garbler.inputShared(share, sender));
+  shares.length = 0;
   const otDone = performance.now();
   const outputs = await program(garbler, inputs);
   await garbler.finish();
@@ -60,18 +65,19 @@ export async function garbleOverChannel(program: CircuitProgram, channel: Messag
  * of the caller keeps the labels while the program runs: the program may let each table's go once it is read.
  */
 async function evaluatorInputs(channel: MessageChannel, evaluatorShares: Uint8Array[], hooks: PartyHooks): Promise<{ evaluator: Evaluator; inputs: WireVector[] }> {
+  const shares = evaluatorShares.splice(0);
   const receiver = new NetworkCorrelatedOtReceiver(channel);
   const labels: Uint8Array[] = [];
-  for (const share of evaluatorShares) labels.push(await receiver.receiveCorrelated(share));
+  for (const share of shares) labels.push(await receiver.receiveCorrelated(share));
   // The table stream starts with the garbler's hash key, sent only after the OT.
   const evaluator = await Evaluator.create(channelByteSource(channel));
   hooks.onBackend?.(evaluator);
   const inputs: WireVector[] = [];
-  for (const [index, share] of evaluatorShares.entries()) inputs.push(await evaluator.inputShared(share, { receiveCorrelated: async () => labels[index] }));
+  for (const [index, share] of shares.entries()) inputs.push(await evaluator.inputShared(share, { receiveCorrelated: async () => labels[index] }));
   return { evaluator, inputs };
 }
 
-/** Evaluator side: its COT outputs are its input labels; then it consumes the tables in the same order. */
+/** Evaluator side: its COT outputs are its input labels; then it consumes the tables in the same order. It takes the shares, as the garbler does. */
 export async function evaluateOverChannel(program: CircuitProgram, channel: MessageChannel, evaluatorShares: Uint8Array[], hooks: PartyHooks = {}): Promise<PartyRun> {
   const started = performance.now();
   const { evaluator, inputs } = await evaluatorInputs(channel, evaluatorShares, hooks);

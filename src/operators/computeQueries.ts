@@ -59,12 +59,19 @@ export interface ComputeEvents {
   onQueryFinished?: (finished: FinishedQuery) => void;
 }
 
-/** Runs every query of `task` over `channel`; a query is finished once both sides have committed to it. */
+/**
+ * Runs every query of `task` over `channel`; a query is finished once both sides have committed to it. It
+ * empties each input's share bits after the last query that reads them.
+ */
 export async function computeQueries(task: ComputeTask, channel: MessageChannel, events: ComputeEvents = {}): Promise<FinishedQuery[]> {
   const { study, role } = task;
   const inputs = new Map(task.inputs.map((input) => [input.table, input]));
   const finished: FinishedQuery[] = [];
-  for (const { name, tables } of task.queries) {
+  // A table's share bits go with the last query that reads them: at pilot scale they are hundreds of MB,
+  // held otherwise beside the labels made from them until the session ends.
+  const lastReader = new Map<string, number>();
+  for (const [index, { tables }] of task.queries.entries()) for (const table of tables) lastReader.set(table, index);
+  for (const [queryIndex, { name, tables }] of task.queries.entries()) {
     events.onQueryStarted?.(name);
     const query = study.queries.find((candidate) => candidate.name === name)!;
     const tableInputs = tables.map((table) => inputs.get(table)!);
@@ -87,7 +94,9 @@ export async function computeQueries(task: ComputeTask, channel: MessageChannel,
     const cost = await compiled.cost(ordered.map((input) => input.shareBits.length));
     const inputRows = ordered.reduce((sum, input) => sum + input.rows, 0);
     events.onPhase?.(`query ${name}: ${inputRows} input rows, ${cost.andGates.toLocaleString("en-US")} AND gates`);
-    const result = await runQueryAsParty(role, compiled, channel, ordered.map((input) => input.shareBits), cost.andGates, (progress) => events.onProgress?.(name, progress));
+    const shareBits = ordered.map((input) => input.shareBits);
+    for (const input of ordered) if (lastReader.get(input.table) === queryIndex) input.shareBits = new Uint8Array(0);
+    const result = await runQueryAsParty(role, compiled, channel, shareBits, cost.andGates, (progress) => events.onProgress?.(name, progress));
     const after = channel.counters();
     const done: FinishedQuery = {
       query: name, run: runId, outputColumns: compiled.outputColumns, share: result.outputShare, rows: compiled.outputRows, inputRows,

@@ -36,7 +36,8 @@ const COMMITTED = new TextEncoder().encode("catalyst:committed");
 
 /**
  * Runs `plan` on this party's share bits of each input table (plane-major, one byte per bit: see
- * share/bitPlaneLayout). Both parties call it with the same plan and sizes.
+ * share/bitPlaneLayout). Both parties call it with the same plan and sizes. It takes the share bits (the
+ * array is emptied), so they go once the input labels are made.
  */
 export async function runQueryAsParty(
   role: Role,
@@ -51,7 +52,8 @@ export async function runQueryAsParty(
   let partyBackend: { andGates: number } | undefined;
   const trace = { andGates: () => partyBackend?.andGates ?? 0, onOperator: (run: OperatorRun) => { operators.push(run); } };
   const program: CircuitProgram = (backend, inputs) => plan.circuitParts(backend, groupRunsByTable(inputs.splice(0), plan.inputLayouts), trace);
-  const shareRuns = shareBits.flatMap((bits, table) => splitShareIntoRuns(bits, plan.inputLayouts[table]));
+  // The runs are taken by the party, which lets them go once their labels are made.
+  const shareRuns = shareBits.splice(0).flatMap((bits, table) => splitShareIntoRuns(bits, plan.inputLayouts[table]));
   onProgress?.({ phase: "ot", andGatesDone: 0, andGatesTotal, bytesSent: channel.counters().bytesSent });
   let timer: NodeJS.Timeout | undefined;
   const hooks = {
