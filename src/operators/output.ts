@@ -5,13 +5,14 @@
  */
 import type { Backend } from "../circuit/backend.js";
 import { signExtend, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
-import type { WireVector } from "../circuit/wireVector.js";
+import { overlaps, spansItsStorage, type WireVector } from "../circuit/wireVector.js";
 import type { Column, ColumnType } from "../share/schema.js";
 import type { BoundColumn } from "./sql/binder.js";
 import { typeBits, type Relation } from "./relation.js";
 import { smallCellFlags } from "./suppression.js";
 import { tableToOutputParts, type CircuitTable } from "./outputLayout.js";
 import { receive, type Given } from "./handOver.js";
+import { CHUNK_WIRES } from "./chunks.js";
 
 /** The file type of an output column: the narrowest standard integer that holds it, else INT(n). */
 export function outputColumnType(column: BoundColumn): ColumnType {
@@ -85,8 +86,11 @@ export async function discloseRows(backend: Backend, input: Given<Relation>, col
     // A NULL cell's value bits are leftovers of the computation: they leave as zeros too.
     let keep = cell.isNull ? await backend.and(valid, backend.not(cell.isNull)) : valid;
     if (cell.zeroed) keep = await backend.and(keep, backend.not(cell.zeroed));
+    // Masked in its own storage when nothing else reads it: no second copy of the column, even for a moment.
+    const stillRead = [inputValid, valid, ...cells.flatMap((other) => (other ? [other.value.wires, other.isNull, other.zeroed, other.flagged] : [])), cell.isNull, cell.zeroed, cell.flagged];
+    const inPlace = inputOwned && spansItsStorage(cell.value.wires) && !stillRead.some((vector) => vector !== undefined && overlaps(vector, cell.value.wires));
     masked.columns.push({
-      value: { ...cell.value, wires: await backend.andBroadcast(cell.value.wires, keep) },
+      value: await maskLanes(backend, cell.value, keep, inPlace),
       isNull: cell.isNull ? await backend.and(cell.isNull, valid) : undefined,
     });
     if (cell.flagged) flags.push({ value: { wires: await backend.and(cell.flagged, valid), width: 1, lanes } });
@@ -95,6 +99,21 @@ export async function discloseRows(backend: Backend, input: Given<Relation>, col
   // Every vector is new, but for the valid bits when no rule changed them: compaction may then work in place.
   masked.ownsStorage = inputOwned || valid !== inputValid;
   return masked;
+}
+
+/**
+ * `value` with its lanes where `keep` is clear zeroed (one AND per bit). With `inPlace` the value's storage is
+ * overwritten chunk by chunk, so the masked column never stands beside the unmasked one.
+ */
+async function maskLanes(backend: Backend, value: BitPlanes, keep: WireVector, inPlace: boolean): Promise<BitPlanes> {
+  if (!inPlace) return { ...value, wires: await backend.andBroadcast(value.wires, keep) };
+  const lanesPerChunk = Math.max(1024, Math.floor(CHUNK_WIRES / Math.max(1, value.width)));
+  for (let start = 0; start < value.lanes; start += lanesPerChunk) {
+    const lanes = Int32Array.from({ length: Math.min(value.lanes, start + lanesPerChunk) - start }, (_, index) => start + index);
+    const chunk = backend.gatherLanes(value.wires, value.width, lanes);
+    backend.scatterLanesInPlace(value.wires, value.width, lanes, await backend.andBroadcast(chunk, backend.gather(keep, lanes)));
+  }
+  return value;
 }
 
 /** Lays out disclosed rows as the result file's rows; the compiler has compacted them already. */

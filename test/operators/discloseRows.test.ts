@@ -1,0 +1,67 @@
+/**
+ * The disclosure rules on the rows that leave MPC: small cells and small groups zeroed and flagged, dummies
+ * zeroed; in the rows' own storage when the relation owns it, with the same garbled stream either way.
+ */
+import { describe, expect, it } from "@jest/globals";
+import { encodeIntegers } from "../../src/circuit/bitVector/bitPlanes.js";
+import type { Backend } from "../../src/circuit/backend.js";
+import { PlaintextBackend } from "../../src/circuit/plaintextBackend.js";
+import { runGarbled } from "../../src/circuit/twoParty.js";
+import type { WireVector } from "../../src/circuit/wireVector.js";
+import { discloseRows } from "../../src/operators/output.js";
+import type { Relation } from "../../src/operators/relation.js";
+import type { BoundColumn } from "../../src/operators/sql/binder.js";
+
+const int = (bits: number) => ({ kind: "int", bits }) as const;
+const columns: BoundColumn[] = [
+  { name: "stratum", type: int(4), nullable: false, countLike: false },
+  { name: "patients", type: int(8), nullable: false, countLike: true, groupSize: true },
+  { name: "diabetic", type: int(8), nullable: false, countLike: true },
+];
+const validBits = [1, 1, 1, 1, 0, 1];
+const cells = [[1n, 2n, 3n, 4n, 5n, 6n], [5n, 2n, 7n, 0n, 9n, 4n], [1n, 4n, 0n, 6n, 7n, 3n]];
+const inputs = [Uint8Array.from(validBits), ...cells.map((values, index) => encodeIntegers(values, index === 0 ? 4 : 8))];
+
+function rowsOf([valid, ...values]: WireVector[], ownsStorage: boolean): Relation {
+  return { lanes: validBits.length, valid, columns: values.map((wires, index) => ({ value: { wires, width: index === 0 ? 4 : 8, lanes: validBits.length } })), ownsStorage };
+}
+
+const program = (owned: boolean) => async (backend: Backend, wires: WireVector[]) => {
+  const disclosed = await discloseRows(backend, rowsOf(wires, owned), columns, 3);
+  return [disclosed.valid, ...disclosed.columns.map((column) => column.value.wires)];
+};
+
+describe("discloseRows", () => {
+  it("zeroes small cells and small groups and every cell of a dummy, and flags what it suppressed", async () => {
+    const backend = new PlaintextBackend();
+    const outputs = (await program(true)(backend, inputs.map((bits) => backend.constant(bits)))).map((wires) => Array.from(backend.outputShare(wires)));
+    // Lane 1 is a group of 2 patients and lane 4 is no row: both are dummies. Lane 0's 1 diabetic is under 3.
+    expect(outputs).toEqual([
+      [1, 0, 1, 1, 0, 1],
+      Array.from(encodeIntegers([1n, 0n, 3n, 4n, 0n, 6n], 4)),
+      Array.from(encodeIntegers([5n, 0n, 7n, 0n, 0n, 4n], 8)),
+      Array.from(encodeIntegers([0n, 0n, 0n, 6n, 0n, 3n], 8)),
+      [0, 0, 0, 0, 0, 0],
+      [1, 0, 0, 0, 0, 0],
+    ]);
+  });
+
+  it("masks an owned relation's columns in their own storage, and leaves a relation it does not own as it was", async () => {
+    const backend = new PlaintextBackend();
+    const given = inputs.map((bits) => backend.constant(bits));
+    const owned = await discloseRows(backend, rowsOf(given, true), columns, 3);
+    owned.columns.slice(0, 3).forEach((column, index) => expect(column.value.wires.data.buffer).toBe(given[index + 1].data.buffer));
+
+    const kept = inputs.map((bits) => backend.constant(bits));
+    const copied = await discloseRows(backend, rowsOf(kept, false), columns, 3);
+    kept.forEach((wires, index) => expect(Array.from(wires.data)).toEqual(Array.from(inputs[index])));
+    copied.columns.forEach((column, index) => expect(Array.from(column.value.wires.data)).toEqual(Array.from(owned.columns[index].value.wires.data)));
+  });
+
+  it("masks in place or in a copy with the same garbled stream and the same rows", async () => {
+    const [inPlace, copied] = [await runGarbled(program(true), inputs), await runGarbled(program(false), inputs)];
+    expect(inPlace.streamBytes).toBe(copied.streamBytes);
+    expect(inPlace.outputs).toEqual(copied.outputs);
+    expect(Array.from(inPlace.outputs[3])).toEqual(Array.from(encodeIntegers([0n, 0n, 0n, 6n, 0n, 3n], 8)));
+  });
+});
