@@ -25,6 +25,7 @@ import { parseQuery } from "./sql/parser.js";
 import { eachNode, lastReaders } from "./planWalk.js";
 import { HandOver } from "./handOver.js";
 import { inputLayoutOf, type InputLayout, type InputPlanes } from "./inputPlanes.js";
+import { collectGarbage } from "./garbageCollection.js";
 
 /** Public sizes: each table's rows, per contributing partner in study order. */
 export type InputSizes = Record<string, Array<{ partner: number; rows: number }>>;
@@ -234,18 +235,21 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
     let inputsCost = { value: 0 };
     let depth = 0;
     const run = async (node: PlanNode): Promise<Relation> => {
-      if (!observe || !andGates) return ownStorage(backend, await runNode(node), inputBuffers);
-      const before = andGates();
+      const before = andGates?.() ?? 0;
       const parentInputs = inputsCost;
       inputsCost = { value: 0 };
       depth++;
-      const result = await runNode(node);
+      const result = ownStorage(backend, await runNode(node), inputBuffers);
       depth--;
-      const spent = andGates() - before;
-      observe(describeNode(node, node.kind === "join" && sidesSorted(node), node.kind === "aggregate" ? groupRuns(node) : undefined), node.rows, depth, spent - inputsCost.value);
-      parentInputs.value += spent;
+      // The columns this operator replaced are garbage now: free them before the next operator makes its own.
+      collectGarbage(wiresOf(result));
+      if (observe && andGates) {
+        const spent = andGates() - before;
+        observe(describeNode(node, node.kind === "join" && sidesSorted(node), node.kind === "aggregate" ? groupRuns(node) : undefined), node.rows, depth, spent - inputsCost.value);
+        parentInputs.value += spent;
+      }
       inputsCost = parentInputs;
-      return ownStorage(backend, result, inputBuffers);
+      return result;
     };
     const runNode = async (node: PlanNode): Promise<Relation> => {
       switch (node.kind) {
@@ -279,6 +283,8 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
           for (const [index, expression] of node.expressions.entries()) {
             columns.push(await evaluate(backend, expression, relation));
             for (const [column, last] of lastReader) if (last === index) relation.columns[column] = undefined as never;
+            // A cast's input column is garbage now; collected column by column, dead columns never pile up.
+            collectGarbage(columns[index].value.wires.length);
           }
           return { lanes: relation.lanes, valid: relation.valid, columns };
         }
@@ -339,6 +345,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
     // before it makes the masked copy.
     relation = undefined;
     let disclosed = await discloseRows(backend, undisclosed, plan.columns, study.minCellCount);
+    collectGarbage(wiresOf(disclosed));
     // Each step below takes the rows it replaces (see HandOver), so no variable here keeps a second copy.
     const passOn = () => { const rows = new HandOver(disclosed); disclosed = undefined as never; return rows; };
     const arrival = order ? orderOfArrival(base, order) : undefined;
@@ -392,6 +399,10 @@ function orderOfArrival(base: PlanNode, order: Extract<PlanNode, { kind: "sort" 
   });
   if (!inOrder) return undefined;
   return direction ? "descending" : "ascending";
+}
+
+function wiresOf(relation: Relation): number {
+  return relation.valid.length + relation.columns.reduce((sum, column) => sum + column.value.wires.length + (column.isNull?.length ?? 0), 0);
 }
 
 /**

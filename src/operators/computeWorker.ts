@@ -6,6 +6,7 @@ import { parentPort, workerData, type MessagePort } from "node:worker_threads";
 import { transferableError, type TransferredError } from "../transport/errorTransfer.js";
 import { MessagePortChannel, type MessagePortChannelOptions } from "../transport/messagePortChannel.js";
 import { computeQueries, type ComputeTask, type FinishedQuery } from "./computeQueries.js";
+import { enableGarbageCollection } from "./garbageCollection.js";
 import type { SessionProgress } from "./session.js";
 
 export interface ComputeWorkerData {
@@ -23,6 +24,8 @@ export type ComputeWorkerMessage =
   | { type: "done" }
   | { type: "failed"; error: TransferredError };
 
+// The circuit replaces whole columns of labels; collecting them between operators keeps the process's memory near what is live.
+enableGarbageCollection();
 const data = workerData as ComputeWorkerData;
 const parent = parentPort!;
 const post = (message: ComputeWorkerMessage, transfer: ArrayBuffer[] = []) => parent.postMessage(message, transfer);

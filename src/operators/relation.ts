@@ -8,6 +8,7 @@ import { constantInteger, encodeIntegers, planeRange, signExtend, zeroExtend, ty
 import { columnPlanes, planesOf, type InputPlanes } from "./inputPlanes.js";
 import type { WireVector } from "../circuit/wireVector.js";
 import type { HandOver } from "./handOver.js";
+import { collectGarbage } from "./garbageCollection.js";
 import type { Column } from "../share/schema.js";
 import { sqlTypeBits as typeBits, type SqlType } from "./sql/types.js";
 
@@ -74,10 +75,14 @@ export function unionAll(backend: Backend, given: Array<{ relation: HandOver<Rel
     const taken = inputs.map((input) => { const column = input.columns[index]!; input.columns[index] = undefined; return column; });
     const parts = taken.map((column, input) => widen(backend, column.value, inputs[input].types[index], type));
     const anyNull = taken.some((column) => column.isNull);
-    return {
+    const joined = {
       value: concatLanes(backend, parts.splice(0)),
       isNull: anyNull ? lanesOneAfterAnother(backend, taken.map((column, input) => column.isNull ?? backend.constant(new Uint8Array(inputs[input].lanes)))) : undefined,
     };
+    // The inputs' copies of this column are garbage now; collected column by column, they never pile up.
+    taken.length = 0;
+    if (inputs.length > 1) collectGarbage(joined.value.wires.length);
+    return joined;
   });
   return { lanes, valid: lanesOneAfterAnother(backend, inputs.map((input) => input.valid)), columns };
 }
