@@ -282,9 +282,14 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
           const columns = [];
           for (const [index, expression] of node.expressions.entries()) {
             columns.push(await evaluate(backend, expression, relation));
-            for (const [column, last] of lastReader) if (last === index) relation.columns[column] = undefined as never;
+            let released = 0;
+            for (const [column, last] of lastReader) {
+              if (last !== index) continue;
+              released += relation.columns[column].value.wires.length;
+              relation.columns[column] = undefined as never;
+            }
             // A cast's input column is garbage now; collected column by column, dead columns never pile up.
-            collectGarbage(columns[index].value.wires.length);
+            collectGarbage(released);
           }
           return { lanes: relation.lanes, valid: relation.valid, columns };
         }
