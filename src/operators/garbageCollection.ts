@@ -21,7 +21,11 @@ const COLLECT_AFTER_WIRES = 1 << 22;
 /**
  * A full collection, if enabled, after a step that let go of about `wires` wires of labels (a few
  * milliseconds: the labels live outside the JavaScript heap, so only that small heap is marked).
+ * Twice: V8 frees dead ArrayBuffers' memory on a background thread, which a busy machine may not run for a
+ * while, and a full collection begins by finishing that work. So the memory is back before the next step.
  */
 export function collectGarbage(wires: number): void {
-  if (wires >= COLLECT_AFTER_WIRES) collect?.();
+  if (wires < COLLECT_AFTER_WIRES || !collect) return;
+  collect();
+  collect();
 }
