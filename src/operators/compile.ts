@@ -4,7 +4,7 @@
  */
 import type { Backend } from "../circuit/backend.js";
 import { CountingBackend } from "../circuit/countingBackend.js";
-import { spansItsStorage, type WireVector } from "../circuit/wireVector.js";
+import { overlaps, spansItsStorage, type WireVector } from "../circuit/wireVector.js";
 import { InputError } from "../share/errors.js";
 import type { Column } from "../share/schema.js";
 import { findTable, type Query, type Study } from "../share/study.js";
@@ -285,7 +285,9 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
             let released = 0;
             for (const [column, last] of lastReader) {
               if (last !== index) continue;
-              released += relation.columns[column].value.wires.length;
+              // A column passed on as it is (a plain reference) lives on in the new one: nothing is freed.
+              const input = relation.columns[column].value.wires;
+              if (!overlaps(input, columns[index].value.wires)) released += input.length;
               relation.columns[column] = undefined as never;
             }
             // A cast's input column is garbage now; collected column by column, dead columns never pile up.
