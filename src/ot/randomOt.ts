@@ -2,7 +2,8 @@
  * Random 1-out-of-2 OT on top of correlated OT: the sender gets pads (H(K_i, i), H(K_i xor Δ, i)), the
  * receiver with choice b_i gets H(K_i xor b_i·Δ, i) — the pad it chose, and nothing about the other.
  * Uses a fresh random Δ and a fresh hash key per session (the sender picks the key and sends it: the
- * hash key is public, only Δ must stay secret).
+ * hash key is public, only Δ must stay secret). A pad may be several blocks long (`padBlocks`): block j of
+ * OT i hashes the same COT block under its own tweak, so one COT serves a message of any length.
  */
 import { randomBytes } from "node:crypto";
 import type { MessageChannel } from "../transport/channel.js";
@@ -18,8 +19,32 @@ function allOnes(count: number): Uint8Array {
   return new Uint8Array(packedByteLength(count)).fill(0xff);
 }
 
+export interface RandomOtOptions extends ExtendOptions {
+  /** 16-byte blocks per pad (default 1). */
+  padBlocks?: number;
+}
+
+function padBlocksOf(options: RandomOtOptions): number {
+  const blocks = options.padBlocks ?? 1;
+  if (!Number.isInteger(blocks) || blocks < 1) throw new RangeError(`a pad is a whole number of blocks, not ${blocks}`);
+  return blocks;
+}
+
+/** Each block of `blocks` repeated `times` times in a row: the inputs of a pad's several tweaks. */
+function repeatBlocks(blocks: Uint8Array, times: number): Uint8Array {
+  if (times === 1) return blocks;
+  const count = blocks.length / BLOCK_BYTES;
+  const repeated = new Uint8Array(blocks.length * times);
+  for (let i = 0; i < count; i++) {
+    const block = blocks.subarray(i * BLOCK_BYTES, (i + 1) * BLOCK_BYTES);
+    for (let j = 0; j < times; j++) repeated.set(block, (i * times + j) * BLOCK_BYTES);
+  }
+  return repeated;
+}
+
 export class RandomOtSender {
-  private nextIndex = 0;
+  /** Tweaks are counted in pad blocks, so every block hashed in a session has its own. */
+  private nextTweak = 0;
 
   private constructor(
     private readonly correlated: CorrelatedOtSender,
@@ -33,15 +58,18 @@ export class RandomOtSender {
     return new RandomOtSender(correlated, new CorrelationRobustHash(hashKey));
   }
 
-  async extend(count: number, onChunk: PadPairConsumer, options: ExtendOptions = {}): Promise<void> {
-    const base = this.nextIndex;
-    this.nextIndex += count;
+  /** `count` OTs; pads are `padBlocks` blocks each, OT i's at bytes [16·padBlocks·i, 16·padBlocks·(i + 1)) of a chunk. */
+  async extend(count: number, onChunk: PadPairConsumer, options: RandomOtOptions = {}): Promise<void> {
+    const padBlocks = padBlocksOf(options);
+    const base = this.nextTweak;
+    this.nextTweak += count * padBlocks;
     await this.correlated.extend(
       count,
       async (keys, first, size) => {
-        const pads0 = this.hash.hash(keys, base + first);
-        xorDeltaWhereBitSet(keys, allOnes(size), 0, size, this.correlated.delta);
-        const pads1 = this.hash.hash(keys, base + first);
+        const inputs = repeatBlocks(keys, padBlocks);
+        const pads0 = this.hash.hash(inputs, base + first * padBlocks);
+        xorDeltaWhereBitSet(inputs, allOnes(size * padBlocks), 0, size * padBlocks, this.correlated.delta);
+        const pads1 = this.hash.hash(inputs, base + first * padBlocks);
         await onChunk(pads0, pads1, first, size);
       },
       options,
@@ -50,7 +78,7 @@ export class RandomOtSender {
 }
 
 export class RandomOtReceiver {
-  private nextIndex = 0;
+  private nextTweak = 0;
 
   private constructor(
     private readonly correlated: CorrelatedOtReceiver,
@@ -63,14 +91,15 @@ export class RandomOtReceiver {
     return new RandomOtReceiver(correlated, new CorrelationRobustHash(hashKey));
   }
 
-  async extend(count: number, choices: ChoiceSource, onChunk: PadConsumer, options: ExtendOptions = {}): Promise<void> {
-    const base = this.nextIndex;
-    this.nextIndex += count;
+  async extend(count: number, choices: ChoiceSource, onChunk: PadConsumer, options: RandomOtOptions = {}): Promise<void> {
+    const padBlocks = padBlocksOf(options);
+    const base = this.nextTweak;
+    this.nextTweak += count * padBlocks;
     await this.correlated.extend(
       count,
       choices,
       async (blocks, first, size) => {
-        await onChunk(this.hash.hash(blocks, base + first), first, size);
+        await onChunk(this.hash.hash(repeatBlocks(blocks, padBlocks), base + first * padBlocks), first, size);
       },
       options,
     );
@@ -78,18 +107,20 @@ export class RandomOtReceiver {
 }
 
 /** Convenience for tests and small counts: all pads at once. */
-export async function randomOtSendAll(sender: RandomOtSender, count: number, options: ExtendOptions = {}): Promise<{ pads0: Uint8Array; pads1: Uint8Array }> {
-  const pads0 = new Uint8Array(count * BLOCK_BYTES);
-  const pads1 = new Uint8Array(count * BLOCK_BYTES);
+export async function randomOtSendAll(sender: RandomOtSender, count: number, options: RandomOtOptions = {}): Promise<{ pads0: Uint8Array; pads1: Uint8Array }> {
+  const padBytes = padBlocksOf(options) * BLOCK_BYTES;
+  const pads0 = new Uint8Array(count * padBytes);
+  const pads1 = new Uint8Array(count * padBytes);
   await sender.extend(count, (zero, one, first) => {
-    pads0.set(zero, first * BLOCK_BYTES);
-    pads1.set(one, first * BLOCK_BYTES);
+    pads0.set(zero, first * padBytes);
+    pads1.set(one, first * padBytes);
   }, options);
   return { pads0, pads1 };
 }
 
-export async function randomOtReceiveAll(receiver: RandomOtReceiver, count: number, choices: Uint8Array, options: ExtendOptions = {}): Promise<Uint8Array> {
-  const pads = new Uint8Array(count * BLOCK_BYTES);
-  await receiver.extend(count, choices, (chunk, first) => pads.set(chunk, first * BLOCK_BYTES), options);
+export async function randomOtReceiveAll(receiver: RandomOtReceiver, count: number, choices: Uint8Array, options: RandomOtOptions = {}): Promise<Uint8Array> {
+  const padBytes = padBlocksOf(options) * BLOCK_BYTES;
+  const pads = new Uint8Array(count * padBytes);
+  await receiver.extend(count, choices, (chunk, first) => pads.set(chunk, first * padBytes), options);
   return pads;
 }

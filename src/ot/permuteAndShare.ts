@@ -1,0 +1,130 @@
+/**
+ * Permute-and-share over an oblivious switching network (Mohassel and Sadeghian, Eurocrypt 2013): the holder
+ * has rows X, the permuter a permutation π; afterwards the permuter holds π(X) ⊕ R and the holder R, and
+ * neither learns the other's input. The two functions mirror each other.
+ *
+ * The holder gives every wire of the network a fresh random mask, starting with the rows themselves (so the
+ * permuter's masked inputs are all zero and nothing needs sending for them). For a switch with input masks
+ * (a, b) and output masks (a', b'), one random OT lets the permuter, with its switch bit c, take exactly one of
+ *   c = 0: (a ⊕ a', b ⊕ b')      c = 1: (b ⊕ a', a ⊕ b'),
+ * which turns its masked inputs into the masked outputs, straight or crossed. Each message is uniformly random
+ * to the permuter (fresh output masks), and the holder never sees a switch bit. Rows are whole 32-bit words.
+ */
+import type { MessageChannel } from "../transport/channel.js";
+import { BLOCK_BYTES } from "./blocks.js";
+import { packedByteLength } from "./bits.js";
+import { AesCtrPrg } from "./prg.js";
+import type { SwitchLayer } from "./permutationNetwork.js";
+import type { RandomOtReceiver, RandomOtSender } from "./randomOt.js";
+import { randomBytes } from "node:crypto";
+
+/** Switches per OT chunk: each chunk is one message of 4 rows per switch from the holder. */
+const SWITCHES_PER_CHUNK = 1 << 15;
+
+function checkRowBytes(rowBytes: number): void {
+  if (!Number.isInteger(rowBytes) || rowBytes <= 0 || rowBytes % 4 !== 0) throw new RangeError(`rows must be whole 32-bit words, not ${rowBytes} bytes`);
+}
+
+function switchCount(layers: readonly SwitchLayer[]): number {
+  return layers.reduce((sum, layer) => sum + layer.low.length, 0);
+}
+
+/** Walks the switches of a network in order, a chunk at a time (chunks arrive in order). */
+class SwitchCursor {
+  private layer = 0;
+  private index = 0;
+
+  constructor(private readonly layers: readonly SwitchLayer[]) {}
+
+  /** Calls `visit(low, high)` for the next `count` switches, with `order` counting from 0 within the chunk. */
+  next(count: number, visit: (low: number, high: number, order: number) => void): void {
+    for (let order = 0; order < count; order++) {
+      while (this.index >= this.layers[this.layer].low.length) { this.layer++; this.index = 0; }
+      const layer = this.layers[this.layer];
+      visit(layer.low[this.index], layer.high[this.index], order);
+      this.index++;
+    }
+  }
+}
+
+/**
+ * The holder's side: `rows` (rowCount rows of rowBytes bytes) go through the network; returns R, its share of
+ * π(rows). The rows buffer becomes the share (it is overwritten in place).
+ */
+export async function permuteRowsAsHolder(channel: MessageChannel, random: RandomOtSender, layers: readonly SwitchLayer[], rows: Uint8Array, rowBytes: number): Promise<Uint8Array> {
+  checkRowBytes(rowBytes);
+  const words = rowBytes / 4;
+  // The masks of the wires as the network runs: first the rows themselves, last the holder's share.
+  const masks = new Uint32Array(rows.buffer, rows.byteOffset, rows.length / 4);
+  const fresh = new AesCtrPrg(randomBytes(16));
+  const cursor = new SwitchCursor(layers);
+  const padWords = padBlocksFor(rowBytes) * (BLOCK_BYTES / 4);
+  await random.extend(switchCount(layers), async (pads0Bytes, pads1Bytes, _first, size) => {
+    const pads0 = new Uint32Array(pads0Bytes.buffer, pads0Bytes.byteOffset, pads0Bytes.length / 4);
+    const pads1 = new Uint32Array(pads1Bytes.buffer, pads1Bytes.byteOffset, pads1Bytes.length / 4);
+    const outputMasks = wordsOf(fresh.next(size * 2 * rowBytes));
+    const message = new Uint32Array(size * 4 * words);
+    cursor.next(size, (low, high, order) => {
+      const a = low * words, b = high * words, pad = order * padWords, out = order * 2 * words, sent = order * 4 * words;
+      for (let k = 0; k < words; k++) {
+        const maskA = masks[a + k], maskB = masks[b + k], newA = outputMasks[out + k], newB = outputMasks[out + words + k];
+        message[sent + k] = pads0[pad + k] ^ maskA ^ newA;
+        message[sent + words + k] = pads0[pad + words + k] ^ maskB ^ newB;
+        message[sent + 2 * words + k] = pads1[pad + k] ^ maskB ^ newA;
+        message[sent + 3 * words + k] = pads1[pad + words + k] ^ maskA ^ newB;
+        masks[a + k] = newA;
+        masks[b + k] = newB;
+      }
+    });
+    await channel.send(new Uint8Array(message.buffer));
+    channel.flush();
+  }, { padBlocks: padBlocksFor(rowBytes), chunkOts: SWITCHES_PER_CHUNK });
+  return rows;
+}
+
+/**
+ * The permuter's side: with the switch bits that route π through `layers` (one byte per switch, per layer),
+ * returns π(X) ⊕ R for the holder's rows X and share R.
+ */
+export async function permuteRowsAsPermuter(channel: MessageChannel, random: RandomOtReceiver, layers: readonly SwitchLayer[], switchBits: readonly Uint8Array[], rowCount: number, rowBytes: number): Promise<Uint8Array> {
+  checkRowBytes(rowBytes);
+  const words = rowBytes / 4;
+  const total = switchCount(layers);
+  const choices = new Uint8Array(packedByteLength(total));
+  let position = 0;
+  for (const bits of switchBits) for (let i = 0; i < bits.length; i++, position++) choices[position >>> 3] |= (bits[i] & 1) << (position & 7);
+  if (position !== total) throw new RangeError(`${position} switch bits for a network of ${total} switches`);
+  // The holder's masked rows: zero to begin with, since the holder's first masks are the rows themselves.
+  const masked = new Uint32Array(rowCount * words);
+  const cursor = new SwitchCursor(layers);
+  const padWords = padBlocksFor(rowBytes) * (BLOCK_BYTES / 4);
+  let switchIndex = 0;
+  await random.extend(total, choices, async (padBytes, _first, size) => {
+    const pads = new Uint32Array(padBytes.buffer, padBytes.byteOffset, padBytes.length / 4);
+    const message = wordsOf(await channel.receiveExactly(size * 4 * rowBytes, "switching network messages"));
+    cursor.next(size, (low, high, order) => {
+      const crossed = (choices[switchIndex >>> 3] >>> (switchIndex & 7)) & 1;
+      switchIndex++;
+      const a = low * words, b = high * words, pad = order * padWords, chosen = (order * 4 + 2 * crossed) * words;
+      for (let k = 0; k < words; k++) {
+        const first = message[chosen + k] ^ pads[pad + k];
+        const second = message[chosen + words + k] ^ pads[pad + words + k];
+        const valueA = masked[a + k], valueB = masked[b + k];
+        masked[a + k] = (crossed ? valueB : valueA) ^ first;
+        masked[b + k] = (crossed ? valueA : valueB) ^ second;
+      }
+    });
+  }, { padBlocks: padBlocksFor(rowBytes), chunkOts: SWITCHES_PER_CHUNK });
+  return new Uint8Array(masked.buffer);
+}
+
+/** Pad blocks per switch: one message is two rows. */
+function padBlocksFor(rowBytes: number): number {
+  return Math.ceil((2 * rowBytes) / BLOCK_BYTES);
+}
+
+/** 32-bit words of a buffer, copied only if it is not aligned. */
+function wordsOf(bytes: Uint8Array): Uint32Array {
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  return new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.length / 4);
+}
