@@ -1,4 +1,5 @@
 /** The one interface every circuit program is written against: plaintext, counting, garbler and evaluator. */
+import type { ShuffledLanes } from "./shuffledLanes.js";
 import type { WireVector } from "./wireVector.js";
 
 /**
@@ -41,6 +42,21 @@ export interface Backend {
   scatterLanes(target: WireVector, width: number, lanes: ArrayLike<number>, values: WireVector): WireVector;
   /** As scatterLanes, but writing into `store`, which must be a fresh vector that nothing else refers to yet. */
   scatterLanesInPlace(store: WireVector, width: number, lanes: ArrayLike<number>, values: WireVector): void;
+
+  /**
+   * Reveals each wire's value to both parties, one byte per wire. Only for values that say nothing about the
+   * data, such as comparisons between distinct rows after a shuffle (operators/shuffleSort.ts). One round trip
+   * between the parties; the counting backend holds no values and returns undefined.
+   */
+  reveal(a: WireVector): Promise<Uint8Array | undefined>;
+  /**
+   * Takes a record (parts of `width` planes over `lanes` lanes) out of the circuit as XOR shares with its lanes
+   * shuffled by a permutation neither party knows (sharedShuffle.ts in src/ot). The parts' wires are not needed
+   * afterwards; `labelsOfShuffled` makes wires of the shuffled planes again.
+   */
+  shuffleLanes(parts: ReadonlyArray<{ wires: WireVector; width: number }>, lanes: number): Promise<ShuffledLanes>;
+  /** Wires for planes [first, end) of shuffled lanes, taking the lanes in the given public order (all, by default): one correlated OT per wire. */
+  labelsOfShuffled(shuffled: ShuffledLanes, first: number, end: number, lanes?: ArrayLike<number>): Promise<WireVector>;
 
   /**
    * This party's share of each wire's value, one byte (0 or 1) per wire. The garbler's and evaluator's

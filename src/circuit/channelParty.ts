@@ -1,9 +1,10 @@
 /**
  * One circuit program as one party over a message channel, with XOR-shared inputs handed over by IKNP
  * correlated OT. The garbler and the evaluator functions mirror each other; the message order is fixed:
- * all OT first (one session, one extension per input, in order), then the garbled-table stream, so the two
- * never interleave on the channel. Each input's labels are a vector of their own, so the program may let
- * each go on its own.
+ * all OT first (one session, one extension per input, in order), then the garbled-table stream. A program
+ * that reveals or shuffles exchanges messages mid-stream, always at a point where the garbler has flushed
+ * every table before it, so both sides read the channel in the same order. Each input's labels are a vector
+ * of their own, so the program may let each go on its own.
  */
 import { NetworkCorrelatedOtReceiver, NetworkCorrelatedOtSender } from "../ot/engineAdapters.js";
 import type { MessageChannel } from "../transport/channel.js";
@@ -42,10 +43,11 @@ export async function garbleOverChannel(program: CircuitProgram, channel: Messag
   const started = performance.now();
   const shares = garblerShares.splice(0);
   // The garbler's tables wait in its writer until the OT is done.
-  const garbler = new Garbler(channelByteSink(channel));
+  // The same COT session makes the input labels and, mid-circuit, the wires of shuffled lanes.
+  const sender = new NetworkCorrelatedOtSender(channel);
+  const garbler = new Garbler(channelByteSink(channel), { link: { channel, inputs: sender } });
   hooks.onBackend?.(garbler);
   // No local keeps the input labels: the program may let each input's go once it is read.
-  const sender = new NetworkCorrelatedOtSender(channel);
   const inputs: WireVector[] = [];
   for (const share of shares) inputs.push(await garbler.inputShared(share, sender));
   shares.length = 0;
@@ -70,7 +72,7 @@ async function evaluatorInputs(channel: MessageChannel, evaluatorShares: Uint8Ar
   const labels: Uint8Array[] = [];
   for (const share of shares) labels.push(await receiver.receiveCorrelated(share));
   // The table stream starts with the garbler's hash key, sent only after the OT.
-  const evaluator = await Evaluator.create(channelByteSource(channel));
+  const evaluator = await Evaluator.create(channelByteSource(channel), { channel, inputs: receiver });
   hooks.onBackend?.(evaluator);
   const inputs: WireVector[] = [];
   for (const [index, share] of shares.entries()) inputs.push(await evaluator.inputShared(share, { receiveCorrelated: async () => labels[index] }));

@@ -1,6 +1,8 @@
 /** The backend that only counts gates and the bytes garbling would send: exact cost estimates, no cryptography. */
+import { shuffleTrafficBytes } from "../ot/sharedShuffle.js";
 import type { Backend } from "./backend.js";
 import { Rewiring } from "./rewiring.js";
+import { rowBytesFor, type ShuffledLanes } from "./shuffledLanes.js";
 import { LABEL_BYTES, WireVector, checkBroadcast, checkSameLength } from "./wireVector.js";
 
 /** What a program would cost if garbled. */
@@ -12,11 +14,17 @@ export interface GateCounts {
   not: number;
   /** Garbled-table bytes: 32 per AND, 16 per garbler-known AND (the 16-byte stream header is not counted). */
   tableBytes: number;
+  /** Bytes both ways besides the tables and the input OT: revealed bits, shuffles and the OT that re-makes their wires. */
+  interactionBytes: number;
+  /** Round trips the circuit waits for (reveals and shuffles). */
+  rounds: number;
+  /** Correlated OTs that re-make wires after shuffles (16 bytes each, evaluator to garbler). */
+  reinputOts: number;
 }
 
 export class CountingBackend extends Rewiring implements Backend {
   readonly kind = "counting" as const;
-  readonly counts: GateCounts = { and: 0, andWithGarblerKnown: 0, xor: 0, not: 0, tableBytes: 0 };
+  readonly counts: GateCounts = { and: 0, andWithGarblerKnown: 0, xor: 0, not: 0, tableBytes: 0, interactionBytes: 0, rounds: 0, reinputOts: 0 };
 
   private vectorOf(length: number): WireVector {
     return new WireVector(length, 0, new Uint8Array(0));
@@ -58,6 +66,29 @@ export class CountingBackend extends Rewiring implements Backend {
     this.counts.andWithGarblerKnown += a.length;
     this.counts.tableBytes += LABEL_BYTES * a.length;
     return this.vectorOf(a.length);
+  }
+
+  /** No values here: operators that branch on revealed bits simulate an outcome (the cost does not depend on it). */
+  async reveal(a: WireVector): Promise<undefined> {
+    // The garbler's decoding bits one way, the values the other.
+    this.counts.interactionBytes += 2 * Math.ceil(a.length / 8);
+    this.counts.rounds++;
+    return undefined;
+  }
+
+  async shuffleLanes(parts: ReadonlyArray<{ wires: WireVector; width: number }>, lanes: number): Promise<ShuffledLanes> {
+    const planes = parts.reduce((sum, part) => sum + part.width, 0);
+    const rowBytes = rowBytesFor(planes);
+    this.counts.interactionBytes += shuffleTrafficBytes(lanes, rowBytes);
+    this.counts.rounds += 2;
+    return { lanes, planes, rowBytes, share: new Uint8Array(0) };
+  }
+
+  async labelsOfShuffled(shuffled: ShuffledLanes, first: number, end: number, lanes?: ArrayLike<number>): Promise<WireVector> {
+    const wires = (end - first) * (lanes ? lanes.length : shuffled.lanes);
+    this.counts.reinputOts += wires;
+    this.counts.interactionBytes += LABEL_BYTES * wires;
+    return this.vectorOf(wires);
   }
 
   outputShare(a: WireVector): Uint8Array {

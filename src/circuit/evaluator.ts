@@ -1,11 +1,14 @@
 /** The evaluator: mirrors the garbler, holding one label per wire and reading garbled tables from a byte source. */
+import { SharedRowShuffler } from "../ot/sharedShuffle.js";
+import type { MessageChannel } from "../transport/channel.js";
 import type { Backend } from "./backend.js";
 import { HalfGateKernels } from "./halfGateKernels.js";
 import { xorLabels } from "./labelXor.js";
 import { Rewiring } from "./rewiring.js";
 import type { CorrelatedOtReceiver } from "./correlatedOt.js";
 import { GATES_PER_BATCH, STREAM_HEADER_BYTES } from "./garbler.js";
-import { TableReader, type ByteSource } from "./tableStream.js";
+import { rowsOfParts, sharedPlanes, type ShuffledLanes } from "./shuffledLanes.js";
+import { TableReader, UnalignedTableStreamError, type ByteSource } from "./tableStream.js";
 import { TccrHash } from "./tccrHash.js";
 import { LABEL_BYTES, WireVector, checkBroadcast, checkSameLength, ownedCopy, repeatedWires } from "./wireVector.js";
 
@@ -15,6 +18,12 @@ export class EvaluatorMisuseError extends Error {
     super(message);
     this.name = "EvaluatorMisuseError";
   }
+}
+
+/** Mirror of GarblerLink: the channel the tables come over, and the correlated OT session of the input labels. */
+export interface EvaluatorLink {
+  channel: MessageChannel;
+  inputs: CorrelatedOtReceiver;
 }
 
 /**
@@ -28,17 +37,18 @@ export class Evaluator extends Rewiring implements Backend {
   private andCount = 0;
 
   private readonly kernels: HalfGateKernels;
+  private shuffler?: Promise<SharedRowShuffler>;
 
-  private constructor(private readonly reader: TableReader, private readonly hash: TccrHash) {
+  private constructor(private readonly reader: TableReader, private readonly hash: TccrHash, private readonly link?: EvaluatorLink) {
     super();
     this.kernels = new HalfGateKernels(GATES_PER_BATCH, (blocks) => hash.permute(blocks));
   }
 
-  /** Reads the stream header (the garbler's fresh hash key) and returns a ready evaluator. */
-  static async create(source: ByteSource): Promise<Evaluator> {
+  /** Reads the stream header (the garbler's fresh hash key) and returns a ready evaluator; `link` only for programs that reveal or shuffle. */
+  static async create(source: ByteSource, link?: EvaluatorLink): Promise<Evaluator> {
     const reader = new TableReader(source);
     const hashKey = (await reader.take(STREAM_HEADER_BYTES)).slice();
-    return new Evaluator(reader, new TccrHash(hashKey));
+    return new Evaluator(reader, new TccrHash(hashKey), link);
   }
 
   get andGates(): number {
@@ -131,6 +141,43 @@ export class Evaluator extends Rewiring implements Backend {
     }
     this.andCount += a.length;
     return result;
+  }
+
+  /** Decodes each wire with the garbler's decoding bit from the stream, and sends the values back. */
+  async reveal(a: WireVector): Promise<Uint8Array> {
+    this.checkLabels(a);
+    const decoding = await this.reader.take(Math.ceil(a.length / 8));
+    const { channel } = this.atGarblersWait();
+    const values = new Uint8Array(a.length);
+    const packed = new Uint8Array(decoding.length);
+    for (let i = 0; i < a.length; i++) {
+      values[i] = (a.data[i * 16] ^ (decoding[i >>> 3] >>> (i & 7))) & 1;
+      packed[i >>> 3] |= values[i] << (i & 7);
+    }
+    await channel.send(packed);
+    channel.flush();
+    return values;
+  }
+
+  /** Shares are the permute bits of the held labels; the evaluator draws the second of the two permutations. */
+  async shuffleLanes(parts: ReadonlyArray<{ wires: WireVector; width: number }>, lanes: number): Promise<ShuffledLanes> {
+    for (const part of parts) this.checkLabels(part.wires);
+    const { channel } = this.atGarblersWait();
+    const rows = rowsOfParts(parts, lanes);
+    this.shuffler ??= SharedRowShuffler.setup(channel, "second");
+    return { ...rows, share: await (await this.shuffler).shuffle(rows.share, lanes, rows.rowBytes) };
+  }
+
+  async labelsOfShuffled(shuffled: ShuffledLanes, first: number, end: number, lanes?: ArrayLike<number>): Promise<WireVector> {
+    const { inputs } = this.atGarblersWait();
+    return this.inputShared(sharedPlanes(shuffled, first, end, lanes), inputs);
+  }
+
+  /** The link, where the garbler flushed its tables to wait for us: every table it sent must have been read. */
+  private atGarblersWait(): EvaluatorLink {
+    if (!this.link) throw new EvaluatorMisuseError("this evaluator has no link to the garbler: reveals and shuffles need one");
+    if (!this.reader.atChunkEnd) throw new UnalignedTableStreamError();
+    return this.link;
   }
 
   /** The evaluator's output share of each wire: the permute bit of the label it holds. */

@@ -1,10 +1,13 @@
 /** The garbler: free-XOR, half-gates and a TCCR hash; writes garbled tables to a byte sink as they are produced. */
 import { randomFillSync } from "node:crypto";
+import { SharedRowShuffler } from "../ot/sharedShuffle.js";
+import type { MessageChannel } from "../transport/channel.js";
 import type { Backend } from "./backend.js";
 import { HalfGateKernels } from "./halfGateKernels.js";
 import { xorLabels } from "./labelXor.js";
 import { Rewiring } from "./rewiring.js";
 import type { CorrelatedOtSender } from "./correlatedOt.js";
+import { rowsOfParts, sharedPlanes, type ShuffledLanes } from "./shuffledLanes.js";
 import { TableWriter, type ByteSink } from "./tableStream.js";
 import { TccrHash } from "./tccrHash.js";
 import { LABEL_BYTES, WireVector, checkBroadcast, checkSameLength, ownedCopy, repeatedWires } from "./wireVector.js";
@@ -22,9 +25,20 @@ export class GarblerMisuseError extends Error {
   }
 }
 
+/**
+ * How the garbler hears back from the evaluator mid-circuit (reveals, shuffles): the channel its tables go
+ * over, and the correlated OT session that made the input labels (it makes the wires of shuffled lanes too).
+ */
+export interface GarblerLink {
+  channel: MessageChannel;
+  inputs: CorrelatedOtSender;
+}
+
 export interface GarblerOptions {
   /** Size of the chunks handed to the sink (default 1 MiB). */
   chunkBytes?: number;
+  /** Needed only by programs that reveal or shuffle. */
+  link?: GarblerLink;
 }
 
 /**
@@ -41,6 +55,8 @@ export class Garbler extends Rewiring implements Backend {
   /** Unique tweaks: half-gate pair g uses tweaks 2g and 2g+1, a single half-gate g uses 2g. */
   private gateIndex = 0;
   private andCount = 0;
+  private readonly link?: GarblerLink;
+  private shuffler?: Promise<SharedRowShuffler>;
 
   constructor(sink: ByteSink, options: GarblerOptions = {}) {
     super();
@@ -53,6 +69,7 @@ export class Garbler extends Rewiring implements Backend {
     this.kernels.setDelta(this.delta);
     this.writer = new TableWriter(sink, options.chunkBytes);
     this.writer.reserve(STREAM_HEADER_BYTES).set(hashKey);
+    this.link = options.link;
   }
 
   /** AND gates garbled so far (a garbler-known AND counts as one). */
@@ -197,6 +214,42 @@ export class Garbler extends Rewiring implements Backend {
     return result;
   }
 
+  /**
+   * Writes each wire's decoding bit (the permute bit of its 0-label) into the stream, and takes the values back
+   * from the evaluator, which decoded them with its labels.
+   */
+  async reveal(a: WireVector): Promise<Uint8Array> {
+    this.checkLabels(a);
+    const channel = this.waitingOnEvaluator().channel;
+    const decoding = this.writer.reserve(Math.ceil(a.length / 8));
+    decoding.set(packedPermuteBits(a));
+    await this.writer.flushAll();
+    const values = await channel.receiveExactly(decoding.length, "revealed bits");
+    return Uint8Array.from({ length: a.length }, (_, i) => (values[i >>> 3] >>> (i & 7)) & 1);
+  }
+
+  /** Shares are the permute bits of the 0-labels; the garbler draws the first of the two permutations. */
+  async shuffleLanes(parts: ReadonlyArray<{ wires: WireVector; width: number }>, lanes: number): Promise<ShuffledLanes> {
+    for (const part of parts) this.checkLabels(part.wires);
+    const { channel } = this.waitingOnEvaluator();
+    await this.writer.flushAll();
+    const rows = rowsOfParts(parts, lanes);
+    this.shuffler ??= SharedRowShuffler.setup(channel, "first");
+    return { ...rows, share: await (await this.shuffler).shuffle(rows.share, lanes, rows.rowBytes) };
+  }
+
+  async labelsOfShuffled(shuffled: ShuffledLanes, first: number, end: number, lanes?: ArrayLike<number>): Promise<WireVector> {
+    const { inputs } = this.waitingOnEvaluator();
+    await this.writer.flushAll();
+    return this.inputShared(sharedPlanes(shuffled, first, end, lanes), inputs);
+  }
+
+  /** The link, before a step that waits on the evaluator (which first needs every table made so far). */
+  private waitingOnEvaluator(): GarblerLink {
+    if (!this.link) throw new GarblerMisuseError("this garbler has no link to the evaluator: reveals and shuffles need one");
+    return this.link;
+  }
+
   /** The garbler's output share of each wire: the permute bit of its 0-label. */
   outputShare(a: WireVector): Uint8Array {
     this.checkLabels(a);
@@ -214,4 +267,11 @@ export class Garbler extends Rewiring implements Backend {
     if (a.bytesPerWire !== 16 || (b && b.bytesPerWire !== 16)) throw new GarblerMisuseError("the garbler works on 16-byte labels only");
     if (b) checkSameLength(a, b);
   }
+}
+
+/** The permute bit of each wire's 0-label, packed (bit i of byte i >> 3). */
+function packedPermuteBits(a: WireVector): Uint8Array {
+  const packed = new Uint8Array(Math.ceil(a.length / 8));
+  for (let i = 0; i < a.length; i++) packed[i >>> 3] |= (a.data[i * 16] & 1) << (i & 7);
+  return packed;
 }

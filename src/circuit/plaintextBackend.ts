@@ -1,6 +1,9 @@
 /** The backend that computes in the clear, one byte per bit: reference semantics for tests and verify mode. */
+import { randomPermutation } from "../ot/permutationNetwork.js";
+import { permuteRows } from "../ot/sharedShuffle.js";
 import type { Backend } from "./backend.js";
 import { Rewiring } from "./rewiring.js";
+import { rowsOfParts, sharedPlanes, type ShuffledLanes } from "./shuffledLanes.js";
 import { WireVector, checkBroadcast, checkSameLength } from "./wireVector.js";
 
 export class PlaintextBackend extends Rewiring implements Backend {
@@ -48,6 +51,20 @@ export class PlaintextBackend extends Rewiring implements Backend {
   async andWithGarblerKnown(a: WireVector, garblerBits: Uint8Array | undefined): Promise<WireVector> {
     if (!garblerBits || garblerBits.length !== a.length) throw new RangeError("the plaintext backend needs the garbler's clear bits, one per wire");
     return this.and(a, this.constant(garblerBits));
+  }
+
+  async reveal(a: WireVector): Promise<Uint8Array> {
+    return a.data.slice();
+  }
+
+  /** The clear rows in a random order (the "share" is the value itself). */
+  async shuffleLanes(parts: ReadonlyArray<{ wires: WireVector; width: number }>, lanes: number): Promise<ShuffledLanes> {
+    const rows = rowsOfParts(parts, lanes);
+    return { ...rows, share: permuteRows(rows.share, randomPermutation(lanes), rows.rowBytes) };
+  }
+
+  async labelsOfShuffled(shuffled: ShuffledLanes, first: number, end: number, lanes?: ArrayLike<number>): Promise<WireVector> {
+    return new WireVector((end - first) * (lanes ? lanes.length : shuffled.lanes), 1, sharedPlanes(shuffled, first, end, lanes));
   }
 
   outputShare(a: WireVector): Uint8Array {

@@ -27,6 +27,13 @@ export class TrailingTableBytesError extends IntegrityError {
   }
 }
 
+/** Tables were left unread where the garbler had flushed to wait for the evaluator: the two ran different circuits. */
+export class UnalignedTableStreamError extends IntegrityError {
+  constructor() {
+    super("garbled-table stream holds tables past the point where the garbler waited for the evaluator: the two parties ran different circuits", {}, "unaligned-table-stream");
+  }
+}
+
 export const DEFAULT_CHUNK_BYTES = 1 << 20;
 
 /** Hands out regions of a chunk for the garbler to fill in place, and passes full chunks to the sink. */
@@ -59,6 +66,15 @@ export class TableWriter {
     const region = this.current.subarray(this.used, this.used + byteCount);
     this.used += byteCount;
     return region;
+  }
+
+  /**
+   * Hands every byte reserved so far to the sink, the partial chunk too, without ending the stream: before the
+   * garbler waits on the evaluator, which cannot get there without these tables.
+   */
+  async flushAll(): Promise<void> {
+    this.seal();
+    await this.flush();
   }
 
   private seal(): void {
@@ -126,6 +142,11 @@ export class TableReader {
     }
     this.consumed += byteCount;
     return result;
+  }
+
+  /** Whether every byte received so far has been taken (true where the garbler flushed with flushAll). */
+  get atChunkEnd(): boolean {
+    return this.position === this.chunk.length;
   }
 
   /** Checks that the stream holds nothing more. */

@@ -7,6 +7,8 @@ import { Evaluator } from "./evaluator.js";
 import { Garbler } from "./garbler.js";
 import { PlaintextBackend } from "./plaintextBackend.js";
 import { createMemoryPipe } from "./tableStream.js";
+import { evaluateOverChannel, garbleOverChannel } from "./channelParty.js";
+import { memoryChannelPair } from "../transport/memoryPair.js";
 
 /** Splits clear bits into two XOR shares with a uniformly random first share. */
 export function splitIntoShares(bits: Uint8Array): { garblerShare: Uint8Array; evaluatorShare: Uint8Array } {
@@ -81,4 +83,32 @@ export async function runGarbled(program: CircuitProgram, inputs: Uint8Array[], 
     streamBytes: garbled.streamBytes,
     andGates: garbled.andGates,
   };
+}
+
+/**
+ * As runGarbled, but the two parties talk over an in-memory channel pair with the real OT (base OT, IKNP):
+ * for programs that reveal or shuffle, which need the evaluator's answers mid-circuit.
+ */
+export async function runGarbledOverChannel(program: CircuitProgram, inputs: Uint8Array[]): Promise<GarbledRun & { garblerBytesSent: number; evaluatorBytesSent: number }> {
+  const [garblerChannel, evaluatorChannel] = memoryChannelPair({ label: "garbler↔evaluator" });
+  const shares = inputs.map(splitIntoShares);
+  try {
+    const [garbled, evaluated] = await Promise.all([
+      garbleOverChannel(program, garblerChannel, shares.map((share) => share.garblerShare)),
+      evaluateOverChannel(program, evaluatorChannel, shares.map((share) => share.evaluatorShare)),
+    ]);
+    if (garbled.streamBytes !== evaluated.streamBytes) throw new Error("garbler and evaluator disagree on the stream length");
+    return {
+      outputs: garbled.outputShares.map((share, i) => combineOutputShares(share, evaluated.outputShares[i])),
+      garblerShares: garbled.outputShares,
+      evaluatorShares: evaluated.outputShares,
+      streamBytes: garbled.streamBytes,
+      andGates: garbled.andGates,
+      garblerBytesSent: garblerChannel.counters().bytesSent,
+      evaluatorBytesSent: evaluatorChannel.counters().bytesSent,
+    };
+  } finally {
+    garblerChannel.destroy();
+    evaluatorChannel.destroy();
+  }
 }

@@ -1,0 +1,55 @@
+/**
+ * Lanes taken out of the circuit as one party's XOR share, row by row: what a shuffle moves (one bit per
+ * wire instead of a 16-byte label), and what its wires are made from again afterwards.
+ */
+import type { WireVector } from "./wireVector.js";
+
+/** One party's share of a record's lanes: row i holds lane i's planes, bit j of the row plane j. */
+export interface ShuffledLanes {
+  lanes: number;
+  planes: number;
+  /** Bytes per row: whole 32-bit words (the shuffle XORs rows word by word). */
+  rowBytes: number;
+  /** Row-major, packed; empty on the counting backend. */
+  share: Uint8Array;
+}
+
+export function rowBytesFor(planes: number): number {
+  return 4 * Math.ceil(planes / 32);
+}
+
+/**
+ * Rows of the parts' planes (all over the same lanes), one bit per wire: bit 0 of the wire's first byte, which
+ * is the clear bit in the plaintext backend and the point-and-permute bit of a label (the garbler's 0-label,
+ * the evaluator's held label): together the two parties' shares of the wire.
+ */
+export function rowsOfParts(parts: ReadonlyArray<{ wires: WireVector; width: number }>, lanes: number): ShuffledLanes {
+  const planes = parts.reduce((sum, part) => sum + part.width, 0);
+  const rowBytes = rowBytesFor(planes);
+  const share = new Uint8Array(lanes * rowBytes);
+  let plane = 0;
+  for (const part of parts) {
+    if (part.wires.length !== part.width * lanes) throw new RangeError(`a part of ${part.width} planes has ${part.wires.length} wires, not ${part.width * lanes}`);
+    const { data, bytesPerWire } = part.wires;
+    for (let j = 0; j < part.width; j++, plane++) {
+      const byte = plane >>> 3, mask = 1 << (plane & 7);
+      for (let lane = 0, wire = j * lanes * bytesPerWire; lane < lanes; lane++, wire += bytesPerWire) {
+        if (data[wire] & 1) share[lane * rowBytes + byte] |= mask;
+      }
+    }
+  }
+  return { lanes, planes, rowBytes, share };
+}
+
+/** Planes [first, end) of the given lanes, plane-major, one byte per bit: the input of a re-made wire vector. */
+export function sharedPlanes(shuffled: ShuffledLanes, first: number, end: number, lanes?: ArrayLike<number>): Uint8Array {
+  if (first < 0 || end > shuffled.planes || first > end) throw new RangeError(`planes [${first}, ${end}) are outside the ${shuffled.planes} shuffled`);
+  const count = lanes ? lanes.length : shuffled.lanes;
+  const bits = new Uint8Array((end - first) * count);
+  const { share, rowBytes } = shuffled;
+  for (let plane = first, out = 0; plane < end; plane++) {
+    const byte = plane >>> 3, shift = plane & 7;
+    for (let i = 0; i < count; i++, out++) bits[out] = (share[(lanes ? lanes[i] : i) * rowBytes + byte] >>> shift) & 1;
+  }
+  return bits;
+}

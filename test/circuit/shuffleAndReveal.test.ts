@@ -1,0 +1,99 @@
+import { describe, expect, it } from "@jest/globals";
+import { randomBytes } from "node:crypto";
+import type { Backend, CircuitProgram } from "../../src/circuit/backend.js";
+import { CountingBackend } from "../../src/circuit/countingBackend.js";
+import { runGarbled, runGarbledOverChannel, runPlaintext } from "../../src/circuit/twoParty.js";
+import type { WireVector } from "../../src/circuit/wireVector.js";
+
+const randomBits = (count: number) => Uint8Array.from(randomBytes(count), (byte) => byte & 1);
+/** Lanes of a plane-major record as strings of their bits, for comparing rows whatever their order. */
+const rowsOf = (bits: Uint8Array, width: number, lanes: number) => Array.from({ length: lanes }, (_, lane) => Array.from({ length: width }, (_, plane) => bits[plane * lanes + lane]).join(""));
+
+/** Shuffles a record of `widths` parts and makes wires of it again, part by part, lanes in `order` (all, by default). */
+function shuffleProgram(lanes: number, widths: number[], order?: (lanes: number) => Int32Array): CircuitProgram {
+  return async (backend: Backend, inputs: WireVector[]) => {
+    const parts = widths.map((width, index) => ({ wires: inputs[index], width }));
+    const shuffled = await backend.shuffleLanes(parts, lanes);
+    const outputs: WireVector[] = [];
+    let plane = 0;
+    for (const width of widths) {
+      outputs.push(await backend.labelsOfShuffled(shuffled, plane, plane + width, order?.(lanes)));
+      plane += width;
+    }
+    return outputs;
+  };
+}
+
+describe("shuffled lanes", () => {
+  it("come out as the same rows in a new order, garbled and in the clear, every part moved alike", async () => {
+    const lanes = 200;
+    const widths = [1, 9, 0, 33];
+    // Each row's first 8 bits of the second part are its index, so the rows are distinct.
+    const inputs = widths.map((width) => randomBits(width * lanes));
+    for (let lane = 0; lane < lanes; lane++) for (let bit = 0; bit < 8; bit++) inputs[1][bit * lanes + lane] = (lane >> bit) & 1;
+    const record = (parts: Uint8Array[]) => {
+      const width = widths.reduce((sum, w) => sum + w, 0);
+      const joined = new Uint8Array(width * lanes);
+      let offset = 0;
+      for (const part of parts) { joined.set(part, offset); offset += part.length; }
+      return rowsOf(joined, width, lanes);
+    };
+    const before = record(inputs);
+    for (const outputs of [(await runGarbledOverChannel(shuffleProgram(lanes, widths), inputs)).outputs, await runPlaintext(shuffleProgram(lanes, widths), inputs)]) {
+      const after = record(outputs);
+      expect([...after].sort()).toEqual([...before].sort());
+      expect(after).not.toEqual(before);
+    }
+  });
+
+  it("can be taken in any public order", async () => {
+    const lanes = 50;
+    const inputs = [randomBits(5 * lanes)];
+    const reversed = (count: number) => Int32Array.from({ length: count }, (_, index) => count - 1 - index);
+    const pick = (count: number) => Int32Array.from([3, 3, 0]);
+    for (const run of [async (program: CircuitProgram) => (await runGarbledOverChannel(program, inputs)).outputs, (program: CircuitProgram) => runPlaintext(program, inputs)]) {
+      const [forward, backward, picked] = await run(async (backend, wires) => {
+        const shuffled = await backend.shuffleLanes([{ wires: wires[0], width: 5 }], lanes);
+        return [await backend.labelsOfShuffled(shuffled, 0, 5), await backend.labelsOfShuffled(shuffled, 0, 5, reversed(lanes)), await backend.labelsOfShuffled(shuffled, 1, 3, pick(lanes))];
+      });
+      expect(rowsOf(backward, 5, lanes)).toEqual(rowsOf(forward, 5, lanes).reverse());
+      const forwardRows = rowsOf(forward, 5, lanes);
+      expect(rowsOf(picked, 2, 3)).toEqual([3, 3, 0].map((lane) => forwardRows[lane].slice(1, 3)));
+    }
+  });
+
+  it("costs what the counting backend says, and needs a link to the peer", async () => {
+    const counting = new CountingBackend();
+    const shuffled = await counting.shuffleLanes([{ wires: counting.input(3 * 100), width: 3 }], 100);
+    await counting.labelsOfShuffled(shuffled, 0, 3);
+    expect(counting.counts.rounds).toBe(2);
+    expect(counting.counts.reinputOts).toBe(300);
+    expect(counting.counts.interactionBytes).toBeGreaterThan(300 * 16);
+    // The in-process engine without a channel cannot shuffle.
+    await expect(runGarbled(shuffleProgram(4, [2]), [randomBits(8)])).rejects.toThrow(/no link/);
+  });
+});
+
+describe("revealed bits", () => {
+  it("are the values, on both parties, mid-circuit, and the circuit goes on after them", async () => {
+    const lanes = 1000;
+    const [a, b] = [randomBits(lanes), randomBits(lanes)];
+    const seen: Array<Uint8Array | undefined> = [];
+    const program: CircuitProgram = async (backend, [x, y]) => {
+      const both = await backend.and(x, y);
+      seen.push(await backend.reveal(both));
+      // More gates after the reveal, which must still evaluate correctly.
+      return [await backend.and(both, backend.not(y)), backend.xor(both, x)];
+    };
+    const garbled = await runGarbledOverChannel(program, [a, b]);
+    const expected = a.map((bit, index) => bit & b[index]);
+    expect(seen).toHaveLength(2);
+    for (const values of seen) expect(values).toEqual(expected);
+    expect(garbled.outputs[0]).toEqual(new Uint8Array(lanes));
+    expect(garbled.outputs[1]).toEqual(expected.map((bit, index) => bit ^ a[index]));
+    expect(await runPlaintext(async (backend, [x, y]) => [backend.constant(await backend.reveal(await backend.and(x, y)) ?? [])], [a, b])).toEqual([expected]);
+    const counting = new CountingBackend();
+    expect(await counting.reveal(counting.input(lanes))).toBeUndefined();
+    expect(counting.counts.rounds).toBe(1);
+  });
+});
