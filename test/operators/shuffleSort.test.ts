@@ -1,0 +1,95 @@
+import { describe, expect, it } from "@jest/globals";
+import type { CircuitProgram } from "../../src/circuit/backend.js";
+import { bitPlanes, encodeIntegers } from "../../src/circuit/bitVector/bitPlanes.js";
+import { CountingBackend } from "../../src/circuit/countingBackend.js";
+import { runGarbledOverChannel, runPlaintext } from "../../src/circuit/twoParty.js";
+import { orderKeyPlanes } from "../../src/operators/orderKey.js";
+import { revealedMergeSort, revealedMergeSortCost } from "../../src/operators/revealedMergeSort.js";
+import { shuffleSortRelation } from "../../src/operators/shuffleSort.js";
+import { seededRandom } from "../circuit/harness.js";
+
+describe("merge sort by revealed comparisons", () => {
+  const shuffledKeys = (lanes: number, seed: number) => {
+    const random = seededRandom(seed);
+    const keys = Array.from({ length: lanes }, (_, index) => index * 3 + 1);
+    for (let index = lanes - 1; index > 0; index--) {
+      const other = Math.floor(random() * (index + 1));
+      [keys[index], keys[other]] = [keys[other], keys[index]];
+    }
+    return keys;
+  };
+  /** Sorts, recording the size of every round. */
+  const sortRecording = async (keys: number[], blockSize?: number) => {
+    const rounds: number[] = [];
+    const order = await revealedMergeSort(keys.length, async (first, second) => {
+      rounds.push(first.length);
+      return Uint8Array.from(first, (lane, index) => (keys[lane] < keys[second[index]] ? 1 : 0));
+    }, blockSize);
+    return { order, rounds };
+  };
+
+  const sizes = [...Array.from({ length: 70 }, (_, index) => index), 127, 128, 129, 1000, 4099];
+  it.each(sizes)("sorts %i distinct keys on a schedule that depends only on their number", async (lanes) => {
+    for (const blockSize of [4, 64]) {
+      const runs = await Promise.all([1, 2, 3].map((seed) => sortRecording(shuffledKeys(lanes, seed * 7919 + lanes), blockSize)));
+      for (const [trial, run] of runs.entries()) {
+        const keys = shuffledKeys(lanes, (trial + 1) * 7919 + lanes);
+        expect(Array.from(run.order, (lane) => keys[lane])).toEqual([...keys].sort((a, b) => a - b));
+      }
+      // Rounds and their sizes are the same for every order of the keys, and as the schedule says.
+      expect(runs[1].rounds).toEqual(runs[0].rounds);
+      expect(runs[2].rounds).toEqual(runs[0].rounds);
+      const cost = revealedMergeSortCost(lanes, blockSize);
+      expect(runs[0].rounds.length).toBe(cost.rounds);
+      expect(runs[0].rounds.reduce((sum, size) => sum + size, 0)).toBe(cost.comparisons);
+    }
+  });
+
+  it("needs about n·lg n comparisons", () => {
+    const lanes = 1_000_000;
+    const { comparisons, rounds } = revealedMergeSortCost(lanes);
+    expect(comparisons).toBeLessThan(1.25 * lanes * Math.log2(lanes));
+    expect(comparisons).toBeGreaterThan(0.9 * lanes * Math.log2(lanes));
+    expect(rounds).toBeLessThan(Math.log2(lanes) * (64 + Math.log2(lanes)));
+  });
+});
+
+describe("shuffle sort of a relation", () => {
+  /** Lanes with a valid bit, an 8-bit key (with repeats) and a 12-bit payload that names the lane. */
+  const relationProgram = (lanes: number): CircuitProgram => async (backend, [valid, key, payload]) => {
+    const relation = { lanes, valid, columns: [{ value: bitPlanes(key, 8) }, { value: bitPlanes(payload, 12) }] };
+    const sorted = await shuffleSortRelation(backend, relation, (rows) => orderKeyPlanes(backend, [{ column: rows.columns[0], type: { kind: "int", bits: 8 } }], rows.lanes, rows.valid));
+    return [sorted.valid, sorted.columns[0].value.wires, sorted.columns[1].value.wires];
+  };
+  const inputsOf = (lanes: number, seed: number) => {
+    const random = seededRandom(seed);
+    const valid = Array.from({ length: lanes }, () => Number(random() < 0.8));
+    const keys = Array.from({ length: lanes }, () => BigInt(Math.floor(random() * 6)));
+    return { valid, keys, inputs: [Uint8Array.from(valid), encodeIntegers(keys, 8), encodeIntegers(keys.map((_, lane) => BigInt(lane)), 12)] };
+  };
+  /** A stable sort: valid lanes by key (signed), then invalid lanes, each in lane order. */
+  const expectedOrder = (valid: number[], keys: bigint[]) => keys.map((_, lane) => lane).sort((a, b) => (valid[b] - valid[a]) || Number(BigInt.asIntN(8, keys[a]) - BigInt.asIntN(8, keys[b])) || a - b);
+
+  it("sorts by the key, ties in lane order, moving each row whole, garbled and in the clear", async () => {
+    for (const lanes of [1, 2, 3, 17, 200]) {
+      const { valid, keys, inputs } = inputsOf(lanes, lanes);
+      const order = expectedOrder(valid, keys);
+      const expected = [Uint8Array.from(order, (lane) => valid[lane]), encodeIntegers(order.map((lane) => keys[lane]), 8), encodeIntegers(order.map(BigInt), 12)];
+      expect(await runPlaintext(relationProgram(lanes), inputs)).toEqual(expected);
+      expect((await runGarbledOverChannel(relationProgram(lanes), inputs)).outputs).toEqual(expected);
+    }
+  });
+
+  it("sends the same bytes and garbles the same gates for other data of the same shape, as counted", async () => {
+    const lanes = 150;
+    const runs = await Promise.all([11, 12].map(async (seed) => runGarbledOverChannel(relationProgram(lanes), inputsOf(lanes, seed).inputs)));
+    expect(runs[1].andGates).toBe(runs[0].andGates);
+    expect(runs[1].streamBytes).toBe(runs[0].streamBytes);
+    expect(runs[1].garblerBytesSent).toBe(runs[0].garblerBytesSent);
+    expect(runs[1].evaluatorBytesSent).toBe(runs[0].evaluatorBytesSent);
+    const counting = new CountingBackend();
+    await relationProgram(lanes)(counting, [counting.input(lanes), counting.input(8 * lanes), counting.input(12 * lanes)]);
+    expect(counting.counts.and).toBe(runs[0].andGates);
+    expect(counting.counts.rounds).toBe(2 + revealedMergeSortCost(lanes).rounds);
+  });
+});
