@@ -14,11 +14,11 @@ import { groupAggregateOf } from "./groupAggregate.js";
 import { groupSources, orderCovers } from "./groupSources.js";
 import { joinRelations } from "./join.js";
 import { keySource } from "./sql/keyUniqueness.js";
-import { clearNullKeyColumns, orderKey } from "./orderKey.js";
+import { clearNullKeyColumns } from "./orderKey.js";
 import { compact } from "./compaction.js";
+import { compactZeroedRows, sortRows, type SortMethod } from "./sortChoice.js";
 import { discloseRows, layoutOutput, outputColumns } from "./output.js";
 import { gatherRelation, scanInput, typeBits, unionAll, type Relation } from "./relation.js";
-import { sortRelation } from "./sortRelation.js";
 import { isPartialMerge, tablesRead, widthRows, withPushdown } from "./pushdown.js";
 import { bindQuery, SITE_COLUMN, UNKNOWN_TABLE_ROWS, type PlanNode } from "./sql/binder.js";
 import { parseQuery } from "./sql/parser.js";
@@ -93,8 +93,9 @@ export interface PlanCost {
   operators: OperatorCost[];
 }
 
-function describeNode(node: PlanNode, joinMerges = false, runs?: ReadonlyArray<{ sorted: boolean }>): string {
+function describeNode(node: PlanNode, joinMerges = false, runs?: ReadonlyArray<{ sorted: boolean }>, method?: SortMethod): string {
   const sortOf = (what: string) => {
+    if (method === "shuffle") return "(shuffle sort + segmented scan)";
     if (!runs) return `(${what} + segmented scan)`;
     const [sorted, unsorted] = [runs.filter((run) => run.sorted).length, runs.filter((run) => !run.sorted).length];
     return `(merge of ${sorted} sorted runs${unsorted > 0 ? ` and ${unsorted} sorted here` : ""} + segmented scan)`;
@@ -107,7 +108,7 @@ function describeNode(node: PlanNode, joinMerges = false, runs?: ReadonlyArray<{
     case "join": return `${node.type} join on ${node.leftKeys.length} key${node.leftKeys.length > 1 ? "s" : ""} (${joinMerges ? "merge of two sorted runs" : "sort"}, ${node.rows} lanes)`;
     case "aggregate": if (isPartialMerge(node)) return `group by ${node.groupBy.length} key${node.groupBy.length === 1 ? "" : "s"} merging pushdown partners' partial aggregates with the other partners' rows ${sortOf("sort")}`;
       return node.groupBy.length > 0 ? `group by ${node.groupBy.length} key${node.groupBy.length > 1 ? "s" : ""} ${sortOf("sort")}` : "aggregate (tree reduction)";
-    case "sort": return `order by ${node.keys.length} key${node.keys.length > 1 ? "s" : ""}`;
+    case "sort": return `order by ${node.keys.length} key${node.keys.length > 1 ? "s" : ""}${method === "shuffle" ? " (shuffle sort)" : ""}`;
     case "limit": return `limit ${node.count} (compact)`;
   }
 }
@@ -134,6 +135,8 @@ export interface CompileOptions {
    * the all-in-MPC plan over every partner's rows, as `catalyst verify` does.
    */
   pushdown?: boolean;
+  /** Forces how every sort and the output's compaction run (tests, benchmarks); by default the cheaper way for the sizes. */
+  sortMethod?: SortMethod;
 }
 
 export function compileQuery(study: Study, query: Query, sizes: InputSizes, options: CompileOptions = {}): CompiledQuery {
@@ -233,6 +236,9 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
     eachNode(plan, (node) => { if (node.kind === "scan") scansLeft.set(node.table, (scansLeft.get(node.table) ?? 0) + 1); });
     // What the operator being run has spent on its inputs so far, to subtract from its own total.
     let inputsCost = { value: 0 };
+    // How each sorting operator sorted (the plan names it).
+    const methods = new Map<PlanNode, SortMethod>();
+    const sortOptions = (node: PlanNode) => ({ method: options.sortMethod, onMethod: (method: SortMethod) => methods.set(node, method) });
     let depth = 0;
     const run = async (node: PlanNode): Promise<Relation> => {
       const before = andGates?.() ?? 0;
@@ -245,7 +251,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
       collectGarbage(wiresOf(result));
       if (observe && andGates) {
         const spent = andGates() - before;
-        observe(describeNode(node, node.kind === "join" && sidesSorted(node), node.kind === "aggregate" ? groupRuns(node) : undefined), node.rows, depth, spent - inputsCost.value);
+        observe(describeNode(node, node.kind === "join" && sidesSorted(node), node.kind === "aggregate" ? groupRuns(node) : undefined, methods.get(node)), node.rows, depth, spent - inputsCost.value);
         parentInputs.value += spent;
       }
       inputsCost = parentInputs;
@@ -326,11 +332,11 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
               });
             }
             return { relation, keys, aggregates };
-          }, { runs: groupRuns(node) });
+          }, { runs: groupRuns(node), ...sortOptions(node) });
         }
         case "sort": {
           const cleared = new HandOver(await clearNullKeyColumns(backend, await run(node.input), node.keys.map((key) => key.column)));
-          return sortRelation(backend, cleared, (rows) => orderKey(backend, node.keys.map((key) => ({ column: rows.columns[key.column], type: node.columns[key.column].type, descending: key.descending })), rows.lanes, rows.valid));
+          return sortRows(backend, cleared, (rows) => ({ parts: node.keys.map((key) => ({ column: rows.columns[key.column], type: node.columns[key.column].type, descending: key.descending })), validity: rows.valid }), sortOptions(node));
         }
         case "limit": {
           // Valid rows first (keeping any ORDER BY), then the first `count` lanes.
@@ -357,10 +363,12 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
     const passOn = () => { const rows = new HandOver(disclosed); disclosed = undefined as never; return rows; };
     const arrival = order ? orderOfArrival(base, order) : undefined;
     let compacted = false;
+    const outputSort: SortMethod[] = [];
+    const outputOptions = { method: options.sortMethod, onMethod: (method: SortMethod) => outputSort.push(method) };
     if (arrival) {
       // The GROUP BY left its released rows in this order already: moving the dummies out of the way is enough.
       if (arrival === "descending") disclosed = gatherRelation(backend, disclosed, Int32Array.from({ length: disclosed.lanes }, (_, lane) => disclosed.lanes - 1 - lane));
-      disclosed = await compact(backend, passOn(), { invalidRowsZeroed: true });
+      disclosed = await compactZeroedRows(backend, passOn(), outputOptions);
       compacted = true;
     } else if (order) {
       // Ties are broken by every released cell and flag, so tied rows are identical and their order says nothing.
@@ -369,21 +377,22 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
         ...order.keys.map((key) => ({ column: rows.columns[key.column], type: plan.columns[key.column].type, descending: key.descending })),
         ...rows.columns.map((column, index) => ({ column, type: index < plan.columns.length ? plan.columns[index].type : ({ kind: "bool" } as const) })),
       ];
-      disclosed = await sortRelation(backend, passOn(), (rows) => orderKey(backend, keyParts(rows), rows.lanes, rows.valid));
+      disclosed = await sortRows(backend, passOn(), (rows) => ({ parts: keyParts(rows), validity: rows.valid }), outputOptions);
       // Invalid lanes sort last: the sort compacted the rows too.
       compacted = true;
     }
     if (limit) {
-      if (!compacted) disclosed = await compact(backend, passOn(), { invalidRowsZeroed: true });
+      if (!compacted) disclosed = await compactZeroedRows(backend, passOn(), outputOptions);
       compacted = true;
       disclosed = gatherRelation(backend, disclosed, Int32Array.from({ length: limit.rows }, (_, lane) => lane));
     }
     // Compaction keeps any ORDER BY, and without one still hides where groups ended. discloseRows zeroed every
     // dummy row, and swaps only move rows, so no masking is needed after. The layout copies no label: it
     // hands back the compacted columns and the planes that widen them as parts.
-    if (!compacted) disclosed = await compact(backend, passOn(), { invalidRowsZeroed: true });
+    if (!compacted) disclosed = await compactZeroedRows(backend, passOn(), outputOptions);
     const output = layoutOutput(backend, disclosed, plan.columns);
-    const ordering = arrival ? "ORDER BY (rows arrive in order from the GROUP BY: compaction only)" : order ? "ORDER BY (a sort that also compacts)" + (limit ? ", LIMIT" : "") : `${limit ? "LIMIT, " : ""}compaction`;
+    const how = outputSort[0] === "shuffle" ? " by shuffle sort" : "";
+    const ordering = arrival ? `ORDER BY (rows arrive in order from the GROUP BY: compaction only${how})` : order ? `ORDER BY (a sort that also compacts${how})` + (limit ? ", LIMIT" : "") : `${limit ? "LIMIT, " : ""}compaction${how}`;
     if (observe && andGates) observe(`output: minimum cell count, dummies zeroed, ${ordering}`, plan.rows, 0, andGates() - before);
     return output;
   }

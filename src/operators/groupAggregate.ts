@@ -13,11 +13,11 @@ import { InputError } from "../share/errors.js";
 import type { AggregateFunction } from "./sql/ast.js";
 import type { SqlType } from "./sql/types.js";
 import { countSet } from "./aggregate.js";
-import { clearNullValues, orderKey, orderKeyPlanes } from "./orderKey.js";
+import { clearNullValues, orderKeyPlanes } from "./orderKey.js";
 import { concatLanes, gatherLanes, typeBits, type Relation, type RelationColumn } from "./relation.js";
 import { segmentedScanOfParts, type Combine } from "./segmentedScan.js";
 import { exclusiveParts } from "./recordParts.js";
-import { sortRelation } from "./sortRelation.js";
+import { sortRows, type SortOptions } from "./sortChoice.js";
 import { HandOver } from "./handOver.js";
 
 export interface AggregateInput {
@@ -97,7 +97,10 @@ export interface GroupInput {
 type GroupRuns = ReadonlyArray<{ lanes: number; sorted: boolean }>;
 
 /** GROUP BY keys (possibly none) and aggregates over `relation`: the group columns, then one column per aggregate. */
-export async function groupAggregate(backend: Backend, relation: Relation, keys: GroupKey[], aggregates: AggregateInput[], options: { runs?: GroupRuns } = {}): Promise<Relation> {
+/** How a GROUP BY sorts: its input's runs (some sorted already), and the sort's options. */
+export type GroupOptions = SortOptions & { runs?: GroupRuns };
+
+export async function groupAggregate(backend: Backend, relation: Relation, keys: GroupKey[], aggregates: AggregateInput[], options: GroupOptions = {}): Promise<Relation> {
   return groupAggregateOf(backend, async () => ({ relation, keys, aggregates }), options);
 }
 
@@ -106,9 +109,9 @@ export async function groupAggregate(backend: Backend, relation: Relation, keys:
  * lets go of them once sorted, and of the sorted rows once their contributions are made, so that it holds
  * about one whole copy of the rows at a time. Each phase is a function of its own, whose locals go when it returns.
  */
-export async function groupAggregateOf(backend: Backend, take: () => Promise<GroupInput>, options: { runs?: GroupRuns } = {}): Promise<Relation> {
+export async function groupAggregateOf(backend: Backend, take: () => Promise<GroupInput>, options: GroupOptions = {}): Promise<Relation> {
   // Chained calls: no local here holds the unsorted or the sorted rows.
-  const prepared = await groupContributions(backend, await sortForGroups(backend, await take(), options.runs));
+  const prepared = await groupContributions(backend, await sortForGroups(backend, await take(), options));
   if (prepared.kind === "done") return prepared.result;
   const { lanes, valid, keyColumns, record, layout, partOf } = prepared;
   const totals = await scanParts(backend, record, layout);
@@ -183,15 +186,14 @@ async function continuesGroup(backend: Backend, keyPlanes: WireVector[], lanes: 
  * function of its own so that the unsorted rows go when it returns. Without keys, or lanes, the result is
  * made here.
  */
-async function sortForGroups(backend: Backend, input: GroupInput, runs: GroupRuns | undefined): Promise<{ kind: "done"; result: Relation } | SortedGroups> {
+async function sortForGroups(backend: Backend, input: GroupInput, options: GroupOptions): Promise<{ kind: "done"; result: Relation } | SortedGroups> {
   const prepared = await rowsToSort(backend, input);
   // Only the hand-over holds the unsorted rows now, and the sort takes them: they go once packed.
   input = undefined as never;
   if (prepared.kind === "done") return { kind: "done", result: prepared.result };
   const { keyTypes, shapes } = prepared;
-  const keyOf = (rows: Relation) => orderKey(backend, keyTypes.map((type, index) => ({ column: rows.columns[index], type })), rows.lanes, rows.valid);
-  // Runs that arrive sorted by the key (a pushdown partner's partials) are merged, not sorted.
-  const sorted = await sortRelation(backend, prepared.carried, keyOf, { runs });
+  // Runs that arrive sorted by the key (a pushdown partner's partials) may be merged rather than sorted.
+  const sorted = await sortRows(backend, prepared.carried, (rows) => ({ parts: keyTypes.map((type, index) => ({ column: rows.columns[index], type })), validity: rows.valid }), options);
   return { kind: "sorted", sorted, keyTypes, aggregates: shapes };
 }
 

@@ -45,6 +45,12 @@ function orderedPlanes(backend: Backend, part: KeyPart): WireVector[] {
   return ordered;
 }
 
+/** Planes of `orderKey`, counted without building them. */
+export function orderKeyWidth(parts: readonly KeyPart[], validity?: WireVector): number {
+  const width = parts.reduce((sum, part) => sum + part.column.value.width + (part.column.isNull ? 1 : 0), 0) + (validity ? 1 : 0);
+  return Math.max(1, width);
+}
+
 /** One unsigned key per lane: `validity` (if given) on top so invalid lanes sort last, then parts in order. */
 export function orderKey(backend: Backend, parts: KeyPart[], lanes: number, validity?: WireVector): BitPlanes {
   const planes = orderKeyPlanes(backend, parts, lanes, validity);

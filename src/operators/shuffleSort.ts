@@ -76,17 +76,23 @@ async function shuffleToShares(backend: Backend, relation: Relation) {
   return { lanes, tieWidth, layout, unpack, shares };
 }
 
+/** A round trip (the garbler waits for the evaluator to catch up), in AND gates garbled meanwhile: about 1.5 ms. */
+const ROUND_TRIP_ANDS = 10_000;
+/** The shuffle's two OT sessions (256 base OTs over ristretto255), in AND gates: about half a second. */
+const SHUFFLE_SETUP_ANDS = 3_000_000;
+
 /**
  * What a shuffle sort of `lanes` rows of `recordWidth` planes by a key of `keyWidth` planes costs, in AND gates
- * and AND-equivalents of traffic (32 bytes each): the comparisons, the two switching networks and the OT that
- * makes the wires again.
+ * and AND-equivalents of traffic (32 bytes each) and of waiting: the comparisons and their round trips, the two
+ * switching networks and the OT that makes the wires again.
  */
 export function shuffleSortCost(lanes: number, recordWidth: number, keyWidth: number): number {
   if (lanes < 2) return 0;
   const tieWidth = tieBreakWidth(lanes);
   const planes = recordWidth + tieWidth;
-  const comparisons = revealedMergeSortCost(lanes).comparisons * (keyWidth + tieWidth);
-  return comparisons + (shuffleTrafficBytes(lanes, rowBytesFor(planes)) + 16 * lanes * planes) / 32;
+  const { comparisons, rounds } = revealedMergeSortCost(lanes);
+  const traffic = shuffleTrafficBytes(lanes, rowBytesFor(planes)) + 16 * lanes * planes;
+  return comparisons * (keyWidth + tieWidth) + traffic / 32 + rounds * ROUND_TRIP_ANDS + SHUFFLE_SETUP_ANDS;
 }
 
 /** Record planes of a relation as sorts move it (valid, each column's value and NULL flag). */

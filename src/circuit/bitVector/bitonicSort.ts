@@ -151,7 +151,7 @@ type MergeTree = { start: number; lanes: number; height: number; children?: [Mer
  * block): an interval dynamic programme over the public run sizes. Merging the small runs first and the
  * largest last saved a tenth of the comparators of merging level by level on the pilot's runs at S = 0.1.
  */
-function cheapestMergeTree(runs: ReadonlyArray<{ start: number; lanes: number }>): MergeTree {
+function cheapestMergeTree(runs: ReadonlyArray<{ start: number; lanes: number }>): MergeTree & { cost: number } {
   const k = runs.length;
   const best: Array<Array<{ cost: number; tree: MergeTree }>> = [];
   for (let i = 0; i < k; i++) best.push([]);
@@ -170,7 +170,21 @@ function cheapestMergeTree(runs: ReadonlyArray<{ start: number; lanes: number }>
       best[i][j] = chosen!;
     }
   }
-  return best[0][k - 1].tree;
+  return { ...best[0][k - 1].tree, cost: best[0][k - 1].cost };
+}
+
+/** Comparators of a bitonic sort of `lanes` lanes, at most: the count for the next power of two, (n/4)·lg n·(lg n + 1). */
+export function bitonicComparatorsAtMost(lanes: number): number {
+  if (lanes < 2) return 0;
+  const levels = Math.ceil(Math.log2(lanes));
+  return (2 ** levels / 4) * levels * (levels + 1);
+}
+
+/** Comparators of `runLayers(runs)`, at most (unsorted runs as bitonicComparatorsAtMost), without building its layers. */
+export function runComparatorsAtMost(runs: ReadonlyArray<{ lanes: number; sorted: boolean }>): number {
+  const sorts = runs.reduce((sum, run) => sum + (run.sorted ? 0 : bitonicComparatorsAtMost(run.lanes)), 0);
+  const nonEmpty = runs.filter((run) => run.lanes > 0).map((run) => ({ start: 0, lanes: run.lanes }));
+  return sorts + (nonEmpty.length < 2 ? 0 : cheapestMergeTree(nonEmpty).cost);
 }
 
 /**

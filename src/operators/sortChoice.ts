@@ -1,0 +1,76 @@
+/**
+ * Which way a relation is sorted or compacted, chosen from public sizes alone so both parties (and the plan)
+ * choose alike: a network (bitonic sort, a merge of runs that arrive sorted, order-preserving compaction),
+ * where every comparator conditionally swaps whole rows, or a shuffle sort (shuffleSort.ts), which pays a
+ * shuffle and then only the comparisons. Costs are in AND gates, traffic counted as 32 bytes an AND.
+ */
+import type { Backend } from "../circuit/backend.js";
+import { runComparatorsAtMost } from "../circuit/bitVector/bitonicSort.js";
+import { compact } from "./compaction.js";
+import { HandOver } from "./handOver.js";
+import { orderKey, orderKeyPlanes, orderKeyWidth, type KeyPart } from "./orderKey.js";
+import type { Relation } from "./relation.js";
+import { sortRelation } from "./sortRelation.js";
+import { recordWidthOf, shuffleSortCost, shuffleSortRelation } from "./shuffleSort.js";
+import type { WireVector } from "../circuit/wireVector.js";
+
+export type SortMethod = "network" | "shuffle";
+
+export interface SortOptions {
+  /** Forces the method (tests, benchmarks); by default the cheaper one. */
+  method?: SortMethod;
+  /** Hears the method used (the plan names it). */
+  onMethod?: (method: SortMethod) => void;
+}
+
+/** What a sort orders by, read off the rows being sorted: key parts, first most significant, and optionally validity on top. */
+export type SortKeyOf = (rows: Relation) => { parts: KeyPart[]; validity?: WireVector };
+
+type Runs = ReadonlyArray<{ lanes: number; sorted: boolean }>;
+
+/** The cheaper method for sorting `lanes` rows of `recordWidth` planes by `keyWidth` planes, arriving as `runs`. */
+export function cheaperSort(lanes: number, recordWidth: number, keyWidth: number, runs?: Runs): SortMethod {
+  if (lanes < 2) return "network";
+  const network = runComparatorsAtMost(runs ?? [{ lanes, sorted: false }]) * (keyWidth + recordWidth);
+  return shuffleSortCost(lanes, recordWidth, keyWidth) < network ? "shuffle" : "network";
+}
+
+/** The cheaper method for moving the valid rows of `lanes` rows of `recordWidth` planes to the front, in order. */
+export function cheaperCompaction(lanes: number, recordWidth: number): SortMethod {
+  if (lanes < 2) return "network";
+  // Order-preserving compaction: about (n/2)·lg n conditional swaps of whole rows.
+  const network = (lanes / 2) * Math.ceil(Math.log2(lanes)) * recordWidth;
+  return shuffleSortCost(lanes, recordWidth, 1) < network ? "shuffle" : "network";
+}
+
+/**
+ * Sorts the rows ascending by `keyOf` (invalid rows last when it gives validity), by the cheaper method unless
+ * `method` says which. Takes the rows.
+ */
+export async function sortRows(backend: Backend, input: HandOver<Relation>, keyOf: SortKeyOf, options: SortOptions & { runs?: Runs } = {}): Promise<Relation> {
+  // No local of this (long-running) frame may hold the rows: the sort lets them go as it works.
+  const [rows, method] = withMethod(input, (relation) => {
+    const { parts, validity } = keyOf(relation);
+    return options.method ?? cheaperSort(relation.lanes, recordWidthOf(relation), orderKeyWidth(parts, validity), options.runs);
+  });
+  options.onMethod?.(method);
+  if (method === "shuffle") return shuffleSortRelation(backend, rows, (sorted) => { const key = keyOf(sorted); return orderKeyPlanes(backend, key.parts, sorted.lanes, key.validity); });
+  return sortRelation(backend, rows, (sorted) => { const key = keyOf(sorted); return orderKey(backend, key.parts, sorted.lanes, key.validity); }, { runs: options.runs });
+}
+
+/**
+ * Valid rows first, in their order; the caller promises invalid rows are zero already (as the disclosure rules
+ * leave them), so a shuffle sort by validity and lane index moves them out of the way. Takes the rows.
+ */
+export async function compactZeroedRows(backend: Backend, input: HandOver<Relation>, options: SortOptions = {}): Promise<Relation> {
+  const [rows, method] = withMethod(input, (relation) => options.method ?? cheaperCompaction(relation.lanes, recordWidthOf(relation)));
+  options.onMethod?.(method);
+  if (method === "shuffle") return shuffleSortRelation(backend, rows, (sorted) => [backend.not(sorted.valid)]);
+  return compact(backend, rows, { invalidRowsZeroed: true });
+}
+
+/** The rows handed on, and the method chosen by looking at them. */
+function withMethod(input: HandOver<Relation>, choose: (relation: Relation) => SortMethod): [HandOver<Relation>, SortMethod] {
+  const relation = input.take();
+  return [new HandOver(relation), choose(relation)];
+}
