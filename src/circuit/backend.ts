@@ -38,6 +38,14 @@ export interface Backend {
   gatherLanes(a: WireVector, width: number, lanes: ArrayLike<number>): WireVector;
   /** gatherLanes of several plane-major vectors over the same lanes, their planes one after another in one vector. */
   gatherLanesOfParts(parts: ReadonlyArray<{ wires: WireVector; width: number }>, lanes: ArrayLike<number>): WireVector;
+  /**
+   * Planes of `lanes` wires laid out row by row (wire lane·k + p is lane `lane` of plane p): for picking rows at
+   * random many times (revealed comparisons), where reading one wire from each of k large planes would miss the
+   * cache k times per row.
+   */
+  planesToRows(planes: readonly WireVector[], lanes: number): WireVector;
+  /** The given rows of a row-by-row record of `width` wires per row, back as planes: result[p·n + i] = rows[lanes[i]·width + p]. */
+  gatherRowsToPlanes(rows: WireVector, width: number, lanes: ArrayLike<number>): WireVector;
   /** For `width` equal planes: a copy of `target` with lane `lanes[i]` of every plane set from lane i of `values`. */
   scatterLanes(target: WireVector, width: number, lanes: ArrayLike<number>, values: WireVector): WireVector;
   /** As scatterLanes, but writing into `store`, which must be a fresh vector that nothing else refers to yet. */

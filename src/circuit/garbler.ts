@@ -224,8 +224,10 @@ export class Garbler extends Rewiring implements Backend {
     const decoding = this.writer.reserve(Math.ceil(a.length / 8));
     decoding.set(packedPermuteBits(a));
     await this.writer.flushAll();
-    const values = await channel.receiveExactly(decoding.length, "revealed bits");
-    return Uint8Array.from({ length: a.length }, (_, i) => (values[i >>> 3] >>> (i & 7)) & 1);
+    const packed = await channel.receiveExactly(decoding.length, "revealed bits");
+    const values = new Uint8Array(a.length);
+    for (let i = 0; i < a.length; i++) values[i] = (packed[i >>> 3] >>> (i & 7)) & 1;
+    return values;
   }
 
   /** Shares are the permute bits of the 0-labels; the garbler draws the first of the two permutations. */

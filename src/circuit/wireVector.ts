@@ -224,6 +224,69 @@ export function gatherPlaneLanesOfParts(parts: ReadonlyArray<{ wires: WireVector
   return result;
 }
 
+/** Lanes per block of a transposition: a block's rows stay in cache while each plane's part is written into them. */
+const TRANSPOSE_BLOCK_LANES = 256;
+
+/**
+ * Planes of `lanes` wires each, row by row: wire lane·k + p of the result is wire `lane` of plane p (k planes).
+ * A row then sits in one place, so picking rows at random reads whole rows rather than one wire per plane.
+ */
+export function planesToRows(planes: readonly WireVector[], lanes: number): WireVector {
+  const width = planes.length;
+  const size = checkSameKind(planes);
+  for (const plane of planes) if (plane.length !== lanes) throw new RangeError(`a plane of ${plane.length} wires among planes of ${lanes} lanes`);
+  const result = WireVector.uninitialized(width * lanes, size);
+  if (size === 0) return result;
+  const words = size / 4 || 0;
+  const to = size === 16 ? result.words() : undefined;
+  for (let block = 0; block < lanes; block += TRANSPOSE_BLOCK_LANES) {
+    const end = Math.min(lanes, block + TRANSPOSE_BLOCK_LANES);
+    for (let p = 0; p < width; p++) {
+      if (to) {
+        const from = planes[p].words();
+        for (let lane = block; lane < end; lane++) {
+          const source = lane * words, target = (lane * width + p) * words;
+          to[target] = from[source]; to[target + 1] = from[source + 1]; to[target + 2] = from[source + 2]; to[target + 3] = from[source + 3];
+        }
+      } else {
+        const from = planes[p].data;
+        for (let lane = block; lane < end; lane++) result.data[lane * width + p] = from[lane];
+      }
+    }
+  }
+  return result;
+}
+
+/** Rows gathered per block: each plane then receives a run of this many consecutive labels, not one scattered label. */
+const GATHER_BLOCK_ROWS = 16;
+
+/** For rows of `width` wires each (planesToRows's layout): the given rows as planes, `result[p·n + i] = rows[lanes[i]·width + p]`. */
+export function gatherRowsToPlanes(rows: WireVector, width: number, laneIndices: ArrayLike<number>): WireVector {
+  const count = laneIndices.length;
+  const size = rows.bytesPerWire;
+  const result = WireVector.uninitialized(width * count, size);
+  checkLanes(laneIndices, width === 0 ? Number.MAX_SAFE_INTEGER : rows.length / width, "gather");
+  if (size === 16) {
+    const from = rows.words();
+    const to = result.words();
+    for (let block = 0; block < count; block += GATHER_BLOCK_ROWS) {
+      const end = Math.min(count, block + GATHER_BLOCK_ROWS);
+      for (let p = 0; p < width; p++) {
+        for (let i = block, target = (p * count + block) * 4; i < end; i++, target += 4) {
+          const source = (laneIndices[i] * width + p) * 4;
+          to[target] = from[source]; to[target + 1] = from[source + 1]; to[target + 2] = from[source + 2]; to[target + 3] = from[source + 3];
+        }
+      }
+    }
+  } else if (size === 1) {
+    for (let i = 0; i < count; i++) {
+      const row = laneIndices[i] * width;
+      for (let p = 0; p < width; p++) result.data[p * count + i] = rows.data[row + p];
+    }
+  }
+  return result;
+}
+
 /** Runs shorter than this copy label by label; longer ones as one block (a memmove). */
 const SHORTEST_BLOCK_RUN = 8;
 

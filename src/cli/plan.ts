@@ -93,14 +93,15 @@ export function registerPlan(program: Command): void {
         const inputBits = inputWires.reduce((sum, wires) => sum + wires, 0);
         plans.push({
           query: name, tables: compiled.tables, outputRows: compiled.outputRows, outputColumns: compiled.outputColumns.map((column) => column.name),
-          andGates: cost.andGates, tableBytes: cost.tableBytes, otBytes: inputBits * 16, inputBits,
-          // Constant rounds: base OT, OT extension, then the one-way table stream and a two-step commit.
-          rounds: 4, estimatedSeconds: cost.andGates / rate + inputBits / 10_000_000, operators: cost.operators,
+          andGates: cost.andGates, tableBytes: cost.tableBytes, otBytes: inputBits * 16, inputBits, interactionBytes: cost.interactionBytes,
+          // Base OT, OT extension, the table stream and a two-step commit, plus the round trips of shuffle sorts.
+          rounds: 4 + cost.rounds, estimatedSeconds: (cost.andGates + cost.interactionBytes / 32) / rate + inputBits / 10_000_000, operators: cost.operators,
         });
       }
       reporter.result({ study: study.id, andRate: rate, queries: plans });
       for (const plan of plans) {
-        reporter.line(reporter.style.bold(`${plan.query}`) + `: ${plan.andGates.toLocaleString("en-US")} AND gates, ${(plan.tableBytes / 1e6).toFixed(1)} MB of tables + ${(plan.otBytes / 1e6).toFixed(1)} MB of OT for ${plan.inputBits.toLocaleString("en-US")} input bits, ${plan.rounds} rounds, about ${plan.estimatedSeconds.toFixed(1)} s at ${(rate / 1e6).toFixed(1)} M AND/s`);
+        const interaction = plan.interactionBytes > 0 ? ` + ${(plan.interactionBytes / 1e6).toFixed(1)} MB of shuffles and revealed comparisons` : "";
+        reporter.line(reporter.style.bold(`${plan.query}`) + `: ${plan.andGates.toLocaleString("en-US")} AND gates, ${(plan.tableBytes / 1e6).toFixed(1)} MB of tables + ${(plan.otBytes / 1e6).toFixed(1)} MB of OT for ${plan.inputBits.toLocaleString("en-US")} input bits${interaction}, ${plan.rounds} rounds, about ${plan.estimatedSeconds.toFixed(1)} s at ${(rate / 1e6).toFixed(1)} M AND/s`);
         for (const operator of plan.operators) {
           reporter.line(`  ${"  ".repeat(operator.depth)}${operator.operator}  [${operator.lanes} lanes]  ${operator.andGates.toLocaleString("en-US")} ANDs`);
         }

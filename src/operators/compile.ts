@@ -90,6 +90,10 @@ export interface OperatorCost {
 export interface PlanCost {
   andGates: number;
   tableBytes: number;
+  /** Bytes both ways besides the tables and the input OT (shuffles, the OT re-making their wires, revealed bits). */
+  interactionBytes: number;
+  /** Round trips the circuit waits for mid-stream. */
+  rounds: number;
   operators: OperatorCost[];
 }
 
@@ -165,7 +169,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
       await execute(backend, inputWires.map((count) => backend.input(count)), (operator, lanes, depth, own) => {
         operators.push({ operator, depth, lanes, andGates: own });
       }, total);
-      return { andGates: total(), tableBytes: backend.counts.tableBytes, operators: operators.reverse() };
+      return { andGates: total(), tableBytes: backend.counts.tableBytes, interactionBytes: backend.counts.interactionBytes, rounds: backend.counts.rounds, operators: operators.reverse() };
     },
     circuit: async (backend, inputs) => backend.concat(await execute(backend, inputs)),
     circuitParts: (backend, inputs, trace) => {
@@ -336,7 +340,8 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
         }
         case "sort": {
           const cleared = new HandOver(await clearNullKeyColumns(backend, await run(node.input), node.keys.map((key) => key.column)));
-          return sortRows(backend, cleared, (rows) => ({ parts: node.keys.map((key) => ({ column: rows.columns[key.column], type: node.columns[key.column].type, descending: key.descending })), validity: rows.valid }), sortOptions(node));
+          const parts = (rows: Relation) => node.keys.map((key) => ({ column: rows.columns[key.column], type: node.columns[key.column].type, descending: key.descending }));
+          return sortRows(backend, cleared, { columns: node.keys.map((key) => key.column), of: (rows) => ({ parts: parts(rows), validity: rows.valid }) }, sortOptions(node));
         }
         case "limit": {
           // Valid rows first (keeping any ORDER BY), then the first `count` lanes.
@@ -377,7 +382,8 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
         ...order.keys.map((key) => ({ column: rows.columns[key.column], type: plan.columns[key.column].type, descending: key.descending })),
         ...rows.columns.map((column, index) => ({ column, type: index < plan.columns.length ? plan.columns[index].type : ({ kind: "bool" } as const) })),
       ];
-      disclosed = await sortRows(backend, passOn(), (rows) => ({ parts: keyParts(rows), validity: rows.valid }), outputOptions);
+      const allColumns = disclosed.columns.map((_, index) => index);
+      disclosed = await sortRows(backend, passOn(), { columns: allColumns, of: (rows) => ({ parts: keyParts(rows), validity: rows.valid }) }, outputOptions);
       // Invalid lanes sort last: the sort compacted the rows too.
       compacted = true;
     }

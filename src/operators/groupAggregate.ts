@@ -193,7 +193,8 @@ async function sortForGroups(backend: Backend, input: GroupInput, options: Group
   if (prepared.kind === "done") return { kind: "done", result: prepared.result };
   const { keyTypes, shapes } = prepared;
   // Runs that arrive sorted by the key (a pushdown partner's partials) may be merged rather than sorted.
-  const sorted = await sortRows(backend, prepared.carried, (rows) => ({ parts: keyTypes.map((type, index) => ({ column: rows.columns[index], type })), validity: rows.valid }), options);
+  const key = { columns: keyTypes.map((_, index) => index), of: (rows: Relation) => ({ parts: keyTypes.map((type, index) => ({ column: rows.columns[index], type })), validity: rows.valid }) };
+  const sorted = await sortRows(backend, prepared.carried, key, options);
   return { kind: "sorted", sorted, keyTypes, aggregates: shapes };
 }
 

@@ -14,13 +14,20 @@ import { rowBytesFor } from "../circuit/shuffledLanes.js";
 import type { WireVector } from "../circuit/wireVector.js";
 import { shuffleTrafficBytes } from "../ot/sharedShuffle.js";
 import { receive, type Given } from "./handOver.js";
-import { gatherPartLanes, partsWidth, relationParts } from "./recordParts.js";
+import { partsWidth, relationParts } from "./recordParts.js";
 import type { Relation } from "./relation.js";
 import { revealedMergeSort, revealedMergeSortCost } from "./revealedMergeSort.js";
 import type { BitPlanes } from "../circuit/bitVector/bitPlanes.js";
 
 /** A sort key's planes, lowest first, read off the rows for free (views and NOTs, see orderKeyPlanes). */
 export type KeyPlanesOf = (rows: Relation) => WireVector[];
+
+/** What a shuffle sort orders by: the planes, and which columns (besides `valid`) they read. */
+export interface ShuffleSortKey {
+  /** Only these columns (and `valid`) get wires before the sort; reading any other column would fail. */
+  columns: readonly number[];
+  planesOf: KeyPlanesOf;
+}
 
 /** Bits of the lane index that make keys distinct. */
 function tieBreakWidth(lanes: number): number {
@@ -35,45 +42,63 @@ function laneIndexPlanes(backend: Backend, lanes: number, width: number): WireVe
 }
 
 /**
- * Sorts the lanes of `input` ascending by the key `keyPlanesOf` reads, ties kept in lane order (the lane index
- * is the key's last part). It takes the rows: their wires go once shared, and each part comes back in storage
- * of its own, in the sorted order.
+ * Sorts the lanes of `input` ascending by the key `key.planesOf` reads, ties kept in lane order (the lane index
+ * is the key's last part). It takes the rows: their wires go once shared. The key's parts come back as wires in
+ * the shuffled order and are moved by relabelling once the order is known; every other part comes back straight
+ * in the sorted order (its shares are rows of bits, cheap to move). Each part is in storage of its own.
  */
-export async function shuffleSortRelation(backend: Backend, input: Given<Relation>, keyPlanesOf: KeyPlanesOf): Promise<Relation> {
-  const shuffled = await shuffleToShares(backend, receive(input));
-  const { lanes, unpack, layout, tieWidth } = shuffled;
-  // Fresh wires for every part, in the shuffled order; the tie-break's planes come last.
-  const parts: BitPlanes[] = [];
-  let plane = 0;
-  for (const part of layout) {
-    parts.push({ ...part, wires: await backend.labelsOfShuffled(shuffled.shares, plane, plane + part.width) });
-    plane += part.width;
+export async function shuffleSortRelation(backend: Backend, input: Given<Relation>, key: ShuffleSortKey): Promise<Relation> {
+  const shuffled = await shuffleToShares(backend, receive(input), key.columns);
+  const { unpack, layout, starts, keyParts } = shuffled;
+  const parts: Array<BitPlanes | undefined> = layout.map(() => undefined);
+  for (const index of keyParts) parts[index] = { ...layout[index], wires: await backend.labelsOfShuffled(shuffled.shares, starts[index], starts[index] + layout[index].width) };
+  // The key reads only its own parts: the others stand in as empty vectors until the order is known.
+  const order = await revealedOrder(backend, shuffled, layout.map((part, index) => parts[index] ?? { ...part, wires: backend.constant([]) }), key.planesOf);
+  // The order is public: each part is moved, or made, in it one at a time, so that only one part is doubled.
+  for (const [index, part] of layout.entries()) {
+    const early = parts[index];
+    parts[index] = early ? { ...early, wires: backend.gatherLanes(early.wires, early.width, order) } : { ...part, wires: await backend.labelsOfShuffled(shuffled.shares, starts[index], starts[index] + part.width, order) };
   }
-  const tie = await backend.labelsOfShuffled(shuffled.shares, plane, plane + tieWidth);
-  const keyPlanes = [...Array.from({ length: tieWidth }, (_, bit) => backend.slice(tie, bit * lanes, (bit + 1) * lanes)), ...keyPlanesOf(unpack(parts))];
-  const keyParts = keyPlanes.map((wires) => ({ wires, width: 1, lanes }));
-  const order = await revealedMergeSort(lanes, async (first, second) => {
-    const below = await lessThan(backend, gatherPartLanes(backend, keyParts, first), gatherPartLanes(backend, keyParts, second));
+  return { ...unpack(parts as BitPlanes[]), ownsStorage: true };
+}
+
+/**
+ * The sorted order of the shuffled lanes, from the key's parts (the others are still undefined in `parts`):
+ * the key with the tie-break below it, laid out row by row, then the merge sort's revealed comparisons.
+ */
+async function revealedOrder(backend: Backend, shuffled: Awaited<ReturnType<typeof shuffleToShares>>, parts: BitPlanes[], planesOf: KeyPlanesOf): Promise<Int32Array> {
+  const { lanes, tieWidth, tieStart } = shuffled;
+  const tie = await backend.labelsOfShuffled(shuffled.shares, tieStart, tieStart + tieWidth);
+  const planes = [...Array.from({ length: tieWidth }, (_, bit) => backend.slice(tie, bit * lanes, (bit + 1) * lanes)), ...planesOf(shuffled.unpack(parts))];
+  const width = planes.length;
+  const rows = backend.planesToRows(planes, lanes);
+  planes.length = 0;
+  return revealedMergeSort(lanes, async (first, second) => {
+    const below = await lessThan(backend, { wires: backend.gatherRowsToPlanes(rows, width, first), width, lanes: first.length }, { wires: backend.gatherRowsToPlanes(rows, width, second), width, lanes: second.length });
     // The counting backend sees no values: any consistent order costs the same, so it takes the lanes'.
     return (await backend.reveal(below)) ?? Uint8Array.from(first, (lane, index) => (lane < second[index] ? 1 : 0));
   });
-  keyParts.length = 0;
-  keyPlanes.length = 0;
-  // The order is public: each part is moved by relabelling, one part at a time so that only one is doubled.
-  for (let index = 0; index < parts.length; index++) {
-    parts[index] = { ...parts[index], wires: backend.gatherLanes(parts[index].wires, parts[index].width, order) };
-  }
-  return { ...unpack(parts), ownsStorage: true };
 }
 
-/** The rows as this party's shares, shuffled with the tie-break planes after them; the rows' wires are let go. */
-async function shuffleToShares(backend: Backend, relation: Relation) {
+/**
+ * The rows as this party's shares, shuffled with the tie-break planes after them; the rows' wires are let go.
+ * Also where each part's planes start, and which parts the key reads (valid and the key columns').
+ */
+async function shuffleToShares(backend: Backend, relation: Relation, keyColumns: readonly number[]) {
   const lanes = relation.lanes;
   const tieWidth = tieBreakWidth(lanes);
   const { parts, unpack } = relationParts(relation);
+  // Part indices per column, in relationParts' order: valid, then each column's value and NULL flag.
+  const columnParts: number[][] = [];
+  let next = 1;
+  for (const column of relation.columns) columnParts.push(column.isNull ? [next++, next++] : [next++]);
+  const keyParts = [0, ...new Set(keyColumns.flatMap((column) => columnParts[column]))];
   const layout = parts.map((part) => ({ width: part.width, lanes: part.lanes }));
+  const starts: number[] = [];
+  let tieStart = 0;
+  for (const part of layout) { starts.push(tieStart); tieStart += part.width; }
   const shares = await backend.shuffleLanes([...parts, { wires: laneIndexPlanes(backend, lanes, tieWidth), width: tieWidth }], lanes);
-  return { lanes, tieWidth, layout, unpack, shares };
+  return { lanes, tieWidth, tieStart, layout, starts, keyParts, unpack, shares };
 }
 
 /** A round trip (the garbler waits for the evaluator to catch up), in AND gates garbled meanwhile: about 1.5 ms. */

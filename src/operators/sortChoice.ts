@@ -23,8 +23,11 @@ export interface SortOptions {
   onMethod?: (method: SortMethod) => void;
 }
 
-/** What a sort orders by, read off the rows being sorted: key parts, first most significant, and optionally validity on top. */
-export type SortKeyOf = (rows: Relation) => { parts: KeyPart[]; validity?: WireVector };
+/** What a sort orders by: read off the rows being sorted, key parts first most significant and optionally validity on top; and which columns that reads. */
+export interface SortKey {
+  columns: readonly number[];
+  of: (rows: Relation) => { parts: KeyPart[]; validity?: WireVector };
+}
 
 type Runs = ReadonlyArray<{ lanes: number; sorted: boolean }>;
 
@@ -47,15 +50,16 @@ export function cheaperCompaction(lanes: number, recordWidth: number): SortMetho
  * Sorts the rows ascending by `keyOf` (invalid rows last when it gives validity), by the cheaper method unless
  * `method` says which. Takes the rows.
  */
-export async function sortRows(backend: Backend, input: HandOver<Relation>, keyOf: SortKeyOf, options: SortOptions & { runs?: Runs } = {}): Promise<Relation> {
+export async function sortRows(backend: Backend, input: HandOver<Relation>, key: SortKey, options: SortOptions & { runs?: Runs } = {}): Promise<Relation> {
   // No local of this (long-running) frame may hold the rows: the sort lets them go as it works.
   const [rows, method] = withMethod(input, (relation) => {
-    const { parts, validity } = keyOf(relation);
+    const { parts, validity } = key.of(relation);
     return options.method ?? cheaperSort(relation.lanes, recordWidthOf(relation), orderKeyWidth(parts, validity), options.runs);
   });
   options.onMethod?.(method);
-  if (method === "shuffle") return shuffleSortRelation(backend, rows, (sorted) => { const key = keyOf(sorted); return orderKeyPlanes(backend, key.parts, sorted.lanes, key.validity); });
-  return sortRelation(backend, rows, (sorted) => { const key = keyOf(sorted); return orderKey(backend, key.parts, sorted.lanes, key.validity); }, { runs: options.runs });
+  const keyOf = (sorted: Relation) => key.of(sorted);
+  if (method === "shuffle") return shuffleSortRelation(backend, rows, { columns: key.columns, planesOf: (sorted) => { const { parts, validity } = keyOf(sorted); return orderKeyPlanes(backend, parts, sorted.lanes, validity); } });
+  return sortRelation(backend, rows, (sorted) => { const { parts, validity } = keyOf(sorted); return orderKey(backend, parts, sorted.lanes, validity); }, { runs: options.runs });
 }
 
 /**
@@ -65,7 +69,7 @@ export async function sortRows(backend: Backend, input: HandOver<Relation>, keyO
 export async function compactZeroedRows(backend: Backend, input: HandOver<Relation>, options: SortOptions = {}): Promise<Relation> {
   const [rows, method] = withMethod(input, (relation) => options.method ?? cheaperCompaction(relation.lanes, recordWidthOf(relation)));
   options.onMethod?.(method);
-  if (method === "shuffle") return shuffleSortRelation(backend, rows, (sorted) => [backend.not(sorted.valid)]);
+  if (method === "shuffle") return shuffleSortRelation(backend, rows, { columns: [], planesOf: (sorted) => [backend.not(sorted.valid)] });
   return compact(backend, rows, { invalidRowsZeroed: true });
 }
 

@@ -7,8 +7,11 @@ import { CatalystError, ExitCode } from "../share/errors.js";
 import { exchangeFirstMessages, type MessageChannel } from "./channel.js";
 
 export const PROTOCOL_NAME = "catalyst-2pc";
-/** 2: the header carries `sortedInputs`, which changes the circuit (joins merge sorted uploads). */
-export const PROTOCOL_VERSION = 2;
+/**
+ * 2: the header carries `sortedInputs`, which changes the circuit (joins merge sorted uploads).
+ * 3: the circuit may shuffle and reveal mid-stream (shuffle sorts), with messages both ways.
+ */
+export const PROTOCOL_VERSION = 3;
 
 export interface ProtocolHeader {
   protocol: string;

@@ -58,7 +58,7 @@ describe("shuffle sort of a relation", () => {
   /** Lanes with a valid bit, an 8-bit key (with repeats) and a 12-bit payload that names the lane. */
   const relationProgram = (lanes: number): CircuitProgram => async (backend, [valid, key, payload]) => {
     const relation = { lanes, valid, columns: [{ value: bitPlanes(key, 8) }, { value: bitPlanes(payload, 12) }] };
-    const sorted = await shuffleSortRelation(backend, relation, (rows) => orderKeyPlanes(backend, [{ column: rows.columns[0], type: { kind: "int", bits: 8 } }], rows.lanes, rows.valid));
+    const sorted = await shuffleSortRelation(backend, relation, { columns: [0], planesOf: (rows) => orderKeyPlanes(backend, [{ column: rows.columns[0], type: { kind: "int", bits: 8 } }], rows.lanes, rows.valid) });
     return [sorted.valid, sorted.columns[0].value.wires, sorted.columns[1].value.wires];
   };
   const inputsOf = (lanes: number, seed: number) => {

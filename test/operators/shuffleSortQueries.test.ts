@@ -24,6 +24,8 @@ const study = inlineStudy({
     { name: "strata", sql: "SELECT age, sex, zip, SUM(n) AS n, COUNT(*) AS rows_in FROM visits GROUP BY age, sex, zip" },
     { name: "ordered", sql: "SELECT zip, SUM(n) AS n FROM visits WHERE age > 2 GROUP BY zip ORDER BY n DESC, zip LIMIT 4" },
     { name: "by_age", sql: "SELECT age, COUNT(*) AS c FROM visits GROUP BY age ORDER BY age DESC" },
+    // A nullable argument: the sorted record carries NULL flags beside the key.
+    { name: "nullable", sql: "SELECT sex, zip, MAX(CASE WHEN n > 45 THEN n END) AS top, COUNT(*) AS c FROM visits GROUP BY sex, zip" },
   ],
 });
 
