@@ -46,6 +46,11 @@ export interface Backend {
   planesToRows(planes: readonly WireVector[], lanes: number): WireVector;
   /** The given rows of a row-by-row record of `width` wires per row, back as planes: result[p·n + i] = rows[lanes[i]·width + p]. */
   gatherRowsToPlanes(rows: WireVector, width: number, lanes: ArrayLike<number>): WireVector;
+  /**
+   * rows[first[i]] < rows[second[i]] for a row-by-row record of `width`-bit unsigned integers (plane 0 lowest): the
+   * gates of lessThan on the gathered rows (`width` ANDs per pair), without gathering them.
+   */
+  lessThanOfRows(rows: WireVector, width: number, first: ArrayLike<number>, second: ArrayLike<number>): Promise<WireVector>;
   /** For `width` equal planes: a copy of `target` with lane `lanes[i]` of every plane set from lane i of `values`. */
   scatterLanes(target: WireVector, width: number, lanes: ArrayLike<number>, values: WireVector): WireVector;
   /** As scatterLanes, but writing into `store`, which must be a fresh vector that nothing else refers to yet. */

@@ -68,6 +68,12 @@ export class CountingBackend extends Rewiring implements Backend {
     return this.vectorOf(a.length);
   }
 
+  async lessThanOfRows(rows: WireVector, width: number, first: ArrayLike<number>): Promise<WireVector> {
+    this.counts.and += width * first.length;
+    this.counts.tableBytes += 2 * LABEL_BYTES * width * first.length;
+    return this.vectorOf(first.length);
+  }
+
   /** No values here: operators that branch on revealed bits simulate an outcome (the cost does not depend on it). */
   async reveal(a: WireVector): Promise<undefined> {
     // The garbler's decoding bits one way, the values the other.

@@ -7,6 +7,7 @@ import { xorLabels } from "./labelXor.js";
 import { Rewiring } from "./rewiring.js";
 import type { CorrelatedOtReceiver } from "./correlatedOt.js";
 import { GATES_PER_BATCH, STREAM_HEADER_BYTES } from "./garbler.js";
+import { lessThanOfRows, RowComparisonScratch } from "./rowComparison.js";
 import { rowsOfParts, sharedPlanes, type ShuffledLanes } from "./shuffledLanes.js";
 import { TableReader, UnalignedTableStreamError, type ByteSource } from "./tableStream.js";
 import { TccrHash } from "./tccrHash.js";
@@ -96,9 +97,15 @@ export class Evaluator extends Rewiring implements Backend {
     return this.evaluateAnd(planes, (start, end) => repeatedWires(bits, start, end));
   }
 
-  /** AND gates between `a` and the second inputs' labels, which `secondInputs` gives batch by batch. */
-  private async evaluateAnd(a: WireVector, secondInputs: (start: number, end: number) => Uint8Array): Promise<WireVector> {
-    const result = WireVector.uninitialized(a.length, 16);
+  private readonly comparisonScratch = new RowComparisonScratch();
+
+  lessThanOfRows(rows: WireVector, width: number, first: ArrayLike<number>, second: ArrayLike<number>): Promise<WireVector> {
+    this.checkLabels(rows);
+    return lessThanOfRows(rows, width, first, second, async (a, b, output) => { await this.evaluateAnd(a, (start, end) => b.data.subarray(start * 16, end * 16), output); }, this.comparisonScratch);
+  }
+
+  /** AND gates between `a` and the second inputs' labels, which `secondInputs` gives batch by batch, into `result` (a new vector by default). */
+  private async evaluateAnd(a: WireVector, secondInputs: (start: number, end: number) => Uint8Array, result = WireVector.uninitialized(a.length, 16)): Promise<WireVector> {
     for (let start = 0; start < a.length; start += GATES_PER_BATCH) {
       const end = Math.min(a.length, start + GATES_PER_BATCH);
       const tables = await this.reader.take((end - start) * 2 * LABEL_BYTES);

@@ -7,6 +7,7 @@ import { HalfGateKernels } from "./halfGateKernels.js";
 import { xorLabels } from "./labelXor.js";
 import { Rewiring } from "./rewiring.js";
 import type { CorrelatedOtSender } from "./correlatedOt.js";
+import { lessThanOfRows, RowComparisonScratch } from "./rowComparison.js";
 import { rowsOfParts, sharedPlanes, type ShuffledLanes } from "./shuffledLanes.js";
 import { TableWriter, type ByteSink } from "./tableStream.js";
 import { TccrHash } from "./tccrHash.js";
@@ -142,9 +143,15 @@ export class Garbler extends Rewiring implements Backend {
     return this.garbleAnd(planes, (start, end) => repeatedWires(bits, start, end));
   }
 
-  /** AND gates between `a` and the second inputs' labels, which `secondInputs` gives batch by batch. */
-  private async garbleAnd(a: WireVector, secondInputs: (start: number, end: number) => Uint8Array): Promise<WireVector> {
-    const result = WireVector.uninitialized(a.length, 16);
+  private readonly comparisonScratch = new RowComparisonScratch();
+
+  lessThanOfRows(rows: WireVector, width: number, first: ArrayLike<number>, second: ArrayLike<number>): Promise<WireVector> {
+    this.checkLabels(rows);
+    return lessThanOfRows(rows, width, first, second, async (a, b, output) => { await this.garbleAnd(a, (start, end) => b.data.subarray(start * 16, end * 16), output); }, this.comparisonScratch);
+  }
+
+  /** AND gates between `a` and the second inputs' labels, which `secondInputs` gives batch by batch, into `result` (a new vector by default). */
+  private async garbleAnd(a: WireVector, secondInputs: (start: number, end: number) => Uint8Array, result = WireVector.uninitialized(a.length, 16)): Promise<WireVector> {
     for (let start = 0; start < a.length; start += GATES_PER_BATCH) {
       const end = Math.min(a.length, start + GATES_PER_BATCH);
       const tables = this.writer.reserve((end - start) * 2 * LABEL_BYTES);

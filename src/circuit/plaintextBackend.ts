@@ -3,6 +3,7 @@ import { randomPermutation } from "../ot/permutationNetwork.js";
 import { permuteRows } from "../ot/sharedShuffle.js";
 import type { Backend } from "./backend.js";
 import { Rewiring } from "./rewiring.js";
+import { lessThanOfRows, RowComparisonScratch } from "./rowComparison.js";
 import { rowsOfParts, sharedPlanes, type ShuffledLanes } from "./shuffledLanes.js";
 import { WireVector, checkBroadcast, checkSameLength } from "./wireVector.js";
 
@@ -51,6 +52,12 @@ export class PlaintextBackend extends Rewiring implements Backend {
   async andWithGarblerKnown(a: WireVector, garblerBits: Uint8Array | undefined): Promise<WireVector> {
     if (!garblerBits || garblerBits.length !== a.length) throw new RangeError("the plaintext backend needs the garbler's clear bits, one per wire");
     return this.and(a, this.constant(garblerBits));
+  }
+
+  private readonly comparisonScratch = new RowComparisonScratch();
+
+  lessThanOfRows(rows: WireVector, width: number, first: ArrayLike<number>, second: ArrayLike<number>): Promise<WireVector> {
+    return lessThanOfRows(rows, width, first, second, async (a, b, output) => { for (let i = 0; i < a.length; i++) output.data[i] = a.data[i] & b.data[i]; }, this.comparisonScratch);
   }
 
   async reveal(a: WireVector): Promise<Uint8Array> {

@@ -39,6 +39,8 @@ export const DEFAULT_CHUNK_BYTES = 1 << 20;
 /** Hands out regions of a chunk for the garbler to fill in place, and passes full chunks to the sink. */
 export class TableWriter {
   private current: Uint8Array;
+  /** Bytes of `current` handed to the sink already ([0, start)) and reserved since ([start, used)). */
+  private start = 0;
   private used = 0;
   private readonly sealed: Uint8Array[] = [];
   private written = 0;
@@ -49,7 +51,7 @@ export class TableWriter {
 
   /** Bytes reserved so far (the stream length once finished). */
   get bytesProduced(): number {
-    return this.written + this.sealed.reduce((sum, chunk) => sum + chunk.length, 0) + this.used;
+    return this.written + this.sealed.reduce((sum, chunk) => sum + chunk.length, 0) + this.used - this.start;
   }
 
   get hasFullChunks(): boolean {
@@ -62,6 +64,7 @@ export class TableWriter {
       this.seal();
       // Each chunk is a fresh buffer because the sink may keep (or transfer) it.
       this.current = new Uint8Array(Math.max(this.chunkBytes, byteCount));
+      this.start = this.used = 0;
     }
     const region = this.current.subarray(this.used, this.used + byteCount);
     this.used += byteCount;
@@ -70,7 +73,8 @@ export class TableWriter {
 
   /**
    * Hands every byte reserved so far to the sink, the partial chunk too, without ending the stream: before the
-   * garbler waits on the evaluator, which cannot get there without these tables.
+   * garbler waits on the evaluator, which cannot get there without these tables. The rest of the chunk's buffer
+   * is used on (a shuffle sort flushes every round, and a fresh megabyte each time cost more than its tables).
    */
   async flushAll(): Promise<void> {
     this.seal();
@@ -78,9 +82,8 @@ export class TableWriter {
   }
 
   private seal(): void {
-    if (this.used > 0) this.sealed.push(this.current.subarray(0, this.used));
-    this.current = new Uint8Array(0);
-    this.used = 0;
+    if (this.used > this.start) this.sealed.push(this.current.subarray(this.start, this.used));
+    this.start = this.used;
   }
 
   /** Writes every full chunk to the sink; with `final`, also the partial one and ends the sink. */
@@ -95,8 +98,6 @@ export class TableWriter {
     if (final) {
       const ended = this.sink.end?.();
       if (ended) await ended;
-    } else if (this.current.length === 0) {
-      this.current = new Uint8Array(this.chunkBytes);
     }
   }
 }

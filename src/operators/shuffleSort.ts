@@ -9,7 +9,6 @@
  */
 import type { Backend } from "../circuit/backend.js";
 import { bitLength } from "../circuit/bitVector/integer.js";
-import { lessThan } from "../circuit/bitVector/compare.js";
 import { rowBytesFor } from "../circuit/shuffledLanes.js";
 import type { WireVector } from "../circuit/wireVector.js";
 import { shuffleTrafficBytes } from "../ot/sharedShuffle.js";
@@ -74,7 +73,7 @@ async function revealedOrder(backend: Backend, shuffled: Awaited<ReturnType<type
   const rows = backend.planesToRows(planes, lanes);
   planes.length = 0;
   return revealedMergeSort(lanes, async (first, second) => {
-    const below = await lessThan(backend, { wires: backend.gatherRowsToPlanes(rows, width, first), width, lanes: first.length }, { wires: backend.gatherRowsToPlanes(rows, width, second), width, lanes: second.length });
+    const below = await backend.lessThanOfRows(rows, width, first, second);
     // The counting backend sees no values: any consistent order costs the same, so it takes the lanes'.
     return (await backend.reveal(below)) ?? Uint8Array.from(first, (lane, index) => (lane < second[index] ? 1 : 0));
   });
