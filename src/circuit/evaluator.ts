@@ -154,7 +154,8 @@ export class Evaluator extends Rewiring implements Backend {
   async reveal(a: WireVector): Promise<Uint8Array> {
     this.checkLabels(a);
     const decoding = await this.reader.take(Math.ceil(a.length / 8));
-    const { channel } = this.atGarblersWait();
+    // No check that the stream was read to its end here: the next comparisons may already be reading it.
+    const channel = this.linkToGarbler().channel;
     const values = new Uint8Array(a.length);
     const packed = new Uint8Array(decoding.length);
     for (let i = 0; i < a.length; i++) {
@@ -182,8 +183,13 @@ export class Evaluator extends Rewiring implements Backend {
 
   /** The link, where the garbler flushed its tables to wait for us: every table it sent must have been read. */
   private atGarblersWait(): EvaluatorLink {
-    if (!this.link) throw new EvaluatorMisuseError("this evaluator has no link to the garbler: reveals and shuffles need one");
+    const link = this.linkToGarbler();
     if (!this.reader.atChunkEnd) throw new UnalignedTableStreamError();
+    return link;
+  }
+
+  private linkToGarbler(): EvaluatorLink {
+    if (!this.link) throw new EvaluatorMisuseError("this evaluator has no link to the garbler: reveals and shuffles need one");
     return this.link;
   }
 

@@ -115,7 +115,33 @@ export class TableReader {
     return this.consumed;
   }
 
-  async take(byteCount: number): Promise<Uint8Array> {
+  /** Takes so far, chained: each starts once the one before it has its bytes. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /**
+   * The next `byteCount` bytes. Calls may overlap (a reveal's decoding bits while the next comparisons are
+   * evaluated): they are served in call order, each once the previous has its bytes.
+   */
+  take(byteCount: number): Promise<Uint8Array> {
+    const available = this.chunk.length - this.position;
+    // The common case, with nothing queued: a view into the current chunk, without waiting a turn.
+    if (available >= byteCount && this.idle) {
+      const view = this.chunk.subarray(this.position, this.position + byteCount);
+      this.position += byteCount;
+      this.consumed += byteCount;
+      return Promise.resolve(view);
+    }
+    this.idle = false;
+    const taken = this.queue.then(() => this.takeInOrder(byteCount));
+    const settled = taken.then(() => undefined, () => undefined);
+    this.queue = settled;
+    void settled.then(() => { if (this.queue === settled) this.idle = true; });
+    return taken;
+  }
+
+  private idle = true;
+
+  private async takeInOrder(byteCount: number): Promise<Uint8Array> {
     const available = this.chunk.length - this.position;
     if (available >= byteCount) {
       const view = this.chunk.subarray(this.position, this.position + byteCount);

@@ -10,13 +10,24 @@
  * a fixed number of steps, then each block by a plain merge of blockSize − 1 comparisons. A search that has
  * converged, or a block with one side used up, pads its round with a comparison of lane 0 with itself. That
  * is about n·lg n + (n / blockSize)·lg²n / 2 comparisons in about lg n·(blockSize + lg n) rounds.
+ *
+ * Each round's searches or blocks are split in two groups worked in turn, the next group's comparisons made
+ * while the previous group's outcomes are on their way: the garbler garbles one group while the evaluator
+ * evaluates the other, instead of each waiting for the other every round.
  */
 
 /** Outputs per block: more rounds for larger blocks, more binary-search comparisons for smaller ones. */
 export const MERGE_BLOCK_SIZE = 64;
 
-/** One round: bit i tells whether the key of lane first[i] is below the key of lane second[i]. */
-export type RevealedLess = (first: Int32Array, second: Int32Array) => Promise<Uint8Array>;
+/** Groups worked in turn within a round (two: one for each party to work on). */
+const GROUPS = 2;
+
+/**
+ * One round of comparisons: resolves once they are made (in the circuit), with `outcomes`, whose bit i tells
+ * whether the key of lane first[i] is below the key of lane second[i]. The next comparisons may be made before
+ * the outcomes arrive.
+ */
+export type RevealedLess = (first: Int32Array, second: Int32Array) => Promise<{ outcomes: Promise<Uint8Array> }>;
 
 interface Merge {
   /** Where the two runs start in the current order; the left run has `left` lanes, the right `right`. */
@@ -45,25 +56,66 @@ function boundariesOf(merge: Merge, blockSize: number): Array<{ outputs: number;
   return boundaries;
 }
 
-/** Comparisons and rounds of the whole sort, from the public schedule alone. */
+/** Round trips of a phase, given each item's rounds in item order: one per round of each group (runRounds' groups). */
+function roundTrips(itemRounds: number[]): number {
+  let trips = 0;
+  for (let group = 0; group < GROUPS; group++) trips += itemRounds.reduce((most, rounds, index) => (index % GROUPS === group ? Math.max(most, rounds) : most), 0);
+  return trips;
+}
+
+/** Comparisons and round trips of the whole sort, from the public schedule alone. */
 export function revealedMergeSortCost(lanes: number, blockSize = MERGE_BLOCK_SIZE): { comparisons: number; rounds: number } {
   let comparisons = 0, rounds = 0;
   for (let runLength = 1; runLength < lanes; runLength *= 2) {
-    let searchRounds = 0, blockRounds = 0;
+    // Each search's and block's rounds, in the order revealedMergeSort lists them.
+    const searchRounds: number[] = [], blockRounds: number[] = [];
     for (const merge of mergesOfLevel(lanes, runLength)) {
-      if (merge.right === 0) continue;
       const boundaries = boundariesOf(merge, blockSize);
-      for (const boundary of boundaries) { comparisons += boundary.steps; searchRounds = Math.max(searchRounds, boundary.steps); }
+      for (const boundary of boundaries) searchRounds.push(boundary.steps);
       let previous = 0;
       for (const outputs of [...boundaries.map((boundary) => boundary.outputs), merge.left + merge.right]) {
-        comparisons += outputs - previous - 1;
-        blockRounds = Math.max(blockRounds, outputs - previous - 1);
+        blockRounds.push(merge.right === 0 ? 0 : outputs - previous - 1);
         previous = outputs;
       }
     }
-    rounds += searchRounds + blockRounds;
+    comparisons += [...searchRounds, ...blockRounds].reduce((sum, count) => sum + count, 0);
+    rounds += roundTrips(searchRounds) + roundTrips(blockRounds);
   }
   return { comparisons, rounds };
+}
+
+/**
+ * Rounds of comparisons over items split in GROUPS fixed groups (by their index in `items`, so that an item's
+ * outcome is always in before its group's next round), each group's round made once its previous round's
+ * outcomes are in. `roundsOf(item)` says in how many rounds an item compares (the same for every outcome);
+ * `pairOf(item)` gives its comparison, or undefined for padding; `apply(item, below)` takes its outcome.
+ */
+async function runRounds<T>(items: readonly T[], roundsOf: (item: T) => number, pairOf: (item: T) => [number, number] | undefined, apply: (item: T, below: number) => void, less: RevealedLess): Promise<void> {
+  const groups = Array.from({ length: GROUPS }, (_, group) => items.filter((_, index) => index % GROUPS === group));
+  const rounds = items.reduce((most, item) => Math.max(most, roundsOf(item)), 0);
+  const pending: Array<{ items: T[]; outcomes: Promise<Uint8Array> } | undefined> = new Array(GROUPS).fill(undefined);
+  const settle = async (group: number) => {
+    const waiting = pending[group];
+    if (!waiting) return;
+    pending[group] = undefined;
+    const below = await waiting.outcomes;
+    waiting.items.forEach((item, index) => apply(item, below[index]));
+  };
+  for (let round = 0; round < rounds; round++) {
+    for (let group = 0; group < GROUPS; group++) {
+      await settle(group);
+      const mine = groups[group].filter((item) => roundsOf(item) > round);
+      if (mine.length === 0) continue;
+      const first = new Int32Array(mine.length), second = new Int32Array(mine.length);
+      mine.forEach((item, index) => {
+        const pair = pairOf(item);
+        // Padding compares lane 0 with itself: never below.
+        if (pair) [first[index], second[index]] = pair;
+      });
+      pending[group] = { items: mine, outcomes: (await less(first, second)).outcomes };
+    }
+  }
+  for (let group = 0; group < GROUPS; group++) await settle(group);
 }
 
 /**
@@ -82,25 +134,15 @@ export async function revealedMergeSort(lanes: number, less: RevealedLess, block
 
     // Co-ranks: the smallest i in [low, high] with i = left, or outputs − i − 1 < 0, or right[outputs − i − 1] < left[i].
     const searches = merges.flatMap((merge) => boundariesOf(merge, blockSize).map((boundary) => ({ merge, ...boundary })));
-    const searchRounds = searches.reduce((most, search) => Math.max(most, search.steps), 0);
-    for (let round = 0; round < searchRounds; round++) {
-      const active = searches.filter((search) => search.steps > round);
-      const first = new Int32Array(active.length), second = new Int32Array(active.length), middle = new Int32Array(active.length);
-      active.forEach((search, index) => {
-        if (search.low === search.high) { middle[index] = -1; return; }
-        const mid = (search.low + search.high) >>> 1;
-        middle[index] = mid;
-        first[index] = rightLane(search.merge, search.outputs - mid - 1);
-        second[index] = leftLane(search.merge, mid);
-      });
-      const below = await less(first, second);
-      active.forEach((search, index) => {
-        const mid = middle[index];
-        if (mid < 0) return;
-        if (below[index]) search.high = mid;
+    const middleOf = (search: { low: number; high: number }) => (search.low + search.high) >>> 1;
+    await runRounds(searches, (search) => search.steps,
+      (search) => (search.low === search.high ? undefined : [rightLane(search.merge, search.outputs - middleOf(search) - 1), leftLane(search.merge, middleOf(search))]),
+      (search, below) => {
+        if (search.low === search.high) return;
+        const mid = middleOf(search);
+        if (below) search.high = mid;
         else search.low = mid + 1;
-      });
-    }
+      }, less);
 
     // Blocks: between consecutive boundaries, a plain merge padded to (outputs − 1) comparisons.
     const blocks: Array<{ merge: Merge; left: number; leftEnd: number; right: number; rightEnd: number; out: number; rounds: number }> = [];
@@ -120,22 +162,13 @@ export async function revealedMergeSort(lanes: number, less: RevealedLess, block
         });
       }
     }
-    const blockRounds = blocks.reduce((most, block) => Math.max(most, block.rounds), 0);
-    for (let round = 0; round < blockRounds; round++) {
-      const active = blocks.filter((block) => block.rounds > round);
-      const first = new Int32Array(active.length), second = new Int32Array(active.length);
-      active.forEach((block, index) => {
-        if (block.left < block.leftEnd && block.right < block.rightEnd) {
-          first[index] = leftLane(block.merge, block.left);
-          second[index] = rightLane(block.merge, block.right);
-        }
-      });
-      const below = await less(first, second);
-      active.forEach((block, index) => {
-        if (!(block.left < block.leftEnd && block.right < block.rightEnd)) return;
-        next[block.out++] = below[index] ? leftLane(block.merge, block.left++) : rightLane(block.merge, block.right++);
-      });
-    }
+    const bothSidesLeft = (block: (typeof blocks)[number]) => block.left < block.leftEnd && block.right < block.rightEnd;
+    await runRounds(blocks, (block) => block.rounds,
+      (block) => (bothSidesLeft(block) ? [leftLane(block.merge, block.left), rightLane(block.merge, block.right)] : undefined),
+      (block, below) => {
+        if (!bothSidesLeft(block)) return;
+        next[block.out++] = below ? leftLane(block.merge, block.left++) : rightLane(block.merge, block.right++);
+      }, less);
     for (const block of blocks) {
       while (block.left < block.leftEnd) next[block.out++] = leftLane(block.merge, block.left++);
       while (block.right < block.rightEnd) next[block.out++] = rightLane(block.merge, block.right++);

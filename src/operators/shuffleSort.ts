@@ -74,8 +74,10 @@ async function revealedOrder(backend: Backend, shuffled: Awaited<ReturnType<type
   planes.length = 0;
   return revealedMergeSort(lanes, async (first, second) => {
     const below = await backend.lessThanOfRows(rows, width, first, second);
-    // The counting backend sees no values: any consistent order costs the same, so it takes the lanes'.
-    return (await backend.reveal(below)) ?? Uint8Array.from(first, (lane, index) => (lane < second[index] ? 1 : 0));
+    // Not awaited: the next group's comparisons are made while these outcomes travel. The counting backend
+    // sees no values: any consistent order costs the same, so it takes the lanes'.
+    const outcomes = backend.reveal(below).then((bits) => bits ?? Uint8Array.from(first, (lane, index) => (lane < second[index] ? 1 : 0)));
+    return { outcomes };
   });
 }
 
