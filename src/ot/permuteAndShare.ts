@@ -20,6 +20,8 @@ import { randomBytes } from "node:crypto";
 
 /** Switches per OT chunk: each chunk is one message of 4 rows per switch from the holder. */
 const SWITCHES_PER_CHUNK = 1 << 15;
+/** OT chunks the permuter runs ahead of the holder's messages. */
+const CHUNKS_AHEAD = 4;
 
 function checkRowBytes(rowBytes: number): void {
   if (!Number.isInteger(rowBytes) || rowBytes <= 0 || rowBytes % 4 !== 0) throw new RangeError(`rows must be whole 32-bit words, not ${rowBytes} bytes`);
@@ -99,9 +101,7 @@ export async function permuteRowsAsPermuter(channel: MessageChannel, random: Ran
   const cursor = new SwitchCursor(layers);
   const padWords = padBlocksFor(rowBytes) * (BLOCK_BYTES / 4);
   let switchIndex = 0;
-  await random.extend(total, choices, async (padBytes, _first, size) => {
-    const pads = new Uint32Array(padBytes.buffer, padBytes.byteOffset, padBytes.length / 4);
-    const message = wordsOf(await channel.receiveExactly(size * 4 * rowBytes, "switching network messages"));
+  const applyChunk = (pads: Uint32Array, message: Uint32Array, size: number) => {
     cursor.next(size, (low, high, order) => {
       const crossed = (choices[switchIndex >>> 3] >>> (switchIndex & 7)) & 1;
       switchIndex++;
@@ -114,7 +114,26 @@ export async function permuteRowsAsPermuter(channel: MessageChannel, random: Ran
         masked[b + k] = (crossed ? valueA : valueB) ^ second;
       }
     });
+  };
+  // The OT corrections do not depend on the holder's messages, so they go out a few chunks ahead: the holder
+  // makes the next chunk's messages while this side applies the last, instead of each waiting every chunk.
+  const ready: Array<{ pads: Uint32Array; size: number }> = [];
+  let wakeApplier: (() => void) | undefined, wakeExtender: (() => void) | undefined;
+  const extending = random.extend(total, choices, async (padBytes, _first, size) => {
+    ready.push({ pads: new Uint32Array(padBytes.buffer, padBytes.byteOffset, padBytes.length / 4), size });
+    wakeApplier?.();
+    while (ready.length >= CHUNKS_AHEAD) await new Promise<void>((resolve) => { wakeExtender = resolve; });
   }, { padBlocks: padBlocksFor(rowBytes), chunkOts: SWITCHES_PER_CHUNK });
+  const applying = (async () => {
+    for (let applied = 0; applied < total;) {
+      while (ready.length === 0) await new Promise<void>((resolve) => { wakeApplier = resolve; });
+      const { pads, size } = ready.shift()!;
+      wakeExtender?.();
+      applyChunk(pads, wordsOf(await channel.receiveExactly(size * 4 * rowBytes, "switching network messages")), size);
+      applied += size;
+    }
+  })();
+  await Promise.all([extending, applying]);
   return new Uint8Array(masked.buffer);
 }
 
