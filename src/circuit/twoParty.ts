@@ -75,6 +75,11 @@ export async function runGarbled(program: CircuitProgram, inputs: Uint8Array[], 
     return { shares: outputs.map((output) => evaluator.outputShare(output)), streamBytes: evaluator.streamBytes };
   })();
   const [garbled, evaluated] = await Promise.all([garblerSide, evaluatorSide]);
+  return recombined(garbled, evaluated);
+}
+
+/** Both parties' output shares put together, once they agree on the stream they exchanged. */
+function recombined(garbled: { shares: Uint8Array[]; streamBytes: number; andGates: number }, evaluated: { shares: Uint8Array[]; streamBytes: number }): GarbledRun {
   if (garbled.streamBytes !== evaluated.streamBytes) throw new Error("garbler and evaluator disagree on the stream length");
   return {
     outputs: garbled.shares.map((share, i) => combineOutputShares(share, evaluated.shares[i])),
@@ -97,13 +102,8 @@ export async function runGarbledOverChannel(program: CircuitProgram, inputs: Uin
       garbleOverChannel(program, garblerChannel, shares.map((share) => share.garblerShare)),
       evaluateOverChannel(program, evaluatorChannel, shares.map((share) => share.evaluatorShare)),
     ]);
-    if (garbled.streamBytes !== evaluated.streamBytes) throw new Error("garbler and evaluator disagree on the stream length");
     return {
-      outputs: garbled.outputShares.map((share, i) => combineOutputShares(share, evaluated.outputShares[i])),
-      garblerShares: garbled.outputShares,
-      evaluatorShares: evaluated.outputShares,
-      streamBytes: garbled.streamBytes,
-      andGates: garbled.andGates,
+      ...recombined({ ...garbled, shares: garbled.outputShares }, { ...evaluated, shares: evaluated.outputShares }),
       garblerBytesSent: garblerChannel.counters().bytesSent,
       evaluatorBytesSent: evaluatorChannel.counters().bytesSent,
     };
