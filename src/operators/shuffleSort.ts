@@ -12,6 +12,7 @@ import { bitLength } from "../circuit/bitVector/integer.js";
 import { rowBytesFor } from "../circuit/shuffledLanes.js";
 import type { WireVector } from "../circuit/wireVector.js";
 import { shuffleTrafficBytes } from "../ot/sharedShuffle.js";
+import { collectGarbage } from "./garbageCollection.js";
 import { receive, type Given } from "./handOver.js";
 import { partsWidth, relationParts } from "./recordParts.js";
 import type { Relation } from "./relation.js";
@@ -48,11 +49,15 @@ function laneIndexPlanes(backend: Backend, lanes: number, width: number): WireVe
  */
 export async function shuffleSortRelation(backend: Backend, input: Given<Relation>, key: ShuffleSortKey): Promise<Relation> {
   const shuffled = await shuffleToShares(backend, receive(input), key.columns);
-  const { unpack, layout, starts, keyParts } = shuffled;
+  const { lanes, unpack, layout, starts, keyParts } = shuffled;
+  // The rows' wires are garbage now (the shares hold the rows): free them before new wires are made.
+  collectGarbage(lanes * shuffled.tieStart);
   const parts: Array<BitPlanes | undefined> = layout.map(() => undefined);
   for (const index of keyParts) parts[index] = { ...layout[index], wires: await backend.labelsOfShuffled(shuffled.shares, starts[index], starts[index] + layout[index].width) };
   // The key reads only its own parts: the others stand in as empty vectors until the order is known.
   const order = await revealedOrder(backend, shuffled, layout.map((part, index) => parts[index] ?? { ...part, wires: backend.constant([]) }), key.planesOf);
+  // So are the key's rows, laid out for the comparisons.
+  collectGarbage(lanes * keyParts.reduce((sum, index) => sum + layout[index].width, shuffled.tieWidth));
   // The order is public: each part is moved, or made, in it one at a time, so that only one part is doubled.
   for (const [index, part] of layout.entries()) {
     const early = parts[index];
