@@ -44,8 +44,6 @@ export interface Backend {
    * cache k times per row.
    */
   planesToRows(planes: readonly WireVector[], lanes: number): WireVector;
-  /** The given rows of a row-by-row record of `width` wires per row, back as planes: result[p·n + i] = rows[lanes[i]·width + p]. */
-  gatherRowsToPlanes(rows: WireVector, width: number, lanes: ArrayLike<number>): WireVector;
   /**
    * rows[first[i]] < rows[second[i]] for a row-by-row record of `width`-bit unsigned integers (plane 0 lowest): the
    * gates of lessThan on the gathered rows (`width` ANDs per pair), without gathering them.

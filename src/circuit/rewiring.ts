@@ -1,5 +1,5 @@
 /** Rewiring is the same on every backend: slicing, concatenating, gathering and scattering move wires and compute nothing. */
-import { concatWires, gatherPlaneLanes, gatherPlaneLanesOfParts, gatherRowsToPlanes, gatherWires, planesToRows, scatterPlaneLanes, scatterPlaneLanesInPlace, scatterWires, sliceWires, type WireVector } from "./wireVector.js";
+import { concatWires, gatherPlaneLanes, gatherPlaneLanesOfParts, gatherWires, planesToRows, scatterPlaneLanes, scatterPlaneLanesInPlace, scatterWires, sliceWires, type WireVector } from "./wireVector.js";
 
 export abstract class Rewiring {
   slice(a: WireVector, start: number, end?: number): WireVector {
@@ -29,10 +29,6 @@ export abstract class Rewiring {
 
   planesToRows(planes: readonly WireVector[], lanes: number): WireVector {
     return planesToRows(planes, lanes);
-  }
-
-  gatherRowsToPlanes(rows: WireVector, width: number, lanes: ArrayLike<number>): WireVector {
-    return gatherRowsToPlanes(rows, width, lanes);
   }
 
   scatterLanes(target: WireVector, width: number, lanes: ArrayLike<number>, values: WireVector): WireVector {

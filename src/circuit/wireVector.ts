@@ -257,36 +257,6 @@ export function planesToRows(planes: readonly WireVector[], lanes: number): Wire
   return result;
 }
 
-/** Rows gathered per block: each plane then receives a run of this many consecutive labels, not one scattered label. */
-const GATHER_BLOCK_ROWS = 16;
-
-/** For rows of `width` wires each (planesToRows's layout): the given rows as planes, `result[p·n + i] = rows[lanes[i]·width + p]`. */
-export function gatherRowsToPlanes(rows: WireVector, width: number, laneIndices: ArrayLike<number>): WireVector {
-  const count = laneIndices.length;
-  const size = rows.bytesPerWire;
-  const result = WireVector.uninitialized(width * count, size);
-  checkLanes(laneIndices, width === 0 ? Number.MAX_SAFE_INTEGER : rows.length / width, "gather");
-  if (size === 16) {
-    const from = rows.words();
-    const to = result.words();
-    for (let block = 0; block < count; block += GATHER_BLOCK_ROWS) {
-      const end = Math.min(count, block + GATHER_BLOCK_ROWS);
-      for (let p = 0; p < width; p++) {
-        for (let i = block, target = (p * count + block) * 4; i < end; i++, target += 4) {
-          const source = (laneIndices[i] * width + p) * 4;
-          to[target] = from[source]; to[target + 1] = from[source + 1]; to[target + 2] = from[source + 2]; to[target + 3] = from[source + 3];
-        }
-      }
-    }
-  } else if (size === 1) {
-    for (let i = 0; i < count; i++) {
-      const row = laneIndices[i] * width;
-      for (let p = 0; p < width; p++) result.data[p * count + i] = rows.data[row + p];
-    }
-  }
-  return result;
-}
-
 /** Runs shorter than this copy label by label; longer ones as one block (a memmove). */
 const SHORTEST_BLOCK_RUN = 8;
 
