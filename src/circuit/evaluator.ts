@@ -1,4 +1,5 @@
 /** The evaluator: mirrors the garbler, holding one label per wire and reading garbled tables from a byte source. */
+import { packBits, unpackBits } from "../ot/bits.js";
 import { SharedRowShuffler } from "../ot/sharedShuffle.js";
 import type { MessageChannel } from "../transport/channel.js";
 import type { Backend } from "./backend.js";
@@ -156,13 +157,11 @@ export class Evaluator extends Rewiring implements Backend {
     const decoding = await this.reader.take(Math.ceil(a.length / 8));
     // No check that the stream was read to its end here: the next comparisons may already be reading it.
     const channel = this.linkToGarbler().channel;
-    const values = new Uint8Array(a.length);
-    const packed = new Uint8Array(decoding.length);
-    for (let i = 0; i < a.length; i++) {
-      values[i] = (a.data[i * 16] ^ (decoding[i >>> 3] >>> (i & 7))) & 1;
-      packed[i >>> 3] |= values[i] << (i & 7);
-    }
-    await channel.send(packed);
+    // Value = the garbler's share (its decoding bit) ⊕ ours.
+    const values = unpackBits(decoding, a.length);
+    const ours = this.outputShare(a);
+    for (let i = 0; i < a.length; i++) values[i] ^= ours[i];
+    await channel.send(packBits(values));
     channel.flush();
     return values;
   }

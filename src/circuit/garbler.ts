@@ -1,5 +1,6 @@
 /** The garbler: free-XOR, half-gates and a TCCR hash; writes garbled tables to a byte sink as they are produced. */
 import { randomFillSync } from "node:crypto";
+import { packBits, unpackBits } from "../ot/bits.js";
 import { SharedRowShuffler } from "../ot/sharedShuffle.js";
 import type { MessageChannel } from "../transport/channel.js";
 import type { Backend } from "./backend.js";
@@ -229,12 +230,10 @@ export class Garbler extends Rewiring implements Backend {
     this.checkLabels(a);
     const channel = this.waitingOnEvaluator().channel;
     const decoding = this.writer.reserve(Math.ceil(a.length / 8));
-    decoding.set(packedPermuteBits(a));
+    // The decoding bits are the garbler's output shares.
+    decoding.set(packBits(this.outputShare(a)));
     await this.writer.flushAll();
-    const packed = await channel.receiveExactly(decoding.length, "revealed bits");
-    const values = new Uint8Array(a.length);
-    for (let i = 0; i < a.length; i++) values[i] = (packed[i >>> 3] >>> (i & 7)) & 1;
-    return values;
+    return unpackBits(await channel.receiveExactly(decoding.length, "revealed bits"), a.length);
   }
 
   /** Shares are the permute bits of the 0-labels; the garbler draws the first of the two permutations. */
@@ -276,11 +275,4 @@ export class Garbler extends Rewiring implements Backend {
     if (a.bytesPerWire !== 16 || (b && b.bytesPerWire !== 16)) throw new GarblerMisuseError("the garbler works on 16-byte labels only");
     if (b) checkSameLength(a, b);
   }
-}
-
-/** The permute bit of each wire's 0-label, packed (bit i of byte i >> 3). */
-function packedPermuteBits(a: WireVector): Uint8Array {
-  const packed = new Uint8Array(Math.ceil(a.length / 8));
-  for (let i = 0; i < a.length; i++) packed[i >>> 3] |= (a.data[i * 16] & 1) << (i & 7);
-  return packed;
 }

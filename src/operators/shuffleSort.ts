@@ -67,7 +67,7 @@ export async function shuffleSortRelation(backend: Backend, input: Given<Relatio
 }
 
 /**
- * The sorted order of the shuffled lanes, from the key's parts (the others are still undefined in `parts`):
+ * The sorted order of the shuffled lanes, from the key's parts (the others are empty stand-ins in `parts`):
  * the key with the tie-break below it, laid out row by row, then the merge sort's revealed comparisons.
  */
 async function revealedOrder(backend: Backend, shuffled: Awaited<ReturnType<typeof shuffleToShares>>, parts: BitPlanes[], planesOf: KeyPlanesOf): Promise<Int32Array> {

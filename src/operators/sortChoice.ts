@@ -57,9 +57,8 @@ export async function sortRows(backend: Backend, input: HandOver<Relation>, key:
     return options.method ?? cheaperSort(relation.lanes, recordWidthOf(relation), orderKeyWidth(parts, validity), options.runs);
   });
   options.onMethod?.(method);
-  const keyOf = (sorted: Relation) => key.of(sorted);
-  if (method === "shuffle") return shuffleSortRelation(backend, rows, { columns: key.columns, planesOf: (sorted) => { const { parts, validity } = keyOf(sorted); return orderKeyPlanes(backend, parts, sorted.lanes, validity); } });
-  return sortRelation(backend, rows, (sorted) => { const { parts, validity } = keyOf(sorted); return orderKey(backend, parts, sorted.lanes, validity); }, { runs: options.runs });
+  if (method === "shuffle") return shuffleSortRelation(backend, rows, { columns: key.columns, planesOf: (sorted) => { const { parts, validity } = key.of(sorted); return orderKeyPlanes(backend, parts, sorted.lanes, validity); } });
+  return sortRelation(backend, rows, (sorted) => { const { parts, validity } = key.of(sorted); return orderKey(backend, parts, sorted.lanes, validity); }, { runs: options.runs });
 }
 
 /**
