@@ -30,18 +30,6 @@ function padBlocksOf(options: RandomOtOptions): number {
   return blocks;
 }
 
-/** Each block of `blocks` repeated `times` times in a row: the inputs of a pad's several tweaks. */
-function repeatBlocks(blocks: Uint8Array, times: number): Uint8Array {
-  if (times === 1) return blocks;
-  const count = blocks.length / BLOCK_BYTES;
-  const repeated = new Uint8Array(blocks.length * times);
-  for (let i = 0; i < count; i++) {
-    const block = blocks.subarray(i * BLOCK_BYTES, (i + 1) * BLOCK_BYTES);
-    for (let j = 0; j < times; j++) repeated.set(block, (i * times + j) * BLOCK_BYTES);
-  }
-  return repeated;
-}
-
 export class RandomOtSender {
   /** Tweaks are counted in pad blocks, so every block hashed in a session has its own. */
   private nextTweak = 0;
@@ -66,10 +54,9 @@ export class RandomOtSender {
     await this.correlated.extend(
       count,
       async (keys, first, size) => {
-        const inputs = repeatBlocks(keys, padBlocks);
-        const pads0 = this.hash.hash(inputs, base + first * padBlocks);
-        xorDeltaWhereBitSet(inputs, allOnes(size * padBlocks), 0, size * padBlocks, this.correlated.delta);
-        const pads1 = this.hash.hash(inputs, base + first * padBlocks);
+        const pads0 = this.hash.hash(keys, base + first * padBlocks, padBlocks);
+        xorDeltaWhereBitSet(keys, allOnes(size), 0, size, this.correlated.delta);
+        const pads1 = this.hash.hash(keys, base + first * padBlocks, padBlocks);
         await onChunk(pads0, pads1, first, size);
       },
       options,
@@ -99,7 +86,7 @@ export class RandomOtReceiver {
       count,
       choices,
       async (blocks, first, size) => {
-        await onChunk(this.hash.hash(repeatBlocks(blocks, padBlocks), base + first * padBlocks), first, size);
+        await onChunk(this.hash.hash(blocks, base + first * padBlocks, padBlocks), first, size);
       },
       options,
     );
