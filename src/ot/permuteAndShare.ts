@@ -3,22 +3,22 @@
  * has rows X, the permuter a permutation π; afterwards the permuter holds π(X) ⊕ R and the holder R, and
  * neither learns the other's input. The two functions mirror each other.
  *
- * The holder gives every wire of the network a fresh random mask, starting with the rows themselves (so the
- * permuter's masked inputs are all zero and nothing needs sending for them). For a switch with input masks
- * (a, b) and output masks (a', b'), one random OT lets the permuter, with its switch bit c, take exactly one of
- *   c = 0: (a ⊕ a', b ⊕ b')      c = 1: (b ⊕ a', a ⊕ b'),
- * which turns its masked inputs into the masked outputs, straight or crossed. Each message is uniformly random
- * to the permuter (fresh output masks), and the holder never sees a switch bit. Rows are whole 32-bit words.
+ * The holder masks every wire of the network, starting with the rows themselves (so the permuter's masked
+ * inputs are all zero and nothing needs sending for them). For a switch with input masks (a, b), one random
+ * OT with pads (p0, p1) of two rows each sets the output masks to a' = a ⊕ p0ₐ, b' = b ⊕ p0_b: fresh, since
+ * p0 is. The permuter, with its switch bit c, needs
+ *   c = 0: (a ⊕ a', b ⊕ b') = p0, its own pad, so nothing is sent for it;
+ *   c = 1: (b ⊕ a', a ⊕ b'), which the holder sends masked by p1: one message of two rows per switch.
+ * The message is uniformly random to a permuter with c = 0 (it lacks p1) and with c = 1 (a' holds p0ₐ, which it
+ * lacks), and the holder never sees a switch bit. Rows are whole 32-bit words.
  */
 import type { MessageChannel } from "../transport/channel.js";
 import { BLOCK_BYTES } from "./blocks.js";
 import { packedByteLength } from "./bits.js";
-import { AesCtrPrg } from "./prg.js";
 import type { SwitchLayer } from "./permutationNetwork.js";
 import type { RandomOtReceiver, RandomOtSender } from "./randomOt.js";
-import { randomBytes } from "node:crypto";
 
-/** Switches per OT chunk: each chunk is one message of 4 rows per switch from the holder. */
+/** Switches per OT chunk: each chunk is one message of 2 rows per switch from the holder. */
 const SWITCHES_PER_CHUNK = 1 << 15;
 /** OT chunks the permuter runs ahead of the holder's messages. */
 const CHUNKS_AHEAD = 4;
@@ -31,21 +31,28 @@ function switchCount(layers: readonly SwitchLayer[]): number {
   return layers.reduce((sum, layer) => sum + layer.low.length, 0);
 }
 
-/** Walks the switches of a network in order, a chunk at a time (chunks arrive in order). */
+/** A run of switches of one layer: indices [from, to) of its low and high ends; `order` of the first within its chunk. */
+interface SwitchRun { low: Int32Array; high: Int32Array; from: number; to: number; order: number }
+
+/** Walks the switches of a network in order, a chunk at a time (chunks arrive in order), as runs within layers. */
 class SwitchCursor {
   private layer = 0;
   private index = 0;
 
   constructor(private readonly layers: readonly SwitchLayer[]) {}
 
-  /** Calls `visit(low, high)` for the next `count` switches, with `order` counting from 0 within the chunk. */
-  next(count: number, visit: (low: number, high: number, order: number) => void): void {
-    for (let order = 0; order < count; order++) {
+  /** The next `count` switches. */
+  next(count: number): SwitchRun[] {
+    const runs: SwitchRun[] = [];
+    for (let order = 0; order < count;) {
       while (this.index >= this.layers[this.layer].low.length) { this.layer++; this.index = 0; }
-      const layer = this.layers[this.layer];
-      visit(layer.low[this.index], layer.high[this.index], order);
-      this.index++;
+      const { low, high } = this.layers[this.layer];
+      const to = Math.min(low.length, this.index + count - order);
+      runs.push({ low, high, from: this.index, to, order });
+      order += to - this.index;
+      this.index = to;
     }
+    return runs;
   }
 }
 
@@ -57,27 +64,26 @@ export async function permuteRowsAsHolder(channel: MessageChannel, random: Rando
   checkRowBytes(rowBytes);
   const words = rowBytes / 4;
   // The masks of the wires as the network runs: first the rows themselves, last the holder's share.
-  const masks = new Uint32Array(rows.buffer, rows.byteOffset, rows.length / 4);
-  const fresh = new AesCtrPrg(randomBytes(16));
+  const masks = new Int32Array(rows.buffer, rows.byteOffset, rows.length / 4);
   const cursor = new SwitchCursor(layers);
   const padWords = padBlocksFor(rowBytes) * (BLOCK_BYTES / 4);
   await random.extend(switchCount(layers), async (pads0Bytes, pads1Bytes, _first, size) => {
-    const pads0 = new Uint32Array(pads0Bytes.buffer, pads0Bytes.byteOffset, pads0Bytes.length / 4);
-    const pads1 = new Uint32Array(pads1Bytes.buffer, pads1Bytes.byteOffset, pads1Bytes.length / 4);
-    const outputMasks = wordsOf(fresh.next(size * 2 * rowBytes));
-    const message = new Uint32Array(size * 4 * words);
-    cursor.next(size, (low, high, order) => {
-      const a = low * words, b = high * words, pad = order * padWords, out = order * 2 * words, sent = order * 4 * words;
-      for (let k = 0; k < words; k++) {
-        const maskA = masks[a + k], maskB = masks[b + k], newA = outputMasks[out + k], newB = outputMasks[out + words + k];
-        message[sent + k] = pads0[pad + k] ^ maskA ^ newA;
-        message[sent + words + k] = pads0[pad + words + k] ^ maskB ^ newB;
-        message[sent + 2 * words + k] = pads1[pad + k] ^ maskB ^ newA;
-        message[sent + 3 * words + k] = pads1[pad + words + k] ^ maskA ^ newB;
-        masks[a + k] = newA;
-        masks[b + k] = newB;
+    const pads0 = new Int32Array(pads0Bytes.buffer, pads0Bytes.byteOffset, pads0Bytes.length / 4);
+    const pads1 = new Int32Array(pads1Bytes.buffer, pads1Bytes.byteOffset, pads1Bytes.length / 4);
+    const message = new Int32Array(size * 2 * words);
+    for (const { low, high, from, to, order: firstOrder } of cursor.next(size)) {
+      for (let index = from, order = firstOrder; index < to; index++, order++) {
+        const a = low[index] * words, b = high[index] * words, pad = order * padWords, sent = order * 2 * words;
+        for (let k = 0; k < words; k++) {
+          const maskA = masks[a + k], maskB = masks[b + k];
+          const newA = maskA ^ pads0[pad + k], newB = maskB ^ pads0[pad + words + k];
+          message[sent + k] = pads1[pad + k] ^ maskB ^ newA;
+          message[sent + words + k] = pads1[pad + words + k] ^ maskA ^ newB;
+          masks[a + k] = newA;
+          masks[b + k] = newB;
+        }
       }
-    });
+    }
     await channel.send(new Uint8Array(message.buffer));
     channel.flush();
   }, { padBlocks: padBlocksFor(rowBytes), chunkOts: SWITCHES_PER_CHUNK });
@@ -97,30 +103,33 @@ export async function permuteRowsAsPermuter(channel: MessageChannel, random: Ran
   for (const bits of switchBits) for (let i = 0; i < bits.length; i++, position++) choices[position >>> 3] |= (bits[i] & 1) << (position & 7);
   if (position !== total) throw new RangeError(`${position} switch bits for a network of ${total} switches`);
   // The holder's masked rows: zero to begin with, since the holder's first masks are the rows themselves.
-  const masked = new Uint32Array(rowCount * words);
+  const masked = new Int32Array(rowCount * words);
   const cursor = new SwitchCursor(layers);
   const padWords = padBlocksFor(rowBytes) * (BLOCK_BYTES / 4);
   let switchIndex = 0;
-  const applyChunk = (pads: Uint32Array, message: Uint32Array, size: number) => {
-    cursor.next(size, (low, high, order) => {
-      const crossed = (choices[switchIndex >>> 3] >>> (switchIndex & 7)) & 1;
-      switchIndex++;
-      const a = low * words, b = high * words, pad = order * padWords, chosen = (order * 4 + 2 * crossed) * words;
-      for (let k = 0; k < words; k++) {
-        const first = message[chosen + k] ^ pads[pad + k];
-        const second = message[chosen + words + k] ^ pads[pad + words + k];
-        const valueA = masked[a + k], valueB = masked[b + k];
-        masked[a + k] = (crossed ? valueB : valueA) ^ first;
-        masked[b + k] = (crossed ? valueA : valueB) ^ second;
+  const applyChunk = (pads: Int32Array, message: Int32Array, size: number) => {
+    for (const { low, high, from, to, order: firstOrder } of cursor.next(size)) {
+      for (let index = from, order = firstOrder; index < to; index++, order++, switchIndex++) {
+        const crossed = (choices[switchIndex >>> 3] >>> (switchIndex & 7)) & 1;
+        // Straight: the pad is the masks' change. Crossed: the message, unmasked by the pad, and the rows swap.
+        const sent = -crossed;
+        const a = low[index] * words, b = high[index] * words, pad = order * padWords, chosen = order * 2 * words;
+        for (let k = 0; k < words; k++) {
+          const first = (message[chosen + k] & sent) ^ pads[pad + k];
+          const second = (message[chosen + words + k] & sent) ^ pads[pad + words + k];
+          const valueA = masked[a + k], valueB = masked[b + k], swap = (valueA ^ valueB) & sent;
+          masked[a + k] = valueA ^ swap ^ first;
+          masked[b + k] = valueB ^ swap ^ second;
+        }
       }
-    });
+    }
   };
   // The OT corrections do not depend on the holder's messages, so they go out a few chunks ahead: the holder
   // makes the next chunk's messages while this side applies the last, instead of each waiting every chunk.
-  const ready: Array<{ pads: Uint32Array; size: number }> = [];
+  const ready: Array<{ pads: Int32Array; size: number }> = [];
   let wakeApplier: (() => void) | undefined, wakeExtender: (() => void) | undefined;
   const extending = random.extend(total, choices, async (padBytes, _first, size) => {
-    ready.push({ pads: new Uint32Array(padBytes.buffer, padBytes.byteOffset, padBytes.length / 4), size });
+    ready.push({ pads: new Int32Array(padBytes.buffer, padBytes.byteOffset, padBytes.length / 4), size });
     wakeApplier?.();
     while (ready.length >= CHUNKS_AHEAD) await new Promise<void>((resolve) => { wakeExtender = resolve; });
   }, { padBlocks: padBlocksFor(rowBytes), chunkOts: SWITCHES_PER_CHUNK });
@@ -129,7 +138,7 @@ export async function permuteRowsAsPermuter(channel: MessageChannel, random: Ran
       while (ready.length === 0) await new Promise<void>((resolve) => { wakeApplier = resolve; });
       const { pads, size } = ready.shift()!;
       wakeExtender?.();
-      applyChunk(pads, wordsOf(await channel.receiveExactly(size * 4 * rowBytes, "switching network messages")), size);
+      applyChunk(pads, wordsOf(await channel.receiveExactly(size * 2 * rowBytes, "switching network messages")), size);
       applied += size;
     }
   })();
@@ -142,8 +151,8 @@ function padBlocksFor(rowBytes: number): number {
   return Math.ceil((2 * rowBytes) / BLOCK_BYTES);
 }
 
-/** 32-bit words of a buffer, copied only if it is not aligned. */
-function wordsOf(bytes: Uint8Array): Uint32Array {
+/** 32-bit words of a buffer (signed: V8 keeps them small integers, never heap numbers), copied only if it is not aligned. */
+function wordsOf(bytes: Uint8Array): Int32Array {
   const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
-  return new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.length / 4);
+  return new Int32Array(aligned.buffer, aligned.byteOffset, aligned.length / 4);
 }

@@ -13,8 +13,8 @@ export type ShuffleRole = "first" | "second";
 
 /** Bytes a shuffle of `rowCount` rows of `rowBytes` bytes sends, both ways (OT corrections and switch messages). */
 export function shuffleTrafficBytes(rowCount: number, rowBytes: number): number {
-  // Per switch: a 16-byte OT extension column one way, two messages of two rows the other, in each network.
-  return 2 * waksmanSwitchCount(rowCount) * (16 + 4 * rowBytes);
+  // Per switch: a 16-byte OT extension column one way, one message of two rows the other, in each network.
+  return 2 * waksmanSwitchCount(rowCount) * (16 + 2 * rowBytes);
 }
 
 export class SharedRowShuffler {
