@@ -45,11 +45,13 @@ export function rowsOfParts(parts: ReadonlyArray<{ wires: WireVector; width: num
 export function sharedPlanes(shuffled: ShuffledLanes, first: number, end: number, lanes?: ArrayLike<number>): Uint8Array {
   if (first < 0 || end > shuffled.planes || first > end) throw new RangeError(`planes [${first}, ${end}) are outside the ${shuffled.planes} shuffled`);
   const count = lanes ? lanes.length : shuffled.lanes;
-  const bits = new Uint8Array((end - first) * count);
+  const width = end - first;
+  const bits = new Uint8Array(width * count);
   const { share, rowBytes } = shuffled;
-  for (let plane = first, out = 0; plane < end; plane++) {
-    const byte = plane >>> 3, shift = plane & 7;
-    for (let i = 0; i < count; i++, out++) bits[out] = (share[(lanes ? lanes[i] : i) * rowBytes + byte] >>> shift) & 1;
+  // Lane by lane: each row is read once (one cache line or two), however many planes are taken from it.
+  for (let i = 0; i < count; i++) {
+    const row = (lanes ? lanes[i] : i) * rowBytes;
+    for (let plane = first, out = i; plane < end; plane++, out += count) bits[out] = (share[row + (plane >>> 3)] >>> (plane & 7)) & 1;
   }
   return bits;
 }
