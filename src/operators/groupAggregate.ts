@@ -45,13 +45,18 @@ function combinerOf(aggregate: Pick<AggregateInput, "function" | "resultType">):
   }
 }
 
-/** Each lane's contribution: the value where it counts, else the aggregate's neutral element. */
-async function contributions(backend: Backend, aggregate: AggregateInput, valid: WireVector, lanes: number): Promise<{ value: BitPlanes; present: WireVector }> {
+/**
+ * Each lane's contribution: the value where it counts, else the aggregate's neutral element. With
+ * `invalidGroupedApart`, invalid lanes never share a group with valid ones (validity is part of the group key)
+ * and their groups' totals are never released, so an argument that cannot be NULL is taken as it is: no mask.
+ */
+async function contributions(backend: Backend, aggregate: AggregateInput, valid: WireVector, lanes: number, invalidGroupedApart = false): Promise<{ value: BitPlanes; present: WireVector }> {
   const width = typeBits(aggregate.resultType);
   const present = aggregate.argument?.isNull ? await backend.and(valid, backend.not(aggregate.argument.isNull)) : valid;
   if (aggregate.function === "COUNT") return { value: zeroExtend(backend, { wires: present, width: 1, lanes }, width), present };
   const argument = aggregate.argument!;
   const extend = (value: BitPlanes) => (aggregate.argumentType!.kind === "int" ? signExtend(backend, value, width) : zeroExtend(backend, value, width));
+  if (invalidGroupedApart && present === valid) return { value: extend(argument.value.width > width ? planeRange(backend, argument.value, 0, width) : argument.value), present };
   // A SUM's neutral element is 0: mask at the argument's width, then widen (no constant lanes, fewer ANDs).
   if (aggregate.function === "SUM") {
     // Every value fits the result's width (it holds their sum), so a wider argument (a cast BOOL) is cut to it.
@@ -153,7 +158,8 @@ async function groupContributions(backend: Backend, sorting: { kind: "done"; res
   for (const aggregate of aggregates) {
     let argument: RelationColumn | undefined;
     if (aggregate.hasArgument) { argument = argumentColumns[argumentIndex]; argumentColumns[argumentIndex++] = undefined; }
-    const { value, present } = await contributions(backend, { ...aggregate, argument }, valid, lanes);
+    // The group boundaries (`same`) read validity with the key, so invalid lanes are grouped apart.
+    const { value, present } = await contributions(backend, { ...aggregate, argument }, valid, lanes, true);
     record.push(value);
     const entry: { total: number; present?: number } = { total: layout.push({ width: typeBits(aggregate.resultType), combine: combinerOf(aggregate) }) - 1 };
     if (aggregate.resultNullable && aggregate.function !== "COUNT") {
