@@ -9,7 +9,7 @@ import { overlaps, spansItsStorage, type WireVector } from "../circuit/wireVecto
 import type { Column, ColumnType } from "../share/schema.js";
 import type { BoundColumn } from "./sql/binder.js";
 import { typeBits, type Relation } from "./relation.js";
-import { smallCellFlags } from "./suppression.js";
+import { smallCellFlags, type SmallCellFlags } from "./suppression.js";
 import { tableToOutputParts, type CircuitTable } from "./outputLayout.js";
 import { receive, type Given } from "./handOver.js";
 import { CHUNK_WIRES } from "./chunks.js";
@@ -53,7 +53,7 @@ export async function discloseRows(backend: Backend, input: Given<Relation>, col
     const width = typeBits(column.type);
     const value = column.type.kind === "int" ? signExtend(backend, source.value, width) : zeroExtend(backend, source.value, width);
     if (column.countLike) {
-      const flags = await smallCellFlags(backend, column.type.kind === "bool" ? zeroExtend(backend, value, 2) : value, minCellCount);
+      const flags = await smallCellFlagsByChunk(backend, column.type.kind === "bool" ? zeroExtend(backend, value, 2) : value, minCellCount);
       // A NULL count cell is neither suppressed nor released.
       const flagged = source.isNull ? await backend.and(flags.suppressed, backend.not(source.isNull)) : flags.suppressed;
       if (column.groupSize) smallGroup = smallGroup ? await orWires(backend, smallGroup, flagged) : flagged;
@@ -101,15 +101,42 @@ export async function discloseRows(backend: Backend, input: Given<Relation>, col
   return masked;
 }
 
+/** Lanes [start, end), as gather indices. */
+function laneRange(start: number, end: number): Int32Array {
+  return Int32Array.from({ length: end - start }, (_, index) => start + index);
+}
+
+/** Lanes per chunk when a step over a whole column of `width` planes runs a chunk of lanes at a time. */
+function lanesPerChunk(width: number): number {
+  return Math.max(1024, Math.floor(CHUNK_WIRES / Math.max(1, width)));
+}
+
+/**
+ * smallCellFlags a chunk of lanes at a time (the same gates): the tests' temporaries (a constant and an XOR
+ * per plane) are then a chunk's, not a whole column's, which at pilot scale was gigabytes per count column.
+ */
+async function smallCellFlagsByChunk(backend: Backend, value: BitPlanes, minCellCount: number): Promise<SmallCellFlags> {
+  const step = lanesPerChunk(value.width);
+  if (value.lanes <= step) return smallCellFlags(backend, value, minCellCount);
+  const suppressed: WireVector[] = [], isZero: WireVector[] = [];
+  for (let start = 0; start < value.lanes; start += step) {
+    const lanes = laneRange(start, Math.min(value.lanes, start + step));
+    const flags = await smallCellFlags(backend, { wires: backend.gatherLanes(value.wires, value.width, lanes), width: value.width, lanes: lanes.length }, minCellCount);
+    suppressed.push(flags.suppressed);
+    isZero.push(flags.isZero);
+  }
+  return { suppressed: backend.concat(suppressed), isZero: backend.concat(isZero) };
+}
+
 /**
  * `value` with its lanes where `keep` is clear zeroed (one AND per bit). With `inPlace` the value's storage is
  * overwritten chunk by chunk, so the masked column never stands beside the unmasked one.
  */
 async function maskLanes(backend: Backend, value: BitPlanes, keep: WireVector, inPlace: boolean): Promise<BitPlanes> {
   if (!inPlace) return { ...value, wires: await backend.andBroadcast(value.wires, keep) };
-  const lanesPerChunk = Math.max(1024, Math.floor(CHUNK_WIRES / Math.max(1, value.width)));
-  for (let start = 0; start < value.lanes; start += lanesPerChunk) {
-    const lanes = Int32Array.from({ length: Math.min(value.lanes, start + lanesPerChunk) - start }, (_, index) => start + index);
+  const step = lanesPerChunk(value.width);
+  for (let start = 0; start < value.lanes; start += step) {
+    const lanes = laneRange(start, Math.min(value.lanes, start + step));
     const chunk = backend.gatherLanes(value.wires, value.width, lanes);
     backend.scatterLanesInPlace(value.wires, value.width, lanes, await backend.andBroadcast(chunk, backend.gather(keep, lanes)));
   }

@@ -64,4 +64,28 @@ describe("discloseRows", () => {
     expect(inPlace.outputs).toEqual(copied.outputs);
     expect(Array.from(inPlace.outputs[3])).toEqual(Array.from(encodeIntegers([0n, 0n, 0n, 6n, 0n, 3n], 8)));
   });
+
+  it("applies the rules lane by lane over more lanes than one chunk holds", async () => {
+    // 60,000 lanes of 22-bit counts are three chunks of the flags' tests.
+    const lanes = 60_000, width = 22, threshold = 11;
+    const random = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const next = random(7);
+    const counts = [0, 1].map(() => Array.from({ length: lanes }, () => BigInt(Math.floor(next() * 4) === 0 ? Math.floor(next() * 3 * threshold) : Math.floor(next() * 2 ** 20))));
+    const valid = Array.from({ length: lanes }, () => (next() < 0.9 ? 1 : 0));
+    const wide: BoundColumn[] = [
+      { name: "patients", type: int(width), nullable: false, countLike: true, groupSize: true },
+      { name: "diabetic", type: int(width), nullable: false, countLike: true },
+    ];
+    const backend = new PlaintextBackend();
+    const relation: Relation = { lanes, valid: backend.constant(valid), columns: counts.map((values) => ({ value: { wires: backend.constant(encodeIntegers(values, width)), width, lanes } })), ownsStorage: true };
+    const disclosed = await discloseRows(backend, relation, wide, threshold);
+    const small = (value: bigint) => value >= 1n && value < BigInt(threshold);
+    const released = Array.from({ length: lanes }, (_, lane) => valid[lane] === 1 && !small(counts[0][lane]) && !(counts[0][lane] === 0n && (counts[1][lane] === 0n || small(counts[1][lane]))));
+    const same = (wires: WireVector, bits: ArrayLike<number>) => expect(Buffer.from(backend.outputShare(wires)).equals(Buffer.from(Uint8Array.from(bits)))).toBe(true);
+    same(disclosed.valid, released.map(Number));
+    counts.forEach((values, index) => {
+      const expected = values.map((value, lane) => (released[lane] && !small(value) ? value : 0n));
+      same(disclosed.columns[index].value.wires, encodeIntegers(expected, width));
+    });
+  });
 });
