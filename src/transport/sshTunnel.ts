@@ -112,6 +112,9 @@ export class SshTunnel {
       client.connect(config);
     });
     client.on("error", () => { /* reported through the forwarded streams' own errors */ });
+    // The channel coalesces its own frames; with Nagle's algorithm on, a small message after a large one waited
+    // for the server's delayed ACK: 19 ms instead of 4.7 per 400 kB round trip here, thousands in a shuffle sort.
+    client.setNoDelay(true);
     return new SshTunnel(client, seen, description);
   }
 
