@@ -1,5 +1,5 @@
 /** The one interface every circuit program is written against: plaintext, counting, garbler and evaluator. */
-import type { ShuffledLanes } from "./shuffledLanes.js";
+import type { LaneShares } from "./laneShares.js";
 import type { WireVector } from "./wireVector.js";
 
 /**
@@ -61,13 +61,17 @@ export interface Backend {
    */
   reveal(a: WireVector): Promise<Uint8Array | undefined>;
   /**
-   * Takes a record (parts of `width` planes over `lanes` lanes) out of the circuit as XOR shares with its lanes
-   * shuffled by a permutation neither party knows (sharedShuffle.ts in src/ot). The parts' wires are not needed
-   * afterwards; `labelsOfShuffled` makes wires of the shuffled planes again.
+   * This party's XOR shares of a record's lanes (parts of `width` planes over `lanes` lanes), row by row: one
+   * bit per wire instead of a label. The parts' wires may go as soon as this returns, before any shuffle.
    */
-  shuffleLanes(parts: ReadonlyArray<{ wires: WireVector; width: number }>, lanes: number): Promise<ShuffledLanes>;
-  /** Wires for planes [first, end) of shuffled lanes, taking the lanes in the given public order (all, by default): one correlated OT per wire. */
-  labelsOfShuffled(shuffled: ShuffledLanes, first: number, end: number, lanes?: ArrayLike<number>): Promise<WireVector>;
+  sharesOfLanes(parts: ReadonlyArray<{ wires: WireVector; width: number }>, lanes: number): LaneShares;
+  /**
+   * The rows of `shares` shuffled by a permutation neither party knows (sharedShuffle.ts in src/ot), as fresh
+   * shares; both parties call it at the same point. `labelsOfShares` makes wires of them again.
+   */
+  shuffleShares(shares: LaneShares): Promise<LaneShares>;
+  /** Wires for planes [first, end) of shared lanes, taking the lanes in the given public order (all, by default): one correlated OT per wire. */
+  labelsOfShares(shuffled: LaneShares, first: number, end: number, lanes?: ArrayLike<number>): Promise<WireVector>;
 
   /**
    * This party's share of each wire's value, one byte (0 or 1) per wire. The garbler's and evaluator's

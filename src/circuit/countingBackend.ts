@@ -2,7 +2,7 @@
 import { shuffleTrafficBytes } from "../ot/sharedShuffle.js";
 import type { Backend } from "./backend.js";
 import { Rewiring } from "./rewiring.js";
-import { rowBytesFor, type ShuffledLanes } from "./shuffledLanes.js";
+import { rowBytesFor, type LaneShares } from "./laneShares.js";
 import { LABEL_BYTES, WireVector, checkBroadcast, checkSameLength } from "./wireVector.js";
 
 /** What a program would cost if garbled. */
@@ -82,15 +82,18 @@ export class CountingBackend extends Rewiring implements Backend {
     return undefined;
   }
 
-  async shuffleLanes(parts: ReadonlyArray<{ wires: WireVector; width: number }>, lanes: number): Promise<ShuffledLanes> {
+  sharesOfLanes(parts: ReadonlyArray<{ wires: WireVector; width: number }>, lanes: number): LaneShares {
     const planes = parts.reduce((sum, part) => sum + part.width, 0);
-    const rowBytes = rowBytesFor(planes);
-    this.counts.interactionBytes += shuffleTrafficBytes(lanes, rowBytes);
-    this.counts.rounds += 2;
-    return { lanes, planes, rowBytes, share: new Uint8Array(0) };
+    return { lanes, planes, rowBytes: rowBytesFor(planes), share: new Uint8Array(0) };
   }
 
-  async labelsOfShuffled(shuffled: ShuffledLanes, first: number, end: number, lanes?: ArrayLike<number>): Promise<WireVector> {
+  async shuffleShares(shares: LaneShares): Promise<LaneShares> {
+    this.counts.interactionBytes += shuffleTrafficBytes(shares.lanes, shares.rowBytes);
+    this.counts.rounds += 2;
+    return shares;
+  }
+
+  async labelsOfShares(shuffled: LaneShares, first: number, end: number, lanes?: ArrayLike<number>): Promise<WireVector> {
     const wires = (end - first) * (lanes ? lanes.length : shuffled.lanes);
     this.counts.reinputOts += wires;
     this.counts.interactionBytes += LABEL_BYTES * wires;

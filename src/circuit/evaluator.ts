@@ -9,7 +9,7 @@ import { Rewiring } from "./rewiring.js";
 import type { CorrelatedOtReceiver } from "./correlatedOt.js";
 import { GATES_PER_BATCH, STREAM_HEADER_BYTES } from "./garbler.js";
 import { lessThanOfRows, RowComparisonScratch } from "./rowComparison.js";
-import { rowsOfParts, sharedPlanes, type ShuffledLanes } from "./shuffledLanes.js";
+import { rowsOfParts, sharedPlanes, type LaneShares } from "./laneShares.js";
 import { TableReader, UnalignedTableStreamError, type ByteSource } from "./tableStream.js";
 import { TccrHash } from "./tccrHash.js";
 import { LABEL_BYTES, WireVector, checkBroadcast, checkSameLength, ownedCopy, repeatedWires } from "./wireVector.js";
@@ -166,16 +166,20 @@ export class Evaluator extends Rewiring implements Backend {
     return values;
   }
 
-  /** Shares are the permute bits of the held labels; the evaluator draws the second of the two permutations. */
-  async shuffleLanes(parts: ReadonlyArray<{ wires: WireVector; width: number }>, lanes: number): Promise<ShuffledLanes> {
+  /** Shares are the permute bits of the held labels. */
+  sharesOfLanes(parts: ReadonlyArray<{ wires: WireVector; width: number }>, lanes: number): LaneShares {
     for (const part of parts) this.checkLabels(part.wires);
-    const { channel } = this.atGarblersWait();
-    const rows = rowsOfParts(parts, lanes);
-    this.shuffler ??= SharedRowShuffler.setup(channel, "second");
-    return { ...rows, share: await (await this.shuffler).shuffle(rows.share, lanes, rows.rowBytes) };
+    return rowsOfParts(parts, lanes);
   }
 
-  async labelsOfShuffled(shuffled: ShuffledLanes, first: number, end: number, lanes?: ArrayLike<number>): Promise<WireVector> {
+  /** The evaluator draws the second of the two permutations. */
+  async shuffleShares(shares: LaneShares): Promise<LaneShares> {
+    const { channel } = this.atGarblersWait();
+    this.shuffler ??= SharedRowShuffler.setup(channel, "second");
+    return { ...shares, share: await (await this.shuffler).shuffle(shares.share, shares.lanes, shares.rowBytes) };
+  }
+
+  async labelsOfShares(shuffled: LaneShares, first: number, end: number, lanes?: ArrayLike<number>): Promise<WireVector> {
     const { inputs } = this.atGarblersWait();
     return this.inputShared(sharedPlanes(shuffled, first, end, lanes), inputs);
   }

@@ -9,7 +9,7 @@ import { xorLabels } from "./labelXor.js";
 import { Rewiring } from "./rewiring.js";
 import type { CorrelatedOtSender } from "./correlatedOt.js";
 import { lessThanOfRows, RowComparisonScratch } from "./rowComparison.js";
-import { rowsOfParts, sharedPlanes, type ShuffledLanes } from "./shuffledLanes.js";
+import { rowsOfParts, sharedPlanes, type LaneShares } from "./laneShares.js";
 import { TableWriter, type ByteSink } from "./tableStream.js";
 import { TccrHash } from "./tccrHash.js";
 import { LABEL_BYTES, WireVector, checkBroadcast, checkSameLength, ownedCopy, repeatedWires } from "./wireVector.js";
@@ -236,17 +236,21 @@ export class Garbler extends Rewiring implements Backend {
     return unpackBits(await channel.receiveExactly(decoding.length, "revealed bits"), a.length);
   }
 
-  /** Shares are the permute bits of the 0-labels; the garbler draws the first of the two permutations. */
-  async shuffleLanes(parts: ReadonlyArray<{ wires: WireVector; width: number }>, lanes: number): Promise<ShuffledLanes> {
+  /** Shares are the permute bits of the 0-labels. */
+  sharesOfLanes(parts: ReadonlyArray<{ wires: WireVector; width: number }>, lanes: number): LaneShares {
     for (const part of parts) this.checkLabels(part.wires);
-    const { channel } = this.waitingOnEvaluator();
-    await this.writer.flushAll();
-    const rows = rowsOfParts(parts, lanes);
-    this.shuffler ??= SharedRowShuffler.setup(channel, "first");
-    return { ...rows, share: await (await this.shuffler).shuffle(rows.share, lanes, rows.rowBytes) };
+    return rowsOfParts(parts, lanes);
   }
 
-  async labelsOfShuffled(shuffled: ShuffledLanes, first: number, end: number, lanes?: ArrayLike<number>): Promise<WireVector> {
+  /** The garbler draws the first of the two permutations. */
+  async shuffleShares(shares: LaneShares): Promise<LaneShares> {
+    const { channel } = this.waitingOnEvaluator();
+    await this.writer.flushAll();
+    this.shuffler ??= SharedRowShuffler.setup(channel, "first");
+    return { ...shares, share: await (await this.shuffler).shuffle(shares.share, shares.lanes, shares.rowBytes) };
+  }
+
+  async labelsOfShares(shuffled: LaneShares, first: number, end: number, lanes?: ArrayLike<number>): Promise<WireVector> {
     const { inputs } = this.waitingOnEvaluator();
     await this.writer.flushAll();
     return this.inputShared(sharedPlanes(shuffled, first, end, lanes), inputs);

@@ -4,7 +4,7 @@ import { permuteRows } from "../ot/sharedShuffle.js";
 import type { Backend } from "./backend.js";
 import { Rewiring } from "./rewiring.js";
 import { lessThanOfRows, RowComparisonScratch } from "./rowComparison.js";
-import { rowsOfParts, sharedPlanes, type ShuffledLanes } from "./shuffledLanes.js";
+import { rowsOfParts, sharedPlanes, type LaneShares } from "./laneShares.js";
 import { WireVector, checkBroadcast, checkSameLength } from "./wireVector.js";
 
 export class PlaintextBackend extends Rewiring implements Backend {
@@ -65,12 +65,15 @@ export class PlaintextBackend extends Rewiring implements Backend {
   }
 
   /** The clear rows in a random order (the "share" is the value itself). */
-  async shuffleLanes(parts: ReadonlyArray<{ wires: WireVector; width: number }>, lanes: number): Promise<ShuffledLanes> {
-    const rows = rowsOfParts(parts, lanes);
-    return { ...rows, share: permuteRows(rows.share, randomPermutation(lanes), rows.rowBytes) };
+  sharesOfLanes(parts: ReadonlyArray<{ wires: WireVector; width: number }>, lanes: number): LaneShares {
+    return rowsOfParts(parts, lanes);
   }
 
-  async labelsOfShuffled(shuffled: ShuffledLanes, first: number, end: number, lanes?: ArrayLike<number>): Promise<WireVector> {
+  async shuffleShares(shares: LaneShares): Promise<LaneShares> {
+    return { ...shares, share: permuteRows(shares.share, randomPermutation(shares.lanes), shares.rowBytes) };
+  }
+
+  async labelsOfShares(shuffled: LaneShares, first: number, end: number, lanes?: ArrayLike<number>): Promise<WireVector> {
     return new WireVector((end - first) * (lanes ? lanes.length : shuffled.lanes), 1, sharedPlanes(shuffled, first, end, lanes));
   }
 

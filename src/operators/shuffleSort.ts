@@ -9,7 +9,7 @@
  */
 import type { Backend } from "../circuit/backend.js";
 import { bitLength } from "../circuit/bitVector/integer.js";
-import { rowBytesFor } from "../circuit/shuffledLanes.js";
+import { concatenateLaneShares, rowBytesFor } from "../circuit/laneShares.js";
 import type { WireVector } from "../circuit/wireVector.js";
 import { shuffleTrafficBytes } from "../ot/sharedShuffle.js";
 import { collectGarbage } from "./garbageCollection.js";
@@ -48,12 +48,10 @@ function laneIndexPlanes(backend: Backend, lanes: number, width: number): WireVe
  * in the sorted order (its shares are rows of bits, cheap to move). Each part is in storage of its own.
  */
 export async function shuffleSortRelation(backend: Backend, input: Given<Relation>, key: ShuffleSortKey): Promise<Relation> {
-  const shuffled = await shuffleToShares(backend, receive(input), key.columns);
+  const shuffled = await shuffleWithTie(backend, sharesOfRelation(backend, receive(input), key.columns));
   const { lanes, unpack, layout, starts, keyParts } = shuffled;
-  // The rows' wires are garbage now (the shares hold the rows): free them before new wires are made.
-  collectGarbage(lanes * shuffled.tieStart);
   const parts: Array<BitPlanes | undefined> = layout.map(() => undefined);
-  for (const index of keyParts) parts[index] = { ...layout[index], wires: await backend.labelsOfShuffled(shuffled.shares, starts[index], starts[index] + layout[index].width) };
+  for (const index of keyParts) parts[index] = { ...layout[index], wires: await backend.labelsOfShares(shuffled.shares, starts[index], starts[index] + layout[index].width) };
   // The key reads only its own parts: the others stand in as empty vectors until the order is known.
   const order = await revealedOrder(backend, shuffled, layout.map((part, index) => parts[index] ?? { ...part, wires: backend.constant([]) }), key.planesOf);
   // So are the key's rows, laid out for the comparisons.
@@ -61,18 +59,33 @@ export async function shuffleSortRelation(backend: Backend, input: Given<Relatio
   // The order is public: each part is moved, or made, in it one at a time, so that only one part is doubled.
   for (const [index, part] of layout.entries()) {
     const early = parts[index];
-    parts[index] = early ? { ...early, wires: backend.gatherLanes(early.wires, early.width, order) } : { ...part, wires: await backend.labelsOfShuffled(shuffled.shares, starts[index], starts[index] + part.width, order) };
+    parts[index] = early ? { ...early, wires: backend.gatherLanes(early.wires, early.width, order) } : { ...part, wires: await backend.labelsOfShares(shuffled.shares, starts[index], starts[index] + part.width, order) };
   }
   return { ...unpack(parts as BitPlanes[]), ownsStorage: true };
+}
+
+/**
+ * The rows of `input` in an order neither party knows, as fresh wires: where no order is asked for, this
+ * hides which lanes were dummies or where groups ended as well as a sort would, for the shuffle alone. Takes
+ * the rows.
+ */
+export async function shuffleRelation(backend: Backend, input: Given<Relation>): Promise<Relation> {
+  const taken = sharesOfRelation(backend, receive(input), []);
+  // The rows' wires are garbage now (the shares hold the rows): free them before the networks run.
+  collectGarbage(taken.lanes * taken.shares.planes);
+  const shares = await backend.shuffleShares(taken.shares);
+  const parts: BitPlanes[] = [];
+  for (const [index, part] of taken.layout.entries()) parts.push({ ...part, wires: await backend.labelsOfShares(shares, taken.starts[index], taken.starts[index] + part.width) });
+  return { ...taken.unpack(parts), ownsStorage: true };
 }
 
 /**
  * The sorted order of the shuffled lanes, from the key's parts (the others are empty stand-ins in `parts`):
  * the key with the tie-break below it, laid out row by row, then the merge sort's revealed comparisons.
  */
-async function revealedOrder(backend: Backend, shuffled: Awaited<ReturnType<typeof shuffleToShares>>, parts: BitPlanes[], planesOf: KeyPlanesOf): Promise<Int32Array> {
+async function revealedOrder(backend: Backend, shuffled: Awaited<ReturnType<typeof shuffleWithTie>>, parts: BitPlanes[], planesOf: KeyPlanesOf): Promise<Int32Array> {
   const { lanes, tieWidth, tieStart } = shuffled;
-  const tie = await backend.labelsOfShuffled(shuffled.shares, tieStart, tieStart + tieWidth);
+  const tie = await backend.labelsOfShares(shuffled.shares, tieStart, tieStart + tieWidth);
   const planes = [...Array.from({ length: tieWidth }, (_, bit) => backend.slice(tie, bit * lanes, (bit + 1) * lanes)), ...planesOf(shuffled.unpack(parts))];
   const width = planes.length;
   const rows = backend.planesToRows(planes, lanes);
@@ -87,12 +100,11 @@ async function revealedOrder(backend: Backend, shuffled: Awaited<ReturnType<type
 }
 
 /**
- * The rows as this party's shares, shuffled with the tie-break planes after them; the rows' wires are let go.
- * Also where each part's planes start, and which parts the key reads (valid and the key columns').
+ * This party's shares of the rows, with where each part's planes start and which parts the key reads (valid and
+ * the key columns'). A function of its own: once it returns, nothing holds the rows' wires.
  */
-async function shuffleToShares(backend: Backend, relation: Relation, keyColumns: readonly number[]) {
+function sharesOfRelation(backend: Backend, relation: Relation, keyColumns: readonly number[]) {
   const lanes = relation.lanes;
-  const tieWidth = tieBreakWidth(lanes);
   const { parts, unpack } = relationParts(relation);
   // Part indices per column, in relationParts' order: valid, then each column's value and NULL flag.
   const columnParts: number[][] = [];
@@ -101,10 +113,22 @@ async function shuffleToShares(backend: Backend, relation: Relation, keyColumns:
   const keyParts = [0, ...new Set(keyColumns.flatMap((column) => columnParts[column]))];
   const layout = parts.map((part) => ({ width: part.width, lanes: part.lanes }));
   const starts: number[] = [];
-  let tieStart = 0;
-  for (const part of layout) { starts.push(tieStart); tieStart += part.width; }
-  const shares = await backend.shuffleLanes([...parts, { wires: laneIndexPlanes(backend, lanes, tieWidth), width: tieWidth }], lanes);
-  return { lanes, tieWidth, tieStart, layout, starts, keyParts, unpack, shares };
+  let planes = 0;
+  for (const part of layout) { starts.push(planes); planes += part.width; }
+  return { lanes, layout, starts, keyParts, unpack, shares: backend.sharesOfLanes(parts, lanes) };
+}
+
+/**
+ * The shared rows, shuffled with the tie-break planes (each lane's index) after them. The rows' wires are
+ * freed first, and the tie's public wires made only then, so neither stands beside the other.
+ */
+async function shuffleWithTie(backend: Backend, taken: ReturnType<typeof sharesOfRelation>) {
+  const { lanes } = taken;
+  collectGarbage(lanes * taken.shares.planes);
+  const tieWidth = tieBreakWidth(lanes);
+  const tie = backend.sharesOfLanes([{ wires: laneIndexPlanes(backend, lanes, tieWidth), width: tieWidth }], lanes);
+  const shares = await backend.shuffleShares(concatenateLaneShares(taken.shares, tie));
+  return { ...taken, tieWidth, tieStart: taken.shares.planes, shares };
 }
 
 /** A round trip (the garbler waits for the evaluator to catch up), in AND gates garbled meanwhile: about 1.5 ms. */
@@ -113,17 +137,24 @@ const ROUND_TRIP_ANDS = 10_000;
 const SHUFFLE_SETUP_ANDS = 3_000_000;
 
 /**
+ * What a shuffle of `lanes` rows of `recordWidth` planes costs, in AND-equivalents of traffic (32 bytes each):
+ * the OT set-up, the two switching networks and the OT that makes the wires again.
+ */
+export function shuffleCost(lanes: number, recordWidth: number): number {
+  if (lanes < 2) return 0;
+  return (shuffleTrafficBytes(lanes, rowBytesFor(recordWidth)) + 16 * lanes * recordWidth) / 32 + SHUFFLE_SETUP_ANDS;
+}
+
+/**
  * What a shuffle sort of `lanes` rows of `recordWidth` planes by a key of `keyWidth` planes costs, in AND gates
- * and AND-equivalents of traffic (32 bytes each) and of waiting: the comparisons and their round trips, the two
- * switching networks and the OT that makes the wires again.
+ * and AND-equivalents of traffic and of waiting: the shuffle (with the tie-break's planes), the comparisons and
+ * their round trips.
  */
 export function shuffleSortCost(lanes: number, recordWidth: number, keyWidth: number): number {
   if (lanes < 2) return 0;
   const tieWidth = tieBreakWidth(lanes);
-  const planes = recordWidth + tieWidth;
   const { comparisons, rounds } = revealedMergeSortCost(lanes);
-  const traffic = shuffleTrafficBytes(lanes, rowBytesFor(planes)) + 16 * lanes * planes;
-  return comparisons * (keyWidth + tieWidth) + traffic / 32 + rounds * ROUND_TRIP_ANDS + SHUFFLE_SETUP_ANDS;
+  return comparisons * (keyWidth + tieWidth) + rounds * ROUND_TRIP_ANDS + shuffleCost(lanes, recordWidth + tieWidth);
 }
 
 /** Record planes of a relation as sorts move it (valid, each column's value and NULL flag). */

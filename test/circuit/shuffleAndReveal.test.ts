@@ -2,6 +2,8 @@ import { describe, expect, it } from "@jest/globals";
 import { randomBytes } from "node:crypto";
 import type { Backend, CircuitProgram } from "../../src/circuit/backend.js";
 import { CountingBackend } from "../../src/circuit/countingBackend.js";
+import { concatenateLaneShares, sharedPlanes } from "../../src/circuit/laneShares.js";
+import { PlaintextBackend } from "../../src/circuit/plaintextBackend.js";
 import { runGarbled, runGarbledOverChannel, runPlaintext } from "../../src/circuit/twoParty.js";
 import type { WireVector } from "../../src/circuit/wireVector.js";
 
@@ -13,11 +15,11 @@ const rowsOf = (bits: Uint8Array, width: number, lanes: number) => Array.from({ 
 function shuffleProgram(lanes: number, widths: number[], order?: (lanes: number) => Int32Array): CircuitProgram {
   return async (backend: Backend, inputs: WireVector[]) => {
     const parts = widths.map((width, index) => ({ wires: inputs[index], width }));
-    const shuffled = await backend.shuffleLanes(parts, lanes);
+    const shuffled = await backend.shuffleShares(backend.sharesOfLanes(parts, lanes));
     const outputs: WireVector[] = [];
     let plane = 0;
     for (const width of widths) {
-      outputs.push(await backend.labelsOfShuffled(shuffled, plane, plane + width, order?.(lanes)));
+      outputs.push(await backend.labelsOfShares(shuffled, plane, plane + width, order?.(lanes)));
       plane += width;
     }
     return outputs;
@@ -53,8 +55,8 @@ describe("shuffled lanes", () => {
     const pick = (count: number) => Int32Array.from([3, 3, 0]);
     for (const run of [async (program: CircuitProgram) => (await runGarbledOverChannel(program, inputs)).outputs, (program: CircuitProgram) => runPlaintext(program, inputs)]) {
       const [forward, backward, picked] = await run(async (backend, wires) => {
-        const shuffled = await backend.shuffleLanes([{ wires: wires[0], width: 5 }], lanes);
-        return [await backend.labelsOfShuffled(shuffled, 0, 5), await backend.labelsOfShuffled(shuffled, 0, 5, reversed(lanes)), await backend.labelsOfShuffled(shuffled, 1, 3, pick(lanes))];
+        const shuffled = await backend.shuffleShares(backend.sharesOfLanes([{ wires: wires[0], width: 5 }], lanes));
+        return [await backend.labelsOfShares(shuffled, 0, 5), await backend.labelsOfShares(shuffled, 0, 5, reversed(lanes)), await backend.labelsOfShares(shuffled, 1, 3, pick(lanes))];
       });
       expect(rowsOf(backward, 5, lanes)).toEqual(rowsOf(forward, 5, lanes).reverse());
       const forwardRows = rowsOf(forward, 5, lanes);
@@ -64,8 +66,8 @@ describe("shuffled lanes", () => {
 
   it("costs what the counting backend says, and needs a link to the peer", async () => {
     const counting = new CountingBackend();
-    const shuffled = await counting.shuffleLanes([{ wires: counting.input(3 * 100), width: 3 }], 100);
-    await counting.labelsOfShuffled(shuffled, 0, 3);
+    const shuffled = await counting.shuffleShares(counting.sharesOfLanes([{ wires: counting.input(3 * 100), width: 3 }], 100));
+    await counting.labelsOfShares(shuffled, 0, 3);
     expect(counting.counts.rounds).toBe(2);
     expect(counting.counts.reinputOts).toBe(300);
     expect(counting.counts.interactionBytes).toBeGreaterThan(300 * 16);
@@ -95,5 +97,18 @@ describe("revealed bits", () => {
     const counting = new CountingBackend();
     expect(await counting.reveal(counting.input(lanes))).toBeUndefined();
     expect(counting.counts.rounds).toBe(1);
+  });
+});
+
+describe("lane shares", () => {
+  it("concatenate row by row: the first record's planes, then the second's", () => {
+    const lanes = 7;
+    const first = randomBits(30 * lanes), second = randomBits(5 * lanes);
+    const backend = new PlaintextBackend();
+    const joined = concatenateLaneShares(backend.sharesOfLanes([{ wires: backend.constant(first), width: 30 }], lanes), backend.sharesOfLanes([{ wires: backend.constant(second), width: 5 }], lanes));
+    expect(joined.planes).toBe(35);
+    expect(joined.rowBytes).toBe(8);
+    expect(Array.from(sharedPlanes(joined, 0, 30))).toEqual(Array.from(first));
+    expect(Array.from(sharedPlanes(joined, 30, 35))).toEqual(Array.from(second));
   });
 });

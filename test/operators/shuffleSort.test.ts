@@ -5,7 +5,7 @@ import { CountingBackend } from "../../src/circuit/countingBackend.js";
 import { runGarbledOverChannel, runPlaintext } from "../../src/circuit/twoParty.js";
 import { orderKeyPlanes } from "../../src/operators/orderKey.js";
 import { revealedMergeSort, revealedMergeSortCost } from "../../src/operators/revealedMergeSort.js";
-import { shuffleSortRelation } from "../../src/operators/shuffleSort.js";
+import { shuffleRelation, shuffleSortRelation } from "../../src/operators/shuffleSort.js";
 import { seededRandom } from "../circuit/harness.js";
 
 describe("merge sort by revealed comparisons", () => {
@@ -94,3 +94,43 @@ describe("shuffle sort of a relation", () => {
     expect(counting.counts.rounds).toBe(2 + revealedMergeSortCost(lanes).rounds);
   });
 });
+
+describe("shuffle of a relation", () => {
+  /** Lanes with a valid bit, a nullable 9-bit value that names the lane, and its NULL flag. */
+  const program = (lanes: number): CircuitProgram => async (backend, [valid, value, isNull]) => {
+    const shuffled = await shuffleRelation(backend, { lanes, valid, columns: [{ value: bitPlanes(value, 9), isNull }] });
+    return [shuffled.valid, shuffled.columns[0].value.wires, shuffled.columns[0].isNull!];
+  };
+  const inputsOf = (lanes: number) => [Uint8Array.from({ length: lanes }, (_, lane) => lane % 3 === 0 ? 0 : 1), encodeIntegers(Array.from({ length: lanes }, (_, lane) => BigInt(lane)), 9), Uint8Array.from({ length: lanes }, (_, lane) => lane % 5 === 0 ? 1 : 0)];
+  /** Each output lane as (valid, value, NULL), decoded from plane-major bits. */
+  const rowsOf = ([valid, value, isNull]: Uint8Array[], lanes: number) => Array.from({ length: lanes }, (_, lane) => {
+    let number = 0;
+    for (let bit = 0; bit < 9; bit++) number |= value[bit * lanes + lane] << bit;
+    return `${valid[lane]}:${number}:${isNull[lane]}`;
+  });
+
+  it("moves each row whole to a new place, garbled and in the clear", async () => {
+    for (const lanes of [1, 2, 5, 300]) {
+      const inputs = inputsOf(lanes);
+      const expected = rowsOf(inputs, lanes).sort();
+      expect(rowsOf(await runPlaintext(program(lanes), inputs), lanes).sort()).toEqual(expected);
+      const garbled = rowsOf((await runGarbledOverChannel(program(lanes), inputs)).outputs, lanes);
+      expect([...garbled].sort()).toEqual(expected);
+      // 300 lanes in their own order would be a 1 in 300! chance.
+      if (lanes === 300) expect(garbled).not.toEqual(rowsOf(inputs, lanes));
+    }
+  });
+
+  it("costs no AND gate, and sends what the counting backend counts, for any data of the shape", async () => {
+    const lanes = 120;
+    const runs = await Promise.all([0, 1].map(async (flip) => runGarbledOverChannel(program(lanes), inputsOf(lanes).map((bits) => bits.map((bit) => bit ^ flip)))));
+    expect(runs[0].andGates).toBe(0);
+    expect(runs[1].garblerBytesSent).toBe(runs[0].garblerBytesSent);
+    expect(runs[1].evaluatorBytesSent).toBe(runs[0].evaluatorBytesSent);
+    const counting = new CountingBackend();
+    await program(lanes)(counting, [counting.input(lanes), counting.input(9 * lanes), counting.input(lanes)]);
+    expect(counting.counts.and).toBe(0);
+    expect(counting.counts.interactionBytes).toBeGreaterThan(0);
+  });
+});
+
