@@ -16,7 +16,7 @@ import { joinRelations } from "./join.js";
 import { keySource } from "./sql/keyUniqueness.js";
 import { clearNullKeyColumns } from "./orderKey.js";
 import { compact } from "./compaction.js";
-import { compactZeroedRows, sortRows, type SortMethod } from "./sortChoice.js";
+import { compactZeroedRows, hideDummyPositions, sortRows, type SortMethod } from "./sortChoice.js";
 import { discloseRows, layoutOutput, outputColumns } from "./output.js";
 import { gatherRelation, scanInput, typeBits, unionAll, type Relation } from "./relation.js";
 import { isPartialMerge, tablesRead, widthRows, withPushdown } from "./pushdown.js";
@@ -33,6 +33,8 @@ export type InputSizes = Record<string, Array<{ partner: number; rows: number }>
 /** What runs a query: its circuit over the input tables, and the layout of what it outputs. */
 export interface QueryCircuit {
   outputColumns: Column[];
+  /** Whether the output rows come in the query's order (ORDER BY); without one they come shuffled. */
+  outputOrdered: boolean;
   /** Output rows, released and dummy: a public number. */
   outputRows: number;
   /**
@@ -160,6 +162,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
     tables,
     plan,
     outputColumns: outputColumns(plan.columns),
+    outputOrdered: (plan.kind === "limit" ? plan.input : plan).kind === "sort",
     outputRows: plan.rows,
     inputLayouts,
     async cost(inputWires) {
@@ -392,13 +395,15 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
       compacted = true;
       disclosed = gatherRelation(backend, disclosed, Int32Array.from({ length: limit.rows }, (_, lane) => lane));
     }
-    // Compaction keeps any ORDER BY, and without one still hides where groups ended. discloseRows zeroed every
-    // dummy row, and swaps only move rows, so no masking is needed after. The layout copies no label: it
-    // hands back the compacted columns and the planes that widen them as parts.
-    if (!compacted) disclosed = await compactZeroedRows(backend, passOn(), outputOptions);
+    // Without ORDER BY or LIMIT no order is asked for: a shuffle (or compaction, where cheaper) hides where
+    // groups ended and where dummies were. discloseRows zeroed every dummy row, and swaps and shuffles only move
+    // rows, so no masking is needed after. The layout copies no label: it hands back the columns and the planes
+    // that widen them as parts.
+    if (!compacted) disclosed = await hideDummyPositions(backend, passOn(), outputOptions);
     const output = layoutOutput(backend, disclosed, plan.columns);
     const how = outputSort[0] === "shuffle" ? " by shuffle sort" : "";
-    const ordering = arrival ? `ORDER BY (rows arrive in order from the GROUP BY: compaction only${how})` : order ? `ORDER BY (a sort that also compacts${how})` + (limit ? ", LIMIT" : "") : `${limit ? "LIMIT, " : ""}compaction${how}`;
+    const unordered = outputSort[0] === "shuffle" ? "rows shuffled (no order asked for)" : "compaction";
+    const ordering = arrival ? `ORDER BY (rows arrive in order from the GROUP BY: compaction only${how})` : order ? `ORDER BY (a sort that also compacts${how})` + (limit ? ", LIMIT" : "") : limit ? `LIMIT, compaction${how}` : unordered;
     if (observe && andGates) observe(`output: minimum cell count, dummies zeroed, ${ordering}`, plan.rows, 0, andGates() - before);
     return output;
   }

@@ -39,6 +39,7 @@ export interface FinishedQuery {
   query: string;
   run: string;
   outputColumns: Column[];
+  outputOrdered: boolean;
   /** This party's share of the output table, row-major records of the output columns. */
   share: Uint8Array;
   rows: number;
@@ -99,7 +100,7 @@ export async function computeQueries(task: ComputeTask, channel: MessageChannel,
     const result = await runQueryAsParty(role, compiled, channel, shareBits, cost.andGates, (progress) => events.onProgress?.(name, progress));
     const after = channel.counters();
     const done: FinishedQuery = {
-      query: name, run: runId, outputColumns: compiled.outputColumns, share: result.outputShare, rows: compiled.outputRows, inputRows,
+      query: name, run: runId, outputColumns: compiled.outputColumns, outputOrdered: compiled.outputOrdered, share: result.outputShare, rows: compiled.outputRows, inputRows,
       andGates: result.andGates, tableBytes: result.tableBytes,
       bytesSent: after.bytesSent - before.bytesSent, bytesReceived: after.bytesReceived - before.bytesReceived,
       seconds: { ...result.seconds, total: (performance.now() - started) / 1000 },

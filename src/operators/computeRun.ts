@@ -42,7 +42,7 @@ export interface ComputeOptions {
 }
 
 /** A finished query as `--json` reports it: where its result file went, without the share itself. */
-export type QuerySummary = Omit<FinishedQuery, "share" | "outputColumns"> & { resultFile: string };
+export type QuerySummary = Omit<FinishedQuery, "share" | "outputColumns" | "outputOrdered"> & { resultFile: string };
 
 export interface ComputeCallbacks {
   onPhase?: (text: string) => void;
@@ -196,7 +196,7 @@ export async function runCompute(options: ComputeOptions, callbacks: ComputeCall
     for (const query of finished) {
       const file = await AtomicFile.create(resultFile(query.query));
       files.push(file);
-      await writeResultShare(study, { query: query.query, run: query.run, role, columns: query.outputColumns }, query.share, file.write, options.secretKey);
+      await writeResultShare(study, { query: query.query, run: query.run, role, columns: query.outputColumns, ordered: query.outputOrdered }, query.share, file.write, options.secretKey);
     }
     await commitAll(files);
   } catch (error) {

@@ -11,7 +11,7 @@ import { HandOver } from "./handOver.js";
 import { orderKey, orderKeyPlanes, orderKeyWidth, type KeyPart } from "./orderKey.js";
 import type { Relation } from "./relation.js";
 import { sortRelation } from "./sortRelation.js";
-import { recordWidthOf, shuffleSortCost, shuffleSortRelation } from "./shuffleSort.js";
+import { recordWidthOf, shuffleCost, shuffleRelation, shuffleSortCost, shuffleSortRelation } from "./shuffleSort.js";
 import type { WireVector } from "../circuit/wireVector.js";
 
 export type SortMethod = "network" | "shuffle";
@@ -41,9 +41,18 @@ export function cheaperSort(lanes: number, recordWidth: number, keyWidth: number
 /** The cheaper method for moving the valid rows of `lanes` rows of `recordWidth` planes to the front, in order. */
 export function cheaperCompaction(lanes: number, recordWidth: number): SortMethod {
   if (lanes < 2) return "network";
-  // Order-preserving compaction: about (n/2)·lg n conditional swaps of whole rows.
-  const network = (lanes / 2) * Math.ceil(Math.log2(lanes)) * recordWidth;
-  return shuffleSortCost(lanes, recordWidth, 1) < network ? "shuffle" : "network";
+  return shuffleSortCost(lanes, recordWidth, 1) < compactionNetworkCost(lanes, recordWidth) ? "shuffle" : "network";
+}
+
+/** Order-preserving compaction by a network: about (n/2)·lg n conditional swaps of whole rows. */
+function compactionNetworkCost(lanes: number, recordWidth: number): number {
+  return (lanes / 2) * Math.ceil(Math.log2(lanes)) * recordWidth;
+}
+
+/** The cheaper way to hide which of `lanes` rows of `recordWidth` planes are dummies where no order is asked for: a shuffle, or compaction. */
+export function cheaperHiding(lanes: number, recordWidth: number): SortMethod {
+  if (lanes < 2) return "network";
+  return shuffleCost(lanes, recordWidth) < compactionNetworkCost(lanes, recordWidth) ? "shuffle" : "network";
 }
 
 /**
@@ -69,6 +78,18 @@ export async function compactZeroedRows(backend: Backend, input: HandOver<Relati
   const [rows, method] = withMethod(input, (relation) => options.method ?? cheaperCompaction(relation.lanes, recordWidthOf(relation)));
   options.onMethod?.(method);
   if (method === "shuffle") return shuffleSortRelation(backend, rows, { columns: [], planesOf: (sorted) => [backend.not(sorted.valid)] });
+  return compact(backend, rows, { invalidRowsZeroed: true });
+}
+
+/**
+ * Where no order is asked for (no ORDER BY, no LIMIT), rows whose positions say nothing: shuffled, so that
+ * neither where groups ended nor where dummies were can be read off (the caller promises dummies are zero
+ * already, so the investigator drops them), or compacted where that costs less. Takes the rows.
+ */
+export async function hideDummyPositions(backend: Backend, input: HandOver<Relation>, options: SortOptions = {}): Promise<Relation> {
+  const [rows, method] = withMethod(input, (relation) => options.method ?? cheaperHiding(relation.lanes, recordWidthOf(relation)));
+  options.onMethod?.(method);
+  if (method === "shuffle") return shuffleRelation(backend, rows);
   return compact(backend, rows, { invalidRowsZeroed: true });
 }
 

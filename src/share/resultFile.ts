@@ -32,6 +32,8 @@ export interface ResultHeader extends SealedHeader {
   party: string;
   columns: ColumnDescription[];
   rowBytes: number;
+  /** False where the query asks for no order, so its rows were shuffled: `reveal` sorts them. Absent: true. */
+  ordered?: boolean;
 }
 
 export interface ResultIdentity {
@@ -39,6 +41,8 @@ export interface ResultIdentity {
   run: string;
   role: Role;
   columns: Column[];
+  /** Whether the rows are in the query's order (ORDER BY), rather than in one that means nothing. */
+  ordered: boolean;
 }
 
 /** `QUERY.PARTY.result`, in a compute party's output folder. */
@@ -73,7 +77,7 @@ export async function writeResultShare(study: Study, identity: ResultIdentity, s
   const fields: Omit<ResultHeader, keyof SealedHeader> = {
     kind: "result", version: RESULT_FORMAT_VERSION, study: study.id, studyDigest: study.digest,
     query: identity.query, run: identity.run, role: identity.role, party: partyOf(study, identity.role).name,
-    columns: describeColumns(identity.columns), rowBytes: codec.recordBytes,
+    columns: describeColumns(identity.columns), rowBytes: codec.recordBytes, ordered: identity.ordered,
   };
   const writer = new SealedWriter(study.investigator.publicKey, fields, sink, { secretKey: partySecretKey, publicKey: partyOf(study, identity.role).publicKey });
   await writer.write(share);
@@ -114,6 +118,7 @@ function checkResultHeader(sealed: SealedHeader, study: Study, file: string): Re
   if (!Array.isArray(header.columns) || header.columns.some((column) => !parseTypeName(String(column.type), true) || badValues(column.values))) {
     throw new IntegrityError("its output schema is damaged", { file }, "tampered");
   }
+  if (header.ordered !== undefined && typeof header.ordered !== "boolean") throw new IntegrityError("its row order flag is damaged", { file }, "tampered");
   const codec = new RowCodec(headerColumns(header.columns));
   if (header.rowBytes !== codec.recordBytes) throw new IntegrityError("its row width does not match its output schema", { file }, "tampered");
   return header;
@@ -146,7 +151,7 @@ export function revealResult(garbler: OpenedResult, evaluator: OpenedResult, fil
   if (garbler.header.run !== evaluator.header.run) {
     throw new IntegrityError(`the shares come from different runs (${garbler.header.run} and ${evaluator.header.run}); use the two files of the same computation`, { file: files.evaluator }, "mismatched-shares");
   }
-  if (JSON.stringify(garbler.header.columns) !== JSON.stringify(evaluator.header.columns) || garbler.data.length !== evaluator.data.length) {
+  if (JSON.stringify(garbler.header.columns) !== JSON.stringify(evaluator.header.columns) || garbler.data.length !== evaluator.data.length || garbler.header.ordered !== evaluator.header.ordered) {
     throw new IntegrityError("the two shares disagree on the output schema or size", { file: files.evaluator }, "mismatched-shares");
   }
   const plain = xorBytes(garbler.data, evaluator.data);
@@ -157,8 +162,27 @@ export function revealResult(garbler: OpenedResult, evaluator: OpenedResult, fil
     const row = codec.decode(plain, index);
     if (row.valid) rows.push(row.cells);
   }
+  // Rows in an order that means nothing (shuffled inside MPC) are written sorted, so the same result reads the same.
+  if (garbler.header.ordered === false) rows.sort(compareRows);
   // What the investigator sees: each AVG divided from its SUM and COUNT.
   const shown = divideAverages(garbler.columns, rows);
   const suppressedCells = shown.rows.reduce((sum, row) => sum + row.filter((cell) => typeof cell === "object" && "suppressed" in cell).length, 0);
   return { query: garbler.header.query, run: garbler.header.run, columns: shown.columns, rows: shown.rows, dummyRows: total - rows.length, suppressedCells };
+}
+
+/** NULL first, then suppressed, then values: numbers by value, text by code unit, false before true. */
+function compareCells(a: Cell, b: Cell): number {
+  const rank = (cell: Cell) => (typeof cell === "object" ? ("null" in cell ? 0 : 1) : 2);
+  if (rank(a) !== rank(b) || typeof a === "object" || typeof b === "object") return rank(a) - rank(b);
+  if (typeof a === "string" || typeof b === "string") return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Rows compared cell by cell, the first column most significant. */
+function compareRows(a: Cell[], b: Cell[]): number {
+  for (let index = 0; index < a.length; index++) {
+    const order = compareCells(a[index], b[index]);
+    if (order !== 0) return order;
+  }
+  return 0;
 }

@@ -52,6 +52,33 @@ describe("catalyst reveal", () => {
     ].join("\n"));
   });
 
+  it("writes the rows of a result without ORDER BY (shuffled inside MPC) sorted, column by column", async () => {
+    const folder = join(setup.dir, "unordered");
+    await mkdir(folder);
+    const shuffled: PlainRow[] = [
+      { cells: ["2", "60614", 35n, 12n, { null: true }, true] },
+      { cells: ["", "", 0n, 0n, 0, false], valid: false },
+      { cells: ["1", "60601", 120n, 14n, 500, false] },
+      { cells: ["2", "60601", 40n, { suppressed: true }, -3, false] },
+      { cells: ["2", "60601", 40n, 13n, 7, true] },
+    ];
+    const unordered = await makeResultShares(await loadStudyFile(setup.study), "q_count", columns, shuffled, folder, join(setup.dir, "keys"), "run-u", false);
+    const out = join(folder, "result.csv");
+    expect((await reveal({ ...unordered, out })).code).toBe(0);
+    expect(await readFile(out, "utf8")).toBe([
+      "age_cat,zip,patient_cnt,diabetes_cnt,mean_cost,any_smoker",
+      "1,60601,120,14,500,false",
+      "2,60601,40,,-3,false",
+      "2,60601,40,13,7,true",
+      "2,60614,35,12,,true",
+      "",
+    ].join("\n"));
+    // The two shares must agree on the flag, which is sealed with the rest of the header.
+    await mkdir(join(folder, "ordered"));
+    const ordered = await makeResultShares(await loadStudyFile(setup.study), "q_count", columns, shuffled, join(folder, "ordered"), join(setup.dir, "keys"), "run-u");
+    expect((await reveal({ garbler: unordered.garbler, evaluator: ordered.evaluator, out: join(folder, "mixed.csv") })).code).not.toBe(0);
+  });
+
   it("refuses shares from different runs, in the wrong slots, or for another key", async () => {
     const secondRun = join(setup.dir, "run-2");
     await mkdir(secondRun);
