@@ -17,6 +17,8 @@ import { clearNullValues, orderKeyPlanes } from "./orderKey.js";
 import { concatLanes, gatherLanes, typeBits, type Relation, type RelationColumn } from "./relation.js";
 import { segmentedScanOfParts, type Combine } from "./segmentedScan.js";
 import { exclusiveParts } from "./recordParts.js";
+import { collectGarbage } from "./garbageCollection.js";
+import { parkColumns, unparkColumns, type ParkedColumns } from "./parkedColumns.js";
 import { sortRows, type SortOptions } from "./sortChoice.js";
 import { HandOver } from "./handOver.js";
 
@@ -103,7 +105,18 @@ type GroupRuns = ReadonlyArray<{ lanes: number; sorted: boolean }>;
 
 /** GROUP BY keys (possibly none) and aggregates over `relation`: the group columns, then one column per aggregate. */
 /** How a GROUP BY sorts: its input's runs (some sorted already), and the sort's options. */
-export type GroupOptions = SortOptions & { runs?: GroupRuns };
+export type GroupOptions = SortOptions & {
+  runs?: GroupRuns;
+  /** Key wires (lanes × key planes) from which the keys wait as shares through the scan (tests force it with 0). */
+  parkKeyWiresAtLeast?: number;
+};
+
+/**
+ * Keys of at least this many wires (64 MB of labels) wait as shares while the aggregates are scanned: 16 bytes
+ * of OT per wire to make them again, against holding their labels beside the scan's. Parking needs the link
+ * between the parties, which only runs of this size have (small test runs garble in one process).
+ */
+const PARK_KEY_WIRES_AT_LEAST = 1 << 22;
 
 export async function groupAggregate(backend: Backend, relation: Relation, keys: GroupKey[], aggregates: AggregateInput[], options: GroupOptions = {}): Promise<Relation> {
   return groupAggregateOf(backend, async () => ({ relation, keys, aggregates }), options);
@@ -116,11 +129,11 @@ export async function groupAggregate(backend: Backend, relation: Relation, keys:
  */
 export async function groupAggregateOf(backend: Backend, take: () => Promise<GroupInput>, options: GroupOptions = {}): Promise<Relation> {
   // Chained calls: no local here holds the unsorted or the sorted rows.
-  const prepared = await groupContributions(backend, await sortForGroups(backend, await take(), options));
+  const prepared = await groupContributions(backend, await sortForGroups(backend, await take(), options), options.parkKeyWiresAtLeast ?? PARK_KEY_WIRES_AT_LEAST);
   if (prepared.kind === "done") return prepared.result;
-  const { lanes, valid, keyColumns, record, layout, partOf } = prepared;
+  const { lanes, valid, keys, record, layout, partOf } = prepared;
   const totals = await scanParts(backend, record, layout);
-  const columns = [...keyColumns];
+  const columns = "parked" in keys ? await unparkColumns(backend, keys.parked) : [...keys.columns];
   for (const entry of partOf) columns.push({ value: totals[entry.total], isNull: entry.present === undefined ? undefined : backend.not(totals[entry.present].wires) });
   return { lanes, valid, columns, ownsStorage: true };
 }
@@ -135,7 +148,7 @@ type ScanPart = { width: number; combine: Combine };
  * each aggregate), and the key columns. The sorted rows are stored column by column (recordParts.ts), so each
  * aggregate's argument goes as soon as its contribution is made: the rows are never whole twice.
  */
-async function groupContributions(backend: Backend, sorting: { kind: "done"; result: Relation } | SortedGroups) {
+async function groupContributions(backend: Backend, sorting: { kind: "done"; result: Relation } | SortedGroups, parkKeyWiresAtLeast: number) {
   if (sorting.kind === "done") return sorting;
   const { keyTypes, aggregates } = sorting;
   let sorted: Relation | undefined = sorting.sorted;
@@ -146,6 +159,10 @@ async function groupContributions(backend: Backend, sorting: { kind: "done"; res
   const argumentColumns: Array<RelationColumn | undefined> = sorted.columns.slice(keyTypes.length);
   sorted = undefined;
   const same = await continuesGroup(backend, orderKeyPlanes(backend, keyTypes.map((type, index) => ({ column: keyColumns[index], type })), lanes, valid), lanes);
+  // The keys are read again only as the result's columns: past this point they may wait as shares.
+  const keyWires = lanes * keyColumns.reduce((sum, column) => sum + column.value.width + (column.isNull ? 1 : 0), 0);
+  const keys: { parked: ParkedColumns } | { columns: RelationColumn[] } = keyColumns.length > 0 && keyWires >= parkKeyWiresAtLeast ? { parked: parkColumns(backend, keyColumns.splice(0)) } : { columns: keyColumns };
+  if ("parked" in keys) collectGarbage(keyWires);
   const starts = backend.concat([backend.constant([1]), backend.not(same)]);
   const last = backend.concat([backend.not(same), backend.constant([1])]);
   // One scan for every aggregate: the values side by side, each combined by its own rule, so the segment
@@ -170,7 +187,7 @@ async function groupContributions(backend: Backend, sorting: { kind: "done"; res
   }
   // The scan overwrites its record: a part that is a view, or shares storage with another (`present` may be
   // the valid bits themselves), is copied first.
-  return { kind: "prepared" as const, lanes, valid: await backend.and(valid, last), keyColumns, record: exclusiveParts(backend, record, true), layout, partOf };
+  return { kind: "prepared" as const, lanes, valid: await backend.and(valid, last), keys, record: exclusiveParts(backend, record, true), layout, partOf };
 }
 
 /**
