@@ -27,14 +27,6 @@ export interface PartyHooks {
   onBackend?: (backend: Garbler | Evaluator) => void;
 }
 
-/** Shares (one byte per wire) one after another: an output's parts'. */
-export function concatShares(shares: Uint8Array[]): Uint8Array {
-  const all = new Uint8Array(shares.reduce((sum, share) => sum + share.length, 0));
-  let offset = 0;
-  for (const share of shares) { all.set(share, offset); offset += share.length; }
-  return all;
-}
-
 /**
  * Garbler side: one COT per input bit (one session for all inputs), then the tables as they are made. It
  * takes the shares (the array is emptied): once their labels are made they are not needed again.
@@ -55,7 +47,7 @@ export async function garbleOverChannel(program: CircuitProgram, channel: Messag
   const outputs = await program(garbler, inputs);
   await garbler.finish();
   return {
-    outputShares: outputs.map((output) => garbler.outputShare(output)),
+    outputShares: takeOutputShares(garbler, outputs),
     andGates: garbler.andGates,
     streamBytes: garbler.streamBytes,
     seconds: { ot: (otDone - started) / 1000, circuit: (performance.now() - otDone) / 1000 },
@@ -87,9 +79,19 @@ export async function evaluateOverChannel(program: CircuitProgram, channel: Mess
   const outputs = await program(evaluator, inputs);
   await evaluator.finish();
   return {
-    outputShares: outputs.map((output) => evaluator.outputShare(output)),
+    outputShares: takeOutputShares(evaluator, outputs),
     andGates: evaluator.andGates,
     streamBytes: evaluator.streamBytes,
     seconds: { ot: (otDone - started) / 1000, circuit: (performance.now() - otDone) / 1000 },
   };
+}
+
+/** Each output's share, in order; each output's labels are let go once read, so shares and labels never both stand whole. */
+function takeOutputShares(backend: { outputShare(a: WireVector): Uint8Array }, outputs: WireVector[]): Uint8Array[] {
+  const shares: Uint8Array[] = [];
+  for (let index = 0; index < outputs.length; index++) {
+    shares.push(backend.outputShare(outputs[index]));
+    outputs[index] = undefined as never;
+  }
+  return shares;
 }

@@ -4,8 +4,8 @@
  * The order and sizes of messages depend only on public sizes.
  */
 import type { CircuitProgram } from "../circuit/backend.js";
-import { concatShares, evaluateOverChannel, garbleOverChannel, type PartyRun } from "../circuit/channelParty.js";
-import { bitPlanesToRows } from "../share/bitPlaneLayout.js";
+import { evaluateOverChannel, garbleOverChannel, type PartyRun } from "../circuit/channelParty.js";
+import { bitPlanePartsToRows } from "../share/bitPlaneLayout.js";
 import { RowCodec } from "../share/rowCodec.js";
 import { rowBits } from "../share/schema.js";
 import type { Role } from "../share/study.js";
@@ -83,7 +83,7 @@ export async function runQueryAsParty(
 
   const codec = new RowCodec(plan.outputColumns);
   return {
-    outputShare: bitPlanesToRows(concatShares(run.outputShares), plan.outputRows, codec.recordBytes, rowBits(plan.outputColumns)),
+    outputShare: bitPlanePartsToRows(run.outputShares, plan.outputRows, codec.recordBytes, rowBits(plan.outputColumns)),
     andGates: run.andGates,
     tableBytes: run.streamBytes,
     seconds: run.seconds,

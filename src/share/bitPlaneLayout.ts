@@ -18,13 +18,25 @@ export function rowsToBitPlanes(data: Uint8Array, rows: number, rowBytes: number
 
 /** Plane-major bits → row-major packed records (padding bits zero). */
 export function bitPlanesToRows(planes: Uint8Array, rows: number, rowBytes: number, rowBits: number): Uint8Array {
-  if (planes.length !== rows * rowBits) throw new RangeError(`expected ${rows} × ${rowBits} bits, got ${planes.length}`);
+  return bitPlanePartsToRows([planes], rows, rowBytes, rowBits);
+}
+
+/**
+ * bitPlanesToRows of planes given as consecutive parts (each whole planes of `rows` bits), without joining
+ * them first: at pilot scale the output's shares are hundreds of megabytes, one byte per wire.
+ */
+export function bitPlanePartsToRows(parts: readonly Uint8Array[], rows: number, rowBytes: number, rowBits: number): Uint8Array {
+  const bits = parts.reduce((sum, part) => sum + part.length, 0);
+  if (bits !== rows * rowBits || parts.some((part) => rows > 0 && part.length % rows !== 0)) throw new RangeError(`expected ${rows} × ${rowBits} bits in whole planes, got ${bits}`);
   const data = new Uint8Array(rows * rowBytes);
-  for (let bit = 0; bit < rowBits; bit++) {
-    const plane = bit * rows;
-    const byte = bit >>> 3;
-    const shift = bit & 7;
-    for (let row = 0; row < rows; row++) data[row * rowBytes + byte] |= (planes[plane + row] & 1) << shift;
+  if (rows === 0) return data;
+  let bit = 0;
+  for (const part of parts) {
+    for (let plane = 0; plane < part.length / rows; plane++, bit++) {
+      const byte = bit >>> 3;
+      const shift = bit & 7;
+      for (let row = 0, at = plane * rows; row < rows; row++, at++) data[row * rowBytes + byte] |= (part[at] & 1) << shift;
+    }
   }
   return data;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { bitPlanesToRows, rowsToBitPlanes } from "../../src/share/bitPlaneLayout.js";
+import { bitPlanePartsToRows, bitPlanesToRows, rowsToBitPlanes } from "../../src/share/bitPlaneLayout.js";
 import { RowCodec } from "../../src/share/rowCodec.js";
 import { rowBits, type Column } from "../../src/share/schema.js";
 
@@ -18,4 +18,14 @@ describe("bit-plane layout", () => {
     expect(Array.from(planes.subarray(33 * 3, 34 * 3))).toEqual([1, 0, 1]); // b
     expect(bitPlanesToRows(planes, rows, codec.recordBytes, bits)).toEqual(data);
   });
+
+  it("packs planes given as parts as it packs them joined, and refuses a part of a partial plane", () => {
+    const rows = 5, rowBits = 13, rowBytes = 2;
+    const planes = Uint8Array.from({ length: rows * rowBits }, (_, index) => (index * 7 + (index >> 3)) & 1);
+    const parts = [planes.subarray(0, 3 * rows), planes.subarray(3 * rows, 3 * rows), planes.subarray(3 * rows, 11 * rows), planes.subarray(11 * rows)];
+    expect(Array.from(bitPlanePartsToRows(parts, rows, rowBytes, rowBits))).toEqual(Array.from(bitPlanesToRows(planes, rows, rowBytes, rowBits)));
+    expect(() => bitPlanePartsToRows([planes.subarray(0, 7), planes.subarray(7)], rows, rowBytes, rowBits)).toThrow(RangeError);
+    expect(bitPlanePartsToRows([], 0, rowBytes, rowBits).length).toBe(0);
+  });
 });
+
