@@ -103,7 +103,6 @@ export interface GroupInput {
 
 type GroupRuns = ReadonlyArray<{ lanes: number; sorted: boolean }>;
 
-/** GROUP BY keys (possibly none) and aggregates over `relation`: the group columns, then one column per aggregate. */
 /** How a GROUP BY sorts: its input's runs (some sorted already), and the sort's options. */
 export type GroupOptions = SortOptions & {
   runs?: GroupRuns;
@@ -118,6 +117,7 @@ export type GroupOptions = SortOptions & {
  */
 const PARK_KEY_WIRES_AT_LEAST = 1 << 22;
 
+/** GROUP BY keys (possibly none) and aggregates over `relation`: the group columns, then one column per aggregate. */
 export async function groupAggregate(backend: Backend, relation: Relation, keys: GroupKey[], aggregates: AggregateInput[], options: GroupOptions = {}): Promise<Relation> {
   return groupAggregateOf(backend, async () => ({ relation, keys, aggregates }), options);
 }
