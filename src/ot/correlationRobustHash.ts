@@ -6,7 +6,7 @@
  * The tweak of block n is (firstTweak + n) as a little-endian 64-bit integer in the low half of the block.
  */
 import { createCipheriv, type Cipher } from "node:crypto";
-import { BLOCK_BYTES, wordsOf } from "./blocks.js";
+import { aligned, BLOCK_BYTES, wordsOf } from "./blocks.js";
 
 export class CorrelationRobustHash {
   private readonly permutation: Cipher;
@@ -48,9 +48,4 @@ export class CorrelationRobustHash {
     }
     return result;
   }
-}
-
-/** The bytes themselves if word-aligned, else an aligned copy (cipher output is usually aligned already). */
-function aligned(bytes: Uint8Array): Uint8Array {
-  return bytes.byteOffset % 4 === 0 ? bytes : Uint8Array.from(bytes);
 }

@@ -68,8 +68,7 @@ export async function permuteRowsAsHolder(channel: MessageChannel, random: Rando
   const cursor = new SwitchCursor(layers);
   const padWords = padBlocksFor(rowBytes) * (BLOCK_BYTES / 4);
   await random.extend(switchCount(layers), async (pads0Bytes, pads1Bytes, _first, size) => {
-    const pads0 = new Int32Array(pads0Bytes.buffer, pads0Bytes.byteOffset, pads0Bytes.length / 4);
-    const pads1 = new Int32Array(pads1Bytes.buffer, pads1Bytes.byteOffset, pads1Bytes.length / 4);
+    const pads0 = wordsOf(pads0Bytes), pads1 = wordsOf(pads1Bytes);
     const message = new Int32Array(size * 2 * words);
     for (const { low, high, from, to, order: firstOrder } of cursor.next(size)) {
       for (let index = from, order = firstOrder; index < to; index++, order++) {
@@ -129,7 +128,7 @@ export async function permuteRowsAsPermuter(channel: MessageChannel, random: Ran
   const ready: Array<{ pads: Int32Array; size: number }> = [];
   let wakeApplier: (() => void) | undefined, wakeExtender: (() => void) | undefined;
   const extending = random.extend(total, choices, async (padBytes, _first, size) => {
-    ready.push({ pads: new Int32Array(padBytes.buffer, padBytes.byteOffset, padBytes.length / 4), size });
+    ready.push({ pads: wordsOf(padBytes), size });
     wakeApplier?.();
     while (ready.length >= CHUNKS_AHEAD) await new Promise<void>((resolve) => { wakeExtender = resolve; });
   }, { padBlocks: padBlocksFor(rowBytes), chunkOts: SWITCHES_PER_CHUNK });
