@@ -446,6 +446,6 @@ function ownStorage(backend: Backend, relation: Relation, inputBuffers: WeakSet<
     ownsStorage: true,
     lanes: relation.lanes,
     valid: own(relation.valid),
-    columns: relation.columns.map((column) => ({ value: { ...column.value, wires: own(column.value.wires) }, isNull: column.isNull ? own(column.isNull) : undefined })),
+    columns: relation.columns.map((column) => ({ value: { ...column.value, wires: own(column.value.wires) }, isNull: column.isNull ? own(column.isNull) : undefined, zeroWhereNull: column.zeroWhereNull })),
   };
 }

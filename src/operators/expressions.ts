@@ -139,7 +139,8 @@ export async function evaluate(backend: Backend, expression: BoundExpression, re
     }
     case "cast": {
       const operand = await evaluate(backend, expression.operand, relation);
-      return { value: fitTo(backend, operand.value, expression.operand.type, expression.type), isNull: operand.isNull };
+      // Widening or cutting an integer, or padding a string, keeps a zero zero.
+      return { value: fitTo(backend, operand.value, expression.operand.type, expression.type), isNull: operand.isNull, zeroWhereNull: operand.zeroWhereNull };
     }
   }
 }

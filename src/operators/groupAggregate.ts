@@ -50,15 +50,19 @@ function combinerOf(aggregate: Pick<AggregateInput, "function" | "resultType">):
 /**
  * Each lane's contribution: the value where it counts, else the aggregate's neutral element. With
  * `invalidGroupedApart`, invalid lanes never share a group with valid ones (validity is part of the group key)
- * and their groups' totals are never released, so an argument that cannot be NULL is taken as it is: no mask.
+ * and their groups' totals are never released, so only NULL decides what counts, and an argument that cannot
+ * be NULL (or a SUM's argument that is zero where NULL) is taken as it is: no mask.
  */
 async function contributions(backend: Backend, aggregate: AggregateInput, valid: WireVector, lanes: number, invalidGroupedApart = false): Promise<{ value: BitPlanes; present: WireVector }> {
   const width = typeBits(aggregate.resultType);
-  const present = aggregate.argument?.isNull ? await backend.and(valid, backend.not(aggregate.argument.isNull)) : valid;
+  const isNull = aggregate.argument?.isNull;
+  const present = !isNull ? valid : invalidGroupedApart ? backend.not(isNull) : await backend.and(valid, backend.not(isNull));
   if (aggregate.function === "COUNT") return { value: zeroExtend(backend, { wires: present, width: 1, lanes }, width), present };
   const argument = aggregate.argument!;
   const extend = (value: BitPlanes) => (aggregate.argumentType!.kind === "int" ? signExtend(backend, value, width) : zeroExtend(backend, value, width));
-  if (invalidGroupedApart && present === valid) return { value: extend(argument.value.width > width ? planeRange(backend, argument.value, 0, width) : argument.value), present };
+  if (invalidGroupedApart && (!isNull || (aggregate.function === "SUM" && argument.zeroWhereNull))) {
+    return { value: extend(argument.value.width > width ? planeRange(backend, argument.value, 0, width) : argument.value), present };
+  }
   // A SUM's neutral element is 0: mask at the argument's width, then widen (no constant lanes, fewer ANDs).
   if (aggregate.function === "SUM") {
     // Every value fits the result's width (it holds their sum), so a wider argument (a cast BOOL) is cut to it.
@@ -138,7 +142,10 @@ export async function groupAggregateOf(backend: Backend, take: () => Promise<Gro
   return { lanes, valid, columns, ownsStorage: true };
 }
 
-type SortedGroups = { kind: "sorted"; sorted: Relation; keyTypes: SqlType[]; aggregates: Array<Omit<AggregateInput, "argument"> & { hasArgument: boolean }> };
+/** An aggregate without its argument's wires (the sort moves them), but with what the sort does not change. */
+type AggregateShape = Omit<AggregateInput, "argument"> & { hasArgument: boolean; argumentZeroWhereNull?: boolean };
+
+type SortedGroups = { kind: "sorted"; sorted: Relation; keyTypes: SqlType[]; aggregates: AggregateShape[] };
 
 /** One value the scan carries: an aggregate's contributions, or whether any of them is present. */
 type ScanPart = { width: number; combine: Combine };
@@ -174,7 +181,10 @@ async function groupContributions(backend: Backend, sorting: { kind: "done"; res
   let argumentIndex = 0;
   for (const aggregate of aggregates) {
     let argument: RelationColumn | undefined;
-    if (aggregate.hasArgument) { argument = argumentColumns[argumentIndex]; argumentColumns[argumentIndex++] = undefined; }
+    if (aggregate.hasArgument) {
+      argument = { ...argumentColumns[argumentIndex]!, zeroWhereNull: aggregate.argumentZeroWhereNull };
+      argumentColumns[argumentIndex++] = undefined;
+    }
     // The group boundaries (`same`) read validity with the key, so invalid lanes are grouped apart.
     const { value, present } = await contributions(backend, { ...aggregate, argument }, valid, lanes, true);
     record.push(value);
@@ -231,7 +241,7 @@ async function rowsToSort(backend: Backend, input: GroupInput) {
     return { kind: "done" as const, result: { lanes: 0, valid: backend.constant([]), columns: [...keys.map((entry) => empty(entry.column.value.width)), ...aggregates.map((entry) => empty(typeBits(entry.resultType)))] } };
   }
   const keyTypes = keys.map((entry) => entry.type);
-  const shapes = aggregates.map(({ argument, ...rest }) => ({ ...rest, hasArgument: argument !== undefined }));
+  const shapes: AggregateShape[] = aggregates.map(({ argument, ...rest }) => ({ ...rest, hasArgument: argument !== undefined, argumentZeroWhereNull: argument?.zeroWhereNull }));
   const keyColumns: RelationColumn[] = [];
   for (const entry of keys) keyColumns.push(await clearNullValues(backend, entry.column));
   const carried = new HandOver<Relation>({

@@ -16,6 +16,11 @@ export interface RelationColumn {
   value: BitPlanes;
   /** Set in lanes whose cell is NULL; absent when the column is never NULL. */
   isNull?: WireVector;
+  /**
+   * Set when the value bits are zero wherever the cell is NULL (as `catalyst share` encodes a NULL): a SUM then
+   * takes the value as it is, without masking it. Absent when a NULL's bits are whatever a computation left.
+   */
+  zeroWhereNull?: boolean;
 }
 
 export interface Relation {
@@ -54,8 +59,9 @@ export function scanInput(backend: Backend, input: readonly InputPlanes[], colum
   const relationColumns = columnPlanes(columns).map(({ value, valueBits, isNull }, index): RelationColumn => {
     // A CHECK may narrow an integer: its values fit the low bits (`catalyst share` checked), so the rest are dropped.
     const width = Math.min(typeBits(types[index]), valueBits);
-    // A pushed partial may be NULL (a MIN over none, say): its flag bit comes just before the value.
-    return { value: planes(value, value + width), ...(isNull !== undefined ? { isNull: planes(isNull, isNull + 1).wires } : {}) };
+    // A pushed partial may be NULL (a MIN over none, say): its flag bit comes just before the value, which
+    // the encoding leaves zero.
+    return { value: planes(value, value + width), ...(isNull !== undefined ? { isNull: planes(isNull, isNull + 1).wires, zeroWhereNull: true } : {}) };
   });
   relationColumns.push({ value: { wires: backend.constant(encodeIntegers(sitePerLane.map(BigInt), siteBits)), width: siteBits, lanes } });
   return { lanes, valid: planes(0, 1).wires, columns: relationColumns };
@@ -75,9 +81,11 @@ export function unionAll(backend: Backend, given: Array<{ relation: HandOver<Rel
     const taken = inputs.map((input) => { const column = input.columns[index]!; input.columns[index] = undefined; return column; });
     const parts = taken.map((column, input) => widen(backend, column.value, inputs[input].types[index], type));
     const anyNull = taken.some((column) => column.isNull);
-    const joined = {
+    const joined: RelationColumn = {
       value: concatLanes(backend, parts.splice(0)),
       isNull: anyNull ? lanesOneAfterAnother(backend, taken.map((column, input) => column.isNull ?? backend.constant(new Uint8Array(inputs[input].lanes)))) : undefined,
+      // Widening keeps a zero zero; a column that is never NULL holds it trivially.
+      ...(anyNull && taken.every((column) => !column.isNull || column.zeroWhereNull) ? { zeroWhereNull: true } : {}),
     };
     // The inputs' copies of this column are garbage now; collected column by column, they never pile up.
     taken.length = 0;
@@ -121,6 +129,7 @@ export function gatherRelation(backend: Backend, relation: Relation, lanes: Arra
     columns: relation.columns.map((column) => ({
       value: gatherLanes(backend, column.value, lanes),
       isNull: column.isNull ? backend.gather(column.isNull, lanes) : undefined,
+      zeroWhereNull: column.zeroWhereNull,
     })),
   };
 }
