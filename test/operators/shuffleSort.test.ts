@@ -4,7 +4,7 @@ import { bitPlanes, encodeIntegers } from "../../src/circuit/bitVector/bitPlanes
 import { CountingBackend } from "../../src/circuit/countingBackend.js";
 import { runGarbledOverChannel, runPlaintext } from "../../src/circuit/twoParty.js";
 import { orderKeyPlanes } from "../../src/operators/orderKey.js";
-import { revealedMergeSort, revealedMergeSortCost } from "../../src/operators/revealedMergeSort.js";
+import { mergeBlockSize, revealedMergeSort, revealedMergeSortCost } from "../../src/operators/revealedMergeSort.js";
 import { shuffleRelation, shuffleSortRelation } from "../../src/operators/shuffleSort.js";
 import { seededRandom } from "../circuit/harness.js";
 
@@ -51,7 +51,17 @@ describe("merge sort by revealed comparisons", () => {
     expect(comparisons).toBeLessThan(1.25 * lanes * Math.log2(lanes));
     expect(comparisons).toBeGreaterThan(0.9 * lanes * Math.log2(lanes));
     // Two groups per round, so two round trips per round.
-    expect(rounds).toBeLessThan(2 * Math.log2(lanes) * (64 + Math.log2(lanes)));
+    expect(rounds).toBeLessThan(2 * Math.log2(lanes) * (mergeBlockSize(lanes) + Math.log2(lanes)));
+  });
+
+  it("takes larger blocks for larger sorts: fewer searches' comparisons, while a round still holds thousands", () => {
+    expect(mergeBlockSize(1000)).toBe(64);
+    expect(mergeBlockSize(1_306_658)).toBe(256);
+    const lanes = 1_306_658;
+    const chosen = revealedMergeSortCost(lanes);
+    const small = revealedMergeSortCost(lanes, 64);
+    expect(chosen.comparisons).toBeLessThan(0.93 * small.comparisons);
+    expect(chosen.comparisons / chosen.rounds).toBeGreaterThan(3000);
   });
 });
 
