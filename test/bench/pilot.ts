@@ -5,9 +5,9 @@
  * reveal. Prints time, ANDs, bytes and peak RSS per phase, for the pushdown plan and the all-in-MPC plan, and
  * whether each revealed result equals the cleartext answer (DuckDB over the same CSVs, with the same
  * suppression; at S ≤ 0.1 also `catalyst verify`, which adds the plaintext circuit).
- * Usage: npm run bench:pilot -- --scale 0.01 [--plan pushdown|all-in-mpc|both] [--pushdown-sites all|row-level] [--query NAME …] [--predict-only] [--operators]
+ * Usage: npm run bench:pilot -- --scale 0.01 [--plan pushdown|all-in-mpc|both] [--pushdown-sites all|row-level] [--query NAME …] [--predict-only] [--operators] [--keep]
  * `--predict-only` stops after share and upload and prints `catalyst plan`'s prediction per query (ANDs, bytes,
- * estimated time), for scales this machine cannot compute.
+ * estimated time), for scales this machine cannot compute. `--keep` leaves the work folder behind and prints where.
  * In the pushdown plan every site pushes down (aggregate-only sites their rollup's outer GROUP BYs), or with
  * `--pushdown-sites row-level` only the row-level sites, as before aggregate-only pushdown.
  */
@@ -32,6 +32,8 @@ if (!["all", "row-level"].includes(pushdownSites)) throw new Error(`--pushdown-s
 const predictOnly = process.argv.includes("--predict-only");
 // Every operator of every query, per party: its time, ANDs, the peak RSS and the live ArrayBuffers at its end.
 const listOperators = process.argv.includes("--operators");
+// Leaves the work folder (fixtures, keys, shares, inboxes) in place, to run `catalyst plan` or `compute` on again.
+const keep = process.argv.includes("--keep");
 const onlyQueries = process.argv.flatMap((value, index) => (process.argv[index - 1] === "--query" ? [value] : []));
 /** The pilot's row-level sites (1, 2, 4, 5) and aggregate-only sites (3, 6), whose rollups total about 238k rows at S = 1. */
 const PILOT_PATIENTS = [203_832, 423_852, 160_000, 284_142, 1_275_051, 160_000];
@@ -167,5 +169,6 @@ try {
   }
 } finally {
   await sshd.stop();
-  await rm(dir, { recursive: true, force: true });
+  if (keep) console.log(`\nwork folder kept: ${dir}`);
+  else await rm(dir, { recursive: true, force: true });
 }
