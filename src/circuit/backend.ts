@@ -72,6 +72,12 @@ export interface Backend {
   shuffleShares(shares: LaneShares): Promise<LaneShares>;
   /** Wires for planes [first, end) of shared lanes, taking the lanes in the given public order (all, by default): one correlated OT per wire. */
   labelsOfShares(shuffled: LaneShares, first: number, end: number, lanes?: ArrayLike<number>): Promise<WireVector>;
+  /**
+   * Planes [first, end) of shared lanes as wires that hold only this party's share bit (one byte per wire): no
+   * OT, so no gate can read them, but rewiring moves them and `outputShare` gives the share back. For rows that
+   * leave as result shares straight after a shuffle.
+   */
+  outputWiresOfShares(shuffled: LaneShares, first: number, end: number): WireVector;
 
   /**
    * This party's share of each wire's value, one byte (0 or 1) per wire. The garbler's and evaluator's

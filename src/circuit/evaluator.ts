@@ -184,6 +184,11 @@ export class Evaluator extends Rewiring implements Backend {
     return this.inputShared(sharedPlanes(shuffled, first, end, lanes), inputs);
   }
 
+  /** This party's share bits, as they are: the garbler's shares XOR ours to the values. */
+  outputWiresOfShares(shuffled: LaneShares, first: number, end: number): WireVector {
+    return new WireVector((end - first) * shuffled.lanes, 1, sharedPlanes(shuffled, first, end));
+  }
+
   /** The link, where the garbler flushed its tables to wait for us: every table it sent must have been read. */
   private atGarblersWait(): EvaluatorLink {
     const link = this.linkToGarbler();
@@ -196,8 +201,9 @@ export class Evaluator extends Rewiring implements Backend {
     return this.link;
   }
 
-  /** The evaluator's output share of each wire: the permute bit of the label it holds. */
+  /** The evaluator's output share of each wire: the permute bit of the label it holds, or the share bit of an output wire. */
   outputShare(a: WireVector): Uint8Array {
+    if (a.bytesPerWire === 1) return a.data.slice();
     this.checkLabels(a);
     const shares = new Uint8Array(a.length);
     for (let i = 0; i < a.length; i++) shares[i] = a.data[i * 16] & 1;
@@ -210,7 +216,7 @@ export class Evaluator extends Rewiring implements Backend {
   }
 
   private checkLabels(a: WireVector, b?: WireVector): void {
-    if (a.bytesPerWire !== 16 || (b && b.bytesPerWire !== 16)) throw new EvaluatorMisuseError("the evaluator works on 16-byte labels only");
+    if (a.bytesPerWire !== 16 || (b && b.bytesPerWire !== 16)) throw new EvaluatorMisuseError("the evaluator works on 16-byte labels only (wires made by outputWiresOfShares can only be output)");
     if (b) checkSameLength(a, b);
   }
 }

@@ -256,14 +256,20 @@ export class Garbler extends Rewiring implements Backend {
     return this.inputShared(sharedPlanes(shuffled, first, end, lanes), inputs);
   }
 
+  /** This party's share bits, as they are: the garbler's shares XOR the evaluator's to the values. */
+  outputWiresOfShares(shuffled: LaneShares, first: number, end: number): WireVector {
+    return new WireVector((end - first) * shuffled.lanes, 1, sharedPlanes(shuffled, first, end));
+  }
+
   /** The link, before a step that waits on the evaluator (which first needs every table made so far). */
   private waitingOnEvaluator(): GarblerLink {
     if (!this.link) throw new GarblerMisuseError("this garbler has no link to the evaluator: reveals and shuffles need one");
     return this.link;
   }
 
-  /** The garbler's output share of each wire: the permute bit of its 0-label. */
+  /** The garbler's output share of each wire: the permute bit of its 0-label, or the share bit of an output wire. */
   outputShare(a: WireVector): Uint8Array {
+    if (a.bytesPerWire === 1) return a.data.slice();
     this.checkLabels(a);
     const shares = new Uint8Array(a.length);
     for (let i = 0; i < a.length; i++) shares[i] = a.data[i * 16] & 1;
@@ -276,7 +282,7 @@ export class Garbler extends Rewiring implements Backend {
   }
 
   private checkLabels(a: WireVector, b?: WireVector): void {
-    if (a.bytesPerWire !== 16 || (b && b.bytesPerWire !== 16)) throw new GarblerMisuseError("the garbler works on 16-byte labels only");
+    if (a.bytesPerWire !== 16 || (b && b.bytesPerWire !== 16)) throw new GarblerMisuseError("the garbler works on 16-byte labels only (wires made by outputWiresOfShares can only be output)");
     if (b) checkSameLength(a, b);
   }
 }

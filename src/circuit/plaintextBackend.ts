@@ -77,6 +77,11 @@ export class PlaintextBackend extends Rewiring implements Backend {
     return new WireVector((end - first) * (lanes ? lanes.length : shuffled.lanes), 1, sharedPlanes(shuffled, first, end, lanes));
   }
 
+  /** The clear bits: the plaintext backend's wires hold values, and its "shares" are the values. */
+  outputWiresOfShares(shuffled: LaneShares, first: number, end: number): WireVector {
+    return new WireVector((end - first) * shuffled.lanes, 1, sharedPlanes(shuffled, first, end));
+  }
+
   outputShare(a: WireVector): Uint8Array {
     return a.data.slice();
   }

@@ -397,8 +397,8 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
     }
     // Without ORDER BY or LIMIT no order is asked for: a shuffle (or compaction, where cheaper) hides where
     // groups ended and where dummies were. discloseRows zeroed every dummy row, and swaps and shuffles only move
-    // rows, so no masking is needed after. The layout copies no label: it hands back the columns and the planes
-    // that widen them as parts.
+    // rows, so no masking is needed after. Shuffled rows are shares already and go out as they are. The layout
+    // copies no wire: it hands back the columns and the planes that widen them as parts.
     if (!compacted) disclosed = await hideDummyPositions(backend, passOn(), outputOptions);
     const output = layoutOutput(backend, disclosed, plan.columns);
     const how = outputSort[0] === "shuffle" ? " by shuffle sort" : "";

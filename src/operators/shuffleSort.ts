@@ -67,15 +67,19 @@ export async function shuffleSortRelation(backend: Backend, input: Given<Relatio
 /**
  * The rows of `input` in an order neither party knows, as fresh wires: where no order is asked for, this
  * hides which lanes were dummies or where groups ended as well as a sort would, for the shuffle alone. Takes
- * the rows.
+ * the rows. With `outputOnly` the rows go straight into the result shares: their wires are this party's shares
+ * as they are (`outputWiresOfShares`), which saves an OT per wire but lets no gate read them.
  */
-export async function shuffleRelation(backend: Backend, input: Given<Relation>): Promise<Relation> {
+export async function shuffleRelation(backend: Backend, input: Given<Relation>, { outputOnly = false } = {}): Promise<Relation> {
   const taken = sharesOfRelation(backend, receive(input), []);
   // The rows' wires are garbage now (the shares hold the rows): free them before the networks run.
   collectGarbage(taken.lanes * taken.shares.planes);
   const shares = await backend.shuffleShares(taken.shares);
   const parts: BitPlanes[] = [];
-  for (const [index, part] of taken.layout.entries()) parts.push({ ...part, wires: await backend.labelsOfShares(shares, taken.starts[index], taken.starts[index] + part.width) });
+  for (const [index, part] of taken.layout.entries()) {
+    const [first, end] = [taken.starts[index], taken.starts[index] + part.width];
+    parts.push({ ...part, wires: outputOnly ? backend.outputWiresOfShares(shares, first, end) : await backend.labelsOfShares(shares, first, end) });
+  }
   return { ...taken.unpack(parts), ownsStorage: true };
 }
 
@@ -138,11 +142,12 @@ const SHUFFLE_SETUP_ANDS = 3_000_000;
 
 /**
  * What a shuffle of `lanes` rows of `recordWidth` planes costs, in AND-equivalents of traffic (32 bytes each):
- * the OT set-up, the two switching networks and the OT that makes the wires again.
+ * the OT set-up, the two switching networks and the OT that makes the wires again (none for rows that are
+ * only output, see shuffleRelation).
  */
-export function shuffleCost(lanes: number, recordWidth: number): number {
+export function shuffleCost(lanes: number, recordWidth: number, { outputOnly = false } = {}): number {
   if (lanes < 2) return 0;
-  return (shuffleTrafficBytes(lanes, rowBytesFor(recordWidth)) + 16 * lanes * recordWidth) / 32 + SHUFFLE_SETUP_ANDS;
+  return (shuffleTrafficBytes(lanes, rowBytesFor(recordWidth)) + (outputOnly ? 0 : 16 * lanes * recordWidth)) / 32 + SHUFFLE_SETUP_ANDS;
 }
 
 /**

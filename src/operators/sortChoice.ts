@@ -49,10 +49,13 @@ function compactionNetworkCost(lanes: number, recordWidth: number): number {
   return (lanes / 2) * Math.ceil(Math.log2(lanes)) * recordWidth;
 }
 
-/** The cheaper way to hide which of `lanes` rows of `recordWidth` planes are dummies where no order is asked for: a shuffle, or compaction. */
+/**
+ * The cheaper way to hide which of `lanes` rows of `recordWidth` planes are dummies where no order is asked
+ * for: a shuffle (whose rows are only output, so need no OT after), or compaction.
+ */
 export function cheaperHiding(lanes: number, recordWidth: number): SortMethod {
   if (lanes < 2) return "network";
-  return shuffleCost(lanes, recordWidth) < compactionNetworkCost(lanes, recordWidth) ? "shuffle" : "network";
+  return shuffleCost(lanes, recordWidth, { outputOnly: true }) < compactionNetworkCost(lanes, recordWidth) ? "shuffle" : "network";
 }
 
 /**
@@ -84,12 +87,13 @@ export async function compactZeroedRows(backend: Backend, input: HandOver<Relati
 /**
  * Where no order is asked for (no ORDER BY, no LIMIT), rows whose positions say nothing: shuffled, so that
  * neither where groups ended nor where dummies were can be read off (the caller promises dummies are zero
- * already, so the investigator drops them), or compacted where that costs less. Takes the rows.
+ * already, so the investigator drops them), or compacted where that costs less. Takes the rows, and returns
+ * rows for the result shares only: shuffled rows are this party's shares, which no gate can read.
  */
 export async function hideDummyPositions(backend: Backend, input: HandOver<Relation>, options: SortOptions = {}): Promise<Relation> {
   const [rows, method] = withMethod(input, (relation) => options.method ?? cheaperHiding(relation.lanes, recordWidthOf(relation)));
   options.onMethod?.(method);
-  if (method === "shuffle") return shuffleRelation(backend, rows);
+  if (method === "shuffle") return shuffleRelation(backend, rows, { outputOnly: true });
   return compact(backend, rows, { invalidRowsZeroed: true });
 }
 

@@ -76,6 +76,41 @@ describe("shuffled lanes", () => {
   });
 });
 
+describe("output wires of shuffled shares", () => {
+  const lanes = 64;
+  const widths = [1, 7];
+  const inputs = widths.map((width) => randomBits(width * lanes));
+  // The index in the 7-bit part makes the rows distinct.
+  for (let lane = 0; lane < lanes; lane++) for (let bit = 0; bit < 7; bit++) inputs[1][bit * lanes + lane] = (lane >> bit) & 1;
+  const program = (use?: (backend: Backend, wires: WireVector) => Promise<WireVector>): CircuitProgram => async (backend, wires) => {
+    const shuffled = await backend.shuffleShares(backend.sharesOfLanes(widths.map((width, index) => ({ wires: wires[index], width })), lanes));
+    // Rewired as the result layout does: a plane repeated to widen, and a slice.
+    const valid = backend.outputWiresOfShares(shuffled, 0, 1);
+    const index = backend.outputWiresOfShares(shuffled, 1, 8);
+    const widened = backend.concat([index, backend.slice(index, 6 * lanes, 7 * lanes)]);
+    return [valid, use ? await use(backend, widened) : widened];
+  };
+
+  it("give each party's share as it is: the outputs are the rows, shuffled, with no OT", async () => {
+    const before = rowsOf(new Uint8Array([...inputs[0], ...inputs[1]]), 8, lanes);
+    for (const outputs of [(await runGarbledOverChannel(program(), inputs)).outputs, await runPlaintext(program(), inputs)]) {
+      const after = rowsOf(new Uint8Array([...outputs[0], ...outputs[1].subarray(0, 7 * lanes)]), 8, lanes);
+      expect([...after].sort()).toEqual([...before].sort());
+      expect(after).not.toEqual(before);
+      // The repeated plane is the top plane.
+      expect(outputs[1].subarray(7 * lanes)).toEqual(outputs[1].subarray(6 * lanes, 7 * lanes));
+    }
+    const counting = new CountingBackend();
+    await program()(counting, inputs.map((input) => counting.input(input.length)));
+    expect(counting.counts.reinputOts).toBe(0);
+  });
+
+  it("cannot go into a gate on either party", async () => {
+    const gated = program(async (backend, wires) => backend.and(wires, wires));
+    await expect(runGarbledOverChannel(gated, inputs)).rejects.toThrow(/only be output/);
+  });
+});
+
 describe("revealed bits", () => {
   it("are the values, on both parties, mid-circuit, and the circuit goes on after them", async () => {
     const lanes = 1000;
