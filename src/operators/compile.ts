@@ -220,6 +220,29 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
     return runs;
   }
 
+  /**
+   * A source label per lane of a GROUP BY's input, when its key is distinct among each source's valid lanes:
+   * every lane comes (through column projections and UNION ALL) from a pushdown partner's partial table, one
+   * row per group of its key columns, and those are all in this key. Each partner's upload is a source.
+   */
+  function distinctKeySources(aggregate: Extract<PlanNode, { kind: "aggregate" }>): Int32Array | undefined {
+    const sources = groupSources(aggregate);
+    if (!sources) return undefined;
+    const labels = new Int32Array(aggregate.input.rows);
+    let lane = 0, next = 0;
+    for (const source of sources) {
+      if (!("scan" in source)) return undefined;
+      const partials = study.pushdown?.tables.find((table) => table.name === source.scan.table);
+      if (!partials || !partials.columns.slice(0, partials.keyColumns).every((column) => source.keyColumns.includes(column.name))) return undefined;
+      for (const part of sizes[source.scan.table] ?? []) {
+        if (lane + part.rows > labels.length) return undefined;
+        labels.fill(next++, lane, lane + part.rows);
+        lane += part.rows;
+      }
+    }
+    return lane === labels.length ? labels : undefined;
+  }
+
   /** A table's input as runs of planes, checked against its public size and layout. */
   function inputPlanesOf(table: string, input: TableInput): InputPlanes[] {
     const layout = inputLayouts[tables.indexOf(table)];
@@ -339,7 +362,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
               });
             }
             return { relation, keys, aggregates };
-          }, { runs: groupRuns(node), ...sortOptions(node) });
+          }, { runs: groupRuns(node), keyDistinctWithinSource: distinctKeySources(node), ...sortOptions(node) });
         }
         case "sort": {
           const cleared = new HandOver(await clearNullKeyColumns(backend, await run(node.input), node.keys.map((key) => key.column)));

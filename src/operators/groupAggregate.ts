@@ -110,6 +110,8 @@ type GroupRuns = ReadonlyArray<{ lanes: number; sorted: boolean }>;
 /** How a GROUP BY sorts: its input's runs (some sorted already), and the sort's options. */
 export type GroupOptions = SortOptions & {
   runs?: GroupRuns;
+  /** A public source label per lane, given when the group key is distinct among each source's valid lanes (see SortKey). */
+  keyDistinctWithinSource?: Int32Array;
   /** Key wires (lanes × key planes) from which the keys wait as shares through the scan (tests force it with 0). */
   parkKeyWiresAtLeast?: number;
 };
@@ -226,7 +228,11 @@ async function sortForGroups(backend: Backend, input: GroupInput, options: Group
   if (prepared.kind === "done") return { kind: "done", result: prepared.result };
   const { keyTypes, shapes } = prepared;
   // Runs that arrive sorted by the key (a pushdown partner's partials) may be merged rather than sorted.
-  const key = { columns: keyTypes.map((_, index) => index), of: (rows: Relation) => ({ parts: keyTypes.map((type, index) => ({ column: rows.columns[index], type })), validity: rows.valid }) };
+  const key = {
+    columns: keyTypes.map((_, index) => index),
+    of: (rows: Relation) => ({ parts: keyTypes.map((type, index) => ({ column: rows.columns[index], type })), validity: rows.valid }),
+    distinctWithinSource: options.keyDistinctWithinSource,
+  };
   const sorted = await sortRows(backend, prepared.carried, key, options);
   return { kind: "sorted", sorted, keyTypes, aggregates: shapes };
 }

@@ -6,12 +6,17 @@
  * nothing about the data; the order found is then applied by relabelling wires, which costs nothing. A
  * comparison costs the key's width in ANDs, where a sorting network also pays a conditional swap of the
  * whole row per comparator.
+ *
+ * A key already distinct among each source's valid lanes (a partner's pushed-down partial aggregates are one
+ * row per group) needs only the source's few bits below it, not the lane index's lg n: invalid lanes, whose
+ * keys may repeat, take the lane index in place of their key instead (see distinctKeyShares).
  */
 import type { Backend } from "../circuit/backend.js";
 import { bitLength } from "../circuit/bitVector/integer.js";
-import { concatenateLaneShares, rowBytesFor } from "../circuit/laneShares.js";
+import { concatenateLaneShares, rowBytesFor, type LaneShares } from "../circuit/laneShares.js";
 import type { WireVector } from "../circuit/wireVector.js";
 import { shuffleTrafficBytes } from "../ot/sharedShuffle.js";
+import { CHUNK_WIRES } from "./chunks.js";
 import { collectGarbage } from "./garbageCollection.js";
 import { receive, type Given } from "./handOver.js";
 import { partsWidth, relationParts } from "./recordParts.js";
@@ -27,6 +32,12 @@ export interface ShuffleSortKey {
   /** Only these columns (and `valid`) get wires before the sort; reading any other column would fail. */
   columns: readonly number[];
   planesOf: KeyPlanesOf;
+  /**
+   * Set when the key is distinct among the valid lanes of each source, a public label per lane (a partner's
+   * upload of pushed-down partials, say): `valuePlanesOf` reads the key without a validity plane, and the rows'
+   * own `valid` goes on top, so invalid lanes sort last.
+   */
+  distinct?: { sourceOfLane: Int32Array; valuePlanesOf: KeyPlanesOf };
 }
 
 /** Bits of the lane index that make keys distinct. */
@@ -48,6 +59,7 @@ function laneIndexPlanes(backend: Backend, lanes: number, width: number): WireVe
  * in the sorted order (its shares are rows of bits, cheap to move). Each part is in storage of its own.
  */
 export async function shuffleSortRelation(backend: Backend, input: Given<Relation>, key: ShuffleSortKey): Promise<Relation> {
+  if (key.distinct) return shuffleSortDistinct(backend, receive(input), key.distinct);
   const shuffled = await shuffleWithTie(backend, sharesOfRelation(backend, receive(input), key.columns));
   const { lanes, unpack, layout, starts, keyParts } = shuffled;
   const parts: Array<BitPlanes | undefined> = layout.map(() => undefined);
@@ -84,13 +96,87 @@ export async function shuffleRelation(backend: Backend, input: Given<Relation>, 
 }
 
 /**
+ * `shuffleSortRelation` for a key distinct within sources: the key's shares (see distinctKeyShares) are
+ * shuffled with the rows, made into wires alone for the comparisons, and every part of the rows is made
+ * straight in the sorted order. Takes the rows.
+ */
+async function shuffleSortDistinct(backend: Backend, relation: Relation, distinct: NonNullable<ShuffleSortKey["distinct"]>): Promise<Relation> {
+  const keyShares = await distinctKeyShares(backend, distinct.valuePlanesOf(relation), relation.valid, distinct.sourceOfLane);
+  const taken = sharesOfRelation(backend, relation, []);
+  relation = undefined as never;
+  collectGarbage(taken.lanes * taken.shares.planes);
+  const { lanes, layout, starts } = taken;
+  const keyStart = taken.shares.planes;
+  const shares = await backend.shuffleShares(concatenateLaneShares(taken.shares, keyShares));
+  const key = await backend.labelsOfShares(shares, keyStart, keyStart + keyShares.planes);
+  const order = await orderOfKeyPlanes(backend, Array.from({ length: keyShares.planes }, (_, plane) => backend.slice(key, plane * lanes, (plane + 1) * lanes)), lanes);
+  const parts: BitPlanes[] = [];
+  for (const [index, part] of layout.entries()) parts.push({ ...part, wires: await backend.labelsOfShares(shares, starts[index], starts[index] + part.width, order) });
+  return { ...taken.unpack(parts), ownsStorage: true };
+}
+
+/** Bits of a source label (at least one). */
+function sourceWidth(sourceOfLane: ArrayLike<number>): number {
+  let most = 0;
+  for (let lane = 0; lane < sourceOfLane.length; lane++) most = Math.max(most, sourceOfLane[lane]);
+  return Math.max(1, bitLength(most));
+}
+
+/**
+ * This party's shares of a distinct key, lowest plane first: the lane's source (public), then each key plane
+ * ANDed with `valid` and, where the lane is invalid, XORed with the lane index's bit (as wide as the key or the
+ * index, whichever is wider), then ¬valid on top. Valid lanes are then distinct by key and source, invalid ones
+ * by their index, and the two kinds by the top plane: one AND per key plane and lane, against lg n planes more
+ * in every comparison. A chunk of lanes at a time, so the masked planes are never a whole key's labels.
+ */
+async function distinctKeyShares(backend: Backend, keyPlanes: WireVector[], valid: WireVector, sourceOfLane: Int32Array): Promise<LaneShares> {
+  const lanes = valid.length;
+  if (sourceOfLane.length !== lanes) throw new RangeError(`${sourceOfLane.length} source labels for ${lanes} lanes`);
+  const sourceBits = sourceWidth(sourceOfLane);
+  const width = Math.max(keyPlanes.length, tieBreakWidth(lanes));
+  const planes = sourceBits + width + 1;
+  const rowBytes = rowBytesFor(planes);
+  // Left empty on the counting backend, whose shares are.
+  let share: Uint8Array | undefined;
+  const step = Math.max(1024, Math.floor(CHUNK_WIRES / planes));
+  for (let start = 0; start < lanes; start += step) {
+    const count = Math.min(lanes, start + step) - start;
+    const chunk = Int32Array.from({ length: count }, (_, index) => start + index);
+    const chunkValid = backend.gather(valid, chunk);
+    const invalid = backend.not(chunkValid);
+    const zeros = backend.constant(new Uint8Array(count));
+    const parts: Array<{ wires: WireVector; width: number }> = [];
+    const bits = new Uint8Array(sourceBits * count);
+    for (let bit = 0; bit < sourceBits; bit++) for (let index = 0; index < count; index++) bits[bit * count + index] = (sourceOfLane[start + index] >>> bit) & 1;
+    parts.push({ wires: backend.constant(bits), width: sourceBits });
+    const masked = keyPlanes.length > 0 ? await backend.andBroadcast(backend.concat(keyPlanes.map((plane) => backend.gather(plane, chunk))), chunkValid) : zeros;
+    // ¬valid where the index bit is 1, else 0: a public choice per lane, so a relabelling, not a gate.
+    const invalidOrZero = backend.concat([invalid, zeros]);
+    for (let bit = 0; bit < width; bit++) {
+      const indexBit = backend.gather(invalidOrZero, Int32Array.from({ length: count }, (_, index) => (((start + index) >>> bit) & 1 ? index : count + index)));
+      parts.push({ wires: backend.xor(bit < keyPlanes.length ? backend.slice(masked, bit * count, (bit + 1) * count) : zeros, indexBit), width: 1 });
+    }
+    parts.push({ wires: invalid, width: 1 });
+    const rows = backend.sharesOfLanes(parts, count);
+    if (rows.share.length === 0) continue;
+    share ??= new Uint8Array(lanes * rowBytes);
+    share.set(rows.share, start * rowBytes);
+  }
+  return { lanes, planes, rowBytes, share: share ?? new Uint8Array(0) };
+}
+
+/**
  * The sorted order of the shuffled lanes, from the key's parts (the others are empty stand-ins in `parts`):
- * the key with the tie-break below it, laid out row by row, then the merge sort's revealed comparisons.
+ * the key with the tie-break below it.
  */
 async function revealedOrder(backend: Backend, shuffled: Awaited<ReturnType<typeof shuffleWithTie>>, parts: BitPlanes[], planesOf: KeyPlanesOf): Promise<Int32Array> {
   const { lanes, tieWidth, tieStart } = shuffled;
   const tie = await backend.labelsOfShares(shuffled.shares, tieStart, tieStart + tieWidth);
-  const planes = [...Array.from({ length: tieWidth }, (_, bit) => backend.slice(tie, bit * lanes, (bit + 1) * lanes)), ...planesOf(shuffled.unpack(parts))];
+  return orderOfKeyPlanes(backend, [...Array.from({ length: tieWidth }, (_, bit) => backend.slice(tie, bit * lanes, (bit + 1) * lanes)), ...planesOf(shuffled.unpack(parts))], lanes);
+}
+
+/** The order of shuffled lanes by distinct keys (planes lowest first): laid out row by row, then the merge sort's revealed comparisons. */
+async function orderOfKeyPlanes(backend: Backend, planes: WireVector[], lanes: number): Promise<Int32Array> {
   const width = planes.length;
   const rows = backend.planesToRows(planes, lanes);
   planes.length = 0;
@@ -155,10 +241,15 @@ export function shuffleCost(lanes: number, recordWidth: number, { outputOnly = f
  * and AND-equivalents of traffic and of waiting: the shuffle (with the tie-break's planes), the comparisons and
  * their round trips.
  */
-export function shuffleSortCost(lanes: number, recordWidth: number, keyWidth: number): number {
+export function shuffleSortCost(lanes: number, recordWidth: number, keyWidth: number, sourceOfLane?: ArrayLike<number>): number {
   if (lanes < 2) return 0;
-  const tieWidth = tieBreakWidth(lanes);
   const { comparisons, rounds } = revealedMergeSortCost(lanes);
+  if (sourceOfLane) {
+    // keyWidth counts the validity plane; the distinct key masks the others (distinctKeyShares).
+    const width = sourceWidth(sourceOfLane) + Math.max(keyWidth - 1, tieBreakWidth(lanes)) + 1;
+    return (keyWidth - 1) * lanes + comparisons * width + rounds * ROUND_TRIP_ANDS + shuffleCost(lanes, recordWidth + width);
+  }
+  const tieWidth = tieBreakWidth(lanes);
   return comparisons * (keyWidth + tieWidth) + rounds * ROUND_TRIP_ANDS + shuffleCost(lanes, recordWidth + tieWidth);
 }
 

@@ -27,15 +27,23 @@ export interface SortOptions {
 export interface SortKey {
   columns: readonly number[];
   of: (rows: Relation) => { parts: KeyPart[]; validity?: WireVector };
+  /**
+   * A public source label per lane, given when the key parts are distinct among each source's valid lanes
+   * and the validity is the rows' own: a shuffle sort then breaks ties by the source (see shuffleSort.ts).
+   */
+  distinctWithinSource?: Int32Array;
 }
 
 type Runs = ReadonlyArray<{ lanes: number; sorted: boolean }>;
 
-/** The cheaper method for sorting `lanes` rows of `recordWidth` planes by `keyWidth` planes, arriving as `runs`. */
-export function cheaperSort(lanes: number, recordWidth: number, keyWidth: number, runs?: Runs): SortMethod {
+/**
+ * The cheaper method for sorting `lanes` rows of `recordWidth` planes by `keyWidth` planes, arriving as `runs`
+ * (and with the key distinct within the sources of `sourceOfLane`, if given).
+ */
+export function cheaperSort(lanes: number, recordWidth: number, keyWidth: number, runs?: Runs, sourceOfLane?: Int32Array): SortMethod {
   if (lanes < 2) return "network";
   const network = runComparatorsAtMost(runs ?? [{ lanes, sorted: false }]) * (keyWidth + recordWidth);
-  return shuffleSortCost(lanes, recordWidth, keyWidth) < network ? "shuffle" : "network";
+  return shuffleSortCost(lanes, recordWidth, keyWidth, sourceOfLane) < network ? "shuffle" : "network";
 }
 
 /** The cheaper method for moving the valid rows of `lanes` rows of `recordWidth` planes to the front, in order. */
@@ -66,10 +74,13 @@ export async function sortRows(backend: Backend, input: HandOver<Relation>, key:
   // No local of this (long-running) frame may hold the rows: the sort lets them go as it works.
   const [rows, method] = withMethod(input, (relation) => {
     const { parts, validity } = key.of(relation);
-    return options.method ?? cheaperSort(relation.lanes, recordWidthOf(relation), orderKeyWidth(parts, validity), options.runs);
+    return options.method ?? cheaperSort(relation.lanes, recordWidthOf(relation), orderKeyWidth(parts, validity), options.runs, key.distinctWithinSource);
   });
   options.onMethod?.(method);
-  if (method === "shuffle") return shuffleSortRelation(backend, rows, { columns: key.columns, planesOf: (sorted) => { const { parts, validity } = key.of(sorted); return orderKeyPlanes(backend, parts, sorted.lanes, validity); } });
+  if (method === "shuffle") {
+    const distinct = key.distinctWithinSource && { sourceOfLane: key.distinctWithinSource, valuePlanesOf: (rows: Relation) => orderKeyPlanes(backend, key.of(rows).parts, rows.lanes) };
+    return shuffleSortRelation(backend, rows, { columns: key.columns, planesOf: (sorted) => { const { parts, validity } = key.of(sorted); return orderKeyPlanes(backend, parts, sorted.lanes, validity); }, distinct });
+  }
   return sortRelation(backend, rows, (sorted) => { const { parts, validity } = key.of(sorted); return orderKey(backend, parts, sorted.lanes, validity); }, { runs: options.runs });
 }
 

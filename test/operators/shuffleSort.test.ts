@@ -5,6 +5,7 @@ import { CountingBackend } from "../../src/circuit/countingBackend.js";
 import { runGarbledOverChannel, runPlaintext } from "../../src/circuit/twoParty.js";
 import { orderKeyPlanes } from "../../src/operators/orderKey.js";
 import { mergeBlockSize, revealedMergeSort, revealedMergeSortCost } from "../../src/operators/revealedMergeSort.js";
+import type { Relation } from "../../src/operators/relation.js";
 import { shuffleRelation, shuffleSortRelation } from "../../src/operators/shuffleSort.js";
 import { seededRandom } from "../circuit/harness.js";
 
@@ -102,6 +103,67 @@ describe("shuffle sort of a relation", () => {
     await relationProgram(lanes)(counting, [counting.input(lanes), counting.input(8 * lanes), counting.input(12 * lanes)]);
     expect(counting.counts.and).toBe(runs[0].andGates);
     expect(counting.counts.rounds).toBe(2 + revealedMergeSortCost(lanes).rounds);
+  });
+});
+
+describe("shuffle sort by a key distinct within sources", () => {
+  /**
+   * Three sources (lanes 0–39, 40–99, 100–149) whose valid lanes hold distinct keys each, repeated across
+   * sources; invalid lanes hold repeated keys, as padding may. Keys below 60 (positive as INT(7)); a 12-bit
+   * payload names the lane.
+   */
+  const lanes = 150;
+  const sourceOf = Int32Array.from({ length: lanes }, (_, lane) => (lane < 40 ? 0 : lane < 100 ? 1 : 2));
+  const inputsOf = (seed: number) => {
+    const random = seededRandom(seed);
+    const valid = Array.from({ length: lanes }, () => Number(random() < 0.7));
+    const keys: bigint[] = [];
+    const used = new Set<string>();
+    for (let lane = 0; lane < lanes; lane++) {
+      let key = BigInt(Math.floor(random() * 60));
+      if (!valid[lane]) key = 5n;
+      else while (used.has(`${sourceOf[lane]}:${key}`)) key = (key + 1n) % 60n;
+      if (valid[lane]) used.add(`${sourceOf[lane]}:${key}`);
+      keys.push(key);
+    }
+    return { valid, keys, inputs: [Uint8Array.from(valid), encodeIntegers(keys, 7), encodeIntegers(keys.map((_, lane) => BigInt(lane)), 12)] };
+  };
+  const program: CircuitProgram = async (backend, [valid, key, payload]) => {
+    const relation = { lanes, valid, columns: [{ value: bitPlanes(key, 7) }, { value: bitPlanes(payload, 12) }] };
+    const keyOf = (rows: Relation) => [{ column: rows.columns[0], type: { kind: "int" as const, bits: 7 } }];
+    const sorted = await shuffleSortRelation(backend, relation, {
+      columns: [0],
+      planesOf: (rows) => orderKeyPlanes(backend, keyOf(rows), rows.lanes, rows.valid),
+      distinct: { sourceOfLane: sourceOf, valuePlanesOf: (rows) => orderKeyPlanes(backend, keyOf(rows), rows.lanes) },
+    });
+    return [sorted.valid, sorted.columns[0].value.wires, sorted.columns[1].value.wires];
+  };
+  const decode = (bits: Uint8Array, width: number) => Array.from({ length: lanes }, (_, lane) => { let value = 0; for (let bit = 0; bit < width; bit++) value |= bits[bit * lanes + lane] << bit; return value; });
+
+  it("puts valid lanes first by key, moving each row whole, garbled and in the clear", async () => {
+    const { valid, keys, inputs } = inputsOf(7);
+    const validCount = valid.filter(Boolean).length;
+    for (const [outValid, outKey, outPayload] of [await runPlaintext(program, inputs), (await runGarbledOverChannel(program, inputs)).outputs]) {
+      const payload = decode(outPayload, 12);
+      // Every row whole: the payload names the lane, whose key and validity came along.
+      expect([...payload].sort((a, b) => a - b)).toEqual(Array.from({ length: lanes }, (_, lane) => lane));
+      expect(decode(outKey, 7)).toEqual(payload.map((lane) => Number(keys[lane])));
+      expect(Array.from(outValid)).toEqual(payload.map((lane) => valid[lane]));
+      expect(Array.from(outValid.subarray(0, validCount)).every(Boolean)).toBe(true);
+      const sortedKeys = decode(outKey, 7).slice(0, validCount);
+      expect(sortedKeys).toEqual([...sortedKeys].sort((a, b) => a - b));
+    }
+  });
+
+  it("costs the key's ANDs once per lane and compares source, key (or index) and validity only, as counted, for any data of the shape", async () => {
+    const runs = await Promise.all([7, 8].map((seed) => runGarbledOverChannel(program, inputsOf(seed).inputs)));
+    expect(runs[1].andGates).toBe(runs[0].andGates);
+    expect(runs[1].garblerBytesSent).toBe(runs[0].garblerBytesSent);
+    const counting = new CountingBackend();
+    await program(counting, [counting.input(lanes), counting.input(7 * lanes), counting.input(12 * lanes)]);
+    expect(counting.counts.and).toBe(runs[0].andGates);
+    // 7 key planes masked per lane; comparisons of 2 source bits, max(7, lg 150 = 8) planes and validity.
+    expect(counting.counts.and).toBe(7 * lanes + revealedMergeSortCost(lanes).comparisons * (2 + 8 + 1));
   });
 });
 
