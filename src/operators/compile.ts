@@ -99,9 +99,9 @@ export interface PlanCost {
   operators: OperatorCost[];
 }
 
-function describeNode(node: PlanNode, joinMerges = false, runs?: ReadonlyArray<{ sorted: boolean }>, method?: SortMethod): string {
+function describeNode(node: PlanNode, joinMerges = false, runs?: ReadonlyArray<{ sorted: boolean }>, method?: SortMethod, tiesByPartner = false): string {
   const sortOf = (what: string) => {
-    if (method === "shuffle") return "(shuffle sort + segmented scan)";
+    if (method === "shuffle") return `(shuffle sort${tiesByPartner ? ", ties broken by partner" : ""} + segmented scan)`;
     if (!runs) return `(${what} + segmented scan)`;
     const [sorted, unsorted] = [runs.filter((run) => run.sorted).length, runs.filter((run) => !run.sorted).length];
     return `(merge of ${sorted} sorted runs${unsorted > 0 ? ` and ${unsorted} sorted here` : ""} + segmented scan)`;
@@ -281,7 +281,8 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
       collectGarbage(wiresOf(result));
       if (observe && andGates) {
         const spent = andGates() - before;
-        observe(describeNode(node, node.kind === "join" && sidesSorted(node), node.kind === "aggregate" ? groupRuns(node) : undefined, methods.get(node)), node.rows, depth, spent - inputsCost.value);
+        const aggregate = node.kind === "aggregate" ? node : undefined;
+        observe(describeNode(node, node.kind === "join" && sidesSorted(node), aggregate && groupRuns(aggregate), methods.get(node), aggregate && distinctKeySources(aggregate) !== undefined), node.rows, depth, spent - inputsCost.value);
         parentInputs.value += spent;
       }
       inputsCost = parentInputs;
