@@ -21,6 +21,7 @@ import { collectGarbage } from "./garbageCollection.js";
 import { parkColumns, unparkColumns, type ParkedColumns } from "./parkedColumns.js";
 import { sortRows, type SortOptions } from "./sortChoice.js";
 import { HandOver } from "./handOver.js";
+import { laneRange } from "./chunks.js";
 
 export interface AggregateInput {
   function: AggregateFunction;
@@ -78,7 +79,7 @@ async function contributions(backend: Backend, aggregate: AggregateInput, valid:
 
 /** Lanes [start, end) of a value, as a narrower vector of lanes. */
 function lanesOf(backend: Backend, value: BitPlanes, start: number, end: number): BitPlanes {
-  return gatherLanes(backend, value, Int32Array.from({ length: end - start }, (_, index) => start + index));
+  return gatherLanes(backend, value, laneRange(start, end));
 }
 
 /** Tree reduction of all lanes into one (for aggregates without GROUP BY). */

@@ -12,7 +12,7 @@ import { typeBits, type Relation } from "./relation.js";
 import { smallCellFlags, type SmallCellFlags } from "./suppression.js";
 import { tableToOutputParts, type CircuitTable } from "./outputLayout.js";
 import { receive, type Given } from "./handOver.js";
-import { CHUNK_WIRES } from "./chunks.js";
+import { laneRange, lanesPerChunk } from "./chunks.js";
 
 /** The file type of an output column: the narrowest standard integer that holds it, else INT(n). */
 export function outputColumnType(column: BoundColumn): ColumnType {
@@ -101,15 +101,6 @@ export async function discloseRows(backend: Backend, input: Given<Relation>, col
   return masked;
 }
 
-/** Lanes [start, end), as gather indices. */
-function laneRange(start: number, end: number): Int32Array {
-  return Int32Array.from({ length: end - start }, (_, index) => start + index);
-}
-
-/** Lanes per chunk when a step over a whole column of `width` planes runs a chunk of lanes at a time. */
-function lanesPerChunk(width: number): number {
-  return Math.max(1024, Math.floor(CHUNK_WIRES / Math.max(1, width)));
-}
 
 /**
  * smallCellFlags a chunk of lanes at a time (the same gates): the tests' temporaries (a constant and an XOR
