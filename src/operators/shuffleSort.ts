@@ -16,7 +16,7 @@ import { bitLength } from "../circuit/bitVector/integer.js";
 import { concatenateLaneShares, rowBytesFor, type LaneShares } from "../circuit/laneShares.js";
 import type { WireVector } from "../circuit/wireVector.js";
 import { shuffleTrafficBytes } from "../ot/sharedShuffle.js";
-import { CHUNK_WIRES } from "./chunks.js";
+import { laneRange, lanesPerChunk } from "./chunks.js";
 import { collectGarbage } from "./garbageCollection.js";
 import { receive, type Given } from "./handOver.js";
 import { partsWidth, relationParts } from "./recordParts.js";
@@ -106,13 +106,26 @@ async function shuffleSortDistinct(backend: Backend, relation: Relation, distinc
   relation = undefined as never;
   collectGarbage(taken.lanes * taken.shares.planes);
   const { lanes, layout, starts } = taken;
-  const keyStart = taken.shares.planes;
   const shares = await backend.shuffleShares(concatenateLaneShares(taken.shares, keyShares));
-  const key = await backend.labelsOfShares(shares, keyStart, keyStart + keyShares.planes);
-  const order = await orderOfKeyPlanes(backend, Array.from({ length: keyShares.planes }, (_, plane) => backend.slice(key, plane * lanes, (plane + 1) * lanes)), lanes);
+  const order = await orderOfSharedKey(backend, shares, taken.shares.planes, keyShares.planes);
+  // The key's labels and rows are garbage now: freed before the rows' wires are made in order.
+  collectGarbage(2 * lanes * keyShares.planes);
   const parts: BitPlanes[] = [];
   for (const [index, part] of layout.entries()) parts.push({ ...part, wires: await backend.labelsOfShares(shares, starts[index], starts[index] + part.width, order) });
   return { ...taken.unpack(parts), ownsStorage: true };
+}
+
+/**
+ * The order by the key in shuffled shares' planes [first, first + width), made into wires here. No local holds
+ * them: the planes' views go once laid out as rows, and the rows when the sort returns.
+ */
+async function orderOfSharedKey(backend: Backend, shares: LaneShares, first: number, width: number): Promise<Int32Array> {
+  return orderOfKeyPlanes(backend, planesOfVector(backend, await backend.labelsOfShares(shares, first, first + width), width, shares.lanes), shares.lanes);
+}
+
+/** A vector of `width` planes over `lanes` lanes, as one view per plane. */
+function planesOfVector(backend: Backend, vector: WireVector, width: number, lanes: number): WireVector[] {
+  return Array.from({ length: width }, (_, plane) => backend.slice(vector, plane * lanes, (plane + 1) * lanes));
 }
 
 /** Bits of a source label (at least one). */
@@ -138,10 +151,10 @@ async function distinctKeyShares(backend: Backend, keyPlanes: WireVector[], vali
   const rowBytes = rowBytesFor(planes);
   // Left empty on the counting backend, whose shares are.
   let share: Uint8Array | undefined;
-  const step = Math.max(1024, Math.floor(CHUNK_WIRES / planes));
+  const step = lanesPerChunk(planes);
   for (let start = 0; start < lanes; start += step) {
     const count = Math.min(lanes, start + step) - start;
-    const chunk = Int32Array.from({ length: count }, (_, index) => start + index);
+    const chunk = laneRange(start, start + count);
     const chunkValid = backend.gather(valid, chunk);
     const invalid = backend.not(chunkValid);
     const zeros = backend.constant(new Uint8Array(count));
@@ -172,7 +185,7 @@ async function distinctKeyShares(backend: Backend, keyPlanes: WireVector[], vali
 async function revealedOrder(backend: Backend, shuffled: Awaited<ReturnType<typeof shuffleWithTie>>, parts: BitPlanes[], planesOf: KeyPlanesOf): Promise<Int32Array> {
   const { lanes, tieWidth, tieStart } = shuffled;
   const tie = await backend.labelsOfShares(shuffled.shares, tieStart, tieStart + tieWidth);
-  return orderOfKeyPlanes(backend, [...Array.from({ length: tieWidth }, (_, bit) => backend.slice(tie, bit * lanes, (bit + 1) * lanes)), ...planesOf(shuffled.unpack(parts))], lanes);
+  return orderOfKeyPlanes(backend, [...planesOfVector(backend, tie, tieWidth, lanes), ...planesOf(shuffled.unpack(parts))], lanes);
 }
 
 /** The order of shuffled lanes by distinct keys (planes lowest first): laid out row by row, then the merge sort's revealed comparisons. */
