@@ -11,7 +11,7 @@
  * In the pushdown plan every site pushes down (aggregate-only sites their rollup's outer GROUP BYs), or with
  * `--pushdown-sites row-level` only the row-level sites, as before aggregate-only pushdown.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -53,16 +53,38 @@ function whereThePeakWasSet(queries: QueryOperators[]): string {
   return `peak RSS ${(peak / 1e9).toFixed(2)} GB reached during ${all[index].query}'s ${all[index].operator} (${all[index].lanes.toLocaleString("en-US")} lanes; ${(before / 1e9).toFixed(2)} GB before it${all[index].first ? ", the query's OT included" : ""}); most ArrayBuffer bytes alive at an operator's end ${(live / 1e9).toFixed(2)} GB`;
 }
 
-function catalyst(args: string[]): { stdout: string; peakRss: number } {
-  const run = spawnSync("/usr/bin/time", ["-f", "PEAK_RSS_KB %M", process.execPath, join(repositoryRoot, "bin", "catalyst"), ...args], { maxBuffer: 1 << 28 });
-  if (run.error) throw new Error(`bench:pilot measures peak memory with GNU time, which did not run (${run.error.message}); install it: sudo apt-get install -y time`);
-  const stderr = run.stderr.toString();
-  if (run.status !== 0) throw new Error(`catalyst ${args.join(" ")} failed (${run.status}):\n${stderr}`);
+const TIME_ARGUMENTS = ["-f", "PEAK_RSS_KB %M", process.execPath, join(repositoryRoot, "bin", "catalyst")];
+const missingTime = (error: Error) => new Error(`bench:pilot measures peak memory with GNU time, which did not run (${error.message}); install it: sudo apt-get install -y time`);
+
+/** A finished CLI run's stdout and peak RSS in bytes, or its failure. */
+function finished(args: string[], status: number | null, stdout: string, stderr: string): { stdout: string; peakRss: number } {
+  if (status !== 0) throw new Error(`catalyst ${args.join(" ")} failed (${status}):\n${stderr}`);
   const peak = /PEAK_RSS_KB (\d+)/.exec(stderr);
-  return { stdout: run.stdout.toString(), peakRss: peak ? Number(peak[1]) * 1024 : 0 };
+  return { stdout, peakRss: peak ? Number(peak[1]) * 1024 : 0 };
+}
+
+function catalyst(args: string[]): { stdout: string; peakRss: number } {
+  const run = spawnSync("/usr/bin/time", [...TIME_ARGUMENTS, ...args], { maxBuffer: 1 << 28 });
+  if (run.error) throw missingTime(run.error);
+  return finished(args, run.status, run.stdout.toString(), run.stderr.toString());
+}
+
+/** `catalyst` without waiting: partners run theirs at the same time, each at its own site. */
+function catalystAsync(args: string[]): Promise<{ stdout: string; peakRss: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("/usr/bin/time", [...TIME_ARGUMENTS, ...args]);
+    const [stdout, stderr]: Buffer[][] = [[], []];
+    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+    child.on("error", (error) => reject(missingTime(error)));
+    child.on("close", (status) => {
+      try { resolve(finished(args, status, Buffer.concat(stdout).toString(), Buffer.concat(stderr).toString())); } catch (error) { reject(error); }
+    });
+  });
 }
 
 const timed = <T>(work: () => T): [T, number] => { const started = performance.now(); const result = work(); return [result, (performance.now() - started) / 1000]; };
+const timedAsync = async <T>(work: () => Promise<T>): Promise<[T, number]> => { const started = performance.now(); const result = await work(); return [result, (performance.now() - started) / 1000]; };
 const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
 const gb = (bytes: number) => (bytes / 1e9).toFixed(2);
 
@@ -87,20 +109,25 @@ try {
     catalyst(["study", "init", "--name", `pilot ${plan}`, "--tables", join(dir, "data", "tables.sql"), ...queryFiles.flatMap((file) => ["--query", join(queryFolder, file)]),
       ...manifest.sites.flatMap((site) => ["--partner", `${site.name}:${Object.keys(site.tables).join(",")}`]), ...pushdown,
       "--garbler", `nm:${join(dir, "keys", "nm.pub")}`, "--evaluator", `ac:${join(dir, "keys", "ac.pub")}`, "--investigator", join(dir, "keys", "investigator.pub"), "--out", study, "-q"]);
+    // Every partner shares, and then uploads, at the same time, as they would at their own sites (here they
+    // contend for this machine's two cores). Each partner's own time is printed too.
     let sharePeak = 0;
-    const [, shareSeconds] = timed(() => {
-      for (const site of manifest.sites) {
-        if (pushers.includes(site)) {
-          sharePeak = Math.max(sharePeak, catalyst(["share", "--study", study, "--partner", site.name, "--plan", ...Object.entries(site.tables).flatMap(([table, { file }]) => ["--csv", `${table}=${join(dir, "data", file)}`]), "--out", join(run, "shares"), "-q"]).peakRss);
-        } else {
-          for (const [table, { file }] of Object.entries(site.tables)) sharePeak = Math.max(sharePeak, catalyst(["share", "--study", study, "--partner", site.name, "--table", table, "--csv", join(dir, "data", file), "--out", join(run, "shares"), "-q"]).peakRss);
-        }
+    const siteShareSeconds: number[] = [];
+    const shareSite = async (site: (typeof manifest.sites)[number], index: number) => {
+      const started = performance.now();
+      if (pushers.includes(site)) {
+        sharePeak = Math.max(sharePeak, (await catalystAsync(["share", "--study", study, "--partner", site.name, "--plan", ...Object.entries(site.tables).flatMap(([table, { file }]) => ["--csv", `${table}=${join(dir, "data", file)}`]), "--out", join(run, "shares"), "-q"])).peakRss);
+      } else {
+        for (const [table, { file }] of Object.entries(site.tables)) sharePeak = Math.max(sharePeak, (await catalystAsync(["share", "--study", study, "--partner", site.name, "--table", table, "--csv", join(dir, "data", file), "--out", join(run, "shares"), "-q"])).peakRss);
       }
-    });
+      siteShareSeconds[index] = (performance.now() - started) / 1000;
+    };
+    const [, shareSeconds] = await timedAsync(() => Promise.all(manifest.sites.map(shareSite)));
     let uploadPeak = 0;
-    const [, uploadSeconds] = timed(() => {
-      for (const site of manifest.sites) uploadPeak = Math.max(uploadPeak, catalyst(["upload", "--study", study, "--partner", site.name, "--from", join(run, "shares"), "--to-garbler", join(run, "in-nm"), "--to-evaluator", join(run, "in-ac"), "-q"]).peakRss);
-    });
+    const [, uploadSeconds] = await timedAsync(() => Promise.all(manifest.sites.map(async (site) => {
+      uploadPeak = Math.max(uploadPeak, (await catalystAsync(["upload", "--study", study, "--partner", site.name, "--from", join(run, "shares"), "--to-garbler", join(run, "in-nm"), "--to-evaluator", join(run, "in-ac"), "-q"])).peakRss);
+    })));
+    const perSiteShare = `each partner's own: ${manifest.sites.map((site, index) => `${site.name} ${siteShareSeconds[index].toFixed(1)} s`).join(", ")}`;
     const inbox = JSON.parse(catalyst(["--json", "inbox", "check", "--study", study, "--key", join(dir, "keys", "nm.key"), "--inbox", join(run, "in-nm")]).stdout);
     const uploadedRows = (inbox.present as Array<{ rows?: number }>).reduce((sum, entry) => sum + (entry.rows ?? 0), 0);
     const predicted = JSON.parse(catalyst(["--json", "plan", "--study", study, "--inbox", join(run, "in-nm"), "--key", join(dir, "keys", "nm.key")]).stdout);
@@ -129,7 +156,7 @@ try {
     const ot = queries.reduce((sum, query) => sum + query.seconds.ot, 0);
     const circuit = queries.reduce((sum, query) => sum + query.seconds.circuit, 0);
     console.log(`\n${plan}: ${uploadedRows.toLocaleString("en-US")} rows uploaded (public)`);
-    console.log(`  share   ${shareSeconds.toFixed(1)} s, peak RSS ${mb(sharePeak)} MB`);
+    console.log(`  share   ${shareSeconds.toFixed(1)} s, all partners at once (${perSiteShare}), peak RSS ${mb(sharePeak)} MB`);
     console.log(`  upload  ${uploadSeconds.toFixed(1)} s, peak RSS ${mb(uploadPeak)} MB`);
     console.log(`  compute ${computeSeconds.toFixed(1)} s wall: OT ${ot.toFixed(1)} s, circuit ${circuit.toFixed(1)} s, ${ands.toLocaleString("en-US")} ANDs; garbler sent ${gb(g.json.bytesSent)} GB, evaluator ${gb(e.json.bytesSent)} GB; peak RSS garbler ${gb(g.json.peakRssBytes)} GB, evaluator ${gb(e.json.peakRssBytes)} GB`);
     const studyValue = parseStudy(await readFile(study, "utf8"), study);
