@@ -20,7 +20,8 @@ import { compactZeroedRows, hideDummyPositions, sortRows, type SortMethod } from
 import { discloseRows, layoutOutput, outputColumns } from "./output.js";
 import { gatherRelation, scanInput, typeBits, unionAll, type Relation } from "./relation.js";
 import { isPartialMerge, tablesRead, widthRows, withPushdown } from "./pushdown.js";
-import { bindQuery, SITE_COLUMN, UNKNOWN_TABLE_ROWS, type PlanNode } from "./sql/binder.js";
+import { bindQuery, SITE_COLUMN, UNKNOWN_TABLE_ROWS, type BoundExpression, type PlanNode } from "./sql/binder.js";
+import type { SqlType } from "./sql/types.js";
 import { parseQuery } from "./sql/parser.js";
 import { eachNode, lastReaders } from "./planWalk.js";
 import { HandOver } from "./handOver.js";
@@ -97,6 +98,14 @@ export interface PlanCost {
   /** Round trips the circuit waits for mid-stream. */
   rounds: number;
   operators: OperatorCost[];
+}
+
+/** The column an expression reads, with its type, when it is that column or that column cast to a wider integer. */
+function columnOrWidening(expression: BoundExpression): { index: number; type: SqlType } | undefined {
+  if (expression.kind === "column") return { index: expression.index, type: expression.type };
+  const operand = expression.kind === "cast" ? expression.operand : undefined;
+  if (operand?.kind !== "column" || operand.type.kind !== "int" || expression.type.kind !== "int" || expression.type.bits < operand.type.bits) return undefined;
+  return { index: operand.index, type: operand.type };
 }
 
 function describeNode(node: PlanNode, joinMerges = false, runs?: ReadonlyArray<{ sorted: boolean }>, method?: SortMethod, tiesByPartner = false): string {
@@ -288,6 +297,17 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
       inputsCost = parentInputs;
       return result;
     };
+    /**
+     * A UNION ALL's input. A projection of plain columns and integer widenings (how pushdown brings partials to
+     * the merged types) is left to the union, which widens as it copies: the rows are copied once, not twice.
+     */
+    const unionInput = async (input: PlanNode): Promise<{ relation: HandOver<Relation>; types: SqlType[] }> => {
+      const picks = input.kind === "project" ? input.expressions.map(columnOrWidening) : [];
+      if (input.kind !== "project" || picks.some((pick) => pick === undefined)) return { relation: new HandOver(await run(input)), types: input.columns.map((column) => column.type) };
+      const relation = await run(input.input);
+      const columns = picks.map((pick) => relation.columns[pick!.index]);
+      return { relation: new HandOver({ lanes: relation.lanes, valid: relation.valid, columns }), types: picks.map((pick) => pick!.type) };
+    };
     const runNode = async (node: PlanNode): Promise<Relation> => {
       switch (node.kind) {
         case "scan": {
@@ -303,7 +323,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
         }
         case "union": {
           const parts = [];
-          for (const input of node.inputs) parts.push({ relation: new HandOver(await run(input)), types: input.columns.map((column) => column.type) });
+          for (const input of node.inputs) parts.push(await unionInput(input));
           return unionAll(backend, parts, node.columns.map((column) => column.type));
         }
         case "filter": {

@@ -68,8 +68,9 @@ export function scanInput(backend: Backend, input: readonly InputPlanes[], colum
 }
 
 /**
- * UNION ALL: the inputs' lanes one after another, each column widened to the common type. It takes its
- * inputs: each input column goes as soon as it is copied, so the union never holds two copies of the rows.
+ * UNION ALL: the inputs' lanes one after another, each column widened to the common type as it is copied (an
+ * integer's top plane repeated, so widening adds no copy). It takes its inputs: each input column goes as
+ * soon as it is copied, so the union never holds two copies of the rows.
  */
 export function unionAll(backend: Backend, given: Array<{ relation: HandOver<Relation>; types: SqlType[] }>, types: SqlType[]): Relation {
   const inputs = given.splice(0).map(({ relation, types: inputTypes }) => {
@@ -79,10 +80,12 @@ export function unionAll(backend: Backend, given: Array<{ relation: HandOver<Rel
   const lanes = inputs.reduce((sum, input) => sum + input.lanes, 0);
   const columns = types.map((type, index): RelationColumn => {
     const taken = inputs.map((input) => { const column = input.columns[index]!; input.columns[index] = undefined; return column; });
-    const parts = taken.map((column, input) => widen(backend, column.value, inputs[input].types[index], type));
     const anyNull = taken.some((column) => column.isNull);
     const joined: RelationColumn = {
-      value: concatLanes(backend, parts.splice(0)),
+      // A union of one input passes its column on (widened as `widen` does), not copied.
+      value: taken.length === 1
+        ? widen(backend, taken[0].value, inputs[0].types[index], type)
+        : concatLanesOfPlanes(backend, taken.map((column, input) => widenedPlanes(backend, column.value, inputs[input].types[index], type)), lanes),
       isNull: anyNull ? lanesOneAfterAnother(backend, taken.map((column, input) => column.isNull ?? backend.constant(new Uint8Array(inputs[input].lanes)))) : undefined,
       // Widening keeps a zero zero; a column that is never NULL holds it trivially.
       ...(anyNull && taken.every((column) => !column.isNull || column.zeroWhereNull) ? { zeroWhereNull: true } : {}),
@@ -93,6 +96,22 @@ export function unionAll(backend: Backend, given: Array<{ relation: HandOver<Rel
     return joined;
   });
   return { lanes, valid: lanesOneAfterAnother(backend, inputs.map((input) => input.valid)), columns };
+}
+
+/** A value's planes for a wider type, lowest first: views, with an integer's top plane repeated (see widen). */
+function widenedPlanes(backend: Backend, value: BitPlanes, from: SqlType, to: SqlType): WireVector[] {
+  const planes = (bits: BitPlanes) => Array.from({ length: bits.width }, (_, bit) => planeRange(backend, bits, bit, bit + 1).wires);
+  if (from.kind !== "int" || to.kind !== "int" || to.bits <= value.width) return planes(widen(backend, value, from, to));
+  const own = planes(value);
+  return [...own, ...new Array<WireVector>(to.bits - value.width).fill(own[own.length - 1])];
+}
+
+/** Lanes of several parts, each given as its planes (the same count), side by side: plane i of the result is every part's plane i, in one copy. */
+function concatLanesOfPlanes(backend: Backend, parts: WireVector[][], lanes: number): BitPlanes {
+  const width = parts[0].length;
+  const planes: WireVector[] = [];
+  for (let bit = 0; bit < width; bit++) for (const part of parts) planes.push(part[bit]);
+  return { wires: backend.concat(planes), width, lanes };
 }
 
 /** One-bit lanes one after another; a single part is passed on, not copied (a UNION ALL of one input). */

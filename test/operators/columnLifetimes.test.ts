@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import { x25519 } from "@noble/curves/ed25519.js";
+import { encodeIntegers } from "../../src/circuit/bitVector/bitPlanes.js";
 import { PlaintextBackend } from "../../src/circuit/plaintextBackend.js";
 import { HandOver } from "../../src/operators/handOver.js";
 import { columnsReadBy, lastReaders } from "../../src/operators/planWalk.js";
@@ -54,5 +55,21 @@ describe("UNION ALL of one input", () => {
     expect(concatLanes(backend, [first.columns[0].value]).wires).toBe(first.columns[0].value.wires);
     const joined = unionAll(backend, [{ relation: new HandOver(first), types: [type] }, { relation: new HandOver(second), types: [type] }], [type]);
     expect([...backend.outputShare(joined.columns[0].value.wires)]).toEqual([1, 0, 0, 1]);
+  });
+});
+
+describe("UNION ALL of integers of different widths", () => {
+  it("sign-extends the narrower input as it copies: its top plane repeated, negative values kept", () => {
+    const backend = new PlaintextBackend();
+    const relationOf = (values: bigint[], width: number): Relation => ({
+      lanes: values.length, valid: backend.constant(values.map(() => 1)),
+      columns: [{ value: { wires: backend.constant(encodeIntegers(values, width)), width, lanes: values.length } }],
+    });
+    const [narrow, wide] = [{ kind: "int", bits: 3 } as const, { kind: "int", bits: 6 } as const];
+    const joined = unionAll(backend, [{ relation: new HandOver(relationOf([-4n, 3n, -1n], 3)), types: [narrow] }, { relation: new HandOver(relationOf([-32n, 31n], 6)), types: [wide] }], [wide]);
+    expect(joined.columns[0].value.width).toBe(6);
+    const bits = backend.outputShare(joined.columns[0].value.wires);
+    const decoded = Array.from({ length: 5 }, (_, lane) => BigInt.asIntN(6, Array.from({ length: 6 }, (_, bit) => BigInt(bits[bit * 5 + lane]) << BigInt(bit)).reduce((sum, bit) => sum | bit, 0n)));
+    expect(decoded).toEqual([-4n, 3n, -1n, -32n, 31n]);
   });
 });
