@@ -101,11 +101,16 @@ export async function shuffleRelation(backend: Backend, input: Given<Relation>, 
  * straight in the sorted order. Takes the rows.
  */
 async function shuffleSortDistinct(backend: Backend, relation: Relation, distinct: NonNullable<ShuffleSortKey["distinct"]>): Promise<Relation> {
-  const keyShares = await distinctKeyShares(backend, distinct.valuePlanesOf(relation), relation.valid, distinct.sourceOfLane);
+  // The rows' shares first, so that only the key's and validity's labels stand while the key is masked.
+  const keyPlanes = distinct.valuePlanesOf(relation);
+  const valid = relation.valid;
   const taken = sharesOfRelation(backend, relation, []);
   relation = undefined as never;
   collectGarbage(taken.lanes * taken.shares.planes);
+  const keyShares = await distinctKeyShares(backend, keyPlanes.splice(0), valid, distinct.sourceOfLane);
   const { lanes, layout, starts } = taken;
+  // The key columns' labels, and the masking's temporaries, are garbage now.
+  collectGarbage(lanes * keyShares.planes);
   const shares = await backend.shuffleShares(concatenateLaneShares(taken.shares, keyShares));
   const order = await orderOfSharedKey(backend, shares, taken.shares.planes, keyShares.planes);
   // The key's labels and rows are garbage now: freed before the rows' wires are made in order.
