@@ -6,6 +6,7 @@ import { concatenateLaneShares, sharedPlanes } from "../../src/circuit/laneShare
 import { PlaintextBackend } from "../../src/circuit/plaintextBackend.js";
 import { runGarbled, runGarbledOverChannel, runPlaintext } from "../../src/circuit/twoParty.js";
 import type { WireVector } from "../../src/circuit/wireVector.js";
+import { tableToOutputParts } from "../../src/operators/outputLayout.js";
 
 const randomBits = (count: number) => Uint8Array.from(randomBytes(count), (byte) => byte & 1);
 /** Lanes of a plane-major record as strings of their bits, for comparing rows whatever their order. */
@@ -103,6 +104,21 @@ describe("output wires of shuffled shares", () => {
     const counting = new CountingBackend();
     await program()(counting, inputs.map((input) => counting.input(input.length)));
     expect(counting.counts.reinputOts).toBe(0);
+  });
+
+  it("lay out as result rows beside zero flags of their own kind, so the parts join into one vector", async () => {
+    const laidOut: CircuitProgram = async (backend, wires) => {
+      const shuffled = await backend.shuffleShares(backend.sharesOfLanes(widths.map((width, index) => ({ wires: wires[index], width })), lanes));
+      const value = { wires: backend.outputWiresOfShares(shuffled, 1, 8), width: 7, lanes };
+      // A nullable column without a NULL flag: the layout supplies zeros for it.
+      const column = { name: "n", type: { kind: "int" as const, bits: 7 }, nullable: true };
+      return [backend.concat(tableToOutputParts(backend, { rows: lanes, valid: backend.outputWiresOfShares(shuffled, 0, 1), columns: [{ column, value }] }))];
+    };
+    const [joined] = (await runGarbledOverChannel(laidOut, inputs)).outputs;
+    const rows = rowsOf(joined, 9, lanes);
+    // Per row: valid, the NULL flag (0), then the 7-bit index; the rows as they went in, moved.
+    expect(rows.map((row) => row[1])).toEqual(new Array(lanes).fill("0"));
+    expect(rows.map((row) => row[0] + row.slice(2)).sort()).toEqual(rowsOf(new Uint8Array([...inputs[0], ...inputs[1]]), 8, lanes).sort());
   });
 
   it("cannot go into a gate on either party", async () => {
