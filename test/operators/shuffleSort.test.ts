@@ -2,6 +2,8 @@ import { describe, expect, it } from "@jest/globals";
 import type { CircuitProgram } from "../../src/circuit/backend.js";
 import { bitPlanes, encodeIntegers } from "../../src/circuit/bitVector/bitPlanes.js";
 import { CountingBackend } from "../../src/circuit/countingBackend.js";
+import { PlaintextBackend } from "../../src/circuit/plaintextBackend.js";
+import type { WireVector } from "../../src/circuit/wireVector.js";
 import { runGarbledOverChannel, runPlaintext } from "../../src/circuit/twoParty.js";
 import { orderKeyPlanes } from "../../src/operators/orderKey.js";
 import { mergeBlockSize, revealedMergeSort, revealedMergeSortCost } from "../../src/operators/revealedMergeSort.js";
@@ -153,6 +155,32 @@ describe("shuffle sort by a key distinct within sources", () => {
       const sortedKeys = decode(outKey, 7).slice(0, validCount);
       expect(sortedKeys).toEqual([...sortedKeys].sort((a, b) => a - b));
     }
+  });
+
+  it("never compares two equal keys, so every revealed outcome is that of a random order; repeats within a source would", async () => {
+    /** The clear backend, counting comparisons of two different lanes whose key rows are equal. */
+    class TieWatchingBackend extends PlaintextBackend {
+      ties = 0;
+      override lessThanOfRows(rows: WireVector, width: number, first: ArrayLike<number>, second: ArrayLike<number>): Promise<WireVector> {
+        for (let index = 0; index < first.length; index++) {
+          if (first[index] === second[index]) continue;
+          const [a, b] = [rows.data.subarray(first[index] * width, (first[index] + 1) * width), rows.data.subarray(second[index] * width, (second[index] + 1) * width)];
+          if (a.every((bit, plane) => bit === b[plane])) this.ties++;
+        }
+        return super.lessThanOfRows(rows, width, first, second);
+      }
+    }
+    const tiesOf = async (inputs: Uint8Array[]) => {
+      const backend = new TieWatchingBackend();
+      await program(backend, inputs.map((bits) => backend.constant(bits)));
+      return backend.ties;
+    };
+    expect(await tiesOf(inputsOf(7).inputs)).toBe(0);
+    // The check itself: valid rows of one source with equal keys do meet as ties.
+    const repeated = inputsOf(7).inputs;
+    repeated[0] = new Uint8Array(lanes).fill(1);
+    repeated[1] = encodeIntegers(new Array<bigint>(lanes).fill(9n), 7);
+    expect(await tiesOf(repeated)).toBeGreaterThan(0);
   });
 
   it("costs the key's ANDs once per lane and compares source, key (or index) and validity only, as counted, for any data of the shape", async () => {
