@@ -4,7 +4,7 @@
  * clear `valid`, so every size stays public (threat model, invariant 1).
  */
 import type { Backend } from "../circuit/backend.js";
-import { constantInteger, encodeIntegers, planeRange, signExtend, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
+import { constantInteger, encodeIntegers, planeViews, signExtend, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
 import { columnPlanes, planesOf, type InputPlanes } from "./inputPlanes.js";
 import type { WireVector } from "../circuit/wireVector.js";
 import type { HandOver } from "./handOver.js";
@@ -100,9 +100,8 @@ export function unionAll(backend: Backend, given: Array<{ relation: HandOver<Rel
 
 /** A value's planes for a wider type, lowest first: views, with an integer's top plane repeated (see widen). */
 function widenedPlanes(backend: Backend, value: BitPlanes, from: SqlType, to: SqlType): WireVector[] {
-  const planes = (bits: BitPlanes) => Array.from({ length: bits.width }, (_, bit) => planeRange(backend, bits, bit, bit + 1).wires);
-  if (from.kind !== "int" || to.kind !== "int" || to.bits <= value.width) return planes(widen(backend, value, from, to));
-  const own = planes(value);
+  if (from.kind !== "int" || to.kind !== "int" || to.bits <= value.width) return planeViews(backend, widen(backend, value, from, to));
+  const own = planeViews(backend, value);
   return [...own, ...new Array<WireVector>(to.bits - value.width).fill(own[own.length - 1])];
 }
 
@@ -125,10 +124,7 @@ function lanesOneAfterAnother(backend: Backend, parts: WireVector[]): WireVector
  */
 export function concatLanes(backend: Backend, parts: BitPlanes[]): BitPlanes {
   if (parts.length === 1) return parts[0];
-  const width = parts[0].width;
-  const planes: WireVector[] = [];
-  for (let bit = 0; bit < width; bit++) for (const part of parts) planes.push(planeRange(backend, part, bit, bit + 1).wires);
-  return { wires: backend.concat(planes), width, lanes: parts.reduce((sum, part) => sum + part.lanes, 0) };
+  return concatLanesOfPlanes(backend, parts.map((part) => planeViews(backend, part)), parts.reduce((sum, part) => sum + part.lanes, 0));
 }
 
 /** The same lanes picked from every plane (a public relabelling). */

@@ -22,7 +22,7 @@ import { receive, type Given } from "./handOver.js";
 import { partsWidth, relationParts } from "./recordParts.js";
 import type { Relation } from "./relation.js";
 import { revealedMergeSort, revealedMergeSortCost } from "./revealedMergeSort.js";
-import type { BitPlanes } from "../circuit/bitVector/bitPlanes.js";
+import { planeViews, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
 
 /** A sort key's planes, lowest first, read off the rows for free (views and NOTs, see orderKeyPlanes). */
 export type KeyPlanesOf = (rows: Relation) => WireVector[];
@@ -125,12 +125,7 @@ async function shuffleSortDistinct(backend: Backend, relation: Relation, distinc
  * them: the planes' views go once laid out as rows, and the rows when the sort returns.
  */
 async function orderOfSharedKey(backend: Backend, shares: LaneShares, first: number, width: number): Promise<Int32Array> {
-  return orderOfKeyPlanes(backend, planesOfVector(backend, await backend.labelsOfShares(shares, first, first + width), width, shares.lanes), shares.lanes);
-}
-
-/** A vector of `width` planes over `lanes` lanes, as one view per plane. */
-function planesOfVector(backend: Backend, vector: WireVector, width: number, lanes: number): WireVector[] {
-  return Array.from({ length: width }, (_, plane) => backend.slice(vector, plane * lanes, (plane + 1) * lanes));
+  return orderOfKeyPlanes(backend, planeViews(backend, { wires: await backend.labelsOfShares(shares, first, first + width), width, lanes: shares.lanes }), shares.lanes);
 }
 
 /** Bits of a source label (at least one). */
@@ -190,7 +185,7 @@ async function distinctKeyShares(backend: Backend, keyPlanes: WireVector[], vali
 async function revealedOrder(backend: Backend, shuffled: Awaited<ReturnType<typeof shuffleWithTie>>, parts: BitPlanes[], planesOf: KeyPlanesOf): Promise<Int32Array> {
   const { lanes, tieWidth, tieStart } = shuffled;
   const tie = await backend.labelsOfShares(shuffled.shares, tieStart, tieStart + tieWidth);
-  return orderOfKeyPlanes(backend, [...planesOfVector(backend, tie, tieWidth, lanes), ...planesOf(shuffled.unpack(parts))], lanes);
+  return orderOfKeyPlanes(backend, [...planeViews(backend, { wires: tie, width: tieWidth, lanes }), ...planesOf(shuffled.unpack(parts))], lanes);
 }
 
 /** The order of shuffled lanes by distinct keys (planes lowest first): laid out row by row, then the merge sort's revealed comparisons. */

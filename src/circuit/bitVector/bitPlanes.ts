@@ -23,6 +23,11 @@ export function plane(backend: Backend, x: BitPlanes, index: number): WireVector
   return backend.slice(x.wires, index * x.lanes, (index + 1) * x.lanes);
 }
 
+/** Every plane, lowest first, one free view each. */
+export function planeViews(backend: Backend, x: BitPlanes): WireVector[] {
+  return Array.from({ length: x.width }, (_, index) => plane(backend, x, index));
+}
+
 /** Planes `[start, end)` as a narrower integer (a free view). */
 export function planeRange(backend: Backend, x: BitPlanes, start: number, end: number): BitPlanes {
   return { wires: backend.slice(x.wires, start * x.lanes, end * x.lanes), width: end - start, lanes: x.lanes };
