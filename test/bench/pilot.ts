@@ -5,7 +5,7 @@
  * reveal. Prints time, ANDs, bytes and peak RSS per phase, for the pushdown plan and the all-in-MPC plan, and
  * whether each revealed result equals the cleartext answer (DuckDB over the same CSVs, with the same
  * suppression; at S ≤ 0.1 also `catalyst verify`, which adds the plaintext circuit).
- * Usage: npm run bench:pilot -- --scale 0.01 [--plan pushdown|all-in-mpc|both] [--pushdown-sites all|row-level] [--query NAME …] [--predict-only] [--operators] [--keep]
+ * Usage: npm run bench:pilot -- --scale 0.01 [--plan pushdown|all-in-mpc|both] [--pushdown-sites all|row-level] [--query NAME …] [--predict-only] [--operators] [--keep] [--profile DIR]
  * `--predict-only` stops after share and upload and prints `catalyst plan`'s prediction per query (ANDs, bytes,
  * estimated time), for scales this machine cannot compute. `--keep` leaves the work folder behind and prints where.
  * In the pushdown plan every site pushes down (aggregate-only sites their rollup's outer GROUP BYs), or with
@@ -34,6 +34,8 @@ const predictOnly = process.argv.includes("--predict-only");
 const listOperators = process.argv.includes("--operators");
 // Leaves the work folder (fixtures, keys, shares, inboxes) in place, to run `catalyst plan` or `compute` on again.
 const keep = process.argv.includes("--keep");
+// Profiles both compute processes (node --cpu-prof) into DIR/<plan>/.
+const profileDir = flag("--profile", "");
 const onlyQueries = process.argv.flatMap((value, index) => (process.argv[index - 1] === "--query" ? [value] : []));
 /** The pilot's row-level sites (1, 2, 4, 5) and aggregate-only sites (3, 6), whose rollups total about 238k rows at S = 1. */
 const PILOT_PATIENTS = [203_832, 423_852, 160_000, 284_142, 1_275_051, 160_000];
@@ -144,9 +146,10 @@ try {
     const port = await freePort();
     const started = performance.now();
     const common = ["--json", "compute", "--study", study, "--idle-timeout", "1200"];
-    const garbler = startParty([...common, "--party=garbler", "--key", join(dir, "keys", "nm.key"), "--inbox", join(run, "in-nm"), "--out", join(run, "out-nm"), "--listen", `127.0.0.1:${port}`]);
+    const profiling = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${join(profileDir, plan)}`] : [];
+    const garbler = startParty([...common, "--party=garbler", "--key", join(dir, "keys", "nm.key"), "--inbox", join(run, "in-nm"), "--out", join(run, "out-nm"), "--listen", `127.0.0.1:${port}`], {}, profiling);
     const evaluator = startParty([...common, "--party=evaluator", "--key", join(dir, "keys", "ac.key"), "--inbox", join(run, "in-ac"), "--out", join(run, "out-ac"),
-      "--ssh", `${sshd.user}@127.0.0.1:${sshd.port}`, "--ssh-key", sshd.clientKey, "--known-hosts", sshd.knownHosts, "--connect", `127.0.0.1:${port}`]);
+      "--ssh", `${sshd.user}@127.0.0.1:${sshd.port}`, "--ssh-key", sshd.clientKey, "--known-hosts", sshd.knownHosts, "--connect", `127.0.0.1:${port}`], {}, profiling);
     const [g, e] = await Promise.all([garbler.done, evaluator.done]);
     const computeSeconds = (performance.now() - started) / 1000;
     if (g.code !== 0 || e.code !== 0) throw new Error(`compute failed:\n${g.stderr}\n${e.stderr}`);

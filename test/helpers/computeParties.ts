@@ -11,8 +11,9 @@ export interface RunningParty {
   waitFor(pattern: RegExp): Promise<void>;
 }
 
-export function startParty(args: string[], env: Record<string, string> = {}): RunningParty {
-  const child = spawn(process.execPath, [join(repositoryRoot, "bin", "catalyst"), ...args], { env: { ...process.env, NO_COLOR: "1", CATALYST_AUDIT_LOG: testAuditLog, ...env } });
+/** `nodeArguments` go to node itself (a benchmark's `--cpu-prof`). */
+export function startParty(args: string[], env: Record<string, string> = {}, nodeArguments: string[] = []): RunningParty {
+  const child = spawn(process.execPath, [...nodeArguments, join(repositoryRoot, "bin", "catalyst"), ...args], { env: { ...process.env, NO_COLOR: "1", CATALYST_AUDIT_LOG: testAuditLog, ...env } });
   let stdout = "";
   let stderr = "";
   const watchers: Array<{ pattern: RegExp; resolve: () => void }> = [];
