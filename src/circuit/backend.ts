@@ -62,7 +62,8 @@ export interface Backend {
   reveal(a: WireVector): Promise<Uint8Array | undefined>;
   /**
    * This party's XOR shares of a record's lanes (parts of `width` planes over `lanes` lanes), row by row: one
-   * bit per wire instead of a label. The parts' wires may go as soon as this returns, before any shuffle.
+   * bit per wire instead of a label. The parts' wires may go as soon as this returns, before any shuffle. Parts
+   * may be share wires (shareWires.ts), which are this party's shares already.
    */
   sharesOfLanes(parts: ReadonlyArray<{ wires: WireVector; width: number }>, lanes: number): LaneShares;
   /**
@@ -73,9 +74,9 @@ export interface Backend {
   /** Wires for planes [first, end) of shared lanes, taking the lanes in the given public order (all, by default): one correlated OT per wire. */
   labelsOfShares(shuffled: LaneShares, first: number, end: number, lanes?: ArrayLike<number>): Promise<WireVector>;
   /**
-   * Planes [first, end) of shared lanes as wires that hold only this party's share bit (one byte per wire): no
-   * OT, so no gate can read them, but rewiring moves them and `outputShare` gives the share back. For rows that
-   * leave as result shares straight after a shuffle.
+   * Planes [first, end) of shared lanes as share wires (shareWires.ts), holding only this party's share bit: no
+   * OT, so no gate can read them, but rewiring, XOR and NOT work on them and `outputShare` gives the share back.
+   * For rows that leave as result shares straight after a shuffle.
    */
   outputWiresOfShares(shuffled: LaneShares, first: number, end: number): WireVector;
 

@@ -12,7 +12,7 @@ import { channelByteSink, channelByteSource } from "../transport/channelByteStre
 import type { CircuitProgram } from "./backend.js";
 import { Evaluator } from "./evaluator.js";
 import { Garbler } from "./garbler.js";
-import type { WireVector } from "./wireVector.js";
+import { WireVector } from "./wireVector.js";
 
 export interface PartyRun {
   /** This party's share of each output, one byte per bit. */
@@ -25,10 +25,18 @@ export interface PartyRun {
 export interface PartyHooks {
   /** Called once the backend exists, e.g. to poll its AND count for progress. */
   onBackend?: (backend: Garbler | Evaluator) => void;
+  /**
+   * Inputs (by index) that go in as share wires, no OT (circuit/shareWires.ts): for inputs the program only
+   * moves into a shuffle, which takes shares anyway. Both parties must name the same ones.
+   */
+  shareWireInputs?: ReadonlySet<number>;
 }
 
+/** An input's share bits as share wires: the bits themselves, one byte per wire. */
+const shareWiresOf = (share: Uint8Array) => new WireVector(share.length, 1, share);
+
 /**
- * Garbler side: one COT per input bit (one session for all inputs), then the tables as they are made. It
+ * Garbler side: one COT per input bit (one session for all inputs; none for share-wire inputs), then the tables as they are made. It
  * takes the shares (the array is emptied): once their labels are made they are not needed again.
  */
 export async function garbleOverChannel(program: CircuitProgram, channel: MessageChannel, garblerShares: Uint8Array[], hooks: PartyHooks = {}): Promise<PartyRun> {
@@ -41,7 +49,7 @@ export async function garbleOverChannel(program: CircuitProgram, channel: Messag
   hooks.onBackend?.(garbler);
   // No local keeps the input labels: the program may let each input's go once it is read.
   const inputs: WireVector[] = [];
-  for (const share of shares) inputs.push(await garbler.inputShared(share, sender));
+  for (const [index, share] of shares.entries()) inputs.push(hooks.shareWireInputs?.has(index) ? shareWiresOf(share) : await garbler.inputShared(share, sender));
   shares.length = 0;
   const otDone = performance.now();
   const outputs = await program(garbler, inputs);
@@ -61,13 +69,13 @@ export async function garbleOverChannel(program: CircuitProgram, channel: Messag
 async function evaluatorInputs(channel: MessageChannel, evaluatorShares: Uint8Array[], hooks: PartyHooks): Promise<{ evaluator: Evaluator; inputs: WireVector[] }> {
   const shares = evaluatorShares.splice(0);
   const receiver = new NetworkCorrelatedOtReceiver(channel);
-  const labels: Uint8Array[] = [];
-  for (const share of shares) labels.push(await receiver.receiveCorrelated(share));
+  const labels: Array<Uint8Array | undefined> = [];
+  for (const [index, share] of shares.entries()) labels.push(hooks.shareWireInputs?.has(index) ? undefined : await receiver.receiveCorrelated(share));
   // The table stream starts with the garbler's hash key, sent only after the OT.
   const evaluator = await Evaluator.create(channelByteSource(channel), { channel, inputs: receiver });
   hooks.onBackend?.(evaluator);
   const inputs: WireVector[] = [];
-  for (const [index, share] of shares.entries()) inputs.push(await evaluator.inputShared(share, { receiveCorrelated: async () => labels[index] }));
+  for (const [index, share] of shares.entries()) inputs.push(labels[index] === undefined ? shareWiresOf(share) : await evaluator.inputShared(share, { receiveCorrelated: async () => labels[index]! }));
   return { evaluator, inputs };
 }
 

@@ -10,6 +10,7 @@ import type { CorrelatedOtReceiver } from "./correlatedOt.js";
 import { GATES_PER_BATCH, STREAM_HEADER_BYTES } from "./garbler.js";
 import { lessThanOfRows, RowComparisonScratch } from "./rowComparison.js";
 import { rowsOfParts, sharedPlanes, type LaneShares } from "./laneShares.js";
+import { isShareWires, notShareWires, xorShareWires } from "./shareWires.js";
 import { TableReader, UnalignedTableStreamError, type ByteSource } from "./tableStream.js";
 import { TccrHash } from "./tccrHash.js";
 import { LABEL_BYTES, WireVector, checkBroadcast, checkSameLength, ownedCopy, repeatedWires } from "./wireVector.js";
@@ -76,6 +77,7 @@ export class Evaluator extends Rewiring implements Backend {
   }
 
   xor(a: WireVector, b: WireVector): WireVector {
+    if (isShareWires(a) && isShareWires(b)) return xorShareWires(a, b);
     this.checkLabels(a, b);
     // Free-XOR: the labels themselves are XORed.
     return new WireVector(a.length, 16, xorLabels(a.data, b.data));
@@ -83,6 +85,7 @@ export class Evaluator extends Rewiring implements Backend {
 
   /** Free: the garbler swaps the meaning of the labels, the evaluator's label stays the same. */
   not(a: WireVector): WireVector {
+    if (isShareWires(a)) return notShareWires(a, false);
     this.checkLabels(a);
     return a;
   }
@@ -168,7 +171,8 @@ export class Evaluator extends Rewiring implements Backend {
 
   /** Shares are the permute bits of the held labels. */
   sharesOfLanes(parts: ReadonlyArray<{ wires: WireVector; width: number }>, lanes: number): LaneShares {
-    for (const part of parts) this.checkLabels(part.wires);
+    // Share wires are this party's shares already; labels give theirs by their permute bits.
+    for (const part of parts) if (!isShareWires(part.wires)) this.checkLabels(part.wires);
     return rowsOfParts(parts, lanes);
   }
 
@@ -216,7 +220,7 @@ export class Evaluator extends Rewiring implements Backend {
   }
 
   private checkLabels(a: WireVector, b?: WireVector): void {
-    if (a.bytesPerWire !== 16 || (b && b.bytesPerWire !== 16)) throw new EvaluatorMisuseError("the evaluator works on 16-byte labels only (wires made by outputWiresOfShares can only be output)");
+    if (a.bytesPerWire !== 16 || (b && b.bytesPerWire !== 16)) throw new EvaluatorMisuseError("the evaluator works on 16-byte labels only (share wires, made without OT, cannot enter a gate)");
     if (b) checkSameLength(a, b);
   }
 }

@@ -10,6 +10,7 @@ import { Rewiring } from "./rewiring.js";
 import type { CorrelatedOtSender } from "./correlatedOt.js";
 import { lessThanOfRows, RowComparisonScratch } from "./rowComparison.js";
 import { rowsOfParts, sharedPlanes, type LaneShares } from "./laneShares.js";
+import { isShareWires, notShareWires, xorShareWires } from "./shareWires.js";
 import { TableWriter, type ByteSink } from "./tableStream.js";
 import { TccrHash } from "./tccrHash.js";
 import { LABEL_BYTES, WireVector, checkBroadcast, checkSameLength, ownedCopy, repeatedWires } from "./wireVector.js";
@@ -117,12 +118,14 @@ export class Garbler extends Rewiring implements Backend {
   }
 
   xor(a: WireVector, b: WireVector): WireVector {
+    if (isShareWires(a) && isShareWires(b)) return xorShareWires(a, b);
     this.checkLabels(a, b);
     // Free-XOR: the labels themselves are XORed.
     return new WireVector(a.length, 16, xorLabels(a.data, b.data));
   }
 
   not(a: WireVector): WireVector {
+    if (isShareWires(a)) return notShareWires(a, true);
     this.checkLabels(a);
     const result = WireVector.uninitialized(a.length, 16);
     const x = a.words(), z = result.words(), d = this.deltaWords;
@@ -238,7 +241,8 @@ export class Garbler extends Rewiring implements Backend {
 
   /** Shares are the permute bits of the 0-labels. */
   sharesOfLanes(parts: ReadonlyArray<{ wires: WireVector; width: number }>, lanes: number): LaneShares {
-    for (const part of parts) this.checkLabels(part.wires);
+    // Share wires are this party's shares already; labels give theirs by their permute bits.
+    for (const part of parts) if (!isShareWires(part.wires)) this.checkLabels(part.wires);
     return rowsOfParts(parts, lanes);
   }
 
@@ -282,7 +286,7 @@ export class Garbler extends Rewiring implements Backend {
   }
 
   private checkLabels(a: WireVector, b?: WireVector): void {
-    if (a.bytesPerWire !== 16 || (b && b.bytesPerWire !== 16)) throw new GarblerMisuseError("the garbler works on 16-byte labels only (wires made by outputWiresOfShares can only be output)");
+    if (a.bytesPerWire !== 16 || (b && b.bytesPerWire !== 16)) throw new GarblerMisuseError("the garbler works on 16-byte labels only (share wires, made without OT, cannot enter a gate)");
     if (b) checkSameLength(a, b);
   }
 }

@@ -7,7 +7,7 @@ import { Evaluator } from "./evaluator.js";
 import { Garbler } from "./garbler.js";
 import { PlaintextBackend } from "./plaintextBackend.js";
 import { createMemoryPipe } from "./tableStream.js";
-import { evaluateOverChannel, garbleOverChannel } from "./channelParty.js";
+import { evaluateOverChannel, garbleOverChannel, type PartyHooks } from "./channelParty.js";
 import { memoryChannelPair } from "../transport/memoryPair.js";
 
 /** Splits clear bits into two XOR shares with a uniformly random first share. */
@@ -94,13 +94,13 @@ function recombined(garbled: { shares: Uint8Array[]; streamBytes: number; andGat
  * As runGarbled, but the two parties talk over an in-memory channel pair with the real OT (base OT, IKNP):
  * for programs that reveal or shuffle, which need the evaluator's answers mid-circuit.
  */
-export async function runGarbledOverChannel(program: CircuitProgram, inputs: Uint8Array[]): Promise<GarbledRun & { garblerBytesSent: number; evaluatorBytesSent: number }> {
+export async function runGarbledOverChannel(program: CircuitProgram, inputs: Uint8Array[], { shareWireInputs }: Pick<PartyHooks, "shareWireInputs"> = {}): Promise<GarbledRun & { garblerBytesSent: number; evaluatorBytesSent: number }> {
   const [garblerChannel, evaluatorChannel] = memoryChannelPair({ label: "garbler↔evaluator" });
   const shares = inputs.map(splitIntoShares);
   try {
     const [garbled, evaluated] = await Promise.all([
-      garbleOverChannel(program, garblerChannel, shares.map((share) => share.garblerShare)),
-      evaluateOverChannel(program, evaluatorChannel, shares.map((share) => share.evaluatorShare)),
+      garbleOverChannel(program, garblerChannel, shares.map((share) => share.garblerShare), { shareWireInputs }),
+      evaluateOverChannel(program, evaluatorChannel, shares.map((share) => share.evaluatorShare), { shareWireInputs }),
     ]);
     return {
       ...recombined({ ...garbled, shares: garbled.outputShares }, { ...evaluated, shares: evaluated.outputShares }),

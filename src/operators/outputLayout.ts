@@ -1,7 +1,8 @@
 /** The result file's row layout inside the circuit: per row a `valid` bit, then each column's flags and value. */
 import type { Backend } from "../circuit/backend.js";
 import type { BitPlanes } from "../circuit/bitVector/bitPlanes.js";
-import { WireVector } from "../circuit/wireVector.js";
+import { zerosLike } from "../circuit/shareWires.js";
+import type { WireVector } from "../circuit/wireVector.js";
 import { columnValueBits, type Column } from "../share/schema.js";
 
 export interface TableColumn {
@@ -29,9 +30,8 @@ const isInteger = (type: Column["type"]) => type.kind === "int32" || type.kind =
  */
 export function tableToOutputParts(backend: Backend, table: CircuitTable): WireVector[] {
   const parts: WireVector[] = [table.valid];
-  // Zeros of the rows' own kind: after an output-only shuffle the rows are share bits (outputWiresOfShares),
-  // and a zero's share is 0 for both parties, so the parts can still be joined into one vector.
-  const zeros = table.valid.bytesPerWire === 1 ? new WireVector(table.rows, 1, new Uint8Array(table.rows)) : backend.constant(new Uint8Array(table.rows));
+  // Zeros of the rows' own kind: after an output-only shuffle the rows are share wires (outputWiresOfShares).
+  const zeros = zerosLike(backend, table.valid, table.rows);
   for (const { column, value, suppressed, isNull } of table.columns) {
     if (column.suppressible) parts.push(suppressed ?? zeros);
     if (column.nullable) parts.push(isNull ?? zeros);

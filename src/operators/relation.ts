@@ -6,6 +6,7 @@
 import type { Backend } from "../circuit/backend.js";
 import { constantInteger, encodeIntegers, planeViews, signExtend, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
 import { columnPlanes, planesOf, type InputPlanes } from "./inputPlanes.js";
+import { zerosLike } from "../circuit/shareWires.js";
 import type { WireVector } from "../circuit/wireVector.js";
 import type { HandOver } from "./handOver.js";
 import { collectGarbage } from "./garbageCollection.js";
@@ -43,7 +44,7 @@ export function widen(backend: Backend, value: BitPlanes, from: SqlType, to: Sql
   // A coded string is its index whatever the declared length.
   if (from.kind === "string" && to.kind === "string" && to.length > from.length && !from.values) {
     // First byte most significant: a longer string gains zero bytes at the low end.
-    const padding = backend.constant(new Uint8Array(8 * (to.length - from.length) * value.lanes));
+    const padding = zerosLike(backend, value.wires, 8 * (to.length - from.length) * value.lanes);
     return { wires: backend.concat([padding, value.wires]), width: 8 * to.length, lanes: value.lanes };
   }
   return value;
@@ -86,7 +87,7 @@ export function unionAll(backend: Backend, given: Array<{ relation: HandOver<Rel
       value: taken.length === 1
         ? widen(backend, taken[0].value, inputs[0].types[index], type)
         : concatLanesOfPlanes(backend, taken.map((column, input) => widenedPlanes(backend, column.value, inputs[input].types[index], type)), lanes),
-      isNull: anyNull ? lanesOneAfterAnother(backend, taken.map((column, input) => column.isNull ?? backend.constant(new Uint8Array(inputs[input].lanes)))) : undefined,
+      isNull: anyNull ? lanesOneAfterAnother(backend, taken.map((column, input) => column.isNull ?? zerosLike(backend, inputs[input].valid, inputs[input].lanes))) : undefined,
       // Widening keeps a zero zero; a column that is never NULL holds it trivially.
       ...(anyNull && taken.every((column) => !column.isNull || column.zeroWhereNull) ? { zeroWhereNull: true } : {}),
     };

@@ -123,7 +123,7 @@ describe("output wires of shuffled shares", () => {
 
   it("cannot go into a gate on either party", async () => {
     const gated = program(async (backend, wires) => backend.and(wires, wires));
-    await expect(runGarbledOverChannel(gated, inputs)).rejects.toThrow(/only be output/);
+    await expect(runGarbledOverChannel(gated, inputs)).rejects.toThrow(/share wires, made without OT, cannot enter a gate/);
   });
 });
 

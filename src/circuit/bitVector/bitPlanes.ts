@@ -1,5 +1,6 @@
 /** Integers of any width, vectorised over rows: `width` bit-planes of `lanes` wires each, in one wire vector. */
 import type { Backend } from "../backend.js";
+import { zerosLike } from "../shareWires.js";
 import type { WireVector } from "../wireVector.js";
 
 /**
@@ -49,7 +50,8 @@ export function constantInteger(backend: Backend, value: bigint, width: number, 
 
 export function zeroExtend(backend: Backend, x: BitPlanes, width: number): BitPlanes {
   if (width <= x.width) return planeRange(backend, x, 0, width);
-  return { wires: backend.concat([x.wires, backend.constant(new Uint8Array((width - x.width) * x.lanes))]), width, lanes: x.lanes };
+  // Zeros of x's own kind, so share wires widen too.
+  return { wires: backend.concat([x.wires, zerosLike(backend, x.wires, (width - x.width) * x.lanes)]), width, lanes: x.lanes };
 }
 
 export function signExtend(backend: Backend, x: BitPlanes, width: number): BitPlanes {
