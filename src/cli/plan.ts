@@ -90,7 +90,8 @@ export function registerPlan(program: Command): void {
         if (missing.length > 0) throw new UsageError(`no row count for ${missing.join(", ")}: give --rows TABLE=N or --inbox DIR --key FILE`);
         const inputWires = compiled.tables.map((table) => sizes[table].reduce((sum, part) => sum + part.rows, 0) * rowBits(findTable(study, table).columns));
         const cost = await compiled.cost(inputWires);
-        const inputBits = inputWires.reduce((sum, wires) => sum + wires, 0);
+        // Share-wire tables go in without OT (shareWireInputs.ts).
+        const inputBits = inputWires.reduce((sum, wires, index) => sum + (compiled.inputLayouts[index].shareWires ? 0 : wires), 0);
         plans.push({
           query: name, tables: compiled.tables, outputRows: compiled.outputRows, outputColumns: compiled.outputColumns.map((column) => column.name),
           andGates: cost.andGates, tableBytes: cost.tableBytes, otBytes: inputBits * 16, inputBits, interactionBytes: cost.interactionBytes,

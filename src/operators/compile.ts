@@ -16,7 +16,9 @@ import { joinRelations } from "./join.js";
 import { keySource } from "./sql/keyUniqueness.js";
 import { clearNullKeyColumns } from "./orderKey.js";
 import { compact } from "./compaction.js";
-import { compactZeroedRows, hideDummyPositions, sortRows, type SortMethod } from "./sortChoice.js";
+import { cheaperSort, compactZeroedRows, hideDummyPositions, sortRows, type SortMethod } from "./sortChoice.js";
+import { shareWireInputs } from "./shareWireInputs.js";
+import type { DistinctKeySources } from "./shuffleSort.js";
 import { discloseRows, layoutOutput, outputColumns } from "./output.js";
 import { gatherRelation, scanInput, typeBits, unionAll, type Relation } from "./relation.js";
 import { isPartialMerge, tablesRead, widthRows, withPushdown } from "./pushdown.js";
@@ -165,7 +167,9 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
   const plan = options.fuseAggregates === false ? bound : fuseAggregates(bound);
   const tables = [...tablesRead(plan)];
   for (const table of tables) if (!sizes[table]) throw new InputError(`no sizes for table ${table}`, { file }, "invalid-query");
-  const inputLayouts = tables.map((table) => inputLayoutOf(findTable(study, table).columns));
+  // Decided before the layouts, which say which tables go in as share wires.
+  const shareWires = shareWireInputs(plan, shufflesFirst);
+  const inputLayouts = tables.map((table): InputLayout => ({ ...inputLayoutOf(findTable(study, table).columns), ...(shareWires.tables.has(table) ? { shareWires: true } : {}) }));
   return {
     query: query.name,
     tables,
@@ -232,15 +236,17 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
   /**
    * A source label per lane of a GROUP BY's input, when its key is distinct among each source's valid lanes:
    * every lane comes (through column projections and UNION ALL) from a pushdown partner's partial table, one
-   * row per group of its key columns, and those are all in this key. Each partner's upload is a source.
+   * row per group of its key columns, and those are all in this key. Each partner's upload is a source. Every
+   * lane is valid when every upload is sorted (`catalyst share` claims no order for padded partials).
    */
-  function distinctKeySources(aggregate: Extract<PlanNode, { kind: "aggregate" }>): Int32Array | undefined {
+  function distinctKeySources(aggregate: Extract<PlanNode, { kind: "aggregate" }>): DistinctKeySources | undefined {
     const sources = groupSources(aggregate);
     if (!sources) return undefined;
     const labels = new Int32Array(aggregate.input.rows);
-    let lane = 0, next = 0;
+    let lane = 0, next = 0, everyLaneValid = true;
     for (const source of sources) {
       if (!("scan" in source)) return undefined;
+      everyLaneValid &&= options.sortedInputs?.[source.scan.table] !== undefined;
       const partials = study.pushdown?.tables.find((table) => table.name === source.scan.table);
       if (!partials || !partials.columns.slice(0, partials.keyColumns).every((column) => source.keyColumns.includes(column.name))) return undefined;
       for (const part of sizes[source.scan.table] ?? []) {
@@ -249,7 +255,21 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
         lane += part.rows;
       }
     }
-    return lane === labels.length ? labels : undefined;
+    return lane === labels.length ? { sourceOfLane: labels, everyLaneValid } : undefined;
+  }
+
+  /**
+   * Whether a GROUP BY would sort by shuffling, taking its rows' shares before any gate: its key needs no
+   * masking, and the shuffle sort is the cheaper for the sizes (or is asked for). Widths here are the types'.
+   */
+  function shufflesFirst(aggregate: Extract<PlanNode, { kind: "aggregate" }>): boolean {
+    if (options.sortMethod === "network" || aggregate.input.rows < 2) return false;
+    const distinct = distinctKeySources(aggregate);
+    if (distinct && !distinct.everyLaneValid) return false;
+    if (options.sortMethod === "shuffle") return true;
+    const keyBits = aggregate.groupBy.reduce((sum, key) => sum + typeBits(key.type), 0);
+    const argumentBits = aggregate.aggregates.reduce((sum, entry) => sum + (entry.argument ? typeBits(entry.argument.type) + 1 : 0), 0);
+    return cheaperSort(aggregate.input.rows, 1 + keyBits + argumentBits, keyBits + 1, groupRuns(aggregate), distinct) === "shuffle";
   }
 
   /** A table's input as runs of planes, checked against its public size and layout. */
@@ -277,7 +297,8 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
     let inputsCost = { value: 0 };
     // How each sorting operator sorted (the plan names it).
     const methods = new Map<PlanNode, SortMethod>();
-    const sortOptions = (node: PlanNode) => ({ method: options.sortMethod, onMethod: (method: SortMethod) => methods.set(node, method) });
+    // A GROUP BY that reads share wires can only sort by shuffling.
+    const sortOptions = (node: PlanNode) => ({ method: shareWires.aggregates.has(node) ? "shuffle" as const : options.sortMethod, onMethod: (method: SortMethod) => methods.set(node, method) });
     let depth = 0;
     const run = async (node: PlanNode): Promise<Relation> => {
       const before = andGates?.() ?? 0;
@@ -291,7 +312,8 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
       if (observe && andGates) {
         const spent = andGates() - before;
         const aggregate = node.kind === "aggregate" ? node : undefined;
-        observe(describeNode(node, node.kind === "join" && sidesSorted(node), aggregate && groupRuns(aggregate), methods.get(node), aggregate && distinctKeySources(aggregate) !== undefined), node.rows, depth, spent - inputsCost.value);
+        const asShares = node.kind === "scan" && shareWires.tables.has(node.table) ? " as share wires (no input OT)" : "";
+        observe(describeNode(node, node.kind === "join" && sidesSorted(node), aggregate && groupRuns(aggregate), methods.get(node), aggregate && distinctKeySources(aggregate) !== undefined) + asShares, node.rows, depth, spent - inputsCost.value);
         parentInputs.value += spent;
       }
       inputsCost = parentInputs;

@@ -3,6 +3,7 @@
  * work-efficient segmented prefix scan (about 2n combines in 2·lg n vector steps) leaves each group's total on
  * its last lane, which alone stays valid. Without GROUP BY, a tree reduction gives one lane.
  */
+import type { DistinctKeySources } from "./shuffleSort.js";
 import type { Backend } from "../circuit/backend.js";
 import { constantInteger, planeRange, signExtend, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
 import { equal, lessThanSigned, lessThan } from "../circuit/bitVector/compare.js";
@@ -112,7 +113,7 @@ type GroupRuns = ReadonlyArray<{ lanes: number; sorted: boolean }>;
 export type GroupOptions = SortOptions & {
   runs?: GroupRuns;
   /** A public source label per lane, given when the group key is distinct among each source's valid lanes (see SortKey). */
-  keyDistinctWithinSource?: Int32Array;
+  keyDistinctWithinSource?: DistinctKeySources;
   /** Key wires (lanes × key planes) from which the keys wait as shares through the scan (tests force it with 0). */
   parkKeyWiresAtLeast?: number;
 };

@@ -18,6 +18,8 @@ export interface PlaneRun {
 export interface InputLayout {
   planes: number;
   runs: PlaneRun[];
+  /** The runs go in as share wires, without OT (see shareWireInputs.ts). */
+  shareWires?: boolean;
 }
 
 /** The labels of one run of planes: `wires` holds planes `firstPlane …` of every lane, plane-major. */

@@ -21,7 +21,8 @@ export interface KeyPart {
  * several groups nor order by leftover bits. Keys must be built from cleared columns.
  */
 export async function clearNullValues(backend: Backend, column: RelationColumn): Promise<RelationColumn> {
-  if (!column.isNull) return column;
+  // A share's NULLs have zero value bits already (see RelationColumn.zeroWhereNull): no gate needed.
+  if (!column.isNull || column.zeroWhereNull) return column;
   const { value } = column;
   return { ...column, value: { ...value, wires: await backend.andBroadcast(value.wires, backend.not(column.isNull)) } };
 }

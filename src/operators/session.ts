@@ -54,9 +54,14 @@ export async function runQueryAsParty(
   const program: CircuitProgram = (backend, inputs) => plan.circuitParts(backend, groupRunsByTable(inputs.splice(0), plan.inputLayouts), trace);
   // The runs are taken by the party, which lets them go once their labels are made.
   const shareRuns = shareBits.splice(0).flatMap((bits, table) => splitShareIntoRuns(bits, plan.inputLayouts[table]));
+  // Runs of share-wire tables (shareWireInputs.ts) skip the input OT; the peer's plan names the same ones.
+  const shareWireInputs = new Set<number>();
+  let runIndex = 0;
+  for (const layout of plan.inputLayouts) for (let run = 0; run < layout.runs.length; run++, runIndex++) if (layout.shareWires) shareWireInputs.add(runIndex);
   onProgress?.({ phase: "ot", andGatesDone: 0, andGatesTotal, bytesSent: channel.counters().bytesSent });
   let timer: NodeJS.Timeout | undefined;
   const hooks = {
+    shareWireInputs,
     onBackend: (backend: { andGates: number }) => {
       partyBackend = backend;
       if (onProgress) timer = setInterval(() => onProgress({ phase: "circuit", andGatesDone: backend.andGates, andGatesTotal, bytesSent: channel.counters().bytesSent }), 250);

@@ -27,6 +27,16 @@ import { planeViews, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
 /** A sort key's planes, lowest first, read off the rows for free (views and NOTs, see orderKeyPlanes). */
 export type KeyPlanesOf = (rows: Relation) => WireVector[];
 
+/**
+ * A public source label per lane, given when a sort key is distinct among each source's valid lanes (a
+ * partner's upload of pushed-down partials, say). `everyLaneValid` when no source has dummy rows (uploads
+ * passed on whole): the key then needs no masking at all.
+ */
+export interface DistinctKeySources {
+  sourceOfLane: Int32Array;
+  everyLaneValid: boolean;
+}
+
 /** What a shuffle sort orders by: the planes, and which columns (besides `valid`) they read. */
 export interface ShuffleSortKey {
   /** Only these columns (and `valid`) get wires before the sort; reading any other column would fail. */
@@ -37,7 +47,7 @@ export interface ShuffleSortKey {
    * upload of pushed-down partials, say): `valuePlanesOf` reads the key without a validity plane, and the rows'
    * own `valid` goes on top, so invalid lanes sort last.
    */
-  distinct?: { sourceOfLane: Int32Array; valuePlanesOf: KeyPlanesOf };
+  distinct?: DistinctKeySources & { valuePlanesOf: KeyPlanesOf };
 }
 
 /** Bits of the lane index that make keys distinct. */
@@ -107,7 +117,7 @@ async function shuffleSortDistinct(backend: Backend, relation: Relation, distinc
   const taken = sharesOfRelation(backend, relation, []);
   relation = undefined as never;
   collectGarbage(taken.lanes * taken.shares.planes);
-  const keyShares = await distinctKeyShares(backend, keyPlanes.splice(0), valid, distinct.sourceOfLane);
+  const keyShares = await distinctKeyShares(backend, keyPlanes.splice(0), valid, distinct);
   const { lanes, layout, starts } = taken;
   // The key columns' labels, and the masking's temporaries, are garbage now.
   collectGarbage(lanes * keyShares.planes);
@@ -140,12 +150,15 @@ function sourceWidth(sourceOfLane: ArrayLike<number>): number {
  * ANDed with `valid` and, where the lane is invalid, XORed with the lane index's bit (as wide as the key or the
  * index, whichever is wider), then ¬valid on top. Valid lanes are then distinct by key and source, invalid ones
  * by their index, and the two kinds by the top plane: one AND per key plane and lane, against lg n planes more
- * in every comparison. A chunk of lanes at a time, so the masked planes are never a whole key's labels.
+ * in every comparison. A chunk of lanes at a time, so the masked planes are never a whole key's labels. When
+ * every lane is valid, the key's planes are taken as they are, below the source: no gate, so they may be
+ * share wires.
  */
-async function distinctKeyShares(backend: Backend, keyPlanes: WireVector[], valid: WireVector, sourceOfLane: Int32Array): Promise<LaneShares> {
+async function distinctKeyShares(backend: Backend, keyPlanes: WireVector[], valid: WireVector, { sourceOfLane, everyLaneValid }: DistinctKeySources): Promise<LaneShares> {
   const lanes = valid.length;
   if (sourceOfLane.length !== lanes) throw new RangeError(`${sourceOfLane.length} source labels for ${lanes} lanes`);
   const sourceBits = sourceWidth(sourceOfLane);
+  if (everyLaneValid) return backend.sharesOfLanes([{ wires: backend.constant(sourcePlanes(sourceOfLane, sourceBits, 0, lanes)), width: sourceBits }, ...keyPlanes.map((wires) => ({ wires, width: 1 }))], lanes);
   const width = Math.max(keyPlanes.length, tieBreakWidth(lanes));
   const planes = sourceBits + width + 1;
   const rowBytes = rowBytesFor(planes);
@@ -159,9 +172,7 @@ async function distinctKeyShares(backend: Backend, keyPlanes: WireVector[], vali
     const invalid = backend.not(chunkValid);
     const zeros = backend.constant(new Uint8Array(count));
     const parts: Array<{ wires: WireVector; width: number }> = [];
-    const bits = new Uint8Array(sourceBits * count);
-    for (let bit = 0; bit < sourceBits; bit++) for (let index = 0; index < count; index++) bits[bit * count + index] = (sourceOfLane[start + index] >>> bit) & 1;
-    parts.push({ wires: backend.constant(bits), width: sourceBits });
+    parts.push({ wires: backend.constant(sourcePlanes(sourceOfLane, sourceBits, start, count)), width: sourceBits });
     const masked = keyPlanes.length > 0 ? await backend.andBroadcast(backend.concat(keyPlanes.map((plane) => backend.gather(plane, chunk))), chunkValid) : zeros;
     // ¬valid where the index bit is 1, else 0: a public choice per lane, so a relabelling, not a gate.
     const invalidOrZero = backend.concat([invalid, zeros]);
@@ -176,6 +187,13 @@ async function distinctKeyShares(backend: Backend, keyPlanes: WireVector[], vali
     share.set(rows.share, start * rowBytes);
   }
   return { lanes, planes, rowBytes, share: share ?? new Uint8Array(0) };
+}
+
+/** The source labels of lanes [start, start + count), plane-major, lowest bit first. */
+function sourcePlanes(sourceOfLane: Int32Array, sourceBits: number, start: number, count: number): Uint8Array {
+  const bits = new Uint8Array(sourceBits * count);
+  for (let bit = 0; bit < sourceBits; bit++) for (let index = 0; index < count; index++) bits[bit * count + index] = (sourceOfLane[start + index] >>> bit) & 1;
+  return bits;
 }
 
 /**
@@ -254,13 +272,15 @@ export function shuffleCost(lanes: number, recordWidth: number, { outputOnly = f
  * and AND-equivalents of traffic and of waiting: the shuffle (with the tie-break's planes), the comparisons and
  * their round trips.
  */
-export function shuffleSortCost(lanes: number, recordWidth: number, keyWidth: number, sourceOfLane?: ArrayLike<number>): number {
+export function shuffleSortCost(lanes: number, recordWidth: number, keyWidth: number, distinct?: DistinctKeySources): number {
   if (lanes < 2) return 0;
   const { comparisons, rounds } = revealedMergeSortCost(lanes);
-  if (sourceOfLane) {
-    // keyWidth counts the validity plane; the distinct key masks the others (distinctKeyShares).
-    const width = sourceWidth(sourceOfLane) + Math.max(keyWidth - 1, tieBreakWidth(lanes)) + 1;
-    return (keyWidth - 1) * lanes + comparisons * width + rounds * ROUND_TRIP_ANDS + shuffleCost(lanes, recordWidth + width);
+  if (distinct) {
+    // keyWidth counts the validity plane; the distinct key masks the others unless every lane is valid (distinctKeyShares).
+    const sourceBits = sourceWidth(distinct.sourceOfLane);
+    const width = distinct.everyLaneValid ? sourceBits + keyWidth - 1 : sourceBits + Math.max(keyWidth - 1, tieBreakWidth(lanes)) + 1;
+    const masking = distinct.everyLaneValid ? 0 : (keyWidth - 1) * lanes;
+    return masking + comparisons * width + rounds * ROUND_TRIP_ANDS + shuffleCost(lanes, recordWidth + width);
   }
   const tieWidth = tieBreakWidth(lanes);
   return comparisons * (keyWidth + tieWidth) + rounds * ROUND_TRIP_ANDS + shuffleCost(lanes, recordWidth + tieWidth);

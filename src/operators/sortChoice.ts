@@ -11,7 +11,7 @@ import { HandOver } from "./handOver.js";
 import { orderKey, orderKeyPlanes, orderKeyWidth, type KeyPart } from "./orderKey.js";
 import type { Relation } from "./relation.js";
 import { sortRelation } from "./sortRelation.js";
-import { recordWidthOf, shuffleCost, shuffleRelation, shuffleSortCost, shuffleSortRelation } from "./shuffleSort.js";
+import { recordWidthOf, shuffleCost, shuffleRelation, shuffleSortCost, shuffleSortRelation, type DistinctKeySources } from "./shuffleSort.js";
 import type { WireVector } from "../circuit/wireVector.js";
 
 export type SortMethod = "network" | "shuffle";
@@ -31,7 +31,7 @@ export interface SortKey {
    * A public source label per lane, given when the key parts are distinct among each source's valid lanes
    * and the validity is the rows' own: a shuffle sort then breaks ties by the source (see shuffleSort.ts).
    */
-  distinctWithinSource?: Int32Array;
+  distinctWithinSource?: DistinctKeySources;
 }
 
 type Runs = ReadonlyArray<{ lanes: number; sorted: boolean }>;
@@ -40,10 +40,10 @@ type Runs = ReadonlyArray<{ lanes: number; sorted: boolean }>;
  * The cheaper method for sorting `lanes` rows of `recordWidth` planes by `keyWidth` planes, arriving as `runs`
  * (and with the key distinct within the sources of `sourceOfLane`, if given).
  */
-export function cheaperSort(lanes: number, recordWidth: number, keyWidth: number, runs?: Runs, sourceOfLane?: Int32Array): SortMethod {
+export function cheaperSort(lanes: number, recordWidth: number, keyWidth: number, runs?: Runs, distinct?: DistinctKeySources): SortMethod {
   if (lanes < 2) return "network";
   const network = runComparatorsAtMost(runs ?? [{ lanes, sorted: false }]) * (keyWidth + recordWidth);
-  return shuffleSortCost(lanes, recordWidth, keyWidth, sourceOfLane) < network ? "shuffle" : "network";
+  return shuffleSortCost(lanes, recordWidth, keyWidth, distinct) < network ? "shuffle" : "network";
 }
 
 /** The cheaper method for moving the valid rows of `lanes` rows of `recordWidth` planes to the front, in order. */
@@ -78,7 +78,7 @@ export async function sortRows(backend: Backend, input: HandOver<Relation>, key:
   });
   options.onMethod?.(method);
   if (method === "shuffle") {
-    const distinct = key.distinctWithinSource && { sourceOfLane: key.distinctWithinSource, valuePlanesOf: (rows: Relation) => orderKeyPlanes(backend, key.of(rows).parts, rows.lanes) };
+    const distinct = key.distinctWithinSource && { ...key.distinctWithinSource, valuePlanesOf: (rows: Relation) => orderKeyPlanes(backend, key.of(rows).parts, rows.lanes) };
     return shuffleSortRelation(backend, rows, { columns: key.columns, planesOf: (sorted) => { const { parts, validity } = key.of(sorted); return orderKeyPlanes(backend, parts, sorted.lanes, validity); }, distinct });
   }
   return sortRelation(backend, rows, (sorted) => { const { parts, validity } = key.of(sorted); return orderKey(backend, parts, sorted.lanes, validity); }, { runs: options.runs });

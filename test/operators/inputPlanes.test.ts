@@ -109,3 +109,56 @@ describe("a query over input runs, run by two parties", () => {
     }
   });
 });
+
+describe("share-wire inputs (no input OT)", () => {
+  const random = new SeededRandom(11);
+  const zips = ["60601", "60614", "60640"];
+  const visits: Cell[][] = Array.from({ length: 40 }, (_, index) => [index, zips[random.below(3)], random.below(121), random.below(1000)]);
+  const partial: Cell[][] = [["60601", 500], ["60640", { null: true }], ["60614", 7]];
+  const sizes = { visits: [{ partner: 0, rows: 25 }, { partner: 1, rows: 15 }], partial: [{ partner: 0, rows: 3 }] };
+  const compile = (sql: string) => compileQuery(study, { name: "q", sql }, sizes, { sortMethod: "shuffle" });
+  const shareWireTables = (sql: string) => { const compiled = compile(sql); return compiled.tables.filter((_, index) => compiled.inputLayouts[index].shareWires); };
+
+  it.each([
+    "SELECT zip, SUM(cost) AS total, COUNT(*) AS n FROM visits GROUP BY zip",
+    // UNION ALL widens age to the partial's INT64 and gives the visits a NULL flag of zeros, all share by share.
+    "SELECT zip, SUM(x) AS total, COUNT(*) AS n FROM (SELECT zip, age AS x FROM visits UNION ALL SELECT zip, total AS x FROM partial) u GROUP BY zip",
+    // A NULL-able key (a share's NULLs have zero value bits already, so no clearing gate), the table scanned twice.
+    "SELECT total, COUNT(*) AS n FROM (SELECT total FROM partial UNION ALL SELECT total FROM partial) u GROUP BY total",
+  ])("go straight into the GROUP BY's shuffle and release what the plaintext run does: %s", async (sql) => {
+    const compiled = compile(sql);
+    expect(compiled.inputLayouts.every((layout) => layout.shareWires)).toBe(true);
+    const shares = compiled.tables.map((table) => (table === "visits" ? shareOf(0, visits) : shareOf(1, partial)));
+    const plaintext = new PlaintextBackend();
+    const expected = plaintext.outputShare(await compiled.circuit(plaintext, shares.map((bits) => plaintext.constant(bits))));
+    const garblerBits = shares.map((bits) => Uint8Array.from(bits, () => random.below(2)));
+    const evaluatorBits = shares.map((bits, table) => Uint8Array.from(bits, (bit, index) => bit ^ garblerBits[table][index]));
+    const [garblerChannel, evaluatorChannel] = memoryChannelPair();
+    const cost = await compiled.cost(shares.map((bits) => bits.length));
+    const [garbled, evaluated] = await Promise.all([
+      runQueryAsParty("garbler", compiled, garblerChannel, garblerBits, cost.andGates),
+      runQueryAsParty("evaluator", compiled, evaluatorChannel, evaluatorBits, cost.andGates),
+    ]);
+    garblerChannel.close();
+    evaluatorChannel.close();
+    const revealed = garbled.outputShare.map((byte, index) => byte ^ evaluated.outputShare[index]);
+    const codec = new RowCodec(compiled.outputColumns);
+    // The output is shuffled (no order asked for): the same records, in any order.
+    const records = (bytes: Uint8Array) => Array.from({ length: compiled.outputRows }, (_, row) => Buffer.from(bytes.subarray(row * codec.recordBytes, (row + 1) * codec.recordBytes)).toString("hex")).sort();
+    expect(records(revealed)).toEqual(records(bitPlanesToRows(expected, compiled.outputRows, codec.recordBytes, rowBits(compiled.outputColumns))));
+    expect(records(revealed).some((record) => /[^0]/.test(record))).toBe(true);
+    expect(garbled.andGates).toBe(cost.andGates);
+    expect(garbled.operators.filter((entry) => entry.operator.startsWith("scan")).every((entry) => entry.operator.endsWith("as share wires (no input OT)"))).toBe(true);
+  });
+
+  it("are labels wherever a gate reads the rows before the shuffle, or another scan of the table is not shuffled first", () => {
+    // A filter, a computed argument, a computed key: gates before the sort.
+    expect(shareWireTables("SELECT zip, SUM(cost) AS total FROM visits WHERE age > 3 GROUP BY zip")).toEqual([]);
+    expect(shareWireTables("SELECT zip, SUM(cost + 1) AS total FROM visits GROUP BY zip")).toEqual([]);
+    expect(shareWireTables("SELECT age + 1 AS older, COUNT(*) AS n FROM visits GROUP BY age + 1")).toEqual([]);
+    // The outer GROUP BY reads an inner one's result, so only one of the two scans of visits is shuffled first.
+    expect(shareWireTables("SELECT zip, COUNT(*) AS c, SUM(n) AS total FROM (SELECT zip, COUNT(*) AS n FROM visits GROUP BY zip UNION ALL SELECT zip, age FROM visits) u GROUP BY zip")).toEqual([]);
+    // A sorting network reads the rows with gates.
+    expect(compileQuery(study, { name: "q", sql: "SELECT zip, SUM(cost) AS total FROM visits GROUP BY zip" }, sizes, { sortMethod: "network" }).inputLayouts[0].shareWires).toBeUndefined();
+  });
+});

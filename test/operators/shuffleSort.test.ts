@@ -136,7 +136,7 @@ describe("shuffle sort by a key distinct within sources", () => {
     const sorted = await shuffleSortRelation(backend, relation, {
       columns: [0],
       planesOf: (rows) => orderKeyPlanes(backend, keyOf(rows), rows.lanes, rows.valid),
-      distinct: { sourceOfLane: sourceOf, valuePlanesOf: (rows) => orderKeyPlanes(backend, keyOf(rows), rows.lanes) },
+      distinct: { sourceOfLane: sourceOf, everyLaneValid: false, valuePlanesOf: (rows) => orderKeyPlanes(backend, keyOf(rows), rows.lanes) },
     });
     return [sorted.valid, sorted.columns[0].value.wires, sorted.columns[1].value.wires];
   };
@@ -192,6 +192,35 @@ describe("shuffle sort by a key distinct within sources", () => {
     expect(counting.counts.and).toBe(runs[0].andGates);
     // 7 key planes masked per lane; comparisons of 2 source bits, max(7, lg 150 = 8) planes and validity.
     expect(counting.counts.and).toBe(7 * lanes + revealedMergeSortCost(lanes).comparisons * (2 + 8 + 1));
+  });
+
+  it("with every lane valid, takes the key as it is (share wires, no input OT, no gate before the comparisons) and sorts the same", async () => {
+    const allValid: CircuitProgram = async (backend, [valid, key, payload]) => {
+      const keyOf = (rows: Relation) => [{ column: rows.columns[0], type: { kind: "int" as const, bits: 7 } }];
+      const sorted = await shuffleSortRelation(backend, { lanes, valid, columns: [{ value: bitPlanes(key, 7) }, { value: bitPlanes(payload, 12) }] }, {
+        columns: [0],
+        planesOf: (rows) => orderKeyPlanes(backend, keyOf(rows), rows.lanes, rows.valid),
+        distinct: { sourceOfLane: sourceOf, everyLaneValid: true, valuePlanesOf: (rows) => orderKeyPlanes(backend, keyOf(rows), rows.lanes) },
+      });
+      return [sorted.columns[0].value.wires, sorted.columns[1].value.wires];
+    };
+    const { inputs } = inputsOf(9);
+    // Every lane valid, keys distinct within each source (a bijection of the lane's place in it, mod 64) and repeated across them.
+    const starts = [0, 40, 100];
+    const distinctKeys = Array.from({ length: lanes }, (_, lane) => BigInt(((lane - starts[sourceOf[lane]]) * 37) % 64));
+    inputs[0] = new Uint8Array(lanes).fill(1);
+    inputs[1] = encodeIntegers(distinctKeys, 7);
+    const run = await runGarbledOverChannel(allValid, inputs, { shareWireInputs: new Set([0, 1, 2]) });
+    const [outKey, outPayload] = run.outputs;
+    const payload = decode(outPayload, 12);
+    expect([...payload].sort((a, b) => a - b)).toEqual(Array.from({ length: lanes }, (_, lane) => lane));
+    expect(decode(outKey, 7)).toEqual(payload.map((lane) => Number(distinctKeys[lane])));
+    expect(decode(outKey, 7)).toEqual([...decode(outKey, 7)].sort((a, b) => a - b));
+    const counting = new CountingBackend();
+    await allValid(counting, [counting.input(lanes), counting.input(7 * lanes), counting.input(12 * lanes)]);
+    // No masking, and comparisons of 2 source bits and the 7 key planes only.
+    expect(counting.counts.and).toBe(revealedMergeSortCost(lanes).comparisons * (2 + 7));
+    expect(run.andGates).toBe(counting.counts.and);
   });
 });
 
