@@ -36,8 +36,9 @@ export interface PartyHooks {
 const shareWiresOf = (share: Uint8Array) => new WireVector(share.length, 1, share);
 
 /**
- * Garbler side: one COT per input bit (one session for all inputs; none for share-wire inputs), then the tables as they are made. It
- * takes the shares (the array is emptied): once their labels are made they are not needed again.
+ * Garbler side: one COT per input bit (one session for all inputs; none for share-wire inputs), then the tables
+ * as they are made. It takes the shares (the array is emptied): once their labels are made they are not needed
+ * again, and share-wire inputs are the shares themselves (views, which the program copies before it writes).
  */
 export async function garbleOverChannel(program: CircuitProgram, channel: MessageChannel, garblerShares: Uint8Array[], hooks: PartyHooks = {}): Promise<PartyRun> {
   const started = performance.now();

@@ -16,6 +16,14 @@ export function zerosLike(backend: Backend, like: WireVector, length: number): W
   return isShareWires(like) ? WireVector.allocate(length, 1) : backend.constant(new Uint8Array(length));
 }
 
+/**
+ * `wires` in `like`'s kind: labels become share wires by each party's output share (free and local; a public
+ * constant's are the garbler's bits and the evaluator's zeros). For a public column beside share wires.
+ */
+export function inKindOf(backend: Backend, like: WireVector, wires: WireVector): WireVector {
+  return isShareWires(like) && !isShareWires(wires) ? new WireVector(wires.length, 1, backend.outputShare(wires)) : wires;
+}
+
 /** a XOR b share by share: each party XORs its own shares. */
 export function xorShareWires(a: WireVector, b: WireVector): WireVector {
   checkSameLength(a, b);
@@ -24,7 +32,10 @@ export function xorShareWires(a: WireVector, b: WireVector): WireVector {
   return result;
 }
 
-/** NOT a: one party (the garbler, by convention) flips its shares, the other keeps its own. */
+/**
+ * NOT a: one party (the garbler, by convention) flips its shares, the other keeps its own, as a copy too: the
+ * result may be owned, and written in place, by the operator that asked for it.
+ */
 export function notShareWires(a: WireVector, flips: boolean): WireVector {
   if (!flips) return new WireVector(a.length, 1, a.data.slice());
   const result = WireVector.uninitialized(a.length, 1);

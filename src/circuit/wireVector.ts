@@ -51,7 +51,7 @@ export function wordsOf(bytes: Uint8Array): Uint32Array {
 
 function checkSameKind(vectors: readonly WireVector[]): BytesPerWire {
   const kind = vectors[0].bytesPerWire;
-  for (const vector of vectors) if (vector.bytesPerWire !== kind) throw new TypeError("wire vectors from different backends cannot be mixed");
+  for (const vector of vectors) if (vector.bytesPerWire !== kind) throw new TypeError("wire vectors of different kinds cannot be mixed (labels with share wires, or vectors from different backends)");
   return kind;
 }
 

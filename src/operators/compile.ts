@@ -22,10 +22,10 @@ import type { DistinctKeySources } from "./shuffleSort.js";
 import { discloseRows, layoutOutput, outputColumns } from "./output.js";
 import { gatherRelation, scanInput, typeBits, unionAll, type Relation } from "./relation.js";
 import { isPartialMerge, tablesRead, widthRows, withPushdown } from "./pushdown.js";
-import { bindQuery, SITE_COLUMN, UNKNOWN_TABLE_ROWS, type BoundExpression, type PlanNode } from "./sql/binder.js";
+import { bindQuery, SITE_COLUMN, UNKNOWN_TABLE_ROWS, type PlanNode } from "./sql/binder.js";
 import type { SqlType } from "./sql/types.js";
 import { parseQuery } from "./sql/parser.js";
-import { eachNode, lastReaders } from "./planWalk.js";
+import { columnOrWidening, eachNode, lastReaders } from "./planWalk.js";
 import { HandOver } from "./handOver.js";
 import { inputLayoutOf, type InputLayout, type InputPlanes } from "./inputPlanes.js";
 import { collectGarbage } from "./garbageCollection.js";
@@ -102,13 +102,6 @@ export interface PlanCost {
   operators: OperatorCost[];
 }
 
-/** The column an expression reads, with its type, when it is that column or that column cast to a wider integer. */
-function columnOrWidening(expression: BoundExpression): { index: number; type: SqlType } | undefined {
-  if (expression.kind === "column") return { index: expression.index, type: expression.type };
-  const operand = expression.kind === "cast" ? expression.operand : undefined;
-  if (operand?.kind !== "column" || operand.type.kind !== "int" || expression.type.kind !== "int" || expression.type.bits < operand.type.bits) return undefined;
-  return { index: operand.index, type: operand.type };
-}
 
 function describeNode(node: PlanNode, joinMerges = false, runs?: ReadonlyArray<{ sorted: boolean }>, method?: SortMethod, tiesByPartner = false): string {
   const sortOf = (what: string) => {

@@ -112,7 +112,7 @@ type GroupRuns = ReadonlyArray<{ lanes: number; sorted: boolean }>;
 /** How a GROUP BY sorts: its input's runs (some sorted already), and the sort's options. */
 export type GroupOptions = SortOptions & {
   runs?: GroupRuns;
-  /** A public source label per lane, given when the group key is distinct among each source's valid lanes (see SortKey). */
+  /** Public source labels, given when the group key is distinct among each source's valid lanes (see SortKey). */
   keyDistinctWithinSource?: DistinctKeySources;
   /** Key wires (lanes × key planes) from which the keys wait as shares through the scan (tests force it with 0). */
   parkKeyWiresAtLeast?: number;

@@ -1,5 +1,6 @@
 /** Walks over a query plan's nodes, and over the columns its expressions read. */
 import type { BoundExpression, PlanNode } from "./sql/binder.js";
+import type { SqlType } from "./sql/types.js";
 
 /** Calls `onNode` on every node of a plan, parents first. */
 export function eachNode(node: PlanNode, onNode: (node: PlanNode) => void): void {
@@ -31,4 +32,12 @@ export function lastReaders(expressions: readonly BoundExpression[]): Map<number
   const last = new Map<number, number>();
   expressions.forEach((expression, index) => { for (const column of columnsReadBy(expression)) last.set(column, index); });
   return last;
+}
+
+/** The column an expression reads, with its type, when it is that column or that column cast to a wider integer. */
+export function columnOrWidening(expression: BoundExpression): { index: number; type: SqlType } | undefined {
+  if (expression.kind === "column") return { index: expression.index, type: expression.type };
+  const operand = expression.kind === "cast" ? expression.operand : undefined;
+  if (operand?.kind !== "column" || operand.type.kind !== "int" || expression.type.kind !== "int" || expression.type.bits < operand.type.bits) return undefined;
+  return { index: operand.index, type: operand.type };
 }

@@ -6,7 +6,7 @@
 import type { Backend } from "../circuit/backend.js";
 import { constantInteger, encodeIntegers, planeViews, signExtend, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
 import { columnPlanes, planesOf, type InputPlanes } from "./inputPlanes.js";
-import { zerosLike } from "../circuit/shareWires.js";
+import { inKindOf, zerosLike } from "../circuit/shareWires.js";
 import type { WireVector } from "../circuit/wireVector.js";
 import type { HandOver } from "./handOver.js";
 import { collectGarbage } from "./garbageCollection.js";
@@ -64,8 +64,10 @@ export function scanInput(backend: Backend, input: readonly InputPlanes[], colum
     // the encoding leaves zero.
     return { value: planes(value, value + width), ...(isNull !== undefined ? { isNull: planes(isNull, isNull + 1).wires, zeroWhereNull: true } : {}) };
   });
-  relationColumns.push({ value: { wires: backend.constant(encodeIntegers(sitePerLane.map(BigInt), siteBits)), width: siteBits, lanes } });
-  return { lanes, valid: planes(0, 1).wires, columns: relationColumns };
+  const valid = planes(0, 1).wires;
+  // `_site` is public: of the other columns' kind, so that a UNION ALL may join it with a stored column.
+  relationColumns.push({ value: { wires: inKindOf(backend, valid, backend.constant(encodeIntegers(sitePerLane.map(BigInt), siteBits))), width: siteBits, lanes } });
+  return { lanes, valid, columns: relationColumns };
 }
 
 /**

@@ -52,7 +52,7 @@ export async function runQueryAsParty(
   let partyBackend: { andGates: number } | undefined;
   const trace = { andGates: () => partyBackend?.andGates ?? 0, onOperator: (run: OperatorRun) => { operators.push(run); } };
   const program: CircuitProgram = (backend, inputs) => plan.circuitParts(backend, groupRunsByTable(inputs.splice(0), plan.inputLayouts), trace);
-  // The runs are taken by the party, which lets them go once their labels are made.
+  // The runs are taken by the party, which lets them go once their labels are made (share-wire runs are the wires).
   const shareRuns = shareBits.splice(0).flatMap((bits, table) => splitShareIntoRuns(bits, plan.inputLayouts[table]));
   // Runs of share-wire tables (shareWireInputs.ts) skip the input OT; the peer's plan names the same ones.
   const shareWireInputs = new Set<number>();

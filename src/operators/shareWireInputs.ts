@@ -5,7 +5,7 @@
  * anyway, so making labels of the uploads first would cost an OT per wire for nothing: at pilot scale 4 GB of
  * labels and about 50 s.
  */
-import { eachNode } from "./planWalk.js";
+import { columnOrWidening, eachNode } from "./planWalk.js";
 import type { BoundExpression, PlanNode } from "./sql/binder.js";
 
 type Aggregate = Extract<PlanNode, { kind: "aggregate" }>;
@@ -60,13 +60,8 @@ function movedScans(node: PlanNode): Scan[] | undefined {
       const scans = node.inputs.map(movedScans);
       return scans.every((found) => found !== undefined) ? scans.flat() as Scan[] : undefined;
     }
-    case "project": return node.expressions.every(movesOnly) ? movedScans(node.input) : undefined;
+    // A column as it is, or an integer widened (its top plane repeated): rewiring, no gate.
+    case "project": return node.expressions.every((expression) => columnOrWidening(expression) !== undefined) ? movedScans(node.input) : undefined;
     default: return undefined;
   }
-}
-
-/** A column as it is, or an integer widened (its top plane repeated: rewiring, no gate). */
-function movesOnly(expression: BoundExpression): boolean {
-  if (expression.kind === "column") return true;
-  return expression.kind === "cast" && expression.operand.kind === "column" && expression.type.kind === "int" && expression.operand.type.kind === "int" && expression.type.bits >= expression.operand.type.bits;
 }

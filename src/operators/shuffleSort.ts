@@ -45,7 +45,7 @@ export interface ShuffleSortKey {
   /**
    * Set when the key is distinct among the valid lanes of each source, a public label per lane (a partner's
    * upload of pushed-down partials, say): `valuePlanesOf` reads the key without a validity plane, and the rows'
-   * own `valid` goes on top, so invalid lanes sort last.
+   * own `valid` goes on top, so invalid lanes sort last (no plane at all when every lane is valid).
    */
   distinct?: DistinctKeySources & { valuePlanesOf: KeyPlanesOf };
 }

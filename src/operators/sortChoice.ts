@@ -28,8 +28,8 @@ export interface SortKey {
   columns: readonly number[];
   of: (rows: Relation) => { parts: KeyPart[]; validity?: WireVector };
   /**
-   * A public source label per lane, given when the key parts are distinct among each source's valid lanes
-   * and the validity is the rows' own: a shuffle sort then breaks ties by the source (see shuffleSort.ts).
+   * Public source labels, given when the key parts are distinct among each source's valid lanes and the
+   * validity is the rows' own: a shuffle sort then breaks ties by the source (see DistinctKeySources).
    */
   distinctWithinSource?: DistinctKeySources;
 }
@@ -38,7 +38,7 @@ type Runs = ReadonlyArray<{ lanes: number; sorted: boolean }>;
 
 /**
  * The cheaper method for sorting `lanes` rows of `recordWidth` planes by `keyWidth` planes, arriving as `runs`
- * (and with the key distinct within the sources of `sourceOfLane`, if given).
+ * (and with the key distinct within the sources of `distinct`, if given).
  */
 export function cheaperSort(lanes: number, recordWidth: number, keyWidth: number, runs?: Runs, distinct?: DistinctKeySources): SortMethod {
   if (lanes < 2) return "network";

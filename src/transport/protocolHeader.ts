@@ -11,8 +11,9 @@ export const PROTOCOL_NAME = "catalyst-2pc";
  * 2: the header carries `sortedInputs`, which changes the circuit (joins merge sorted uploads).
  * 3: the circuit may shuffle and reveal mid-stream (shuffle sorts), with messages both ways.
  * 4: a shuffle's switch sends one message of two rows, not two (the OT pad is the straight switch's message).
+ * 5: share-wire inputs (operators/shareWireInputs.ts) get no input OT, and a join may sort by shuffling.
  */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 export interface ProtocolHeader {
   protocol: string;

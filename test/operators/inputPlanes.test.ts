@@ -123,6 +123,8 @@ describe("share-wire inputs (no input OT)", () => {
     "SELECT zip, SUM(cost) AS total, COUNT(*) AS n FROM visits GROUP BY zip",
     // UNION ALL widens age to the partial's INT64 and gives the visits a NULL flag of zeros, all share by share.
     "SELECT zip, SUM(x) AS total, COUNT(*) AS n FROM (SELECT zip, age AS x FROM visits UNION ALL SELECT zip, total AS x FROM partial) u GROUP BY zip",
+    // The public _site beside a stored column in one UNION ALL position: _site is made of the share wires' kind.
+    "SELECT k, SUM(x) AS total, COUNT(*) AS n FROM (SELECT _site AS k, cost AS x FROM visits UNION ALL SELECT age AS k, cost AS x FROM visits) u GROUP BY k",
     // A NULL-able key (a share's NULLs have zero value bits already, so no clearing gate), the table scanned twice.
     "SELECT total, COUNT(*) AS n FROM (SELECT total FROM partial UNION ALL SELECT total FROM partial) u GROUP BY total",
   ])("go straight into the GROUP BY's shuffle and release what the plaintext run does: %s", async (sql) => {
