@@ -115,7 +115,7 @@ function describeNode(node: PlanNode, joinMerges = false, runs?: ReadonlyArray<{
     case "union": return `union all of ${node.inputs.length}`;
     case "filter": return "filter";
     case "project": return isFusedAggregate(node) ? `per-row inputs of a group by fused into the outer one (no sort): ${node.columns.map((column) => column.name).join(", ")}` : `project ${node.columns.map((column) => column.name).join(", ")}`;
-    case "join": return `${node.type} join on ${node.leftKeys.length} key${node.leftKeys.length > 1 ? "s" : ""} (${joinMerges ? "merge of two sorted runs" : "sort"}, ${node.rows} lanes)`;
+    case "join": return `${node.type} join on ${node.leftKeys.length} key${node.leftKeys.length > 1 ? "s" : ""} (${method === "shuffle" ? "shuffle sort" : joinMerges ? "merge of two sorted runs" : "sort"}, ${node.rows} lanes)`;
     case "aggregate": if (isPartialMerge(node)) return `group by ${node.groupBy.length} key${node.groupBy.length === 1 ? "" : "s"} merging pushdown partners' partial aggregates with the other partners' rows ${sortOf("sort")}`;
       return node.groupBy.length > 0 ? `group by ${node.groupBy.length} key${node.groupBy.length > 1 ? "s" : ""} ${sortOf("sort")}` : "aggregate (tree reduction)";
     case "sort": return `order by ${node.keys.length} key${node.keys.length > 1 ? "s" : ""}${method === "shuffle" ? " (shuffle sort)" : ""}`;
@@ -377,7 +377,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
               leftType: node.leftKeys[index].type, rightType: node.rightKeys[index].type,
             });
           }
-          return joinRelations(backend, left, right, keys, node.type, { sidesSorted: sidesSorted(node) });
+          return joinRelations(backend, left, right, keys, node.type, { sidesSorted: sidesSorted(node), ...sortOptions(node) });
         }
         case "aggregate": {
           // The GROUP BY asks for its input, so that only it holds the rows and can let them go once sorted.

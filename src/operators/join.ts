@@ -1,17 +1,17 @@
 /**
  * Equi-join where the key is unique on the right side (patid within a site): both sides in one relation,
  * tagged, sorted by (key, right rows first), then each right row's columns are copied down its key's
- * segment with a segmented scan. One sort of n+m lanes, or only a merge when both sides arrive sorted by the
- * key; the left rows keep their lanes' valid bits.
+ * segment with a segmented scan. One sort of n+m lanes (a network, or only its merge when both sides arrive
+ * sorted by the key; or a shuffle sort where that costs less); the left rows keep their lanes' valid bits.
  */
 import type { Backend } from "../circuit/backend.js";
 import { equal } from "../circuit/bitVector/compare.js";
 import { planeRange } from "../circuit/bitVector/bitPlanes.js";
 import type { WireVector } from "../circuit/wireVector.js";
-import { clearNullValues, orderKey } from "./orderKey.js";
+import { clearNullValues, orderKeyPlanes, type KeyPart } from "./orderKey.js";
 import { concatLanes, gatherLanes, widen, type Relation, type RelationColumn } from "./relation.js";
 import { copyDown } from "./segmentedScan.js";
-import { sortRelation } from "./sortRelation.js";
+import { sortRows, type SortOptions } from "./sortChoice.js";
 import { unify, type SqlType } from "./sql/types.js";
 import { HandOver } from "./handOver.js";
 
@@ -40,7 +40,7 @@ function stack(backend: Backend, top: RelationColumn, bottom: RelationColumn): R
  * Lanes of the result: n + m (left lanes then right lanes, in sorted order). Left rows are valid where they
  * were (LEFT JOIN) or where a right row matched (INNER JOIN); right columns are NULL where none matched.
  */
-export async function joinRelations(backend: Backend, left: Relation, right: Relation, keys: JoinKey[], type: "inner" | "left", options: { sidesSorted?: boolean } = {}): Promise<Relation> {
+export async function joinRelations(backend: Backend, left: Relation, right: Relation, keys: JoinKey[], type: "inner" | "left", options: SortOptions & { sidesSorted?: boolean } = {}): Promise<Relation> {
   const n = left.lanes;
   const m = right.lanes;
   const lanes = n + m;
@@ -52,27 +52,32 @@ export async function joinRelations(backend: Backend, left: Relation, right: Rel
   const leftColumns = left.columns.map((column) => stack(backend, column, zerosLike(backend, column, m)));
   const rightColumns = right.columns.map((column) => stack(backend, zerosLike(backend, column, n), column));
   const valid = backend.concat([left.valid, right.valid]);
-  // Right rows first within a key (their tag inverted is 0); invalid lanes last, never next to valid ones.
-  const keyParts = [];
-  for (const key of keyColumns) keyParts.push({ column: await clearNullValues(backend, key.column), type: key.type });
-  const sortKey = orderKey(backend, [...keyParts, { column: { value: { wires: backend.not(isRight), width: 1, lanes } }, type: { kind: "bool" } }], lanes, valid);
+  const clearedKeys: RelationColumn[] = [];
+  for (const key of keyColumns) clearedKeys.push(await clearNullValues(backend, key.column));
   // A NULL key matches nothing (SQL semantics): such right rows never serve as a match.
   let nullKey = backend.constant(new Uint8Array(lanes));
   for (const key of keyColumns) if (key.column.isNull) nullKey = backend.xor(backend.xor(nullKey, key.column.isNull), await backend.and(nullKey, key.column.isNull));
+  // Columns: the left's, the right's, the NULL-key flag, the tag, then the key's.
+  const tagColumn = left.columns.length + right.columns.length + 1;
   const combined = new HandOver<Relation>({
     lanes,
     valid,
-    columns: [...leftColumns, ...rightColumns, { value: { wires: nullKey, width: 1, lanes } }, { value: { wires: isRight, width: 1, lanes } }, { value: sortKey }],
+    columns: [...leftColumns, ...rightColumns, { value: { wires: nullKey, width: 1, lanes } }, { value: { wires: isRight, width: 1, lanes } }, ...clearedKeys],
   });
-  // Sides that arrive sorted by the key, every row valid, are two ascending runs of the sort key: merge them.
-  const sorted = await sortRelation(backend, combined, (rows) => rows.columns[rows.columns.length - 1].value, { sortedRuns: options.sidesSorted ? n : undefined });
+  const keyOf = (rows: Relation): KeyPart[] => keyColumns.map((key, index) => ({ column: rows.columns[tagColumn + 1 + index], type: key.type }));
+  // Right rows first within a key (the tag descending); invalid lanes last, never next to valid ones. Sides
+  // that arrive sorted by the key, every row valid, are two ascending runs: a network need only merge them.
+  const sorted = await sortRows(backend, combined, {
+    columns: [tagColumn, ...keyColumns.map((_, index) => tagColumn + 1 + index)],
+    of: (rows) => ({ parts: [...keyOf(rows), { column: rows.columns[tagColumn], type: { kind: "bool" }, descending: true }], validity: rows.valid }),
+  }, { method: options.method, onMethod: options.onMethod, runs: options.sidesSorted ? [{ lanes: n, sorted: true }, { lanes: m, sorted: true }] : undefined });
   const sortedLeft = sorted.columns.slice(0, left.columns.length);
   const sortedRight = sorted.columns.slice(left.columns.length, left.columns.length + right.columns.length);
-  const sortedIsRight = sorted.columns[sorted.columns.length - 2].value.wires;
-  const sortedNullKey = sorted.columns[sorted.columns.length - 3].value.wires;
-  const sortedKey = sorted.columns[sorted.columns.length - 1].value;
-  // The key proper is the sort key without its lowest plane (the tag): a segment is one key.
-  const keyOnly = { wires: backend.slice(sortedKey.wires, lanes), width: sortedKey.width - 1, lanes };
+  const sortedIsRight = sorted.columns[tagColumn].value.wires;
+  const sortedNullKey = sorted.columns[tagColumn - 1].value.wires;
+  // The key with validity on top, without the tag: a segment is one key.
+  const keyPlanes = orderKeyPlanes(backend, keyOf(sorted), lanes, sorted.valid);
+  const keyOnly = { wires: backend.concat(keyPlanes), width: keyPlanes.length, lanes };
 
   // Segments start at every right row and wherever the key changes.
   const same = lanes > 1

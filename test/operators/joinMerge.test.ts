@@ -64,6 +64,20 @@ describe("joins over uploads sorted by the within-site key", () => {
     }
   });
 
+  it("give the same rows when the join sorts by shuffling, as the plan names it", async () => {
+    const { rows, sizes } = uploads(5);
+    for (const query of study.queries) {
+      const network = compileQuery(study, query, sizes, { sortMethod: "network" });
+      const shuffled = compileQuery(study, query, sizes, { sortMethod: "shuffle" });
+      const tableRows = (compiled: typeof network) => compiled.tables.map((table) => rows[table]);
+      // The same rows; an output that asks no order is shuffled, so in any order.
+      const released = async (compiled: typeof network) => rowTexts(await runInTheClear(study, compiled.tables, tableRows(compiled), compiled)).sort();
+      expect(await released(shuffled)).toEqual(await released(network));
+      const cost = await shuffled.cost(shuffled.tables.map((table) => rows[table].length * rowBits(findTable(study, table).columns)));
+      expect(cost.operators.some((operator) => /join on \d keys? \(shuffle sort,/.test(operator.operator))).toBe(true);
+    }
+  });
+
   it("merges only when both sides' uploads are sorted by the key", async () => {
     const { rows, sizes } = uploads(4);
     const query = study.queries[0];
