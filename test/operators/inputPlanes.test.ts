@@ -7,7 +7,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { x25519 } from "@noble/curves/ed25519.js";
 import { PlaintextBackend } from "../../src/circuit/plaintextBackend.js";
-import { compileQuery } from "../../src/operators/compile.js";
+import { compileQuery, type CompiledQuery } from "../../src/operators/compile.js";
 import { inputLayoutOf, planesOf, splitShareIntoRuns } from "../../src/operators/inputPlanes.js";
 import { runQueryAsParty } from "../../src/operators/session.js";
 import { bitPlanesToRows, rowsToBitPlanes } from "../../src/share/bitPlaneLayout.js";
@@ -69,6 +69,29 @@ function shareOf(table: number, rows: Cell[][]): Uint8Array {
   return rowsToBitPlanes(data, rows.length, codec.recordBytes, rowBits(columns));
 }
 
+/**
+ * `compiled` over `visits` and `partial` run by both parties over real OT and a memory channel, from XOR shares
+ * (the garbler's random bits), and in the clear: the revealed and the expected output records, and the runs.
+ */
+async function runByBothParties(compiled: CompiledQuery, visits: Cell[][], partial: Cell[][], random: SeededRandom) {
+  const shares = compiled.tables.map((table) => (table === "visits" ? shareOf(0, visits) : shareOf(1, partial)));
+  const plaintext = new PlaintextBackend();
+  const clear = plaintext.outputShare(await compiled.circuit(plaintext, shares.map((bits) => plaintext.constant(bits))));
+  const garblerBits = shares.map((bits) => Uint8Array.from(bits, () => random.below(2)));
+  const evaluatorBits = shares.map((bits, table) => Uint8Array.from(bits, (bit, index) => bit ^ garblerBits[table][index]));
+  const [garblerChannel, evaluatorChannel] = memoryChannelPair();
+  const cost = await compiled.cost(shares.map((bits) => bits.length));
+  const [garbled, evaluated] = await Promise.all([
+    runQueryAsParty("garbler", compiled, garblerChannel, garblerBits, cost.andGates),
+    runQueryAsParty("evaluator", compiled, evaluatorChannel, evaluatorBits, cost.andGates),
+  ]);
+  garblerChannel.close();
+  evaluatorChannel.close();
+  const revealed = garbled.outputShare.map((byte, index) => byte ^ evaluated.outputShare[index]);
+  const expected = bitPlanesToRows(clear, compiled.outputRows, new RowCodec(compiled.outputColumns).recordBytes, rowBits(compiled.outputColumns));
+  return { revealed, expected, garbled, evaluated, cost };
+}
+
 describe("a query over input runs, run by two parties", () => {
   const random = new SeededRandom(7);
   const zips = ["60601", "60614", "60640"];
@@ -83,24 +106,8 @@ describe("a query over input runs, run by two parties", () => {
     "SELECT v.zip, COUNT(*) AS n, SUM(p.total) AS total FROM visits v LEFT JOIN partial p ON v.zip = p.zip GROUP BY v.zip",
   ])("releases what the plaintext run does: %s", async (sql) => {
     const compiled = compileQuery(study, { name: "q", sql }, { visits: [{ partner: 0, rows: 25 }, { partner: 1, rows: 15 }], partial: [{ partner: 0, rows: 3 }] });
-    const shares = compiled.tables.map((table) => (table === "visits" ? shareOf(0, visits) : shareOf(1, partial)));
-    const plaintext = new PlaintextBackend();
-    const expected = plaintext.outputShare(await compiled.circuit(plaintext, shares.map((bits) => plaintext.constant(bits))));
-
-    // XOR shares: the garbler holds random bits, the evaluator the rest.
-    const garblerBits = shares.map((bits) => Uint8Array.from(bits, () => random.below(2)));
-    const evaluatorBits = shares.map((bits, table) => Uint8Array.from(bits, (bit, index) => bit ^ garblerBits[table][index]));
-    const [garblerChannel, evaluatorChannel] = memoryChannelPair();
-    const cost = await compiled.cost(shares.map((bits) => bits.length));
-    const [garbled, evaluated] = await Promise.all([
-      runQueryAsParty("garbler", compiled, garblerChannel, garblerBits, cost.andGates),
-      runQueryAsParty("evaluator", compiled, evaluatorChannel, evaluatorBits, cost.andGates),
-    ]);
-    garblerChannel.close();
-    evaluatorChannel.close();
-    const revealed = garbled.outputShare.map((byte, index) => byte ^ evaluated.outputShare[index]);
-    const codec = new RowCodec(compiled.outputColumns);
-    expect(Buffer.from(revealed).equals(Buffer.from(bitPlanesToRows(expected, compiled.outputRows, codec.recordBytes, rowBits(compiled.outputColumns))))).toBe(true);
+    const { revealed, expected, garbled, evaluated, cost } = await runByBothParties(compiled, visits, partial, random);
+    expect(Buffer.from(revealed).equals(Buffer.from(expected))).toBe(true);
     expect(garbled.andGates).toBe(cost.andGates);
     // Each party's operator trace: the plan's operators with their own ANDs, adding up to the whole run.
     for (const party of [garbled, evaluated]) {
@@ -130,24 +137,11 @@ describe("share-wire inputs (no input OT)", () => {
   ])("go straight into the GROUP BY's shuffle and release what the plaintext run does: %s", async (sql) => {
     const compiled = compile(sql);
     expect(compiled.inputLayouts.every((layout) => layout.shareWires)).toBe(true);
-    const shares = compiled.tables.map((table) => (table === "visits" ? shareOf(0, visits) : shareOf(1, partial)));
-    const plaintext = new PlaintextBackend();
-    const expected = plaintext.outputShare(await compiled.circuit(plaintext, shares.map((bits) => plaintext.constant(bits))));
-    const garblerBits = shares.map((bits) => Uint8Array.from(bits, () => random.below(2)));
-    const evaluatorBits = shares.map((bits, table) => Uint8Array.from(bits, (bit, index) => bit ^ garblerBits[table][index]));
-    const [garblerChannel, evaluatorChannel] = memoryChannelPair();
-    const cost = await compiled.cost(shares.map((bits) => bits.length));
-    const [garbled, evaluated] = await Promise.all([
-      runQueryAsParty("garbler", compiled, garblerChannel, garblerBits, cost.andGates),
-      runQueryAsParty("evaluator", compiled, evaluatorChannel, evaluatorBits, cost.andGates),
-    ]);
-    garblerChannel.close();
-    evaluatorChannel.close();
-    const revealed = garbled.outputShare.map((byte, index) => byte ^ evaluated.outputShare[index]);
-    const codec = new RowCodec(compiled.outputColumns);
+    const { revealed, expected, garbled, cost } = await runByBothParties(compiled, visits, partial, random);
     // The output is shuffled (no order asked for): the same records, in any order.
-    const records = (bytes: Uint8Array) => Array.from({ length: compiled.outputRows }, (_, row) => Buffer.from(bytes.subarray(row * codec.recordBytes, (row + 1) * codec.recordBytes)).toString("hex")).sort();
-    expect(records(revealed)).toEqual(records(bitPlanesToRows(expected, compiled.outputRows, codec.recordBytes, rowBits(compiled.outputColumns))));
+    const recordBytes = new RowCodec(compiled.outputColumns).recordBytes;
+    const records = (bytes: Uint8Array) => Array.from({ length: compiled.outputRows }, (_, row) => Buffer.from(bytes.subarray(row * recordBytes, (row + 1) * recordBytes)).toString("hex")).sort();
+    expect(records(revealed)).toEqual(records(expected));
     expect(records(revealed).some((record) => /[^0]/.test(record))).toBe(true);
     expect(garbled.andGates).toBe(cost.andGates);
     expect(garbled.operators.filter((entry) => entry.operator.startsWith("scan")).every((entry) => entry.operator.endsWith("as share wires (no input OT)"))).toBe(true);
