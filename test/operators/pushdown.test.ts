@@ -122,6 +122,20 @@ describe.each([
     ]);
   });
 
+  it("computes a site-local join that several queries' partials read once per partner", () => {
+    for (const name of pushdown.filter((partner) => written.find((site) => site.name === partner)!.tables.phame_demographic)) {
+      const reads = new Map<string, number>();
+      const partials = partnerPartials(study, name, (table) => {
+        reads.set(table, (reads.get(table) ?? 0) + 1);
+        return rowsOf(name, table).map((row) => [...row.map((value) => (typeof value === "number" ? BigInt(value) : value)), BigInt(study.partners.findIndex((partner) => partner.name === name))]);
+      });
+      // Three rollups join demographics with diagnoses: one join, so each table is read once for all of them.
+      expect(partials.filter((entry) => entry.table.reads.includes("phame_demographic")).length).toBe(3);
+      expect(reads.get("phame_demographic")).toBe(1);
+      expect(reads.get("phame_diagnosis")).toBe(1);
+    }
+  });
+
   // Shuffle sorts too: a GROUP BY over partials alone then breaks ties by partner, not by lane index.
   it.each(phameQueries.map((query) => query.name))("%s equals the all-in-MPC answer, sorting either way", async (name) => {
     const query = study.queries.find((candidate) => candidate.name === name)!;
