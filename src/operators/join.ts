@@ -22,7 +22,7 @@ export interface JoinKey {
   rightType: SqlType;
 }
 
-function zerosLike(backend: Backend, column: RelationColumn, lanes: number): RelationColumn {
+function zeroColumnLike(backend: Backend, column: RelationColumn, lanes: number): RelationColumn {
   return {
     value: { wires: backend.constant(new Uint8Array(column.value.width * lanes)), width: column.value.width, lanes },
     isNull: column.isNull ? backend.constant(new Uint8Array(lanes)) : undefined,
@@ -49,8 +49,8 @@ export async function joinRelations(backend: Backend, left: Relation, right: Rel
     return { column: stack(backend, { ...key.left, value: widen(backend, key.left.value, key.leftType, common) }, { ...key.right, value: widen(backend, key.right.value, key.rightType, common) }), type: common };
   });
   const isRight = backend.concat([backend.constant(new Uint8Array(n)), backend.constant(new Uint8Array(m).fill(1))]);
-  const leftColumns = left.columns.map((column) => stack(backend, column, zerosLike(backend, column, m)));
-  const rightColumns = right.columns.map((column) => stack(backend, zerosLike(backend, column, n), column));
+  const leftColumns = left.columns.map((column) => stack(backend, column, zeroColumnLike(backend, column, m)));
+  const rightColumns = right.columns.map((column) => stack(backend, zeroColumnLike(backend, column, n), column));
   const valid = backend.concat([left.valid, right.valid]);
   const clearedKeys: RelationColumn[] = [];
   for (const key of keyColumns) clearedKeys.push(await clearNullValues(backend, key.column));

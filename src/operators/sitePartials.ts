@@ -36,8 +36,8 @@ function evaluateRows(node: PlanNode, rowsOf: (table: string) => ClearValue[][],
     case "project": return evaluateRows(node.input, rowsOf, joins).map((row) => node.expressions.map((expression) => evaluateRow(expression, row)));
     case "union": return node.inputs.flatMap((input) => evaluateRows(input, rowsOf, joins));
     case "join": {
-      const text = nodeText(node);
-      const done = joins.get(text);
+      const joinText = nodeText(node);
+      const done = joins.get(joinText);
       if (done) return done;
       const right = new Map<string, ClearValue[]>();
       for (const row of evaluateRows(node.right, rowsOf, joins)) {
@@ -55,7 +55,7 @@ function evaluateRows(node: PlanNode, rowsOf: (table: string) => ClearValue[][],
         if (match) joined.push([...row, ...match]);
         else if (node.type === "left") joined.push([...row, ...missing]);
       }
-      joins.set(text, joined);
+      joins.set(joinText, joined);
       return joined;
     }
     default:

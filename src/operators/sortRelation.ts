@@ -6,7 +6,7 @@
  */
 import type { Backend } from "../circuit/backend.js";
 import type { BitPlanes } from "../circuit/bitVector/bitPlanes.js";
-import { bitonicLayers, mergeLayers, runLayers } from "../circuit/bitVector/bitonicSort.js";
+import { bitonicLayers, runLayers } from "../circuit/bitVector/bitonicSort.js";
 import { lessThan } from "../circuit/bitVector/compare.js";
 import { conditionalSwap } from "../circuit/bitVector/select.js";
 import type { WireVector } from "../circuit/wireVector.js";
@@ -20,12 +20,12 @@ export type KeyOf = (rows: Relation) => BitPlanes;
 
 /**
  * Sorts the lanes of `relation` ascending by the unsigned key `keyOf` reads from each row. Not stable. With
- * `sortedRuns: n`, lanes [0, n) and [n, lanes) must each be ascending already, and are merged.
+ * `runs`, the lanes arrive as consecutive runs, those marked sorted ascending already (see runLayers).
  * Every layer writes its comparators' outputs back into the rows chunk by chunk (recordParts.ts): in the
  * relation's own storage when it owns it, so the sort holds no second copy of the rows however many layers it
  * has; else in a copy made part by part.
  */
-export async function sortRelation(backend: Backend, input: Given<Relation>, keyOf: KeyOf, options: { pairsPerChunk?: number; sortedRuns?: number; runs?: ReadonlyArray<{ lanes: number; sorted: boolean }> } = {}): Promise<Relation> {
+export async function sortRelation(backend: Backend, input: Given<Relation>, keyOf: KeyOf, options: { pairsPerChunk?: number; runs?: ReadonlyArray<{ lanes: number; sorted: boolean }> } = {}): Promise<Relation> {
   let relation: Relation | undefined = receive(input);
   const lanes = relation.lanes;
   if (lanes <= 1) return relation;
@@ -37,11 +37,9 @@ export async function sortRelation(backend: Backend, input: Given<Relation>, key
   const readRows = unpackChunk(backend, parts, unpack);
   const width = partsWidth(parts);
   const pairsPerChunk = options.pairsPerChunk ?? Math.max(1024, Math.floor(CHUNK_WIRES / width));
-  // Two runs that arrive sorted (lanes before `sortedRuns` and from it on) need only the last merge.
-  if (options.sortedRuns !== undefined && !(options.sortedRuns >= 0 && options.sortedRuns <= lanes)) throw new RangeError(`sortedRuns ${options.sortedRuns} is outside 0..${lanes}`);
   if (options.runs && options.runs.reduce((sum, run) => sum + run.lanes, 0) !== lanes) throw new RangeError(`runs cover ${options.runs.reduce((sum, run) => sum + run.lanes, 0)} lanes, not ${lanes}`);
   // Runs, some ascending already: sort the others, then merge neighbours in the cheapest order for their sizes.
-  const layers = options.sortedRuns !== undefined ? mergeLayers(options.sortedRuns, lanes - options.sortedRuns) : options.runs ? runLayers(options.runs) : bitonicLayers(lanes);
+  const layers = options.runs ? runLayers(options.runs) : bitonicLayers(lanes);
   for (const { smaller, larger } of layers) {
     await swapPairsInPlace(backend, parts, smaller, larger, pairsPerChunk, (first, second) => lessThan(backend, keyOf(readRows(second)), keyOf(readRows(first))));
   }

@@ -42,7 +42,7 @@ describe("merging two runs that arrive sorted", () => {
     const payload = (key: bigint) => (key * 7n + 3n) % 256n;
     await checkOnAllBackends(async (backend, [keyWires, payloadWires]) => {
       const relation = { lanes, valid: backend.constant(new Uint8Array(lanes).fill(1)), columns: [{ value: bitPlanes(keyWires, 8) }, { value: bitPlanes(payloadWires, 8) }] };
-      const merged = await sortRelation(backend, relation, (rows) => rows.columns[0].value, { sortedRuns: first, pairsPerChunk: 3 });
+      const merged = await sortRelation(backend, relation, (rows) => rows.columns[0].value, { runs: [{ lanes: first, sorted: true }, { lanes: second, sorted: true }], pairsPerChunk: 3 });
       return [merged.columns[0].value.wires, merged.columns[1].value.wires];
     }, [encodeIntegers(keys, 8), encodeIntegers(keys.map(payload), 8)], {
       outputs: [encodeIntegers(sortedKeys, 8), encodeIntegers(sortedKeys.map(payload), 8)],
