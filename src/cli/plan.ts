@@ -1,6 +1,8 @@
 /** `catalyst plan`: the operators of each query, their exact AND counts, bytes and an estimated time. */
 import type { Command } from "commander";
-import { compileQuery, type InputSizes } from "../operators/compile.js";
+import type { InputSizes } from "../operators/compile.js";
+import { compileSession } from "../operators/compileSession.js";
+import { ParkedJoins } from "../operators/sharedJoins.js";
 import { studySortOrders } from "../operators/joinKeys.js";
 import { InputError, UsageError } from "../share/errors.js";
 import { rowBits } from "../share/schema.js";
@@ -81,15 +83,21 @@ export function registerPlan(program: Command): void {
       const rate = Number(options.andRate);
       const selected = options.query?.length ? options.query : study.queries.map((query) => query.name);
       const plans = [];
-      for (const name of selected) {
+      const queries = selected.map((name) => {
         const query = study.queries.find((candidate) => candidate.name === name);
         if (!query) throw new InputError(`query ${name} is not in the study`);
-        const allTables = [...study.tables, ...(study.pushdown?.tables ?? [])];
-        const compiled = compileQuery(study, query, Object.fromEntries(allTables.map((table) => [table.name, sizes[table.name] ?? []])), { sortedInputs, pushdown: !options.allInMpc });
+        return query;
+      });
+      const allTables = [...study.tables, ...(study.pushdown?.tables ?? [])];
+      // As compute runs them: together, a join several queries read computed once (sharedJoins.ts).
+      const session = compileSession(study, queries, Object.fromEntries(allTables.map((table) => [table.name, sizes[table.name] ?? []])), { sortedInputs, pushdown: !options.allInMpc });
+      const parked = new ParkedJoins();
+      for (const [index, name] of selected.entries()) {
+        const compiled = session[index];
         const missing = compiled.tables.filter((table) => !sizes[table]);
         if (missing.length > 0) throw new UsageError(`no row count for ${missing.join(", ")}: give --rows TABLE=N or --inbox DIR --key FILE`);
         const inputWires = compiled.tables.map((table) => sizes[table].reduce((sum, part) => sum + part.rows, 0) * rowBits(findTable(study, table).columns));
-        const cost = await compiled.cost(inputWires);
+        const cost = await compiled.cost(inputWires, parked);
         // Share-wire tables go in without OT (shareWireInputs.ts).
         const inputBits = inputWires.reduce((sum, wires, index) => sum + (compiled.inputLayouts[index].shareWires ? 0 : wires), 0);
         plans.push({

@@ -25,7 +25,8 @@ import { isPartialMerge, tablesRead, widthRows, withPushdown } from "./pushdown.
 import { bindQuery, SITE_COLUMN, UNKNOWN_TABLE_ROWS, type PlanNode } from "./sql/binder.js";
 import type { SqlType } from "./sql/types.js";
 import { parseQuery } from "./sql/parser.js";
-import { columnOrWidening, eachNode, lastReaders } from "./planWalk.js";
+import { columnOrWidening, eachNode, lastReaders, planText } from "./planWalk.js";
+import { UnparkedJoinError, type ParkedJoins, type SharedJoins } from "./sharedJoins.js";
 import { HandOver } from "./handOver.js";
 import { inputLayoutOf, type InputLayout, type InputPlanes } from "./inputPlanes.js";
 import { collectGarbage } from "./garbageCollection.js";
@@ -49,7 +50,7 @@ export interface QueryCircuit {
    * The same output as consecutive parts, never concatenated: the compute parties read each part's shares on
    * its own, so the widened output layout (counts as INT64) is never held as labels.
    */
-  circuitParts(backend: Backend, inputs: TableInput[], trace?: OperatorTrace): Promise<WireVector[]>;
+  circuitParts(backend: Backend, inputs: TableInput[], trace?: OperatorTrace, parked?: ParkedJoins): Promise<WireVector[]>;
   /** Per input table, which runs of its planes the compute parties make labels for (see inputPlanes.ts). */
   inputLayouts: InputLayout[];
 }
@@ -65,8 +66,11 @@ export interface CompiledQuery extends QueryCircuit {
   /** The input tables, in the order the circuit takes their wires. */
   tables: string[];
   plan: PlanNode;
-  /** Exact cost from the counting backend, in total and per operator (each without its inputs' cost). */
-  cost(inputWires: number[]): Promise<PlanCost>;
+  /**
+   * Exact cost from the counting backend, in total and per operator (each without its inputs' cost). With
+   * shared joins, `parked` is the session's store of counted (empty) shares: the queries' costs in run order.
+   */
+  cost(inputWires: number[], parked?: ParkedJoins): Promise<PlanCost>;
 }
 
 /** One operator as it ran: what it spent itself (its inputs' operators excluded), and the peak so far. */
@@ -147,6 +151,8 @@ export interface CompileOptions {
   pushdown?: boolean;
   /** Forces how every sort and the output's compaction run (tests, benchmarks); by default the cheaper way for the sizes. */
   sortMethod?: SortMethod;
+  /** Joins this query shares with others of its session (sharedJoins.ts); the runs then need a ParkedJoins store. */
+  sharedJoins?: SharedJoins;
 }
 
 export function compileQuery(study: Study, query: Query, sizes: InputSizes, options: CompileOptions = {}): CompiledQuery {
@@ -158,7 +164,13 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
     ? withPushdown(study, query, bindQuery(parseQuery(query.sql, file), study, widthRows(study, totalRows), file), totalRows)
     : bindQuery(parseQuery(query.sql, file), study, totalRows, file);
   const plan = options.fuseAggregates === false ? bound : fuseAggregates(bound);
-  const tables = [...tablesRead(plan)];
+  const takenUp = (node: PlanNode) => node.kind === "join" && options.sharedJoins !== undefined && options.sharedJoins.takeUp.has(planText(node));
+  // The tables a taken-up join reads are not scanned here: their labels are never made.
+  const tables: string[] = [];
+  eachNode(plan, (node) => {
+    if (takenUp(node)) return false;
+    if (node.kind === "scan" && !tables.includes(node.table)) tables.push(node.table);
+  });
   for (const table of tables) if (!sizes[table]) throw new InputError(`no sizes for table ${table}`, { file }, "invalid-query");
   // Decided before the layouts, which say which tables go in as share wires.
   const shareWires = shareWireInputs(plan, shufflesFirst);
@@ -171,21 +183,21 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
     outputOrdered: (plan.kind === "limit" ? plan.input : plan).kind === "sort",
     outputRows: plan.rows,
     inputLayouts,
-    async cost(inputWires) {
+    async cost(inputWires, parked) {
       const backend = new CountingBackend();
       const operators: OperatorCost[] = [];
       const total = () => backend.counts.and + backend.counts.andWithGarblerKnown;
-      await execute(backend, inputWires.map((count) => backend.input(count)), (operator, lanes, depth, own) => {
+      await execute(backend, inputWires.map((count) => backend.input(count)), parked, (operator, lanes, depth, own) => {
         operators.push({ operator, depth, lanes, andGates: own });
       }, total);
       return { andGates: total(), tableBytes: backend.counts.tableBytes, interactionBytes: backend.counts.interactionBytes, rounds: backend.counts.rounds, operators: operators.reverse() };
     },
     circuit: async (backend, inputs) => backend.concat(await execute(backend, inputs)),
-    circuitParts: (backend, inputs, trace) => {
-      if (!trace) return execute(backend, inputs);
+    circuitParts: (backend, inputs, trace, parked) => {
+      if (!trace) return execute(backend, inputs, parked);
       // Post-order: the time since the previous operator finished is this one's own.
       let previous = performance.now();
-      return execute(backend, inputs, (operator, lanes, depth, andGates) => {
+      return execute(backend, inputs, parked, (operator, lanes, depth, andGates) => {
         const now = performance.now();
         trace.onOperator({ operator, depth, lanes, andGates, seconds: (now - previous) / 1000, peakRssBytes: process.resourceUsage().maxRSS * 1024, arrayBufferBytes: process.memoryUsage().arrayBuffers });
         previous = now;
@@ -277,7 +289,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
   }
 
   /** Runs the plan; `observe` hears each operator's own AND count, inputs first (post-order). */
-  async function execute(backend: Backend, inputs: TableInput[], observe?: (operator: string, lanes: number, depth: number, ownAndGates: number) => void, andGates?: () => number): Promise<WireVector[]> {
+  async function execute(backend: Backend, inputs: TableInput[], parked?: ParkedJoins, observe?: (operator: string, lanes: number, depth: number, ownAndGates: number) => void, andGates?: () => number): Promise<WireVector[]> {
     // execute takes the input wires (the array is emptied), so each table's labels can go once its last scan
     // has copied or taken them: they are a whole copy of the inputs, held otherwise for the whole query.
     const scans = new Map(tables.map((table, index) => [table, { taken: Array.isArray(inputs[index]), planes: inputPlanesOf(table, inputs[index]) }]));
@@ -285,7 +297,18 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
     const inputBuffers = new WeakSet<ArrayBufferLike>([...scans.values()].flatMap((input) => input.planes.map((run) => run.wires.data.buffer)));
     inputs.length = 0;
     const scansLeft = new Map<string, number>();
-    eachNode(plan, (node) => { if (node.kind === "scan") scansLeft.set(node.table, (scansLeft.get(node.table) ?? 0) + 1); });
+    eachNode(plan, (node) => {
+      if (takenUp(node)) return false;
+      if (node.kind === "scan") scansLeft.set(node.table, (scansLeft.get(node.table) ?? 0) + 1);
+    });
+    const sharedJoin = (node: PlanNode) => {
+      if (node.kind !== "join" || !options.sharedJoins) return undefined;
+      const text = planText(node);
+      const readers = options.sharedJoins.park.get(text);
+      if (!options.sharedJoins.takeUp.has(text) && readers === undefined) return undefined;
+      if (!parked) throw new UnparkedJoinError("a query that shares a join with other queries ran without its session's parked joins");
+      return { text, parked, readers };
+    };
     // What the operator being run has spent on its inputs so far, to subtract from its own total.
     let inputsCost = { value: 0 };
     // How each sorting operator sorted (the plan names it).
@@ -306,7 +329,11 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
         const spent = andGates() - before;
         const aggregate = node.kind === "aggregate" ? node : undefined;
         const asShares = node.kind === "scan" && shareWires.tables.has(node.table) ? " as share wires (no input OT)" : "";
-        observe(describeNode(node, node.kind === "join" && sidesSorted(node), aggregate && groupRuns(aggregate), methods.get(node), aggregate && distinctKeySources(aggregate) !== undefined) + asShares, node.rows, depth, spent - inputsCost.value);
+        const described = takenUp(node) ? `${(node as Extract<PlanNode, { kind: "join" }>).type} join computed by an earlier query, taken up from its shares (one OT per wire)`
+          : describeNode(node, node.kind === "join" && sidesSorted(node), aggregate && groupRuns(aggregate), methods.get(node), aggregate && distinctKeySources(aggregate) !== undefined);
+        const readers = node.kind === "join" ? options.sharedJoins?.park.get(planText(node)) : undefined;
+        const parkedFor = readers ? `, kept as shares for ${readers} later quer${readers === 1 ? "y" : "ies"}` : "";
+        observe(described + asShares + parkedFor, node.rows, depth, spent - inputsCost.value);
         parentInputs.value += spent;
       }
       inputsCost = parentInputs;
@@ -368,6 +395,8 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
           return { lanes: relation.lanes, valid: relation.valid, columns };
         }
         case "join": {
+          const shared = sharedJoin(node);
+          if (shared && shared.readers === undefined) return shared.parked.takeUp(backend, shared.text);
           const left = await run(node.left);
           const right = await run(node.right);
           const keys = [];
@@ -377,7 +406,9 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
               leftType: node.leftKeys[index].type, rightType: node.rightKeys[index].type,
             });
           }
-          return joinRelations(backend, left, right, keys, node.type, { sidesSorted: sidesSorted(node), ...sortOptions(node) });
+          const joined = await joinRelations(backend, left, right, keys, node.type, { sidesSorted: sidesSorted(node), ...sortOptions(node) });
+          if (shared) shared.parked.park(backend, shared.text, joined, shared.readers!);
+          return joined;
         }
         case "aggregate": {
           // The GROUP BY asks for its input, so that only it holds the rows and can let them go once sorted.

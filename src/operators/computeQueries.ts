@@ -9,7 +9,9 @@ import { randomBytes } from "../share/random.js";
 import type { Role, Study } from "../share/study.js";
 import type { MessageChannel } from "../transport/channel.js";
 import { exchangeProtocolHeaders, PROTOCOL_NAME, PROTOCOL_VERSION } from "../transport/protocolHeader.js";
-import { compileQuery, type OperatorRun } from "./compile.js";
+import type { OperatorRun } from "./compile.js";
+import { compileSession } from "./compileSession.js";
+import { ParkedJoins } from "./sharedJoins.js";
 import { runQueryAsParty, type SessionProgress } from "./session.js";
 
 /** One input table as this party holds it: public sizes and its share's bits. */
@@ -68,36 +70,42 @@ export async function computeQueries(task: ComputeTask, channel: MessageChannel,
   const { study, role } = task;
   const inputs = new Map(task.inputs.map((input) => [input.table, input]));
   const finished: FinishedQuery[] = [];
+  // Compiled together, so that a join several queries read is computed once and parked as shares between them.
+  const sortedInputs = Object.fromEntries(task.inputs.flatMap((input) => (input.sortedBy ? [[input.table, input.sortedBy]] : [])));
+  const session = compileSession(study, task.queries.map(({ name }) => study.queries.find((candidate) => candidate.name === name)!),
+    Object.fromEntries(task.inputs.map((input) => [input.table, input.parts])), { sortedInputs });
+  const parked = new ParkedJoins();
+  // The counting backend's own store: each query's cost is counted, in run order, before it runs.
+  const parkedForCost = new ParkedJoins();
   // A table's share bits go with the last query that reads them: at pilot scale they are hundreds of MB,
   // held otherwise beside the labels made from them until the session ends.
   const lastReader = new Map<string, number>();
-  for (const [index, { tables }] of task.queries.entries()) for (const table of tables) lastReader.set(table, index);
+  for (const [index, { tables }] of session.entries()) for (const table of tables) lastReader.set(table, index);
   for (const [queryIndex, { name, tables }] of task.queries.entries()) {
     events.onQueryStarted?.(name);
-    const query = study.queries.find((candidate) => candidate.name === name)!;
     const tableInputs = tables.map((table) => inputs.get(table)!);
-    const sortedInputs = Object.fromEntries(tableInputs.flatMap((input) => (input.sortedBy ? [[input.table, input.sortedBy]] : [])));
+    const queryOrders = Object.fromEntries(tableInputs.flatMap((input) => (input.sortedBy ? [[input.table, input.sortedBy]] : [])));
     const before = channel.counters();
     const started = performance.now();
     // The garbler names the run; both result files carry it so reveal never mixes runs.
     const proposedRun = role === "garbler" ? Array.from(randomBytes(8), (byte) => byte.toString(16).padStart(2, "0")).join("") : "";
     const header = await exchangeProtocolHeaders(channel, {
       protocol: PROTOCOL_NAME, version: PROTOCOL_VERSION, role, study: study.id, studyDigest: study.digest,
-      query: name, inputs: Object.assign({}, ...tableInputs.map((input) => input.sizes)), sortedInputs, run: proposedRun,
+      query: name, inputs: Object.assign({}, ...tableInputs.map((input) => input.sizes)), sortedInputs: queryOrders, run: proposedRun,
     });
     const runId = role === "garbler" ? proposedRun : header.run;
     const missing = tableInputs.flatMap((input) => input.missing);
     if (missing.length > 0) {
       throw new InputError(`missing share${missing.length > 1 ? "s" : ""} for query ${name}: ${missing.join(", ")} (run \`catalyst inbox check\`)`, { file: missing[0] }, "missing-share");
     }
-    const compiled = compileQuery(study, query, Object.fromEntries(tableInputs.map((input) => [input.table, input.parts])), { sortedInputs });
+    const compiled = session[queryIndex];
     const ordered = compiled.tables.map((table) => inputs.get(table)!);
-    const cost = await compiled.cost(ordered.map((input) => input.shareBits.length));
+    const cost = await compiled.cost(ordered.map((input) => input.shareBits.length), parkedForCost);
     const inputRows = ordered.reduce((sum, input) => sum + input.rows, 0);
     events.onPhase?.(`query ${name}: ${inputRows} input rows, ${cost.andGates.toLocaleString("en-US")} AND gates`);
     const shareBits = ordered.map((input) => input.shareBits);
     for (const input of ordered) if (lastReader.get(input.table) === queryIndex) input.shareBits = new Uint8Array(0);
-    const result = await runQueryAsParty(role, compiled, channel, shareBits, cost.andGates, (progress) => events.onProgress?.(name, progress));
+    const result = await runQueryAsParty(role, compiled, channel, shareBits, cost.andGates, (progress) => events.onProgress?.(name, progress), parked);
     const after = channel.counters();
     const done: FinishedQuery = {
       query: name, run: runId, outputColumns: compiled.outputColumns, outputOrdered: compiled.outputOrdered, share: result.outputShare, rows: compiled.outputRows, inputRows,

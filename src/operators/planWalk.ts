@@ -2,12 +2,17 @@
 import type { BoundExpression, PlanNode } from "./sql/binder.js";
 import type { SqlType } from "./sql/types.js";
 
-/** Calls `onNode` on every node of a plan, parents first. */
-export function eachNode(node: PlanNode, onNode: (node: PlanNode) => void): void {
-  onNode(node);
+/** Calls `onNode` on every node of a plan, parents first; where it returns false, not on that node's inputs. */
+export function eachNode(node: PlanNode, onNode: (node: PlanNode) => boolean | void): void {
+  if (onNode(node) === false) return;
   if (node.kind === "union") node.inputs.forEach((input) => eachNode(input, onNode));
   else if (node.kind === "join") { eachNode(node.left, onNode); eachNode(node.right, onNode); }
   else if (node.kind !== "scan") eachNode(node.input, onNode);
+}
+
+/** A node's whole subtree as text, source positions aside: equal texts compute equal rows from equal inputs. */
+export function planText(node: PlanNode): string {
+  return JSON.stringify(node, (key, value) => (key === "at" ? undefined : typeof value === "bigint" ? `${value}n` : value));
 }
 
 /** The indices of the input columns an expression reads. */

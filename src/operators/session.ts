@@ -13,6 +13,7 @@ import type { MessageChannel } from "../transport/channel.js";
 import { PeerMismatchError } from "../transport/protocolHeader.js";
 import type { OperatorRun, QueryCircuit } from "./compile.js";
 import { groupRunsByTable, splitShareIntoRuns } from "./inputPlanes.js";
+import type { ParkedJoins } from "./sharedJoins.js";
 
 export interface SessionProgress {
   phase: "ot" | "circuit" | "commit";
@@ -37,7 +38,8 @@ const COMMITTED = new TextEncoder().encode("catalyst:committed");
 /**
  * Runs `plan` on this party's share bits of each input table (plane-major, one byte per bit: see
  * share/bitPlaneLayout). Both parties call it with the same plan and sizes. It takes the share bits (the
- * array is emptied), so they go once the input labels are made.
+ * array is emptied), so they go once the input labels are made. `parked` holds the joins this session's
+ * queries share (sharedJoins.ts): one store for all of them, in run order.
  */
 export async function runQueryAsParty(
   role: Role,
@@ -46,12 +48,13 @@ export async function runQueryAsParty(
   shareBits: Uint8Array[],
   andGatesTotal: number,
   onProgress?: (progress: SessionProgress) => void,
+  parked?: ParkedJoins,
 ): Promise<SessionResult> {
   // Each table's labels are made run by run (inputPlanes.ts), so the query can own and free them column by column.
   const operators: OperatorRun[] = [];
   let partyBackend: { andGates: number } | undefined;
   const trace = { andGates: () => partyBackend?.andGates ?? 0, onOperator: (run: OperatorRun) => { operators.push(run); } };
-  const program: CircuitProgram = (backend, inputs) => plan.circuitParts(backend, groupRunsByTable(inputs.splice(0), plan.inputLayouts), trace);
+  const program: CircuitProgram = (backend, inputs) => plan.circuitParts(backend, groupRunsByTable(inputs.splice(0), plan.inputLayouts), trace, parked);
   // The runs are taken by the party, which lets them go once their labels are made (share-wire runs are the wires).
   const shareRuns = shareBits.splice(0).flatMap((bits, table) => splitShareIntoRuns(bits, plan.inputLayouts[table]));
   // Runs of share-wire tables (shareWireInputs.ts) skip the input OT; the peer's plan names the same ones.

@@ -8,20 +8,13 @@ import { findPartner, pushdownOf, uploadedTables, type PushedTable, type Study }
 import { aggregateOfPushedTable } from "./pushdown.js";
 import type { PlanNode } from "./sql/binder.js";
 import { compareValues, evaluateRow, type ClearValue } from "./rowEvaluator.js";
+import { planText } from "./planWalk.js";
 
 type Aggregate = Extract<PlanNode, { kind: "aggregate" }>;
 
 /** A row's values as one string, equal exactly when the circuit finds the values equal (NULL never matches in a join). */
 function keyOf(values: readonly ClearValue[]): string {
   return JSON.stringify(values.map((value) => (typeof value === "bigint" ? `i${value}` : value === null ? null : `${typeof value}:${value}`)));
-}
-
-/**
- * A plan node as text, equal for equal subtrees (several queries' partials often read the same join); where
- * in its query's text an expression was written (`at`) does not count.
- */
-function nodeText(node: PlanNode): string {
-  return JSON.stringify(node, (key, value) => (key === "at" ? undefined : typeof value === "bigint" ? `${value}n` : value));
 }
 
 /**
@@ -36,7 +29,7 @@ function evaluateRows(node: PlanNode, rowsOf: (table: string) => ClearValue[][],
     case "project": return evaluateRows(node.input, rowsOf, joins).map((row) => node.expressions.map((expression) => evaluateRow(expression, row)));
     case "union": return node.inputs.flatMap((input) => evaluateRows(input, rowsOf, joins));
     case "join": {
-      const joinText = nodeText(node);
+      const joinText = planText(node);
       const done = joins.get(joinText);
       if (done) return done;
       const right = new Map<string, ClearValue[]>();

@@ -12,8 +12,9 @@ export const PROTOCOL_NAME = "catalyst-2pc";
  * 3: the circuit may shuffle and reveal mid-stream (shuffle sorts), with messages both ways.
  * 4: a shuffle's switch sends one message of two rows, not two (the OT pad is the straight switch's message).
  * 5: share-wire inputs (operators/shareWireInputs.ts) get no input OT, and a join may sort by shuffling.
+ * 6: a join several queries read is computed by the first and taken up by the others (operators/sharedJoins.ts).
  */
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 
 export interface ProtocolHeader {
   protocol: string;

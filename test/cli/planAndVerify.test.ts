@@ -46,8 +46,8 @@ afterAll(async () => {
   await removeFolder(dir);
 });
 
-/** The diagnosis rollup's ANDs as `plan --inbox` predicts them, for the compute test to compare with. */
-let plannedRollupAnds = 0;
+/** Each query's ANDs as `plan --inbox` predicts them for the whole study, for the compute test to compare with. */
+const plannedAnds = new Map<string, number>();
 
 describe("pilot queries through the CLI", () => {
   it("catalyst plan explains each operator's exact cost, for inbox or hypothetical sizes", async () => {
@@ -57,8 +57,17 @@ describe("pilot queries through the CLI", () => {
     expect(plan.andGates).toBeGreaterThan(0);
     // share sorted both tables by patid, so the join within sites merges two sorted runs.
     expect(plan.operators.some((operator: { operator: string }) => operator.operator.startsWith("left join on 2 keys (merge of two sorted runs"))).toBe(true);
-    plannedRollupAnds = plan.andGates;
     expect(plan.operators.reduce((sum: number, operator: { andGates: number }) => sum + operator.andGates, 0)).toBe(plan.andGates);
+    // The whole study as compute runs it: the three rollups read one join, computed by the first of them.
+    const whole = await runCli(["--json", "plan", "--study", study, "--inbox", join(dir, "in-nm"), "--key", join(dir, "keys", "nm.key")]);
+    const operatorsOf = (query: string) => (whole.json.queries.find((entry: { query: string }) => entry.query === query).operators as Array<{ operator: string; andGates: number }>);
+    for (const entry of whole.json.queries) plannedAnds.set(entry.query, entry.andGates);
+    expect(plannedAnds.get("diagnosis_rollup")).toBe(plan.andGates);
+    expect(operatorsOf("diagnosis_rollup").some((operator) => operator.operator.endsWith("kept as shares for 2 later queries"))).toBe(true);
+    for (const query of ["rollup_by_age_gender", "rollup_by_zip"]) {
+      expect(operatorsOf(query).find((operator) => operator.operator.includes("join"))).toEqual(expect.objectContaining({ operator: "left join computed by an earlier query, taken up from its shares (one OT per wire)", andGates: 0 }));
+      expect(operatorsOf(query).some((operator) => operator.operator.startsWith("scan phame_demographic"))).toBe(false);
+    }
     const hypothetical = await runCli(["plan", "--study", study, "--query", "cohort_counts", "--rows", "phame_cohort_counts=90"]);
     expect(hypothetical.code).toBe(0);
     expect(hypothetical.stdout).toMatch(/cohort_counts: [\d,]+ AND gates/);
@@ -74,9 +83,10 @@ describe("pilot queries through the CLI", () => {
     expect(run.garbler.stderr).not.toMatch(/catalyst:/);
     expect(run.evaluator.stderr).not.toMatch(/catalyst:/);
     expect([run.garbler.code, run.evaluator.code]).toEqual([0, 0]);
-    // Compute ran exactly the planned circuit, merge included.
-    expect(run.garbler.stderr).toContain(`query diagnosis_rollup: `);
-    expect(/query diagnosis_rollup: \d+ input rows, ([\d,]+) AND gates/.exec(run.garbler.stderr)?.[1].replace(/,/g, "")).toBe(String(plannedRollupAnds));
+    // Compute ran exactly the planned circuits, merge and shared join included.
+    for (const query of PILOT_QUERIES) {
+      expect(new RegExp(`query ${query}: \\d+ input rows, ([\\d,]+) AND gates`).exec(run.garbler.stderr)?.[1].replace(/,/g, "")).toBe(String(plannedAnds.get(query)));
+    }
     const csvRoot = join(dir, "data");
     for (const query of PILOT_QUERIES) {
       const result = join(dir, "out", `${query}.csv`);
