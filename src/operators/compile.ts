@@ -20,7 +20,8 @@ import { cheaperSort, compactZeroedRows, hideDummyPositions, sortRows, type Sort
 import { shareWireInputs } from "./shareWireInputs.js";
 import type { DistinctKeySources } from "./shuffleSort.js";
 import { discloseRows, layoutOutput, outputColumns } from "./output.js";
-import { gatherRelation, scanInput, typeBits, unionAll, type Relation } from "./relation.js";
+import { deadColumn, gatherRelation, scanInput, typeBits, unionAll, type Relation } from "./relation.js";
+import { liveColumns } from "./liveColumns.js";
 import { isPartialMerge, tablesRead, widthRows, withPushdown } from "./pushdown.js";
 import { bindQuery, SITE_COLUMN, UNKNOWN_TABLE_ROWS, type PlanNode } from "./sql/binder.js";
 import type { SqlType } from "./sql/types.js";
@@ -172,6 +173,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
     if (node.kind === "scan" && !tables.includes(node.table)) tables.push(node.table);
   });
   for (const table of tables) if (!sizes[table]) throw new InputError(`no sizes for table ${table}`, { file }, "invalid-query");
+  const live = liveColumns(plan);
   // Decided before the layouts, which say which tables go in as share wires.
   const shareWires = shareWireInputs(plan, shufflesFirst);
   const inputLayouts = tables.map((table): InputLayout => ({ ...inputLayoutOf(findTable(study, table).columns), ...(shareWires.tables.has(table) ? { shareWires: true } : {}) }));
@@ -304,10 +306,10 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
     const sharedJoin = (node: PlanNode) => {
       if (node.kind !== "join" || !options.sharedJoins) return undefined;
       const text = planText(node);
-      const readers = options.sharedJoins.park.get(text);
-      if (!options.sharedJoins.takeUp.has(text) && readers === undefined) return undefined;
+      const parking = options.sharedJoins.park.get(text);
+      if (!options.sharedJoins.takeUp.has(text) && parking === undefined) return undefined;
       if (!parked) throw new UnparkedJoinError("a query that shares a join with other queries ran without its session's parked joins");
-      return { text, parked, readers };
+      return { text, parked, readers: parking?.readers, liveColumns: parking?.liveColumns };
     };
     // What the operator being run has spent on its inputs so far, to subtract from its own total.
     let inputsCost = { value: 0 };
@@ -331,7 +333,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
         const asShares = node.kind === "scan" && shareWires.tables.has(node.table) ? " as share wires (no input OT)" : "";
         const described = takenUp(node) ? `${(node as Extract<PlanNode, { kind: "join" }>).type} join computed by an earlier query, taken up from its shares (one OT per wire)`
           : describeNode(node, node.kind === "join" && sidesSorted(node), aggregate && groupRuns(aggregate), methods.get(node), aggregate && distinctKeySources(aggregate) !== undefined);
-        const readers = node.kind === "join" ? options.sharedJoins?.park.get(planText(node)) : undefined;
+        const readers = node.kind === "join" ? options.sharedJoins?.park.get(planText(node))?.readers : undefined;
         const parkedFor = readers ? `, kept as shares for ${readers} later quer${readers === 1 ? "y" : "ies"}` : "";
         observe(described + asShares + parkedFor, node.rows, depth, spent - inputsCost.value);
         parentInputs.value += spent;
@@ -406,7 +408,12 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
               leftType: node.leftKeys[index].type, rightType: node.rightKeys[index].type,
             });
           }
-          const joined = await joinRelations(backend, left, right, keys, node.type, { sidesSorted: sidesSorted(node), ...sortOptions(node) });
+          // Only the columns read above (by any query that shares the join) go through its sort and scan.
+          const kept = shared?.liveColumns ?? live.get(node)!;
+          const keptOf = (relation: Relation, offset: number) => ({ ...relation, columns: relation.columns.filter((_, index) => kept[offset + index]) });
+          const pruned = await joinRelations(backend, keptOf(left, 0), keptOf(right, left.columns.length), keys, node.type, { sidesSorted: sidesSorted(node), ...sortOptions(node) });
+          const keptColumns = pruned.columns.values();
+          const joined = { ...pruned, columns: kept.map((isKept) => (isKept ? keptColumns.next().value! : deadColumn(backend, pruned.lanes))) };
           if (shared) shared.parked.park(backend, shared.text, joined, shared.readers!);
           return joined;
         }

@@ -35,6 +35,14 @@ export interface Relation {
   ownsStorage?: boolean;
 }
 
+/**
+ * A column that nothing above reads (liveColumns.ts): no planes at all, so that a join need not carry it. It
+ * keeps its place so that every other column keeps its index.
+ */
+export function deadColumn(backend: Backend, lanes: number): RelationColumn {
+  return { value: { wires: backend.constant([]), width: 0, lanes } };
+}
+
 /** Bits a value of this type takes in the circuit (a coded string its index's). */
 export { typeBits };
 

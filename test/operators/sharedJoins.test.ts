@@ -6,6 +6,9 @@ import { describe, expect, it } from "@jest/globals";
 import { PlaintextBackend } from "../../src/circuit/plaintextBackend.js";
 import { compileQuery, type CompiledQuery } from "../../src/operators/compile.js";
 import { compileSession } from "../../src/operators/compileSession.js";
+import { liveColumns } from "../../src/operators/liveColumns.js";
+import { eachNode } from "../../src/operators/planWalk.js";
+import type { PlanNode } from "../../src/operators/sql/binder.js";
 import { runQueryAsParty } from "../../src/operators/session.js";
 import { ParkedJoins } from "../../src/operators/sharedJoins.js";
 import { findTable } from "../../src/share/study.js";
@@ -75,6 +78,19 @@ async function expectedRows(compiled: CompiledQuery): Promise<string[]> {
   return releasedRows(compiled.outputColumns, compiled.outputRows, output).map(cellsText).sort();
 }
 
+describe("the columns a join carries", () => {
+  it("are those read above it, not its sides' keys or the columns no expression names", () => {
+    const plan = compileQuery(study, study.queries[1], sizes).plan;
+    let join: PlanNode | undefined;
+    eachNode(plan, (node) => { if (node.kind === "join") join = node; });
+    const live = liveColumns(plan).get(join!)!;
+    expect(join!.columns.filter((_, index) => live[index]).map((column) => column.name)).toEqual(["age", "diabetes"]);
+    // The sides still read their keys (patid and _site) for the join itself.
+    const left = (join as Extract<PlanNode, { kind: "join" }>).left;
+    expect(left.columns.filter((_, index) => liveColumns(plan).get(left)![index]).map((column) => column.name).sort()).toEqual(["_site", "age", "patid"]);
+  });
+});
+
 describe("joins shared between the queries of a session", () => {
   it("computes a join once: the first query parks it for every later reader, the others take it up and scan nothing for it", () => {
     const session = compileSession(study, study.queries, sizes);
@@ -98,13 +114,17 @@ describe("joins shared between the queries of a session", () => {
       expect(expected.length).toBeGreaterThan(1);
       expect(result.released).toEqual(expected);
     }
-    const joinCost = (await alone[0].cost(alone[0].tables.map((table) => inputBits(findTable(study, table).columns, rows[table]).length))).operators.find((operator) => operator.operator.startsWith("left join"))!.andGates;
-    expect(joinCost).toBeGreaterThan(0);
+    const costAlone = (index: number) => alone[index].cost(alone[index].tables.map((table) => inputBits(findTable(study, table).columns, rows[table]).length));
+    const joinOf = (operators: Array<{ operator: string; andGates: number }>) => operators.find((operator) => operator.operator.startsWith("left join"))!.andGates;
     for (const index of [1, 3]) {
-      const aloneCost = await alone[index].cost(alone[index].tables.map((table) => inputBits(findTable(study, table).columns, rows[table]).length));
-      expect(results[index].andGates).toBe(aloneCost.andGates - joinCost);
+      const aloneCost = await costAlone(index);
+      // Alone, the query's join carries only the columns it reads itself (by_age: age and diabetes).
+      expect(joinOf(aloneCost.operators)).toBeGreaterThan(0);
+      expect(results[index].andGates).toBe(aloneCost.andGates - joinOf(aloneCost.operators));
       expect(results[index].cost.operators.map((operator) => operator.operator)).toContain("left join computed by an earlier query, taken up from its shares (one OT per wire)");
     }
+    // The first query's join carries what every query sharing it reads: zip, age and diabetes.
+    expect(joinOf(results[0].cost.operators)).toBeGreaterThan(joinOf((await costAlone(0)).operators));
     expect(results[0].cost.operators.some((operator) => operator.operator.endsWith("kept as shares for 2 later queries"))).toBe(true);
   });
 });
