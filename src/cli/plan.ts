@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import type { InputSizes } from "../operators/compile.js";
 import { compileSession } from "../operators/compileSession.js";
-import { ParkedJoins } from "../operators/sharedJoins.js";
+import { ParkedJoins } from "../operators/parkedJoins.js";
 import { studySortOrders } from "../operators/joinKeys.js";
 import { InputError, UsageError } from "../share/errors.js";
 import { rowBits } from "../share/schema.js";

@@ -26,8 +26,9 @@ import { isPartialMerge, tablesRead, widthRows, withPushdown } from "./pushdown.
 import { bindQuery, SITE_COLUMN, UNKNOWN_TABLE_ROWS, type PlanNode } from "./sql/binder.js";
 import type { SqlType } from "./sql/types.js";
 import { parseQuery } from "./sql/parser.js";
-import { columnOrWidening, eachNode, lastReaders, planText } from "./planWalk.js";
-import { UnparkedJoinError, type ParkedJoins, type SharedJoins } from "./sharedJoins.js";
+import { columnOrWidening, eachNode, lastReaders } from "./planWalk.js";
+import { UnparkedJoinError, type ParkedJoins } from "./parkedJoins.js";
+import { joinRoles, type SharedJoins } from "./sharedJoins.js";
 import { HandOver } from "./handOver.js";
 import { inputLayoutOf, type InputLayout, type InputPlanes } from "./inputPlanes.js";
 import { collectGarbage } from "./garbageCollection.js";
@@ -165,7 +166,8 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
     ? withPushdown(study, query, bindQuery(parseQuery(query.sql, file), study, widthRows(study, totalRows), file), totalRows)
     : bindQuery(parseQuery(query.sql, file), study, totalRows, file);
   const plan = options.fuseAggregates === false ? bound : fuseAggregates(bound);
-  const takenUp = (node: PlanNode) => node.kind === "join" && options.sharedJoins !== undefined && options.sharedJoins.takeUp.has(planText(node));
+  const roles = joinRoles(plan, options.sharedJoins);
+  const takenUp = (node: PlanNode) => roles.get(node)?.role === "takeUp";
   // The tables a taken-up join reads are not scanned here: their labels are never made.
   const tables: string[] = [];
   eachNode(plan, (node) => {
@@ -173,7 +175,10 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
     if (node.kind === "scan" && !tables.includes(node.table)) tables.push(node.table);
   });
   for (const table of tables) if (!sizes[table]) throw new InputError(`no sizes for table ${table}`, { file }, "invalid-query");
-  const live = liveColumns(plan);
+  // A parked join keeps what its other readers read, and so does what lies under it.
+  const readElsewhere = new Map<PlanNode, boolean[]>();
+  for (const [join, role] of roles) if (role.role === "park") readElsewhere.set(join, role.liveColumns);
+  const live = liveColumns(plan, readElsewhere);
   // Decided before the layouts, which say which tables go in as share wires.
   const shareWires = shareWireInputs(plan, shufflesFirst);
   const inputLayouts = tables.map((table): InputLayout => ({ ...inputLayoutOf(findTable(study, table).columns), ...(shareWires.tables.has(table) ? { shareWires: true } : {}) }));
@@ -303,14 +308,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
       if (takenUp(node)) return false;
       if (node.kind === "scan") scansLeft.set(node.table, (scansLeft.get(node.table) ?? 0) + 1);
     });
-    const sharedJoin = (node: PlanNode) => {
-      if (node.kind !== "join" || !options.sharedJoins) return undefined;
-      const text = planText(node);
-      const parking = options.sharedJoins.park.get(text);
-      if (!options.sharedJoins.takeUp.has(text) && parking === undefined) return undefined;
-      if (!parked) throw new UnparkedJoinError("a query that shares a join with other queries ran without its session's parked joins");
-      return { text, parked, readers: parking?.readers, liveColumns: parking?.liveColumns };
-    };
+    if (roles.size > 0 && !parked) throw new UnparkedJoinError("a query that shares a join with other queries ran without its session's parked joins");
     // What the operator being run has spent on its inputs so far, to subtract from its own total.
     let inputsCost = { value: 0 };
     // How each sorting operator sorted (the plan names it).
@@ -331,10 +329,10 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
         const spent = andGates() - before;
         const aggregate = node.kind === "aggregate" ? node : undefined;
         const asShares = node.kind === "scan" && shareWires.tables.has(node.table) ? " as share wires (no input OT)" : "";
-        const described = takenUp(node) ? `${(node as Extract<PlanNode, { kind: "join" }>).type} join computed by an earlier query, taken up from its shares (one OT per wire)`
+        const role = roles.get(node);
+        const described = role?.role === "takeUp" ? `${(node as Extract<PlanNode, { kind: "join" }>).type} join computed earlier in the session, taken up from its shares (one OT per wire)`
           : describeNode(node, node.kind === "join" && sidesSorted(node), aggregate && groupRuns(aggregate), methods.get(node), aggregate && distinctKeySources(aggregate) !== undefined);
-        const readers = node.kind === "join" ? options.sharedJoins?.park.get(planText(node))?.readers : undefined;
-        const parkedFor = readers ? `, kept as shares for ${readers} later quer${readers === 1 ? "y" : "ies"}` : "";
+        const parkedFor = role?.role === "park" ? `, kept as shares to be taken up ${role.readers} time${role.readers === 1 ? "" : "s"} later` : "";
         observe(described + asShares + parkedFor, node.rows, depth, spent - inputsCost.value);
         parentInputs.value += spent;
       }
@@ -397,8 +395,8 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
           return { lanes: relation.lanes, valid: relation.valid, columns };
         }
         case "join": {
-          const shared = sharedJoin(node);
-          if (shared && shared.readers === undefined) return shared.parked.takeUp(backend, shared.text);
+          const role = roles.get(node);
+          if (role?.role === "takeUp") return parked!.takeUp(backend, role.text);
           const left = await run(node.left);
           const right = await run(node.right);
           const keys = [];
@@ -409,12 +407,12 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
             });
           }
           // Only the columns read above (by any query that shares the join) go through its sort and scan.
-          const kept = shared?.liveColumns ?? live.get(node)!;
+          const kept = live.get(node)!;
           const keptOf = (relation: Relation, offset: number) => ({ ...relation, columns: relation.columns.filter((_, index) => kept[offset + index]) });
           const pruned = await joinRelations(backend, keptOf(left, 0), keptOf(right, left.columns.length), keys, node.type, { sidesSorted: sidesSorted(node), ...sortOptions(node) });
           const keptColumns = pruned.columns.values();
           const joined = { ...pruned, columns: kept.map((isKept) => (isKept ? keptColumns.next().value! : deadColumn(backend, pruned.lanes))) };
-          if (shared) shared.parked.park(backend, shared.text, joined, shared.readers!);
+          if (role?.role === "park") parked!.park(backend, role.text, joined, role.readers, kept);
           return joined;
         }
         case "aggregate": {

@@ -11,7 +11,7 @@ import type { MessageChannel } from "../transport/channel.js";
 import { exchangeProtocolHeaders, PROTOCOL_NAME, PROTOCOL_VERSION } from "../transport/protocolHeader.js";
 import type { OperatorRun } from "./compile.js";
 import { compileSession } from "./compileSession.js";
-import { ParkedJoins } from "./sharedJoins.js";
+import { ParkedJoins } from "./parkedJoins.js";
 import { runQueryAsParty, type SessionProgress } from "./session.js";
 
 /** One input table as this party holds it: public sizes and its share's bits. */
@@ -45,6 +45,7 @@ export interface FinishedQuery {
   /** This party's share of the output table, row-major records of the output columns. */
   share: Uint8Array;
   rows: number;
+  /** Rows of the tables this query scans: a join shared with an earlier query is taken up, not scanned. */
   inputRows: number;
   andGates: number;
   tableBytes: number;
@@ -92,6 +93,7 @@ export async function computeQueries(task: ComputeTask, channel: MessageChannel,
     const header = await exchangeProtocolHeaders(channel, {
       protocol: PROTOCOL_NAME, version: PROTOCOL_VERSION, role, study: study.id, studyDigest: study.digest,
       query: name, inputs: Object.assign({}, ...tableInputs.map((input) => input.sizes)), sortedInputs: queryOrders, run: proposedRun,
+      session: task.queries.map((entry) => entry.name),
     });
     const runId = role === "garbler" ? proposedRun : header.run;
     const missing = tableInputs.flatMap((input) => input.missing);

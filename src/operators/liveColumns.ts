@@ -11,19 +11,21 @@ export type LiveColumns = Map<PlanNode, boolean[]>;
 /**
  * The live columns of every node under `plan`, whose own columns are all read (they are the result). Only a
  * join acts on it, so the rules are simple where nothing would gain: a union, sort or limit reads all its
- * input's columns, and a projection all that any of its expressions reads.
+ * input's columns, and a projection all that any of its expressions reads. `readElsewhere` adds columns that
+ * others read of a node (a shared join's other queries), so that what lies under it keeps them too.
  */
-export function liveColumns(plan: PlanNode): LiveColumns {
+export function liveColumns(plan: PlanNode, readElsewhere: ReadonlyMap<PlanNode, readonly boolean[]> = new Map()): LiveColumns {
   const live: LiveColumns = new Map();
-  visit(plan, plan.columns.map(() => true), live);
+  visit(plan, plan.columns.map(() => true), live, readElsewhere);
   return live;
 }
 
-function visit(node: PlanNode, own: boolean[], live: LiveColumns): void {
+function visit(node: PlanNode, own: boolean[], live: LiveColumns, readElsewhere: ReadonlyMap<PlanNode, readonly boolean[]>): void {
   // A node read in two places (never, as the binder builds plans) would need the union of both.
-  const seen = live.get(node);
-  const merged = seen ? own.map((value, index) => value || seen[index]) : own;
+  const also = [live.get(node), readElsewhere.get(node)];
+  const merged = own.map((value, index) => value || also.some((columns) => columns?.[index] === true));
   live.set(node, merged);
+  const visitInput = (input: PlanNode, columns: boolean[]) => visit(input, columns, live, readElsewhere);
   const all = (input: PlanNode) => input.columns.map(() => true);
   const readBy = (input: PlanNode, expressions: ReadonlyArray<Parameters<typeof columnsReadBy>[0] | undefined>, also: boolean[] = input.columns.map(() => false)) => {
     const read = [...also];
@@ -32,15 +34,15 @@ function visit(node: PlanNode, own: boolean[], live: LiveColumns): void {
   };
   switch (node.kind) {
     case "scan": return;
-    case "union": for (const input of node.inputs) visit(input, all(input), live); return;
-    case "sort": case "limit": visit(node.input, all(node.input), live); return;
-    case "filter": visit(node.input, readBy(node.input, [node.predicate], merged), live); return;
-    case "project": visit(node.input, readBy(node.input, node.expressions), live); return;
-    case "aggregate": visit(node.input, readBy(node.input, [...node.groupBy, ...node.aggregates.map((aggregate) => aggregate.argument)]), live); return;
+    case "union": for (const input of node.inputs) visitInput(input, all(input)); return;
+    case "sort": case "limit": visitInput(node.input, all(node.input)); return;
+    case "filter": visitInput(node.input, readBy(node.input, [node.predicate], merged)); return;
+    case "project": visitInput(node.input, readBy(node.input, node.expressions)); return;
+    case "aggregate": visitInput(node.input, readBy(node.input, [...node.groupBy, ...node.aggregates.map((aggregate) => aggregate.argument)])); return;
     case "join": {
       const leftWidth = node.left.columns.length;
-      visit(node.left, readBy(node.left, node.leftKeys, merged.slice(0, leftWidth)), live);
-      visit(node.right, readBy(node.right, node.rightKeys, merged.slice(leftWidth)), live);
+      visitInput(node.left, readBy(node.left, node.leftKeys, merged.slice(0, leftWidth)));
+      visitInput(node.right, readBy(node.right, node.rightKeys, merged.slice(leftWidth)));
       return;
     }
   }

@@ -13,7 +13,7 @@ import type { MessageChannel } from "../transport/channel.js";
 import { PeerMismatchError } from "../transport/protocolHeader.js";
 import type { OperatorRun, QueryCircuit } from "./compile.js";
 import { groupRunsByTable, splitShareIntoRuns } from "./inputPlanes.js";
-import type { ParkedJoins } from "./sharedJoins.js";
+import type { ParkedJoins } from "./parkedJoins.js";
 
 export interface SessionProgress {
   phase: "ot" | "circuit" | "commit";

@@ -27,6 +27,8 @@ export interface ProtocolHeader {
   inputs: Record<string, number>;
   /** Tables whose uploads all arrive sorted, and by which columns: it changes the circuit, so both must agree. */
   sortedInputs?: Record<string, string[]>;
+  /** The session's queries in order: a join they share changes each one's circuit (operators/sharedJoins.ts). */
+  session?: string[];
   /** The garbler picks the run id; the evaluator sends "" and adopts it. */
   run: string;
 }
@@ -61,6 +63,8 @@ export function findMismatch(ours: ProtocolHeader, theirs: ProtocolHeader): stri
   if (theirs.study !== ours.study) return `the peer runs study ${theirs.study}, we run ${ours.study}`;
   if (theirs.studyDigest !== ours.studyDigest) return `the peer's study.json differs from ours (digest ${theirs.studyDigest}, ours ${ours.studyDigest})`;
   if (theirs.query !== ours.query) return `the peer runs query ${theirs.query}, we run ${ours.query}`;
+  const [sessionOurs, sessionTheirs] = [(ours.session ?? []).join(", "), (theirs.session ?? []).join(", ")];
+  if (sessionOurs !== sessionTheirs) return `the peer runs the queries ${sessionTheirs} in this session, we run ${sessionOurs}: give both sides the same --query list`;
   const differences = compareInputs(ours.inputs, theirs.inputs);
   if (differences.length > 0) return `the two inboxes differ: ${differences.join("; ")}`;
   const sortedOurs = JSON.stringify(ours.sortedInputs ?? {});

@@ -63,9 +63,9 @@ describe("pilot queries through the CLI", () => {
     const operatorsOf = (query: string) => (whole.json.queries.find((entry: { query: string }) => entry.query === query).operators as Array<{ operator: string; andGates: number }>);
     for (const entry of whole.json.queries) plannedAnds.set(entry.query, entry.andGates);
     expect(plannedAnds.get("diagnosis_rollup")).toBe(plan.andGates);
-    expect(operatorsOf("diagnosis_rollup").some((operator) => operator.operator.endsWith("kept as shares for 2 later queries"))).toBe(true);
+    expect(operatorsOf("diagnosis_rollup").some((operator) => operator.operator.endsWith("kept as shares to be taken up 2 times later"))).toBe(true);
     for (const query of ["rollup_by_age_gender", "rollup_by_zip"]) {
-      expect(operatorsOf(query).find((operator) => operator.operator.includes("join"))).toEqual(expect.objectContaining({ operator: "left join computed by an earlier query, taken up from its shares (one OT per wire)", andGates: 0 }));
+      expect(operatorsOf(query).find((operator) => operator.operator.includes("join"))).toEqual(expect.objectContaining({ operator: "left join computed earlier in the session, taken up from its shares (one OT per wire)", andGates: 0 }));
       expect(operatorsOf(query).some((operator) => operator.operator.startsWith("scan phame_demographic"))).toBe(false);
     }
     const hypothetical = await runCli(["plan", "--study", study, "--query", "cohort_counts", "--rows", "phame_cohort_counts=90"]);

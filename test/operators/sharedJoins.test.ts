@@ -10,7 +10,7 @@ import { liveColumns } from "../../src/operators/liveColumns.js";
 import { eachNode } from "../../src/operators/planWalk.js";
 import type { PlanNode } from "../../src/operators/sql/binder.js";
 import { runQueryAsParty } from "../../src/operators/session.js";
-import { ParkedJoins } from "../../src/operators/sharedJoins.js";
+import { ParkedJoins } from "../../src/operators/parkedJoins.js";
 import { findTable } from "../../src/share/study.js";
 import { RowCodec, type Cell } from "../../src/share/rowCodec.js";
 import { SeededRandom } from "../../src/share/synthetic/seededRandom.js";
@@ -18,11 +18,13 @@ import { memoryChannelPair } from "../../src/transport/memoryPair.js";
 import { inputBits, releasedRows } from "../helpers/circuitRows.js";
 import { inlineStudy } from "../helpers/inlineStudy.js";
 
+const TABLES_SQL = "CREATE TABLE patients (patid INT32, zip VARCHAR(5), age INT32 CHECK (age BETWEEN 0 AND 120)); CREATE TABLE diagnoses (patid INT32, diabetes BOOL); CREATE TABLE counts (zip VARCHAR(5), n INT32);";
+const PARTNERS = [{ name: "siteA", tables: ["patients", "diagnoses"] }, { name: "siteB", tables: ["patients", "diagnoses", "counts"] }];
 const joined = "FROM patients p LEFT JOIN diagnoses d ON p._site = d._site AND p.patid = d.patid";
 const study = inlineStudy({
   name: "shared joins", minCellCount: 1,
-  tablesSql: "CREATE TABLE patients (patid INT32, zip VARCHAR(5), age INT32 CHECK (age BETWEEN 0 AND 120)); CREATE TABLE diagnoses (patid INT32, diabetes BOOL); CREATE TABLE counts (zip VARCHAR(5), n INT32);",
-  partners: [{ name: "siteA", tables: ["patients", "diagnoses"] }, { name: "siteB", tables: ["patients", "diagnoses", "counts"] }],
+  tablesSql: TABLES_SQL,
+  partners: PARTNERS,
   queries: [
     { name: "by_zip", sql: `SELECT p.zip, COUNT(*) AS n, SUM(CAST(d.diabetes AS INT32)) AS diabetic ${joined} GROUP BY p.zip` },
     { name: "by_age", sql: `SELECT p.age, COUNT(d.diabetes) AS n ${joined} GROUP BY p.age` },
@@ -121,10 +123,36 @@ describe("joins shared between the queries of a session", () => {
       // Alone, the query's join carries only the columns it reads itself (by_age: age and diabetes).
       expect(joinOf(aloneCost.operators)).toBeGreaterThan(0);
       expect(results[index].andGates).toBe(aloneCost.andGates - joinOf(aloneCost.operators));
-      expect(results[index].cost.operators.map((operator) => operator.operator)).toContain("left join computed by an earlier query, taken up from its shares (one OT per wire)");
+      expect(results[index].cost.operators.map((operator) => operator.operator)).toContain("left join computed earlier in the session, taken up from its shares (one OT per wire)");
     }
     // The first query's join carries what every query sharing it reads: zip, age and diabetes.
     expect(joinOf(results[0].cost.operators)).toBeGreaterThan(joinOf((await costAlone(0)).operators));
-    expect(results[0].cost.operators.some((operator) => operator.operator.endsWith("kept as shares for 2 later queries"))).toBe(true);
+    expect(results[0].cost.operators.some((operator) => operator.operator.endsWith("kept as shares to be taken up 2 times later"))).toBe(true);
+  });
+
+  it("shares only outermost joins, and a join read twice by one query is computed once there", async () => {
+    const nested = `FROM (SELECT p.zip, p.age, p._site AS site, d.diabetes ${joined}) pd LEFT JOIN counts c ON pd.site = c._site AND pd.zip = c.zip`;
+    const twice = inlineStudy({
+      name: "joins read twice", minCellCount: 1, tablesSql: TABLES_SQL, partners: PARTNERS,
+      queries: [
+        { name: "nested_by_n", sql: `SELECT c.n, COUNT(*) AS k ${nested} GROUP BY c.n` },
+        { name: "nested_by_age", sql: `SELECT pd.age, COUNT(pd.diabetes) AS k ${nested} GROUP BY pd.age` },
+        { name: "twice", sql: `SELECT zip, COUNT(*) AS n FROM (SELECT p.zip ${joined} WHERE p.age > 20 UNION ALL SELECT p.zip ${joined} WHERE d.diabetes IS NOT NULL) u GROUP BY zip` },
+        { name: "by_age", sql: `SELECT p.age, COUNT(d.diabetes) AS n ${joined} GROUP BY p.age` },
+      ],
+    });
+    const session = compileSession(twice, twice.queries, sizes);
+    // The nested queries share their outer join; the two-table join inside it is not matched with the others.
+    expect(session.map((compiled) => compiled.tables)).toEqual([["patients", "diagnoses", "counts"], [], ["patients", "diagnoses"], []]);
+    const results = await runSession(session);
+    for (const [index, result] of results.entries()) {
+      expect(result.andGates).toBe(result.cost.andGates);
+      expect(result.released).toEqual(await expectedRows(compileQuery(twice, twice.queries[index], sizes)));
+    }
+    const operators = results[2].cost.operators.map((operator) => operator.operator);
+    expect(operators.filter((operator) => operator.endsWith("kept as shares to be taken up 2 times later"))).toHaveLength(1);
+    expect(operators).toContain("left join computed earlier in the session, taken up from its shares (one OT per wire)");
   });
 });
+
+

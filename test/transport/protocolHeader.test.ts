@@ -22,6 +22,11 @@ describe("findMismatch", () => {
     expect(findMismatch(garbler, { ...evaluator, version: 1 })).toMatch(new RegExp(`protocol version 1, we run ${PROTOCOL_VERSION}: upgrade the older side`));
   });
 
+  it("names a different list of queries in the session, which changes which joins are shared", () => {
+    expect(findMismatch({ ...garbler, session: ["q", "r"] }, { ...evaluator, session: ["q", "r"] })).toBeUndefined();
+    expect(findMismatch({ ...garbler, session: ["q", "r"] }, { ...evaluator, session: ["q"] })).toMatch(/the peer runs the queries q in this session, we run q, r: give both sides the same --query list/);
+  });
+
   it("names differing sizes", () => {
     expect(findMismatch(garbler, { ...evaluator, inputs: { "site1/demo": 10, "site2/demo": 6 } })).toMatch(/site2\/demo has 5 rows here and 6 at the peer/);
   });
