@@ -397,8 +397,8 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
         case "join": {
           const role = roles.get(node);
           if (role?.role === "takeUp") return parked!.takeUp(backend, role.text);
-          const left = await run(node.left);
-          const right = await run(node.right);
+          let left: Relation | undefined = await run(node.left);
+          let right: Relation | undefined = await run(node.right);
           const keys = [];
           for (let index = 0; index < node.leftKeys.length; index++) {
             keys.push({
@@ -406,10 +406,13 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
               leftType: node.leftKeys[index].type, rightType: node.rightKeys[index].type,
             });
           }
-          // Only the columns read above (by any query that shares the join) go through its sort and scan.
+          // Only the columns read above (by any query that shares the join) go through its sort and scan; the
+          // join takes the sides, so that no column of them outlives its copy into the joined rows.
           const kept = live.get(node)!;
-          const keptOf = (relation: Relation, offset: number) => ({ ...relation, columns: relation.columns.filter((_, index) => kept[offset + index]) });
-          const pruned = await joinRelations(backend, keptOf(left, 0), keptOf(right, left.columns.length), keys, node.type, { sidesSorted: sidesSorted(node), ...sortOptions(node) });
+          const keptOf = (relation: Relation, offset: number) => new HandOver({ ...relation, columns: relation.columns.filter((_, index) => kept[offset + index]) });
+          const sides = [keptOf(left, 0), keptOf(right, left.columns.length)];
+          left = right = undefined;
+          const pruned = await joinRelations(backend, sides[0], sides[1], keys, node.type, { sidesSorted: sidesSorted(node), ...sortOptions(node) });
           const keptColumns = pruned.columns.values();
           const joined = { ...pruned, columns: kept.map((isKept) => (isKept ? keptColumns.next().value! : deadColumn(backend, pruned.lanes))) };
           if (role?.role === "park") parked!.park(backend, role.text, joined, role.readers, kept);

@@ -13,7 +13,7 @@ import { concatLanes, gatherLanes, widen, type Relation, type RelationColumn } f
 import { copyDown } from "./segmentedScan.js";
 import { sortRows, type SortOptions } from "./sortChoice.js";
 import { unify, type SqlType } from "./sql/types.js";
-import { HandOver } from "./handOver.js";
+import { HandOver, receive, type Given } from "./handOver.js";
 
 export interface JoinKey {
   left: RelationColumn;
@@ -38,13 +38,18 @@ function stack(backend: Backend, top: RelationColumn, bottom: RelationColumn): R
 
 /**
  * Lanes of the result: n + m (left lanes then right lanes, in sorted order). Left rows are valid where they
- * were (LEFT JOIN) or where a right row matched (INNER JOIN); right columns are NULL where none matched.
+ * were (LEFT JOIN) or where a right row matched (INNER JOIN); right columns are NULL where none matched. It
+ * takes the sides and the keys (the array is emptied): once the sides are laid one above the other, the rows
+ * are sorted in that copy's own storage, and the sides' own columns are gone by then.
  */
-export async function joinRelations(backend: Backend, left: Relation, right: Relation, keys: JoinKey[], type: "inner" | "left", options: SortOptions & { sidesSorted?: boolean } = {}): Promise<Relation> {
+export async function joinRelations(backend: Backend, leftGiven: Given<Relation>, rightGiven: Given<Relation>, keys: JoinKey[], type: "inner" | "left", options: SortOptions & { sidesSorted?: boolean } = {}): Promise<Relation> {
+  let left: Relation | undefined = receive(leftGiven);
+  let right: Relation | undefined = receive(rightGiven);
   const n = left.lanes;
   const m = right.lanes;
   const lanes = n + m;
-  const keyColumns = keys.map((key) => {
+  const [leftWidth, rightWidth] = [left.columns.length, right.columns.length];
+  const keyColumns = keys.splice(0).map((key) => {
     const common = unify(key.leftType, key.rightType)!;
     return { column: stack(backend, { ...key.left, value: widen(backend, key.left.value, key.leftType, common) }, { ...key.right, value: widen(backend, key.right.value, key.rightType, common) }), type: common };
   });
@@ -52,14 +57,17 @@ export async function joinRelations(backend: Backend, left: Relation, right: Rel
   const leftColumns = left.columns.map((column) => stack(backend, column, zeroColumnLike(backend, column, m)));
   const rightColumns = right.columns.map((column) => stack(backend, zeroColumnLike(backend, column, n), column));
   const valid = backend.concat([left.valid, right.valid]);
+  left = right = undefined;
   const clearedKeys: RelationColumn[] = [];
   for (const key of keyColumns) clearedKeys.push(await clearNullValues(backend, key.column));
   // A NULL key matches nothing (SQL semantics): such right rows never serve as a match.
   let nullKey = backend.constant(new Uint8Array(lanes));
   for (const key of keyColumns) if (key.column.isNull) nullKey = backend.xor(backend.xor(nullKey, key.column.isNull), await backend.and(nullKey, key.column.isNull));
   // Columns: the left's, the right's, the NULL-key flag, the tag, then the key's.
-  const tagColumn = left.columns.length + right.columns.length + 1;
+  const tagColumn = leftWidth + rightWidth + 1;
+  // Every vector here was made just now, so the sort may overwrite them in place.
   const combined = new HandOver<Relation>({
+    ownsStorage: true,
     lanes,
     valid,
     columns: [...leftColumns, ...rightColumns, { value: { wires: nullKey, width: 1, lanes } }, { value: { wires: isRight, width: 1, lanes } }, ...clearedKeys],
@@ -71,8 +79,8 @@ export async function joinRelations(backend: Backend, left: Relation, right: Rel
     columns: [tagColumn, ...keyColumns.map((_, index) => tagColumn + 1 + index)],
     of: (rows) => ({ parts: [...keyOf(rows), { column: rows.columns[tagColumn], type: { kind: "bool" }, descending: true }], validity: rows.valid }),
   }, { method: options.method, onMethod: options.onMethod, runs: options.sidesSorted ? [{ lanes: n, sorted: true }, { lanes: m, sorted: true }] : undefined });
-  const sortedLeft = sorted.columns.slice(0, left.columns.length);
-  const sortedRight = sorted.columns.slice(left.columns.length, left.columns.length + right.columns.length);
+  const sortedLeft = sorted.columns.slice(0, leftWidth);
+  const sortedRight = sorted.columns.slice(leftWidth, leftWidth + rightWidth);
   const sortedIsRight = sorted.columns[tagColumn].value.wires;
   const sortedNullKey = sorted.columns[tagColumn - 1].value.wires;
   // The key with validity on top, without the tag: a segment is one key.
@@ -94,7 +102,7 @@ export async function joinRelations(backend: Backend, left: Relation, right: Rel
   const outputValid = type === "inner" ? await backend.and(leftValid, matched) : leftValid;
   const notMatched = backend.not(matched);
   const rightOut: RelationColumn[] = [];
-  for (const column of carried.slice(0, right.columns.length)) {
+  for (const column of carried.slice(0, rightWidth)) {
     let isNull = column.isNull;
     if (type === "left") isNull = column.isNull ? backend.xor(backend.xor(column.isNull, notMatched), await backend.and(column.isNull, notMatched)) : notMatched;
     rightOut.push({ value: column.value, isNull });
