@@ -14,7 +14,7 @@ import { InputError } from "../share/errors.js";
 import type { AggregateFunction } from "./sql/ast.js";
 import type { SqlType } from "./sql/types.js";
 import { countSet } from "./aggregate.js";
-import { clearNullValues, orderKeyPlanes } from "./orderKey.js";
+import { clearNullValues, continuesGroup, orderKeyPlanes } from "./orderKey.js";
 import { concatLanes, gatherLanes, typeBits, type Relation, type RelationColumn } from "./relation.js";
 import { segmentedScanOfParts, type Combine } from "./segmentedScan.js";
 import { exclusiveParts } from "./recordParts.js";
@@ -202,20 +202,6 @@ async function groupContributions(backend: Backend, sorting: { kind: "done"; res
   // The scan overwrites its record: a part that is a view, or shares storage with another (`present` may be
   // the valid bits themselves), is copied first.
   return { kind: "prepared" as const, lanes, valid: await backend.and(valid, last), keys, record: exclusiveParts(backend, record, true), layout, partOf };
-}
-
-/**
- * same[i] for lanes 1..n−1: lane i has the key of lane i−1. Plane by plane over shifted views, ANDed into one
- * running plane (the same n−1 ANDs per plane as an equality tree), so no copy of the key is made.
- */
-async function continuesGroup(backend: Backend, keyPlanes: WireVector[], lanes: number): Promise<WireVector> {
-  if (lanes <= 1) return backend.constant([]);
-  let same: WireVector | undefined;
-  for (const plane of keyPlanes) {
-    const equalPlane = backend.not(backend.xor(backend.slice(plane, 1, lanes), backend.slice(plane, 0, lanes - 1)));
-    same = same ? await backend.and(same, equalPlane) : equalPlane;
-  }
-  return same!;
 }
 
 /**

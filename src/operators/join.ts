@@ -5,11 +5,10 @@
  * sorted by the key; or a shuffle sort where that costs less); the left rows keep their lanes' valid bits.
  */
 import type { Backend } from "../circuit/backend.js";
-import { equal } from "../circuit/bitVector/compare.js";
 import { planeRange } from "../circuit/bitVector/bitPlanes.js";
 import type { WireVector } from "../circuit/wireVector.js";
-import { clearNullValues, orderKeyPlanes, type KeyPart } from "./orderKey.js";
-import { concatLanes, gatherLanes, widen, type Relation, type RelationColumn } from "./relation.js";
+import { clearNullValues, continuesGroup, orderKeyPlanes, type KeyPart } from "./orderKey.js";
+import { concatLanes, widen, type Relation, type RelationColumn } from "./relation.js";
 import { copyDown } from "./segmentedScan.js";
 import { sortRows, type SortOptions } from "./sortChoice.js";
 import { unify, type SqlType } from "./sql/types.js";
@@ -83,14 +82,9 @@ export async function joinRelations(backend: Backend, leftGiven: Given<Relation>
   const sortedRight = sorted.columns.slice(leftWidth, leftWidth + rightWidth);
   const sortedIsRight = sorted.columns[tagColumn].value.wires;
   const sortedNullKey = sorted.columns[tagColumn - 1].value.wires;
-  // The key with validity on top, without the tag: a segment is one key.
-  const keyPlanes = orderKeyPlanes(backend, keyOf(sorted), lanes, sorted.valid);
-  const keyOnly = { wires: backend.concat(keyPlanes), width: keyPlanes.length, lanes };
-
-  // Segments start at every right row and wherever the key changes.
-  const same = lanes > 1
-    ? await equal(backend, gatherLanes(backend, keyOnly, Int32Array.from({ length: lanes - 1 }, (_, i) => i + 1)), gatherLanes(backend, keyOnly, Int32Array.from({ length: lanes - 1 }, (_, i) => i)))
-    : backend.constant([]);
+  // The key with validity on top, without the tag: a segment is one key. Compared plane by plane over shifted
+  // views, so that no copy of the key is made (at pilot scale three copies were 4 GB of labels).
+  const same = await continuesGroup(backend, orderKeyPlanes(backend, keyOf(sorted), lanes, sorted.valid), lanes);
   const changed = lanes > 0 ? backend.concat([backend.constant([1]), backend.not(same)]) : backend.constant([]);
   const starts = backend.xor(backend.xor(changed, sortedIsRight), await backend.and(changed, sortedIsRight));
   // What each segment's start carries: a right row's columns and a "matched" bit; a left start carries zeros.

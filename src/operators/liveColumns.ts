@@ -4,7 +4,7 @@
  * `_site` (70 of its 110 planes) that nothing reads after the join's own key.
  */
 import { columnsReadBy } from "./planWalk.js";
-import type { PlanNode } from "./sql/binder.js";
+import type { BoundExpression, PlanNode } from "./sql/binder.js";
 
 export type LiveColumns = Map<PlanNode, boolean[]>;
 
@@ -22,13 +22,14 @@ export function liveColumns(plan: PlanNode, readElsewhere: ReadonlyMap<PlanNode,
 
 function visit(node: PlanNode, own: boolean[], live: LiveColumns, readElsewhere: ReadonlyMap<PlanNode, readonly boolean[]>): void {
   // A node read in two places (never, as the binder builds plans) would need the union of both.
-  const also = [live.get(node), readElsewhere.get(node)];
-  const merged = own.map((value, index) => value || also.some((columns) => columns?.[index] === true));
+  const others = [live.get(node), readElsewhere.get(node)];
+  const merged = own.map((value, index) => value || others.some((columns) => columns?.[index] === true));
   live.set(node, merged);
   const visitInput = (input: PlanNode, columns: boolean[]) => visit(input, columns, live, readElsewhere);
   const all = (input: PlanNode) => input.columns.map(() => true);
-  const readBy = (input: PlanNode, expressions: ReadonlyArray<Parameters<typeof columnsReadBy>[0] | undefined>, also: boolean[] = input.columns.map(() => false)) => {
-    const read = [...also];
+  // The input's columns that the expressions read, besides those in `passedOn`.
+  const readBy = (input: PlanNode, expressions: ReadonlyArray<BoundExpression | undefined>, passedOn: boolean[] = input.columns.map(() => false)) => {
+    const read = [...passedOn];
     for (const expression of expressions) if (expression) for (const column of columnsReadBy(expression)) read[column] = true;
     return read;
   };

@@ -66,3 +66,17 @@ export function orderKeyPlanes(backend: Backend, parts: KeyPart[], lanes: number
   if (planes.length === 0) planes.push(backend.constant(new Uint8Array(lanes)));
   return planes;
 }
+
+/**
+ * same[i] for lanes 1..n−1: lane i has the key of lane i−1. Plane by plane over shifted views, ANDed into one
+ * running plane (the same n−1 ANDs per plane as an equality tree), so no copy of the key is made.
+ */
+export async function continuesGroup(backend: Backend, keyPlanes: WireVector[], lanes: number): Promise<WireVector> {
+  if (lanes <= 1) return backend.constant([]);
+  let same: WireVector | undefined;
+  for (const plane of keyPlanes) {
+    const equalPlane = backend.not(backend.xor(backend.slice(plane, 1, lanes), backend.slice(plane, 0, lanes - 1)));
+    same = same ? await backend.and(same, equalPlane) : equalPlane;
+  }
+  return same!;
+}
