@@ -169,11 +169,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
   const roles = joinRoles(plan, options.sharedJoins);
   const takenUp = (node: PlanNode) => roles.get(node)?.role === "takeUp";
   // The tables a taken-up join reads are not scanned here: their labels are never made.
-  const tables: string[] = [];
-  eachNode(plan, (node) => {
-    if (takenUp(node)) return false;
-    if (node.kind === "scan" && !tables.includes(node.table)) tables.push(node.table);
-  });
+  const tables = [...tablesRead(plan, takenUp)];
   for (const table of tables) if (!sizes[table]) throw new InputError(`no sizes for table ${table}`, { file }, "invalid-query");
   // A parked join keeps what its other readers read, and so does what lies under it.
   const readElsewhere = new Map<PlanNode, boolean[]>();

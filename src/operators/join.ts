@@ -62,6 +62,8 @@ export async function joinRelations(backend: Backend, leftGiven: Given<Relation>
   // A NULL key matches nothing (SQL semantics): such right rows never serve as a match.
   let nullKey = backend.constant(new Uint8Array(lanes));
   for (const key of keyColumns) if (key.column.isNull) nullKey = backend.xor(backend.xor(nullKey, key.column.isNull), await backend.and(nullKey, key.column.isNull));
+  // Only the key's types are read from here on: a key with NULLs was cleared into a copy, and this one goes.
+  const keyTypes = keyColumns.splice(0).map((key) => key.type);
   // Columns: the left's, the right's, the NULL-key flag, the tag, then the key's.
   const tagColumn = leftWidth + rightWidth + 1;
   // Every vector here was made just now, so the sort may overwrite them in place.
@@ -71,11 +73,11 @@ export async function joinRelations(backend: Backend, leftGiven: Given<Relation>
     valid,
     columns: [...leftColumns, ...rightColumns, { value: { wires: nullKey, width: 1, lanes } }, { value: { wires: isRight, width: 1, lanes } }, ...clearedKeys],
   });
-  const keyOf = (rows: Relation): KeyPart[] => keyColumns.map((key, index) => ({ column: rows.columns[tagColumn + 1 + index], type: key.type }));
+  const keyOf = (rows: Relation): KeyPart[] => keyTypes.map((type, index) => ({ column: rows.columns[tagColumn + 1 + index], type }));
   // Right rows first within a key (the tag descending); invalid lanes last, never next to valid ones. Sides
   // that arrive sorted by the key, every row valid, are two ascending runs: a network need only merge them.
   const sorted = await sortRows(backend, combined, {
-    columns: [tagColumn, ...keyColumns.map((_, index) => tagColumn + 1 + index)],
+    columns: [tagColumn, ...keyTypes.map((_, index) => tagColumn + 1 + index)],
     of: (rows) => ({ parts: [...keyOf(rows), { column: rows.columns[tagColumn], type: { kind: "bool" }, descending: true }], validity: rows.valid }),
   }, { method: options.method, onMethod: options.onMethod, runs: options.sidesSorted ? [{ lanes: n, sorted: true }, { lanes: m, sorted: true }] : undefined });
   const sortedLeft = sorted.columns.slice(0, leftWidth);

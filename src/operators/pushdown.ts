@@ -13,6 +13,7 @@ import { InputError } from "../share/errors.js";
 import { isIdentifier, type Column, type ColumnType } from "../share/schema.js";
 import { findPartner, uploadedTables, type PushedTable, type PushdownPartner, type Query, type Study } from "../share/study.js";
 import { rowValue } from "./fuseAggregates.js";
+import { eachNode } from "./planWalk.js";
 import { bindQuery, SITE_COLUMN, type BoundColumn, type BoundExpression, type PlanNode } from "./sql/binder.js";
 import { parseQuery } from "./sql/parser.js";
 import { bitsForInteger, fromColumn, type SqlType } from "./sql/types.js";
@@ -134,12 +135,13 @@ function pushdownTables(study: Study, partners: readonly PushdownPartner[]): Set
   return new Set(partners.flatMap((partner) => findPartner(study, partner.name).tables));
 }
 
-/** The tables a plan (or part of one) scans. */
-export function tablesRead(node: PlanNode, found: Set<string> = new Set()): Set<string> {
-  if (node.kind === "scan") found.add(node.table);
-  else if (node.kind === "union") node.inputs.forEach((input) => tablesRead(input, found));
-  else if (node.kind === "join") { tablesRead(node.left, found); tablesRead(node.right, found); }
-  else tablesRead(node.input, found);
+/** The tables a plan (or part of one) scans, in the order it runs them, except under nodes `skip` names. */
+export function tablesRead(node: PlanNode, skip: (node: PlanNode) => boolean = () => false): Set<string> {
+  const found = new Set<string>();
+  eachNode(node, (each) => {
+    if (skip(each)) return false;
+    if (each.kind === "scan") found.add(each.table);
+  });
   return found;
 }
 
