@@ -76,9 +76,10 @@ export interface Backend {
   /**
    * Planes [first, end) of shared lanes as share wires (shareWires.ts), holding only this party's share bit: no
    * OT, so no gate can read them, but rewiring, XOR and NOT work on them and `outputShare` gives the share back.
-   * For rows that leave as result shares straight after a shuffle.
+   * For rows that leave as result shares straight after a shuffle, or wait as shares until a gate needs them;
+   * `lanes` takes the lanes in that public order, as in `labelsOfShares`.
    */
-  outputWiresOfShares(shuffled: LaneShares, first: number, end: number): WireVector;
+  outputWiresOfShares(shuffled: LaneShares, first: number, end: number, lanes?: ArrayLike<number>): WireVector;
 
   /**
    * This party's share of each wire's value, one byte (0 or 1) per wire. The garbler's and evaluator's

@@ -101,8 +101,8 @@ export class CountingBackend extends Rewiring implements Backend {
   }
 
   /** Free: no OT and no traffic. */
-  outputWiresOfShares(shuffled: LaneShares, first: number, end: number): WireVector {
-    return this.vectorOf((end - first) * shuffled.lanes);
+  outputWiresOfShares(shuffled: LaneShares, first: number, end: number, lanes?: ArrayLike<number>): WireVector {
+    return this.vectorOf((end - first) * (lanes ? lanes.length : shuffled.lanes));
   }
 
   outputShare(a: WireVector): Uint8Array {

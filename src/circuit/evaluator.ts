@@ -189,8 +189,8 @@ export class Evaluator extends Rewiring implements Backend {
   }
 
   /** This party's share bits, as they are: the garbler's shares XOR ours to the values. */
-  outputWiresOfShares(shuffled: LaneShares, first: number, end: number): WireVector {
-    return new WireVector((end - first) * shuffled.lanes, 1, sharedPlanes(shuffled, first, end));
+  outputWiresOfShares(shuffled: LaneShares, first: number, end: number, lanes?: ArrayLike<number>): WireVector {
+    return new WireVector((end - first) * (lanes ? lanes.length : shuffled.lanes), 1, sharedPlanes(shuffled, first, end, lanes));
   }
 
   /** The link, where the garbler flushed its tables to wait for us: every table it sent must have been read. */

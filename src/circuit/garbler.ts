@@ -261,8 +261,8 @@ export class Garbler extends Rewiring implements Backend {
   }
 
   /** This party's share bits, as they are: the garbler's shares XOR the evaluator's to the values. */
-  outputWiresOfShares(shuffled: LaneShares, first: number, end: number): WireVector {
-    return new WireVector((end - first) * shuffled.lanes, 1, sharedPlanes(shuffled, first, end));
+  outputWiresOfShares(shuffled: LaneShares, first: number, end: number, lanes?: ArrayLike<number>): WireVector {
+    return new WireVector((end - first) * (lanes ? lanes.length : shuffled.lanes), 1, sharedPlanes(shuffled, first, end, lanes));
   }
 
   /** The link, before a step that waits on the evaluator (which first needs every table made so far). */

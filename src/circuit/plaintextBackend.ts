@@ -78,8 +78,8 @@ export class PlaintextBackend extends Rewiring implements Backend {
   }
 
   /** The clear bits: the plaintext backend's wires hold values, and its "shares" are the values. */
-  outputWiresOfShares(shuffled: LaneShares, first: number, end: number): WireVector {
-    return new WireVector((end - first) * shuffled.lanes, 1, sharedPlanes(shuffled, first, end));
+  outputWiresOfShares(shuffled: LaneShares, first: number, end: number, lanes?: ArrayLike<number>): WireVector {
+    return new WireVector((end - first) * (lanes ? lanes.length : shuffled.lanes), 1, sharedPlanes(shuffled, first, end, lanes));
   }
 
   outputShare(a: WireVector): Uint8Array {

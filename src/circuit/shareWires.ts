@@ -42,3 +42,22 @@ export function notShareWires(a: WireVector, flips: boolean): WireVector {
   for (let i = 0; i < a.length; i++) result.data[i] = a.data[i] ^ 1;
   return result;
 }
+
+/**
+ * `wires` as share wires: labels give their output shares (free and local). The plaintext backend's wires
+ * are one byte each already, and the counting backend's hold nothing: both pass through.
+ */
+export function toShareWires(backend: Backend, wires: WireVector): WireVector {
+  if (backend.kind === "counting" || isShareWires(wires)) return wires;
+  return new WireVector(wires.length, 1, backend.outputShare(wires));
+}
+
+/**
+ * Labels for share wires of `width` planes over `lanes` lanes, so that gates can read them: one correlated
+ * OT per wire. Labels pass through. The counting backend cannot tell the kinds apart and counts the OT, so
+ * callers take up only what is share wires in a real run.
+ */
+export async function labelsOfShareWires(backend: Backend, wires: WireVector, width: number, lanes: number): Promise<WireVector> {
+  if (backend.kind === "plaintext" || (backend.kind !== "counting" && !isShareWires(wires))) return wires;
+  return backend.labelsOfShares(backend.sharesOfLanes([{ wires, width }], lanes), 0, width);
+}

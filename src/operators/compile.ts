@@ -18,6 +18,7 @@ import { clearNullKeyColumns } from "./orderKey.js";
 import { compact } from "./compaction.js";
 import { cheaperSort, compactZeroedRows, hideDummyPositions, sortRows, type SortMethod } from "./sortChoice.js";
 import { shareWireInputs } from "./shareWireInputs.js";
+import { shareWiresOfRelation } from "./shareWireColumns.js";
 import type { DistinctKeySources } from "./shuffleSort.js";
 import { discloseRows, layoutOutput, outputColumns } from "./output.js";
 import { deadColumn, gatherRelation, scanInput, typeBits, unionAll, type Relation } from "./relation.js";
@@ -178,6 +179,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
   // Decided before the layouts, which say which tables go in as share wires.
   const shareWires = shareWireInputs(plan, shufflesFirst);
   const inputLayouts = tables.map((table): InputLayout => ({ ...inputLayoutOf(findTable(study, table).columns), ...(shareWires.tables.has(table) ? { shareWires: true } : {}) }));
+  const shareWireTotals = readOnlyByOutput(plan, shareWires.aggregates);
   return {
     query: query.name,
     tables,
@@ -324,7 +326,8 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
       if (observe && andGates) {
         const spent = andGates() - before;
         const aggregate = node.kind === "aggregate" ? node : undefined;
-        const asShares = node.kind === "scan" && shareWires.tables.has(node.table) ? " as share wires (no input OT)" : "";
+        const asShares = node.kind === "scan" && shareWires.tables.has(node.table) ? " as share wires (no input OT)"
+          : shareWires.unions.has(node) ? " as share wires (free: the GROUP BY's shuffle takes shares)" : "";
         const role = roles.get(node);
         const described = role?.role === "takeUp" ? `${(node as Extract<PlanNode, { kind: "join" }>).type} join computed earlier in the session, taken up from its shares (one OT per wire)`
           : describeNode(node, node.kind === "join" && sidesSorted(node), aggregate && groupRuns(aggregate), methods.get(node), aggregate && distinctKeySources(aggregate) !== undefined);
@@ -362,7 +365,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
         case "union": {
           const parts = [];
           for (const input of node.inputs) parts.push(await unionInput(input));
-          return unionAll(backend, parts, node.columns.map((column) => column.type));
+          return unionAll(backend, parts, node.columns.map((column) => column.type), { asShareWires: shareWires.unions.has(node) });
         }
         case "filter": {
           const relation = await run(node.input);
@@ -433,7 +436,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
               });
             }
             return { relation, keys, aggregates };
-          }, { runs: groupRuns(node), keyDistinctWithinSource: distinctKeySources(node), ...sortOptions(node) });
+          }, { runs: groupRuns(node), keyDistinctWithinSource: distinctKeySources(node), totalsAsShareWires: node === shareWireTotals, ...sortOptions(node) });
         }
         case "sort": {
           const cleared = new HandOver(await clearNullKeyColumns(backend, await run(node.input), node.keys.map((key) => key.column)));
@@ -459,14 +462,16 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
     // The rows before disclosure are one copy of the whole relation: disclosure takes them, and lets them go
     // before it makes the masked copy.
     relation = undefined;
-    let disclosed = await discloseRows(backend, undisclosed, plan.columns, study.minCellCount);
+    let disclosed = await discloseRows(backend, undisclosed, plan.columns, study.minCellCount, { columnsAsShareWires: shareWireTotals !== undefined });
     collectGarbage(wiresOf(disclosed));
     // Each step below takes the rows it replaces (see HandOver), so no variable here keeps a second copy.
     const passOn = () => { const rows = new HandOver(disclosed); disclosed = undefined as never; return rows; };
     const arrival = order ? orderOfArrival(base, order) : undefined;
     let compacted = false;
     const outputSort: SortMethod[] = [];
-    const outputOptions = { method: options.sortMethod, onMethod: (method: SortMethod) => outputSort.push(method) };
+    // Only a shuffle sort or shuffle takes share-wire columns as they are; compaction hands back the columns
+    // its key does not read as share wires, since only the result reads them.
+    const outputOptions = { method: shareWireTotals ? "shuffle" as const : options.sortMethod, onMethod: (method: SortMethod) => outputSort.push(method), restAsShareWires: true };
     if (arrival) {
       // The GROUP BY left its released rows in this order already: moving the dummies out of the way is enough.
       if (arrival === "descending") disclosed = gatherRelation(backend, disclosed, Int32Array.from({ length: disclosed.lanes }, (_, lane) => disclosed.lanes - 1 - lane));
@@ -494,7 +499,8 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
     // rows, so no masking is needed after. Shuffled rows are shares already and go out as they are. The layout
     // copies no wire: it hands back the columns and the planes that widen them as parts.
     if (!compacted) disclosed = await hideDummyPositions(backend, passOn(), outputOptions);
-    const output = layoutOutput(backend, disclosed, plan.columns);
+    // Only output shares are read from here: as share wires, every part is of one kind and the labels go.
+    const output = layoutOutput(backend, shareWiresOfRelation(backend, disclosed), plan.columns);
     const how = outputSort[0] === "shuffle" ? " by shuffle sort" : "";
     const unordered = outputSort[0] === "shuffle" ? "rows shuffled (no order asked for)" : "compaction";
     const ordering = arrival ? `ORDER BY (rows arrive in order from the GROUP BY: compaction only${how})` : order ? `ORDER BY (a sort that also compacts${how})` + (limit ? ", LIMIT" : "") : limit ? `LIMIT, compaction${how}` : unordered;
@@ -542,4 +548,16 @@ function ownStorage(backend: Backend, relation: Relation, inputBuffers: WeakSet<
     valid: own(relation.valid),
     columns: relation.columns.map((column) => ({ value: { ...column.value, wires: own(column.value.wires) }, isNull: column.isNull ? own(column.isNull) : undefined, zeroWhereNull: column.zeroWhereNull })),
   };
+}
+
+/**
+ * The GROUP BY whose result goes to the output through projections of columns (and integer widenings) only,
+ * if it is one of `shuffled` (GROUP BYs that sort by shuffling): its keys and totals can then stay share wires
+ * (GroupOptions.totalsAsShareWires) until the disclosure rules take them up one column at a time.
+ */
+function readOnlyByOutput(plan: PlanNode, shuffled: ReadonlySet<PlanNode>): PlanNode | undefined {
+  let node = plan.kind === "limit" ? plan.input : plan;
+  if (node.kind === "sort") node = node.input;
+  while (node.kind === "project" && node.expressions.every((expression) => columnOrWidening(expression) !== undefined)) node = node.input;
+  return node.kind === "aggregate" && node.groupBy.length > 0 && shuffled.has(node) ? node : undefined;
 }

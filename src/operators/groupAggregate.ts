@@ -22,6 +22,7 @@ import { collectGarbage } from "./garbageCollection.js";
 import { parkColumns, unparkColumns, type ParkedColumns } from "./parkedColumns.js";
 import { sortRows, type SortOptions } from "./sortChoice.js";
 import { HandOver } from "./handOver.js";
+import { labelsOfColumn, shareWiresOfColumn } from "./shareWireColumns.js";
 import { laneRange } from "./chunks.js";
 
 export interface AggregateInput {
@@ -116,6 +117,13 @@ export type GroupOptions = SortOptions & {
   keyDistinctWithinSource?: DistinctKeySources;
   /** Key wires (lanes × key planes) from which the keys wait as shares through the scan (tests force it with 0). */
   parkKeyWiresAtLeast?: number;
+  /**
+   * The result's keys and totals as share wires, for a GROUP BY whose result only moves into the output
+   * (compile.ts). The sort (a shuffle sort) then hands back the arguments as share wires too, and each
+   * aggregate is taken up (one OT per wire), scanned and let go on its own, so that only one aggregate's
+   * labels stand at a time, not the whole sorted record's.
+   */
+  totalsAsShareWires?: boolean;
 };
 
 /**
@@ -136,14 +144,23 @@ export async function groupAggregate(backend: Backend, relation: Relation, keys:
  * about one whole copy of the rows at a time. Each phase is a function of its own, whose locals go when it returns.
  */
 export async function groupAggregateOf(backend: Backend, take: () => Promise<GroupInput>, options: GroupOptions = {}): Promise<Relation> {
+  const asShareWires = options.totalsAsShareWires === true;
   // Chained calls: no local here holds the unsorted or the sorted rows.
-  const prepared = await groupContributions(backend, await sortForGroups(backend, await take(), options), options.parkKeyWiresAtLeast ?? PARK_KEY_WIRES_AT_LEAST);
+  const prepared = await groupBoundaries(backend, await sortForGroups(backend, await take(), options), options.parkKeyWiresAtLeast ?? PARK_KEY_WIRES_AT_LEAST, asShareWires);
   if (prepared.kind === "done") return prepared.result;
-  const { lanes, valid, keys, record, layout, partOf } = prepared;
-  const totals = await scanParts(backend, record, layout);
+  const { lanes, valid, keys, starts, pending } = prepared;
+  // One scan for every aggregate: the values side by side, each combined by its own rule, so the segment
+  // flags are handled once. As share wires, one scan per aggregate instead: its labels are the only ones.
+  const batches = asShareWires ? pending.splice(0).map((entry) => [entry]) : [pending.splice(0)];
+  const totals: RelationColumn[] = [];
+  for (const [index, batch] of batches.entries()) {
+    // The scan overwrites its record: every scan but the last works on a copy of the group starts.
+    const ownStarts = index === batches.length - 1 ? starts : backend.concat([starts]);
+    for (const column of await scanAggregates(backend, batch.splice(0), ownStarts, valid, lanes, asShareWires)) totals.push(asShareWires ? shareWiresOfColumn(backend, column) : column);
+  }
   const columns = "parked" in keys ? await unparkColumns(backend, keys.parked) : [...keys.columns];
-  for (const entry of partOf) columns.push({ value: totals[entry.total], isNull: entry.present === undefined ? undefined : backend.not(totals[entry.present].wires) });
-  return { lanes, valid, columns, ownsStorage: true };
+  columns.push(...totals);
+  return { lanes, valid: await backend.and(valid, prepared.last), columns, ownsStorage: true };
 }
 
 /** An aggregate without its argument's wires (the sort moves them), but with what the sort does not change. */
@@ -154,12 +171,15 @@ type SortedGroups = { kind: "sorted"; sorted: Relation; keyTypes: SqlType[]; agg
 /** One value the scan carries: an aggregate's contributions, or whether any of them is present. */
 type ScanPart = { width: number; combine: Combine };
 
+/** An aggregate waiting for its scan, with its argument column in sorted order (absent for COUNT(*)). */
+type PendingAggregate = { aggregate: AggregateShape; argument?: RelationColumn };
+
 /**
- * Where each group starts and ends, the scan's record in parts (the starts, then each lane's contribution to
- * each aggregate), and the key columns. The sorted rows are stored column by column (recordParts.ts), so each
- * aggregate's argument goes as soon as its contribution is made: the rows are never whole twice.
+ * Where each group starts and ends, each aggregate with its sorted argument, and the key columns. The sorted
+ * rows are stored column by column (recordParts.ts), so each argument can go on its own once its contribution
+ * is made: the rows are never whole twice.
  */
-async function groupContributions(backend: Backend, sorting: { kind: "done"; result: Relation } | SortedGroups, parkKeyWiresAtLeast: number) {
+async function groupBoundaries(backend: Backend, sorting: { kind: "done"; result: Relation } | SortedGroups, parkKeyWiresAtLeast: number, keysAsShareWires: boolean) {
   if (sorting.kind === "done") return sorting;
   const { keyTypes, aggregates } = sorting;
   let sorted: Relation | undefined = sorting.sorted;
@@ -167,41 +187,52 @@ async function groupContributions(backend: Backend, sorting: { kind: "done"; res
   const lanes = sorted.lanes;
   const valid = sorted.valid;
   const keyColumns = sorted.columns.slice(0, keyTypes.length);
-  const argumentColumns: Array<RelationColumn | undefined> = sorted.columns.slice(keyTypes.length);
+  const argumentColumns = sorted.columns.slice(keyTypes.length).values();
   sorted = undefined;
   const same = await continuesGroup(backend, orderKeyPlanes(backend, keyTypes.map((type, index) => ({ column: keyColumns[index], type })), lanes, valid), lanes);
   // The keys are read again only as the result's columns: past this point they may wait as shares.
   const keyWires = lanes * keyColumns.reduce((sum, column) => sum + column.value.width + (column.isNull ? 1 : 0), 0);
-  const keys: { parked: ParkedColumns } | { columns: RelationColumn[] } = keyColumns.length > 0 && keyWires >= parkKeyWiresAtLeast ? { parked: parkColumns(backend, keyColumns.splice(0)) } : { columns: keyColumns };
-  if ("parked" in keys) collectGarbage(keyWires);
-  const starts = backend.concat([backend.constant([1]), backend.not(same)]);
-  const last = backend.concat([backend.not(same), backend.constant([1])]);
-  // One scan for every aggregate: the values side by side, each combined by its own rule, so the segment
-  // flags are handled once. A nullable SUM, MIN or MAX also scans `present` with OR to find all-NULL groups.
-  // The record's parts after the starts, in the order of `layout`.
+  let keys: { parked: ParkedColumns } | { columns: RelationColumn[] };
+  if (keysAsShareWires) keys = { columns: keyColumns.map((column) => shareWiresOfColumn(backend, column)) };
+  else keys = keyColumns.length > 0 && keyWires >= parkKeyWiresAtLeast ? { parked: parkColumns(backend, keyColumns.splice(0)) } : { columns: keyColumns };
+  if ("parked" in keys || keysAsShareWires) collectGarbage(keyWires);
+  const pending: PendingAggregate[] = aggregates.map((aggregate) => ({ aggregate, argument: aggregate.hasArgument ? { ...argumentColumns.next().value!, zeroWhereNull: aggregate.argumentZeroWhereNull } : undefined }));
+  return {
+    kind: "prepared" as const, lanes, valid, keys, pending,
+    starts: backend.concat([backend.constant([1]), backend.not(same)]),
+    last: backend.concat([backend.not(same), backend.constant([1])]),
+  };
+}
+
+/**
+ * The aggregates' totals in one segmented scan: each lane's contributions side by side after the group starts
+ * (which the scan overwrites), each combined by its own rule. A nullable SUM, MIN or MAX also scans `present`
+ * with OR to find all-NULL groups. Takes the aggregates' arguments (share wires are taken up first), and lets
+ * each go once its contribution is made.
+ */
+async function scanAggregates(backend: Backend, pending: PendingAggregate[], starts: WireVector, valid: WireVector, lanes: number, argumentsAsShareWires: boolean): Promise<RelationColumn[]> {
   const layout: ScanPart[] = [];
   const record: BitPlanes[] = [{ wires: starts, width: 1, lanes }];
   const partOf: Array<{ total: number; present?: number }> = [];
-  let argumentIndex = 0;
-  for (const aggregate of aggregates) {
-    let argument: RelationColumn | undefined;
-    if (aggregate.hasArgument) {
-      argument = { ...argumentColumns[argumentIndex]!, zeroWhereNull: aggregate.argumentZeroWhereNull };
-      argumentColumns[argumentIndex++] = undefined;
-    }
+  for (const [index, entry] of pending.entries()) {
+    let argument = entry.argument;
+    pending[index] = { aggregate: entry.aggregate };
+    if (argument && argumentsAsShareWires) argument = await labelsOfColumn(backend, argument);
     // The group boundaries (`same`) read validity with the key, so invalid lanes are grouped apart.
-    const { value, present } = await contributions(backend, { ...aggregate, argument }, valid, lanes, true);
+    const { value, present } = await contributions(backend, { ...entry.aggregate, argument }, valid, lanes, true);
+    argument = undefined;
     record.push(value);
-    const entry: { total: number; present?: number } = { total: layout.push({ width: typeBits(aggregate.resultType), combine: combinerOf(aggregate) }) - 1 };
-    if (aggregate.resultNullable && aggregate.function !== "COUNT") {
+    const part: { total: number; present?: number } = { total: layout.push({ width: typeBits(entry.aggregate.resultType), combine: combinerOf(entry.aggregate) }) - 1 };
+    if (entry.aggregate.resultNullable && entry.aggregate.function !== "COUNT") {
       record.push({ wires: present, width: 1, lanes });
-      entry.present = layout.push({ width: 1, combine: async (b, x, y) => ({ ...x, wires: b.xor(b.xor(x.wires, y.wires), await b.and(x.wires, y.wires)) }) }) - 1;
+      part.present = layout.push({ width: 1, combine: async (b, x, y) => ({ ...x, wires: b.xor(b.xor(x.wires, y.wires), await b.and(x.wires, y.wires)) }) }) - 1;
     }
-    partOf.push(entry);
+    partOf.push(part);
   }
   // The scan overwrites its record: a part that is a view, or shares storage with another (`present` may be
   // the valid bits themselves), is copied first.
-  return { kind: "prepared" as const, lanes, valid: await backend.and(valid, last), keys, record: exclusiveParts(backend, record, true), layout, partOf };
+  const totals = await scanParts(backend, exclusiveParts(backend, record, true), layout);
+  return partOf.map((entry) => ({ value: totals[entry.total], isNull: entry.present === undefined ? undefined : backend.not(totals[entry.present].wires) }));
 }
 
 /**
@@ -221,7 +252,7 @@ async function sortForGroups(backend: Backend, input: GroupInput, options: Group
     of: (rows: Relation) => ({ parts: keyTypes.map((type, index) => ({ column: rows.columns[index], type })), validity: rows.valid }),
     distinctWithinSource: options.keyDistinctWithinSource,
   };
-  const sorted = await sortRows(backend, prepared.carried, key, options);
+  const sorted = await sortRows(backend, prepared.carried, key, { ...options, restAsShareWires: options.totalsAsShareWires });
   return { kind: "sorted", sorted, keyTypes, aggregates: shapes };
 }
 

@@ -8,7 +8,8 @@ import { signExtend, zeroExtend, type BitPlanes } from "../circuit/bitVector/bit
 import { overlaps, spansItsStorage, type WireVector } from "../circuit/wireVector.js";
 import type { Column, ColumnType } from "../share/schema.js";
 import type { BoundColumn } from "./sql/binder.js";
-import { typeBits, type Relation } from "./relation.js";
+import { typeBits, type Relation, type RelationColumn } from "./relation.js";
+import { labelsOfColumn, shareWiresOfColumn } from "./shareWireColumns.js";
 import { smallCellFlags, type SmallCellFlags } from "./suppression.js";
 import { tableToOutputParts, type CircuitTable } from "./outputLayout.js";
 import { receive, type Given } from "./handOver.js";
@@ -39,31 +40,37 @@ async function orWires(backend: Backend, a: WireVector, b: WireVector): Promise<
  * count cells from 1 to t−1 are zeroed and flagged, rows with nothing to release and groups whose COUNT(*) is
  * under t become dummies, and every cell of a dummy is zeroed, as are the value bits of every NULL. The result
  * has the output columns (masked), then one 1-bit suppression flag column per count column, in order.
+ *
+ * With `columnsAsShareWires` every input column is share wires (a GROUP BY's totals, see GroupOptions): a count
+ * column is taken up for its test, and every column again for its masking, one at a time (one OT per wire
+ * each time), and the masked cells go back to share wires. Only one column's labels then stand at a time.
  */
-export async function discloseRows(backend: Backend, input: Given<Relation>, columns: BoundColumn[], minCellCount: number): Promise<Relation> {
+export async function discloseRows(backend: Backend, input: Given<Relation>, columns: BoundColumn[], minCellCount: number, { columnsAsShareWires = false } = {}): Promise<Relation> {
   let relation: Relation | undefined = receive(input);
   const lanes = relation.lanes;
-  // Per cell: `zeroed` where its value is in 1..t−1, `flagged` where that is reported (not for a NULL).
-  const cells: Array<{ value: BitPlanes; zeroed?: WireVector; flagged?: WireVector; isNull?: WireVector } | undefined> = [];
+  const extend = (column: BoundColumn, value: BitPlanes) => (column.type.kind === "int" ? signExtend(backend, value, typeBits(column.type)) : zeroExtend(backend, value, typeBits(column.type)));
+  // Per cell: `zeroed` where its value is in 1..t−1, `flagged` where that is reported (not for a NULL). As share
+  // wires, the cell keeps its column and makes its value when masked.
+  const cells: Array<{ column: BoundColumn; source: RelationColumn; value?: BitPlanes; zeroed?: WireVector; flagged?: WireVector } | undefined> = [];
   let anyReleased: WireVector | undefined;
   let smallGroup: WireVector | undefined;
   for (let index = 0; index < columns.length; index++) {
     const column = columns[index];
     const source = relation.columns[index];
-    const width = typeBits(column.type);
-    const value = column.type.kind === "int" ? signExtend(backend, source.value, width) : zeroExtend(backend, source.value, width);
     if (column.countLike) {
+      const read = columnsAsShareWires ? await labelsOfColumn(backend, source) : source;
+      const value = extend(column, read.value);
       const flags = await smallCellFlagsByChunk(backend, column.type.kind === "bool" ? zeroExtend(backend, value, 2) : value, minCellCount);
       // A NULL count cell is neither suppressed nor released.
-      const flagged = source.isNull ? await backend.and(flags.suppressed, backend.not(source.isNull)) : flags.suppressed;
+      const flagged = read.isNull ? await backend.and(flags.suppressed, backend.not(read.isNull)) : flags.suppressed;
       if (column.groupSize) smallGroup = smallGroup ? await orWires(backend, smallGroup, flagged) : flagged;
       // Released: neither zero nor suppressed. The two never hold together, so their OR is their XOR (free).
       const released = backend.not(backend.xor(flags.isZero, flags.suppressed));
       anyReleased = anyReleased ? await orWires(backend, anyReleased, released) : released;
       // The value is zeroed where suppressed when the rows are masked below: one AND per bit, not a select and a mask.
-      cells.push({ value, zeroed: flags.suppressed, flagged, isNull: source.isNull });
+      cells.push({ column, source, value: columnsAsShareWires ? undefined : value, zeroed: flags.suppressed, flagged });
     } else {
-      cells.push({ value, isNull: source.isNull });
+      cells.push({ column, source, value: columnsAsShareWires ? undefined : extend(column, source.value) });
     }
   }
   // The cells hold what is needed from the rows; a handed-over input goes now, before the masked copy is made.
@@ -83,16 +90,18 @@ export async function discloseRows(backend: Backend, input: Given<Relation>, col
     const cell = cells[index]!;
     // Each cell is let go once masked, so the unmasked and masked rows are never both whole in memory.
     cells[index] = undefined;
+    const read = columnsAsShareWires ? await labelsOfColumn(backend, cell.source) : cell.source;
+    const value = cell.value ?? extend(cell.column, read.value);
+    const isNull = read.isNull;
     // A NULL cell's value bits are leftovers of the computation: they leave as zeros too.
-    let keep = cell.isNull ? await backend.and(valid, backend.not(cell.isNull)) : valid;
+    let keep = isNull ? await backend.and(valid, backend.not(isNull)) : valid;
     if (cell.zeroed) keep = await backend.and(keep, backend.not(cell.zeroed));
     // Masked in its own storage when nothing else reads it: no second copy of the column, even for a moment.
-    const stillRead = [inputValid, valid, ...cells.flatMap((other) => (other ? [other.value.wires, other.isNull, other.zeroed, other.flagged] : [])), cell.isNull, cell.zeroed, cell.flagged];
-    const inPlace = inputOwned && spansItsStorage(cell.value.wires) && !stillRead.some((vector) => vector !== undefined && overlaps(vector, cell.value.wires));
-    masked.columns.push({
-      value: await maskLanes(backend, cell.value, keep, inPlace),
-      isNull: cell.isNull ? await backend.and(cell.isNull, valid) : undefined,
-    });
+    // Labels just taken up are this cell's alone.
+    const stillRead = [inputValid, valid, ...cells.flatMap((other) => (other ? [other.value?.wires, other.source.value.wires, other.source.isNull, other.zeroed, other.flagged] : [])), isNull, cell.zeroed, cell.flagged];
+    const inPlace = (columnsAsShareWires || inputOwned) && spansItsStorage(value.wires) && !stillRead.some((vector) => vector !== undefined && overlaps(vector, value.wires));
+    const cellMasked: RelationColumn = { value: await maskLanes(backend, value, keep, inPlace), isNull: isNull ? await backend.and(isNull, valid) : undefined };
+    masked.columns.push(columnsAsShareWires ? shareWiresOfColumn(backend, cellMasked) : cellMasked);
     if (cell.flagged) flags.push({ value: { wires: await backend.and(cell.flagged, valid), width: 1, lanes } });
   }
   masked.columns.push(...flags);
@@ -100,7 +109,6 @@ export async function discloseRows(backend: Backend, input: Given<Relation>, col
   masked.ownsStorage = inputOwned || valid !== inputValid;
   return masked;
 }
-
 
 /**
  * smallCellFlags a chunk of lanes at a time (the same gates): the tests' temporaries (a constant and an XOR

@@ -7,6 +7,7 @@ import type { Backend } from "../circuit/backend.js";
 import { constantInteger, encodeIntegers, planeViews, signExtend, zeroExtend, type BitPlanes } from "../circuit/bitVector/bitPlanes.js";
 import { columnPlanes, planesOf, type InputPlanes } from "./inputPlanes.js";
 import { inKindOf, zerosLike } from "../circuit/shareWires.js";
+import { shareWiresOfRelation } from "./shareWireColumns.js";
 import type { WireVector } from "../circuit/wireVector.js";
 import type { HandOver } from "./handOver.js";
 import { collectGarbage } from "./garbageCollection.js";
@@ -81,11 +82,14 @@ export function scanInput(backend: Backend, input: readonly InputPlanes[], colum
 /**
  * UNION ALL: the inputs' lanes one after another, each column widened to the common type as it is copied (an
  * integer's top plane repeated, so widening adds no copy). It takes its inputs: each input column goes as
- * soon as it is copied, so the union never holds two copies of the rows.
+ * soon as it is copied, so the union never holds two copies of the rows. With `asShareWires` the rows come out
+ * as this party's shares, for a GROUP BY that shuffles them before any gate reads them (shareWireInputs.ts).
  */
-export function unionAll(backend: Backend, given: Array<{ relation: HandOver<Relation>; types: SqlType[] }>, types: SqlType[]): Relation {
+export function unionAll(backend: Backend, given: Array<{ relation: HandOver<Relation>; types: SqlType[] }>, types: SqlType[], { asShareWires = false } = {}): Relation {
   const inputs = given.splice(0).map(({ relation, types: inputTypes }) => {
-    const { lanes, valid, columns } = relation.take();
+    const taken = relation.take();
+    // As shares, each input's labels go as soon as it is converted, before any copy of the rows is made.
+    const { lanes, valid, columns } = asShareWires ? shareWiresOfRelation(backend, taken) : taken;
     return { lanes, valid, columns: columns as Array<RelationColumn | undefined>, types: inputTypes };
   });
   const lanes = inputs.reduce((sum, input) => sum + input.lanes, 0);

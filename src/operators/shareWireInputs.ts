@@ -16,6 +16,13 @@ export interface ShareWirePlan {
   tables: Set<string>;
   /** The GROUP BYs that read them: each must sort by shuffling (no other sort can take share wires). */
   aggregates: Set<PlanNode>;
+  /**
+   * UNION ALLs read straight by such a GROUP BY whose inputs are not all share-wire scans (a join's rows, say):
+   * each turns its inputs' labels into this party's shares as it copies them (free and local), so the union's
+   * rows, the largest copy before the GROUP BY, hold one byte per wire instead of sixteen. The GROUP BY is among
+   * `aggregates`.
+   */
+  unions: Set<PlanNode>;
 }
 
 /**
@@ -38,9 +45,25 @@ export function shareWireInputs(plan: PlanNode, shufflesFirst: (aggregate: Aggre
     for (const { scans } of candidates) for (const scan of scans) reached.set(scan.table, (reached.get(scan.table) ?? 0) + 1);
     const tables = new Set([...reached].filter(([table, count]) => count === scansOf.get(table)).map(([table]) => table));
     const kept = candidates.filter(({ scans }) => scans.every((scan) => tables.has(scan.table)));
-    if (kept.length === candidates.length) return { tables, aggregates: new Set(kept.map(({ aggregate }) => aggregate)) };
+    if (kept.length === candidates.length) return { tables, ...withShareWireUnions(plan, new Set(kept.map(({ aggregate }) => aggregate)), shufflesFirst) };
     candidates = kept;
   }
+}
+
+/**
+ * `aggregates` with the GROUP BYs that read a UNION ALL straight, and those unions. A NULL-able key would need
+ * its value bits cleared by a gate before the sort (clearNullValues), so such a GROUP BY keeps labels.
+ */
+function withShareWireUnions(plan: PlanNode, aggregates: Set<PlanNode>, shufflesFirst: (aggregate: Aggregate) => boolean): Pick<ShareWirePlan, "aggregates" | "unions"> {
+  const unions = new Set<PlanNode>();
+  eachNode(plan, (node) => {
+    if (node.kind !== "aggregate" || node.input.kind !== "union" || aggregates.has(node)) return;
+    const keysNeverNull = node.groupBy.every((_, index) => !node.columns[index].nullable);
+    if (!keysNeverNull || !readsOnlyColumns(node) || !shufflesFirst(node)) return;
+    unions.add(node.input);
+    aggregates.add(node);
+  });
+  return { aggregates, unions };
 }
 
 /**

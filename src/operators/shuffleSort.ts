@@ -66,10 +66,11 @@ function laneIndexPlanes(backend: Backend, lanes: number, width: number): WireVe
  * Sorts the lanes of `input` ascending by the key `key.planesOf` reads, ties kept in lane order (the lane index
  * is the key's last part). It takes the rows: their wires go once shared. The key's parts come back as wires in
  * the shuffled order and are moved by relabelling once the order is known; every other part comes back straight
- * in the sorted order (its shares are rows of bits, cheap to move). Each part is in storage of its own.
+ * in the sorted order (its shares are rows of bits, cheap to move), as labels or, with `restAsShareWires`, as
+ * share wires (no OT; the caller takes them up when a gate needs them). Each part is in storage of its own.
  */
-export async function shuffleSortRelation(backend: Backend, input: Given<Relation>, key: ShuffleSortKey): Promise<Relation> {
-  if (key.distinct) return shuffleSortDistinct(backend, receive(input), key.distinct);
+export async function shuffleSortRelation(backend: Backend, input: Given<Relation>, key: ShuffleSortKey, { restAsShareWires = false } = {}): Promise<Relation> {
+  if (key.distinct) return shuffleSortDistinct(backend, receive(input), key, restAsShareWires);
   const shuffled = await shuffleWithTie(backend, sharesOfRelation(backend, receive(input), key.columns));
   const { lanes, unpack, layout, starts, keyParts } = shuffled;
   const parts: Array<BitPlanes | undefined> = layout.map(() => undefined);
@@ -81,9 +82,14 @@ export async function shuffleSortRelation(backend: Backend, input: Given<Relatio
   // The order is public: each part is moved, or made, in it one at a time, so that only one part is doubled.
   for (const [index, part] of layout.entries()) {
     const early = parts[index];
-    parts[index] = early ? { ...early, wires: backend.gatherLanes(early.wires, early.width, order) } : { ...part, wires: await backend.labelsOfShares(shuffled.shares, starts[index], starts[index] + part.width, order) };
+    parts[index] = early ? { ...early, wires: backend.gatherLanes(early.wires, early.width, order) } : { ...part, wires: await partInOrder(backend, shuffled.shares, starts[index], starts[index] + part.width, order, restAsShareWires) };
   }
   return { ...unpack(parts as BitPlanes[]), ownsStorage: true };
+}
+
+/** Planes [first, end) of the shuffled shares in `order`: labels (one OT per wire), or share wires (free). */
+function partInOrder(backend: Backend, shares: LaneShares, first: number, end: number, order: Int32Array, asShareWires: boolean): Promise<WireVector> | WireVector {
+  return asShareWires ? backend.outputWiresOfShares(shares, first, end, order) : backend.labelsOfShares(shares, first, end, order);
 }
 
 /**
@@ -110,11 +116,12 @@ export async function shuffleRelation(backend: Backend, input: Given<Relation>, 
  * shuffled with the rows, made into wires alone for the comparisons, and every part of the rows is made
  * straight in the sorted order. Takes the rows.
  */
-async function shuffleSortDistinct(backend: Backend, relation: Relation, distinct: NonNullable<ShuffleSortKey["distinct"]>): Promise<Relation> {
+async function shuffleSortDistinct(backend: Backend, relation: Relation, key: ShuffleSortKey, restAsShareWires: boolean): Promise<Relation> {
+  const distinct = key.distinct!;
   // The rows' shares first, so that only the key's and validity's labels stand while the key is masked.
   const keyPlanes = distinct.valuePlanesOf(relation);
   const valid = relation.valid;
-  const taken = sharesOfRelation(backend, relation, []);
+  const taken = sharesOfRelation(backend, relation, key.columns);
   relation = undefined as never;
   collectGarbage(taken.lanes * taken.shares.planes);
   const keyShares = await distinctKeyShares(backend, keyPlanes.splice(0), valid, distinct);
@@ -126,7 +133,8 @@ async function shuffleSortDistinct(backend: Backend, relation: Relation, distinc
   // The key's labels and rows are garbage now: freed before the rows' wires are made in order.
   collectGarbage(2 * lanes * keyShares.planes);
   const parts: BitPlanes[] = [];
-  for (const [index, part] of layout.entries()) parts.push({ ...part, wires: await backend.labelsOfShares(shares, starts[index], starts[index] + part.width, order) });
+  const keyParts = new Set(taken.keyParts);
+  for (const [index, part] of layout.entries()) parts.push({ ...part, wires: await partInOrder(backend, shares, starts[index], starts[index] + part.width, order, restAsShareWires && !keyParts.has(index)) });
   return { ...taken.unpack(parts), ownsStorage: true };
 }
 

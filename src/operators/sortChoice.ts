@@ -21,6 +21,12 @@ export interface SortOptions {
   method?: SortMethod;
   /** Hears the method used (the plan names it). */
   onMethod?: (method: SortMethod) => void;
+  /**
+   * A shuffle sort hands back the columns its key does not read as share wires in the sorted order (no OT,
+   * one byte per wire), for a caller that takes them up when a gate needs them, or only outputs them. Other
+   * methods hand back labels.
+   */
+  restAsShareWires?: boolean;
 }
 
 /** What a sort orders by: read off the rows being sorted, key parts first most significant and optionally validity on top; and which columns that reads. */
@@ -79,7 +85,8 @@ export async function sortRows(backend: Backend, input: HandOver<Relation>, key:
   options.onMethod?.(method);
   if (method === "shuffle") {
     const distinct = key.distinctWithinSource && { ...key.distinctWithinSource, valuePlanesOf: (rows: Relation) => orderKeyPlanes(backend, key.of(rows).parts, rows.lanes) };
-    return shuffleSortRelation(backend, rows, { columns: key.columns, planesOf: (sorted) => { const { parts, validity } = key.of(sorted); return orderKeyPlanes(backend, parts, sorted.lanes, validity); }, distinct });
+    const planesOf = (sorted: Relation) => { const { parts, validity } = key.of(sorted); return orderKeyPlanes(backend, parts, sorted.lanes, validity); };
+    return shuffleSortRelation(backend, rows, { columns: key.columns, planesOf, distinct }, { restAsShareWires: options.restAsShareWires });
   }
   return sortRelation(backend, rows, (sorted) => { const { parts, validity } = key.of(sorted); return orderKey(backend, parts, sorted.lanes, validity); }, { runs: options.runs });
 }
@@ -91,7 +98,7 @@ export async function sortRows(backend: Backend, input: HandOver<Relation>, key:
 export async function compactZeroedRows(backend: Backend, input: HandOver<Relation>, options: SortOptions = {}): Promise<Relation> {
   const [rows, method] = withMethod(input, (relation) => options.method ?? cheaperCompaction(relation.lanes, recordWidthOf(relation)));
   options.onMethod?.(method);
-  if (method === "shuffle") return shuffleSortRelation(backend, rows, { columns: [], planesOf: (sorted) => [backend.not(sorted.valid)] });
+  if (method === "shuffle") return shuffleSortRelation(backend, rows, { columns: [], planesOf: (sorted) => [backend.not(sorted.valid)] }, { restAsShareWires: options.restAsShareWires });
   return compact(backend, rows, { invalidRowsZeroed: true });
 }
 
