@@ -193,7 +193,7 @@ async function groupBoundaries(backend: Backend, sorting: { kind: "done"; result
   // The keys are read again only as the result's columns: past this point they may wait as shares.
   const keyWires = lanes * keyColumns.reduce((sum, column) => sum + column.value.width + (column.isNull ? 1 : 0), 0);
   let keys: { parked: ParkedColumns } | { columns: RelationColumn[] };
-  if (keysAsShareWires) keys = { columns: keyColumns.map((column) => shareWiresOfColumn(backend, column)) };
+  if (keysAsShareWires) keys = { columns: keyColumns.splice(0).map((column) => shareWiresOfColumn(backend, column)) };
   else keys = keyColumns.length > 0 && keyWires >= parkKeyWiresAtLeast ? { parked: parkColumns(backend, keyColumns.splice(0)) } : { columns: keyColumns };
   if ("parked" in keys || keysAsShareWires) collectGarbage(keyWires);
   const pending: PendingAggregate[] = aggregates.map((aggregate) => ({ aggregate, argument: aggregate.hasArgument ? { ...argumentColumns.next().value!, zeroWhereNull: aggregate.argumentZeroWhereNull } : undefined }));

@@ -14,7 +14,7 @@
 import type { Backend } from "../circuit/backend.js";
 import { bitLength } from "../circuit/bitVector/integer.js";
 import { concatenateLaneShares, rowBytesFor, type LaneShares } from "../circuit/laneShares.js";
-import type { WireVector } from "../circuit/wireVector.js";
+import { WireVector } from "../circuit/wireVector.js";
 import { shuffleTrafficBytes } from "../ot/sharedShuffle.js";
 import { laneRange, lanesPerChunk } from "./chunks.js";
 import { collectGarbage } from "./garbageCollection.js";
@@ -62,6 +62,9 @@ function laneIndexPlanes(backend: Backend, lanes: number, width: number): WireVe
   return backend.constant(bits);
 }
 
+/** Wires per chunk of the key's rows (tests make it small): large, since each chunk's parts cost an OT round trip apiece. */
+const KEY_ROWS_CHUNK_WIRES = 1 << 23;
+
 /**
  * Sorts the lanes of `input` ascending by the key `key.planesOf` reads, ties kept in lane order (the lane index
  * is the key's last part). It takes the rows: their wires go once shared. The key's parts come back as wires in
@@ -69,22 +72,18 @@ function laneIndexPlanes(backend: Backend, lanes: number, width: number): WireVe
  * in the sorted order (its shares are rows of bits, cheap to move), as labels or, with `restAsShareWires`, as
  * share wires (no OT; the caller takes them up when a gate needs them). Each part is in storage of its own.
  */
-export async function shuffleSortRelation(backend: Backend, input: Given<Relation>, key: ShuffleSortKey, { restAsShareWires = false } = {}): Promise<Relation> {
+export async function shuffleSortRelation(backend: Backend, input: Given<Relation>, key: ShuffleSortKey, { restAsShareWires = false, keyRowsChunkWires = KEY_ROWS_CHUNK_WIRES } = {}): Promise<Relation> {
   if (key.distinct) return shuffleSortDistinct(backend, receive(input), key, restAsShareWires);
   const shuffled = await shuffleWithTie(backend, sharesOfRelation(backend, receive(input), key.columns));
   const { lanes, unpack, layout, starts, keyParts } = shuffled;
-  const parts: Array<BitPlanes | undefined> = layout.map(() => undefined);
-  for (const index of keyParts) parts[index] = { ...layout[index], wires: await backend.labelsOfShares(shuffled.shares, starts[index], starts[index] + layout[index].width) };
-  // The key reads only its own parts: the others stand in as empty vectors until the order is known.
-  const order = await revealedOrder(backend, shuffled, layout.map((part, index) => parts[index] ?? { ...part, wires: backend.constant([]) }), key.planesOf);
-  // So are the key's rows, laid out for the comparisons.
+  const order = await revealedOrder(backend, shuffled, key.planesOf, keyRowsChunkWires);
+  // The key's rows, laid out for the comparisons, are garbage now.
   collectGarbage(lanes * keyParts.reduce((sum, index) => sum + layout[index].width, shuffled.tieWidth));
-  // The order is public: each part is moved, or made, in it one at a time, so that only one part is doubled.
-  for (const [index, part] of layout.entries()) {
-    const early = parts[index];
-    parts[index] = early ? { ...early, wires: backend.gatherLanes(early.wires, early.width, order) } : { ...part, wires: await partInOrder(backend, shuffled.shares, starts[index], starts[index] + part.width, order, restAsShareWires) };
-  }
-  return { ...unpack(parts as BitPlanes[]), ownsStorage: true };
+  // The order is public: each part is made in it from the shares, the key's parts as labels again.
+  const keyPartSet = new Set(keyParts);
+  const parts: BitPlanes[] = [];
+  for (const [index, part] of layout.entries()) parts.push({ ...part, wires: await partInOrder(backend, shuffled.shares, starts[index], starts[index] + part.width, order, restAsShareWires && !keyPartSet.has(index)) });
+  return { ...unpack(parts), ownsStorage: true };
 }
 
 /** Planes [first, end) of the shuffled shares in `order`: labels (one OT per wire), or share wires (free). */
@@ -204,14 +203,36 @@ function sourcePlanes(sourceOfLane: Int32Array, sourceBits: number, start: numbe
   return bits;
 }
 
+
 /**
- * The sorted order of the shuffled lanes, from the key's parts (the others are empty stand-ins in `parts`):
- * the key with the tie-break below it.
+ * The sorted order of the shuffled lanes by the key with the tie-break below it, laid out row by row for the
+ * comparisons a chunk of lanes at a time: the chunk's key parts and tie are made wires from the shares (one OT
+ * per wire), read by `planesOf` (which sees empty stand-ins for the other parts) and let go once laid out. Only
+ * the rows then stand through the comparisons, not the key's planes beside them.
  */
-async function revealedOrder(backend: Backend, shuffled: Awaited<ReturnType<typeof shuffleWithTie>>, parts: BitPlanes[], planesOf: KeyPlanesOf): Promise<Int32Array> {
-  const { lanes, tieWidth, tieStart } = shuffled;
-  const tie = await backend.labelsOfShares(shuffled.shares, tieStart, tieStart + tieWidth);
-  return orderOfKeyPlanes(backend, [...planeViews(backend, { wires: tie, width: tieWidth, lanes }), ...planesOf(shuffled.unpack(parts))], lanes);
+async function revealedOrder(backend: Backend, shuffled: Awaited<ReturnType<typeof shuffleWithTie>>, planesOf: KeyPlanesOf, chunkWires: number): Promise<Int32Array> {
+  const { lanes, tieWidth, tieStart, layout, starts, keyParts, unpack } = shuffled;
+  const keyWidth = keyParts.reduce((sum, index) => sum + layout[index].width, tieWidth);
+  const step = Math.max(1, Math.floor(chunkWires / keyWidth));
+  const keyPartSet = new Set(keyParts);
+  let rows: WireVector | undefined;
+  let width = 0;
+  for (let start = 0; start < lanes; start += step) {
+    const count = Math.min(lanes, start + step) - start;
+    const chunk = laneRange(start, start + count);
+    const parts: BitPlanes[] = [];
+    for (const [index, part] of layout.entries()) {
+      parts.push({ width: part.width, lanes: count, wires: keyPartSet.has(index) ? await backend.labelsOfShares(shuffled.shares, starts[index], starts[index] + part.width, chunk) : backend.constant([]) });
+    }
+    const tie = await backend.labelsOfShares(shuffled.shares, tieStart, tieStart + tieWidth, chunk);
+    const planes = [...planeViews(backend, { wires: tie, width: tieWidth, lanes: count }), ...planesOf(unpack(parts))];
+    const chunkRows = backend.planesToRows(planes, count);
+    width = planes.length;
+    rows ??= WireVector.uninitialized(lanes * width, chunkRows.bytesPerWire);
+    // Row-major: a chunk of lanes is one run of the rows.
+    rows.data.set(chunkRows.data, start * width * chunkRows.bytesPerWire);
+  }
+  return orderOfRows(backend, rows!, width, lanes);
 }
 
 /** The order of shuffled lanes by distinct keys (planes lowest first): laid out row by row, then the merge sort's revealed comparisons. */
@@ -219,6 +240,11 @@ async function orderOfKeyPlanes(backend: Backend, planes: WireVector[], lanes: n
   const width = planes.length;
   const rows = backend.planesToRows(planes, lanes);
   planes.length = 0;
+  return orderOfRows(backend, rows, width, lanes);
+}
+
+/** The order of shuffled lanes by their distinct keys, laid out row by row (`width` planes, lowest first). */
+async function orderOfRows(backend: Backend, rows: WireVector, width: number, lanes: number): Promise<Int32Array> {
   return revealedMergeSort(lanes, async (first, second) => {
     const below = await backend.lessThanOfRows(rows, width, first, second);
     // Not awaited: the next group's comparisons are made while these outcomes travel. The counting backend

@@ -70,9 +70,11 @@ describe("merge sort by revealed comparisons", () => {
 
 describe("shuffle sort of a relation", () => {
   /** Lanes with a valid bit, an 8-bit key (with repeats) and a 12-bit payload that names the lane. */
-  const relationProgram = (lanes: number): CircuitProgram => async (backend, [valid, key, payload]) => {
+  const payloadKinds: number[] = [];
+  const relationProgram = (lanes: number, options?: { restAsShareWires?: boolean; keyRowsChunkWires?: number }): CircuitProgram => async (backend, [valid, key, payload]) => {
     const relation = { lanes, valid, columns: [{ value: bitPlanes(key, 8) }, { value: bitPlanes(payload, 12) }] };
-    const sorted = await shuffleSortRelation(backend, relation, { columns: [0], planesOf: (rows) => orderKeyPlanes(backend, [{ column: rows.columns[0], type: { kind: "int", bits: 8 } }], rows.lanes, rows.valid) });
+    const sorted = await shuffleSortRelation(backend, relation, { columns: [0], planesOf: (rows) => orderKeyPlanes(backend, [{ column: rows.columns[0], type: { kind: "int", bits: 8 } }], rows.lanes, rows.valid) }, options);
+    if (backend.kind === "garbler") payloadKinds.push(sorted.columns[1].value.wires.bytesPerWire);
     return [sorted.valid, sorted.columns[0].value.wires, sorted.columns[1].value.wires];
   };
   const inputsOf = (lanes: number, seed: number) => {
@@ -92,6 +94,20 @@ describe("shuffle sort of a relation", () => {
       expect(await runPlaintext(relationProgram(lanes), inputs)).toEqual(expected);
       expect((await runGarbledOverChannel(relationProgram(lanes), inputs)).outputs).toEqual(expected);
     }
+  });
+
+  it("sorts the same with the key's rows laid out a few lanes at a time, and the payload handed back as share wires", async () => {
+    const lanes = 200;
+    const { valid, keys, inputs } = inputsOf(lanes, 7);
+    const order = expectedOrder(valid, keys);
+    const expected = [Uint8Array.from(order, (lane) => valid[lane]), encodeIntegers(order.map((lane) => keys[lane]), 8), encodeIntegers(order.map(BigInt), 12)];
+    // 144 wires per chunk: 8 lanes of the 17 key planes (valid, key, tie-break) at a time, the last chunk short.
+    const chunked = { keyRowsChunkWires: 144, restAsShareWires: true };
+    expect(await runPlaintext(relationProgram(lanes, chunked), inputs)).toEqual(expected);
+    payloadKinds.length = 0;
+    expect((await runGarbledOverChannel(relationProgram(lanes, chunked), inputs)).outputs).toEqual(expected);
+    expect((await runGarbledOverChannel(relationProgram(lanes), inputs)).outputs).toEqual(expected);
+    expect(payloadKinds).toEqual([1, 16]);
   });
 
   it("sends the same bytes and garbles the same gates for other data of the same shape, as counted", async () => {
