@@ -45,7 +45,18 @@ export function shareWireInputs(plan: PlanNode, shufflesFirst: (aggregate: Aggre
     for (const { scans } of candidates) for (const scan of scans) reached.set(scan.table, (reached.get(scan.table) ?? 0) + 1);
     const tables = new Set([...reached].filter(([table, count]) => count === scansOf.get(table)).map(([table]) => table));
     const kept = candidates.filter(({ scans }) => scans.every((scan) => tables.has(scan.table)));
-    if (kept.length === candidates.length) return { tables, ...withShareWireUnions(plan, new Set(kept.map(({ aggregate }) => aggregate)), shufflesFirst) };
+    if (kept.length === candidates.length) {
+      const { aggregates, unions } = withShareWireUnions(plan, new Set(kept.map(({ aggregate }) => aggregate)), shufflesFirst);
+      // A converting union's inputs that are scans moved as they are can be share wires from the start: the
+      // union turns the others' labels into shares, so nothing mixes the kinds. Each of such a table's scans
+      // must be one of them (a table kept whole above is never partly under a converting union).
+      const reachedByUnions = new Map<string, number>();
+      for (const union of unions) {
+        for (const input of (union as Extract<PlanNode, { kind: "union" }>).inputs) for (const scan of movedScans(input) ?? []) reachedByUnions.set(scan.table, (reachedByUnions.get(scan.table) ?? 0) + 1);
+      }
+      for (const [table, count] of reachedByUnions) if (count === scansOf.get(table)) tables.add(table);
+      return { tables, aggregates, unions };
+    }
     candidates = kept;
   }
 }

@@ -1,7 +1,8 @@
 /**
  * A GROUP BY whose result only goes to the output keeps its keys and totals as share wires, taking each
- * aggregate's argument up alone for its scan; a UNION ALL under it hands it shares. The results are those of
- * labels all the way, garbled and in the clear, and the plan's ANDs are the run's.
+ * aggregate's argument up alone for its scan; a UNION ALL under it hands it shares, and a table it reads
+ * straight is share wires from the upload. The results are those of labels all the way, garbled and in the
+ * clear, and the plan's ANDs are the run's.
  */
 import { describe, expect, it } from "@jest/globals";
 import type { CircuitProgram } from "../../src/circuit/backend.js";
@@ -106,5 +107,7 @@ describe("the pilot's shape: a join's per-row counts and a rollup table, unioned
     expect(run.released).toEqual(expected);
     expect(run.andGates).toBe(run.cost.andGates);
     expect(run.cost.operators.map((operator) => operator.operator)).toContain("union all of 2 as share wires (free: the GROUP BY's shuffle takes shares)");
+    // The rollup table goes straight into the union: its uploads are share wires from the start (no input OT).
+    expect(shuffled.inputLayouts.map((layout, index) => [shuffled.tables[index], layout.shareWires === true])).toEqual([["patients", false], ["diagnoses", false], ["rollup", true]]);
   });
 });
