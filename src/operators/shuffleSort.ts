@@ -67,10 +67,11 @@ const KEY_ROWS_CHUNK_WIRES = 1 << 23;
 
 /**
  * Sorts the lanes of `input` ascending by the key `key.planesOf` reads, ties kept in lane order (the lane index
- * is the key's last part). It takes the rows: their wires go once shared. The key's parts come back as wires in
- * the shuffled order and are moved by relabelling once the order is known; every other part comes back straight
- * in the sorted order (its shares are rows of bits, cheap to move), as labels or, with `restAsShareWires`, as
- * share wires (no OT; the caller takes them up when a gate needs them). Each part is in storage of its own.
+ * is the key's last part). It takes the rows: their wires go once shared. The key's parts are made wires in the
+ * shuffled order for the comparisons only (revealedOrder); once the order is known, every part is made straight
+ * in it from the shares (rows of bits, cheap to move): the key's as labels, the others as labels or, with
+ * `restAsShareWires`, as share wires (no OT; the caller takes them up when a gate needs them). Each part is in
+ * storage of its own.
  */
 export async function shuffleSortRelation(backend: Backend, input: Given<Relation>, key: ShuffleSortKey, { restAsShareWires = false, keyRowsChunkWires = KEY_ROWS_CHUNK_WIRES } = {}): Promise<Relation> {
   if (key.distinct) return shuffleSortDistinct(backend, receive(input), key, restAsShareWires);
@@ -203,7 +204,6 @@ function sourcePlanes(sourceOfLane: Int32Array, sourceBits: number, start: numbe
   return bits;
 }
 
-
 /**
  * The sorted order of the shuffled lanes by the key with the tie-break below it, laid out row by row for the
  * comparisons a chunk of lanes at a time: the chunk's key parts and tie are made wires from the shares (one OT
@@ -232,7 +232,7 @@ async function revealedOrder(backend: Backend, shuffled: Awaited<ReturnType<type
     // Row-major: a chunk of lanes is one run of the rows.
     rows.data.set(chunkRows.data, start * width * chunkRows.bytesPerWire);
   }
-  return orderOfRows(backend, rows!, width, lanes);
+  return rows ? orderOfRows(backend, rows, width, lanes) : new Int32Array(0);
 }
 
 /** The order of shuffled lanes by distinct keys (planes lowest first): laid out row by row, then the merge sort's revealed comparisons. */
@@ -317,7 +317,9 @@ export function shuffleSortCost(lanes: number, recordWidth: number, keyWidth: nu
     return masking + comparisons * width + rounds * ROUND_TRIP_ANDS + shuffleCost(lanes, recordWidth + width);
   }
   const tieWidth = tieBreakWidth(lanes);
-  return comparisons * (keyWidth + tieWidth) + rounds * ROUND_TRIP_ANDS + shuffleCost(lanes, recordWidth + tieWidth);
+  // The key's parts are made wires twice: for the comparisons, and again in the sorted order.
+  const keyRemade = (16 * lanes * keyWidth) / 32;
+  return comparisons * (keyWidth + tieWidth) + rounds * ROUND_TRIP_ANDS + shuffleCost(lanes, recordWidth + tieWidth) + keyRemade;
 }
 
 /** Record planes of a relation as sorts move it (valid, each column's value and NULL flag). */
