@@ -232,11 +232,13 @@ export class Garbler extends Rewiring implements Backend {
   async reveal(a: WireVector): Promise<Uint8Array> {
     this.checkLabels(a);
     const channel = this.waitingOnEvaluator().channel;
-    const decoding = this.writer.reserve(Math.ceil(a.length / 8));
+    const byteCount = Math.ceil(a.length / 8);
     // The decoding bits are the garbler's output shares.
-    decoding.set(packBits(this.outputShare(a)));
+    this.writer.reserve(byteCount).set(packBits(this.outputShare(a)));
+    // Not the region's length after this: a flush may hand the sink a chunk that fills its buffer, and a sink
+    // that transfers it to another thread leaves every view of it empty.
     await this.writer.flushAll();
-    return unpackBits(await channel.receiveExactly(decoding.length, "revealed bits"), a.length);
+    return unpackBits(await channel.receiveExactly(byteCount, "revealed bits"), a.length);
   }
 
   /** Shares are the permute bits of the 0-labels. */
