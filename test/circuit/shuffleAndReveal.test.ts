@@ -2,6 +2,8 @@ import { describe, expect, it } from "@jest/globals";
 import { randomBytes } from "node:crypto";
 import type { Backend, CircuitProgram } from "../../src/circuit/backend.js";
 import { CountingBackend } from "../../src/circuit/countingBackend.js";
+import { Garbler, STREAM_HEADER_BYTES } from "../../src/circuit/garbler.js";
+import { memoryChannelPair } from "../../src/transport/memoryPair.js";
 import { concatenateLaneShares, sharedPlanes } from "../../src/circuit/laneShares.js";
 import { PlaintextBackend } from "../../src/circuit/plaintextBackend.js";
 import { runGarbled, runGarbledOverChannel, runPlaintext } from "../../src/circuit/twoParty.js";
@@ -161,5 +163,29 @@ describe("lane shares", () => {
     expect(joined.rowBytes).toBe(8);
     expect(Array.from(sharedPlanes(joined, 0, 30))).toEqual(Array.from(first));
     expect(Array.from(sharedPlanes(joined, 30, 35))).toEqual(Array.from(second));
+  });
+});
+
+describe("a garbler's reveal", () => {
+  it("waits for the bytes it reserved even when its flush hands the sink the whole chunk, which a sink may transfer", async () => {
+    // A sink that transfers (detaches) every chunk that fills its buffer, as the worker's port channel does.
+    const sent: number[] = [];
+    const sink = {
+      write(chunk: Uint8Array): void {
+        sent.push(chunk.length);
+        if (chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength) structuredClone(chunk.buffer, { transfer: [chunk.buffer as ArrayBuffer] });
+      },
+    };
+    const [garblerChannel, peerChannel] = memoryChannelPair();
+    // The stream header (16 bytes) and the decoding bits of 32 wires (4 bytes) fill the 20-byte chunk exactly.
+    const garbler = new Garbler(sink, { chunkBytes: STREAM_HEADER_BYTES + 4, link: { channel: garblerChannel, inputs: undefined as never } });
+    const revealed = garbler.reveal(garbler.constant(new Array(32).fill(0)));
+    // The peer answers with the 32 values (as the evaluator would, after reading the decoding bits).
+    await peerChannel.send(Uint8Array.from([0xff, 0, 0xff, 0]));
+    peerChannel.flush();
+    expect(Array.from(await revealed)).toEqual([...new Array(8).fill(1), ...new Array(8).fill(0), ...new Array(8).fill(1), ...new Array(8).fill(0)]);
+    expect(sent).toEqual([STREAM_HEADER_BYTES + 4]);
+    garblerChannel.destroy();
+    peerChannel.destroy();
   });
 });
