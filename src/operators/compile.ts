@@ -24,7 +24,7 @@ import { discloseRows, layoutOutput, outputColumns } from "./output.js";
 import { deadColumn, gatherRelation, scanInput, typeBits, unionAll, type Relation } from "./relation.js";
 import { liveColumns } from "./liveColumns.js";
 import { isPartialMerge, tablesRead, widthRows, withPushdown } from "./pushdown.js";
-import { bindQuery, SITE_COLUMN, UNKNOWN_TABLE_ROWS, type PlanNode } from "./sql/binder.js";
+import { bindQuery, SITE_COLUMN, UNKNOWN_TABLE_ROWS, type BoundExpression, type PlanNode } from "./sql/binder.js";
 import type { SqlType } from "./sql/types.js";
 import { parseQuery } from "./sql/parser.js";
 import { columnOrWidening, eachNode, lastReaders } from "./planWalk.js";
@@ -338,13 +338,20 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
       inputsCost = parentInputs;
       return result;
     };
+    // The union inputs that are projections, and the narrower types some of them were made in (see "project").
+    const unionInputs = new Set<PlanNode>();
+    eachNode(plan, (node) => { if (node.kind === "union") for (const input of node.inputs) if (input.kind === "project") unionInputs.add(input); });
+    const narrowedTypes = new Map<PlanNode, SqlType[]>();
     /**
      * A UNION ALL's input. A projection of plain columns and integer widenings (how pushdown brings partials to
      * the merged types) is left to the union, which widens as it copies: the rows are copied once, not twice.
      */
     const unionInput = async (input: PlanNode): Promise<{ relation: HandOver<Relation>; types: SqlType[] }> => {
       const picks = input.kind === "project" ? input.expressions.map(columnOrWidening) : [];
-      if (input.kind !== "project" || picks.some((pick) => pick === undefined)) return { relation: new HandOver(await run(input)), types: input.columns.map((column) => column.type) };
+      if (input.kind !== "project" || picks.some((pick) => pick === undefined)) {
+        const relation = new HandOver(await run(input));
+        return { relation, types: narrowedTypes.get(input) ?? input.columns.map((column) => column.type) };
+      }
       const relation = await run(input.input);
       const columns = picks.map((pick) => relation.columns[pick!.index]);
       return { relation: new HandOver({ lanes: relation.lanes, valid: relation.valid, columns }), types: picks.map((pick) => pick!.type) };
@@ -374,12 +381,17 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
         }
         case "project": {
           const relation = await run(node.input);
+          // Under a UNION ALL, a row value that is a BOOL cast to an integer or an integer literal is made only as
+          // wide as it needs: the union widens it as it copies, with views of its top plane. A fused GROUP BY's
+          // per-row counts would otherwise stand as whole columns of zero planes (gigabytes at pilot scale).
+          const narrowed = unionInputs.has(node) ? node.expressions.map(narrowRowValue) : [];
+          if (narrowed.some((expression) => expression !== undefined)) narrowedTypes.set(node, node.expressions.map((expression, index) => (narrowed[index] ?? expression).type));
           // Each input column goes once the last expression that reads it is made: a cast (a new vector) would
           // otherwise keep its input beside it until the whole projection is done, two copies of the rows.
           const lastReader = lastReaders(node.expressions);
           const columns = [];
           for (const [index, expression] of node.expressions.entries()) {
-            columns.push(await evaluate(backend, expression, relation));
+            columns.push(await evaluate(backend, narrowed[index] ?? expression, relation));
             let released = 0;
             for (const [column, last] of lastReader) {
               if (last !== index) continue;
@@ -560,4 +572,19 @@ function readOnlyByOutput(plan: PlanNode, shuffled: ReadonlySet<PlanNode>): Plan
   if (node.kind === "sort") node = node.input;
   while (node.kind === "project" && node.expressions.every((expression) => columnOrWidening(expression) !== undefined)) node = node.input;
   return node.kind === "aggregate" && node.groupBy.length > 0 && shuffled.has(node) ? node : undefined;
+}
+
+/**
+ * A row value made narrower, whose sign extension to the expression's type is the same value: a BOOL cast to an
+ * integer (0 or 1: two bits) or an integer literal (its two's complement width). Undefined when nothing is saved.
+ */
+function narrowRowValue(expression: BoundExpression): BoundExpression | undefined {
+  if (expression.type.kind !== "int") return undefined;
+  if (expression.kind === "cast" && expression.operand.type.kind === "bool" && expression.type.bits > 2) return { ...expression, type: { kind: "int", bits: 2 } };
+  if (expression.kind === "literal" && typeof expression.value === "bigint") {
+    const value: bigint = expression.value;
+    const bits = (value < 0n ? -value - 1n : value).toString(2).length + 1;
+    if (bits < expression.type.bits) return { ...expression, type: { kind: "int", bits } };
+  }
+  return undefined;
 }
