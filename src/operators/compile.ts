@@ -9,7 +9,7 @@ import { InputError } from "../share/errors.js";
 import type { Column } from "../share/schema.js";
 import { findTable, type Query, type Study } from "../share/study.js";
 import { evaluate, holds } from "./expressions.js";
-import { fuseAggregates, isFusedAggregate } from "./fuseAggregates.js";
+import { fuseAggregates, isFusedAggregate, narrowRowValue } from "./fuseAggregates.js";
 import { groupAggregateOf } from "./groupAggregate.js";
 import { groupSources, orderCovers } from "./groupSources.js";
 import { joinRelations } from "./join.js";
@@ -24,7 +24,7 @@ import { discloseRows, layoutOutput, outputColumns } from "./output.js";
 import { deadColumn, gatherRelation, scanInput, typeBits, unionAll, type Relation } from "./relation.js";
 import { liveColumns } from "./liveColumns.js";
 import { isPartialMerge, tablesRead, widthRows, withPushdown } from "./pushdown.js";
-import { bindQuery, SITE_COLUMN, UNKNOWN_TABLE_ROWS, type BoundExpression, type PlanNode } from "./sql/binder.js";
+import { bindQuery, SITE_COLUMN, UNKNOWN_TABLE_ROWS, type PlanNode } from "./sql/binder.js";
 import type { SqlType } from "./sql/types.js";
 import { parseQuery } from "./sql/parser.js";
 import { columnOrWidening, eachNode, lastReaders } from "./planWalk.js";
@@ -572,19 +572,4 @@ function readOnlyByOutput(plan: PlanNode, shuffled: ReadonlySet<PlanNode>): Plan
   if (node.kind === "sort") node = node.input;
   while (node.kind === "project" && node.expressions.every((expression) => columnOrWidening(expression) !== undefined)) node = node.input;
   return node.kind === "aggregate" && node.groupBy.length > 0 && shuffled.has(node) ? node : undefined;
-}
-
-/**
- * A row value made narrower, whose sign extension to the expression's type is the same value: a BOOL cast to an
- * integer (0 or 1: two bits) or an integer literal (its two's complement width). Undefined when nothing is saved.
- */
-function narrowRowValue(expression: BoundExpression): BoundExpression | undefined {
-  if (expression.type.kind !== "int") return undefined;
-  if (expression.kind === "cast" && expression.operand.type.kind === "bool" && expression.type.bits > 2) return { ...expression, type: { kind: "int", bits: 2 } };
-  if (expression.kind === "literal" && typeof expression.value === "bigint") {
-    const value: bigint = expression.value;
-    const bits = (value < 0n ? -value - 1n : value).toString(2).length + 1;
-    if (bits < expression.type.bits) return { ...expression, type: { kind: "int", bits } };
-  }
-  return undefined;
 }

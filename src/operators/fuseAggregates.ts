@@ -170,3 +170,18 @@ export function rowValue(aggregate: BoundAggregate, column: BoundColumn, at: Bou
 function sameType(expression: BoundExpression, column: BoundColumn): boolean {
   return JSON.stringify(expression.type) === JSON.stringify(column.type) && expression.nullable === column.nullable;
 }
+
+/**
+ * A row value made narrower, whose sign extension to the expression's type is the same value: a BOOL cast to an
+ * integer (0 or 1: two bits) or an integer literal (its two's complement width). Undefined when nothing is saved.
+ */
+export function narrowRowValue(expression: BoundExpression): BoundExpression | undefined {
+  if (expression.type.kind !== "int") return undefined;
+  if (expression.kind === "cast" && expression.operand.type.kind === "bool" && expression.type.bits > 2) return { ...expression, type: { kind: "int", bits: 2 } };
+  if (expression.kind === "literal" && typeof expression.value === "bigint") {
+    const value: bigint = expression.value;
+    const bits = (value < 0n ? -value - 1n : value).toString(2).length + 1;
+    if (bits < expression.type.bits) return { ...expression, type: { kind: "int", bits } };
+  }
+  return undefined;
+}

@@ -11,8 +11,8 @@ import { x25519 } from "@noble/curves/ed25519.js";
 import { queryInTheClear } from "../../src/operators/clearRun.js";
 import { compileQuery, type InputSizes } from "../../src/operators/compile.js";
 import { queryWithDuckDb } from "../../src/operators/duckdbReference.js";
-import { fuseAggregates } from "../../src/operators/fuseAggregates.js";
-import type { PlanNode } from "../../src/operators/sql/binder.js";
+import { fuseAggregates, narrowRowValue } from "../../src/operators/fuseAggregates.js";
+import type { BoundExpression, PlanNode } from "../../src/operators/sql/binder.js";
 import type { Cell } from "../../src/share/rowCodec.js";
 import { createStudy, type Study } from "../../src/share/study.js";
 import { SeededRandom } from "../../src/share/synthetic/seededRandom.js";
@@ -292,5 +292,23 @@ describe("random nested queries", () => {
 
   it("fused a fair share of them, not only refused", () => {
     expect(fusedCount).toBeGreaterThan(cases.length / 4);
+  });
+});
+
+describe("a per-row value under a UNION ALL", () => {
+  const at = { line: 1, column: 1 } as BoundExpression["at"];
+  const flag: BoundExpression = { kind: "column", index: 0, type: { kind: "bool" }, nullable: true, at } as BoundExpression;
+  const literal = (value: bigint, bits: number) => ({ kind: "literal", value, type: { kind: "int", bits }, nullable: false, at }) as BoundExpression;
+
+  it("is made only as wide as its sign extension needs: a BOOL cast to an integer in two bits, a literal in its own width", () => {
+    expect(narrowRowValue({ kind: "cast", operand: flag, type: { kind: "int", bits: 64 }, nullable: true, at } as BoundExpression)?.type).toEqual({ kind: "int", bits: 2 });
+    expect(narrowRowValue(literal(1n, 23))?.type).toEqual({ kind: "int", bits: 2 });
+    expect(narrowRowValue(literal(0n, 23))?.type).toEqual({ kind: "int", bits: 2 });
+    expect(narrowRowValue(literal(-1n, 23))?.type).toEqual({ kind: "int", bits: 2 });
+    expect(narrowRowValue(literal(5n, 23))?.type).toEqual({ kind: "int", bits: 4 });
+    expect(narrowRowValue(literal(-6n, 23))?.type).toEqual({ kind: "int", bits: 4 });
+    // Nothing to save: already as narrow, or not a row value it knows.
+    expect(narrowRowValue(literal(5n, 4))).toBeUndefined();
+    expect(narrowRowValue(flag)).toBeUndefined();
   });
 });
