@@ -340,7 +340,14 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
     };
     // The union inputs that are projections, and the narrower types some of them were made in (see "project").
     const unionInputs = new Set<PlanNode>();
-    eachNode(plan, (node) => { if (node.kind === "union") for (const input of node.inputs) if (input.kind === "project") unionInputs.add(input); });
+    // A projection of plain columns in between (a select list over a fused GROUP BY) passes the narrow values on.
+    eachNode(plan, (node) => {
+      if (node.kind !== "union") return;
+      for (let input of node.inputs) {
+        while (input.kind === "project" && input.expressions.every((expression) => columnOrWidening(expression) !== undefined)) { unionInputs.add(input); input = input.input; }
+        if (input.kind === "project") unionInputs.add(input);
+      }
+    });
     const narrowedTypes = new Map<PlanNode, SqlType[]>();
     /**
      * A UNION ALL's input. A projection of plain columns and integer widenings (how pushdown brings partials to
