@@ -79,11 +79,10 @@ export async function shuffleSortRelation(backend: Backend, input: Given<Relatio
   const { lanes, unpack, layout, starts, keyParts } = shuffled;
   const order = await revealedOrder(backend, shuffled, key.planesOf, keyRowsChunkWires);
   // The key's rows, laid out for the comparisons, are garbage now.
-  collectGarbage(lanes * keyParts.reduce((sum, index) => sum + layout[index].width, shuffled.tieWidth));
+  collectGarbage(lanes * (shuffled.keyWidth + shuffled.tieWidth));
   // The order is public: each part is made in it from the shares, the key's parts as labels again.
-  const keyPartSet = new Set(keyParts);
   const parts: BitPlanes[] = [];
-  for (const [index, part] of layout.entries()) parts.push({ ...part, wires: await partInOrder(backend, shuffled.shares, starts[index], starts[index] + part.width, order, restAsShareWires && !keyPartSet.has(index)) });
+  for (const [index, part] of layout.entries()) parts.push({ ...part, wires: await partInOrder(backend, shuffled.shares, starts[index], starts[index] + part.width, order, restAsShareWires && !keyParts.has(index)) });
   return { ...unpack(parts), ownsStorage: true };
 }
 
@@ -133,8 +132,7 @@ async function shuffleSortDistinct(backend: Backend, relation: Relation, key: Sh
   // The key's labels and rows are garbage now: freed before the rows' wires are made in order.
   collectGarbage(2 * lanes * keyShares.planes);
   const parts: BitPlanes[] = [];
-  const keyParts = new Set(taken.keyParts);
-  for (const [index, part] of layout.entries()) parts.push({ ...part, wires: await partInOrder(backend, shares, starts[index], starts[index] + part.width, order, restAsShareWires && !keyParts.has(index)) });
+  for (const [index, part] of layout.entries()) parts.push({ ...part, wires: await partInOrder(backend, shares, starts[index], starts[index] + part.width, order, restAsShareWires && !taken.keyParts.has(index)) });
   return { ...taken.unpack(parts), ownsStorage: true };
 }
 
@@ -212,9 +210,8 @@ function sourcePlanes(sourceOfLane: Int32Array, sourceBits: number, start: numbe
  */
 async function revealedOrder(backend: Backend, shuffled: Awaited<ReturnType<typeof shuffleWithTie>>, planesOf: KeyPlanesOf, chunkWires: number): Promise<Int32Array> {
   const { lanes, tieWidth, tieStart, layout, starts, keyParts, unpack } = shuffled;
-  const keyWidth = keyParts.reduce((sum, index) => sum + layout[index].width, tieWidth);
+  const keyWidth = shuffled.keyWidth + tieWidth;
   const step = Math.max(1, Math.floor(chunkWires / keyWidth));
-  const keyPartSet = new Set(keyParts);
   let rows: WireVector | undefined;
   let width = 0;
   for (let start = 0; start < lanes; start += step) {
@@ -222,7 +219,7 @@ async function revealedOrder(backend: Backend, shuffled: Awaited<ReturnType<type
     const chunk = laneRange(start, start + count);
     const parts: BitPlanes[] = [];
     for (const [index, part] of layout.entries()) {
-      parts.push({ width: part.width, lanes: count, wires: keyPartSet.has(index) ? await backend.labelsOfShares(shuffled.shares, starts[index], starts[index] + part.width, chunk) : backend.constant([]) });
+      parts.push({ width: part.width, lanes: count, wires: keyParts.has(index) ? await backend.labelsOfShares(shuffled.shares, starts[index], starts[index] + part.width, chunk) : backend.constant([]) });
     }
     const tie = await backend.labelsOfShares(shuffled.shares, tieStart, tieStart + tieWidth, chunk);
     const planes = [...planeViews(backend, { wires: tie, width: tieWidth, lanes: count }), ...planesOf(unpack(parts))];
@@ -256,7 +253,7 @@ async function orderOfRows(backend: Backend, rows: WireVector, width: number, la
 
 /**
  * This party's shares of the rows, with where each part's planes start and which parts the key reads (valid and
- * the key columns'). A function of its own: once it returns, nothing holds the rows' wires.
+ * the key columns', and their planes). A function of its own: once it returns, nothing holds the rows' wires.
  */
 function sharesOfRelation(backend: Backend, relation: Relation, keyColumns: readonly number[]) {
   const lanes = relation.lanes;
@@ -265,12 +262,13 @@ function sharesOfRelation(backend: Backend, relation: Relation, keyColumns: read
   const columnParts: number[][] = [];
   let next = 1;
   for (const column of relation.columns) columnParts.push(column.isNull ? [next++, next++] : [next++]);
-  const keyParts = [0, ...new Set(keyColumns.flatMap((column) => columnParts[column]))];
+  const keyParts = new Set([0, ...keyColumns.flatMap((column) => columnParts[column])]);
   const layout = parts.map((part) => ({ width: part.width, lanes: part.lanes }));
   const starts: number[] = [];
   let planes = 0;
   for (const part of layout) { starts.push(planes); planes += part.width; }
-  return { lanes, layout, starts, keyParts, unpack, shares: backend.sharesOfLanes(parts, lanes) };
+  const keyWidth = [...keyParts].reduce((sum, index) => sum + layout[index].width, 0);
+  return { lanes, layout, starts, keyParts, keyWidth, unpack, shares: backend.sharesOfLanes(parts, lanes) };
 }
 
 /**
