@@ -20,7 +20,8 @@ import { cheaperSort, compactZeroedRows, hideDummyPositions, sortRows, type Sort
 import { shareWireInputs } from "./shareWireInputs.js";
 import { shareWiresOfRelation } from "./shareWireColumns.js";
 import type { DistinctKeySources } from "./shuffleSort.js";
-import { discloseRows, layoutOutput, outputColumns } from "./output.js";
+import { discloseRows } from "./disclosure.js";
+import { layoutOutput, outputColumns } from "./output.js";
 import { deadColumn, gatherRelation, scanInput, typeBits, unionAll, type Relation } from "./relation.js";
 import { liveColumns } from "./liveColumns.js";
 import { isPartialMerge, tablesRead, widthRows, withPushdown } from "./pushdown.js";

@@ -1,7 +1,7 @@
 /**
  * Columns as share wires (circuit/shareWires.ts) and back: one byte per wire while a long step does not read
  * them, labels (one correlated OT per wire) for the step that does. A GROUP BY's totals wait this way for the
- * output, where only the disclosure rules read them, a column at a time.
+ * output, where only the disclosure rules read them, a chunk of lanes at a time.
  */
 import type { Backend } from "../circuit/backend.js";
 import { labelsOfShareWires, toShareWires } from "../circuit/shareWires.js";

@@ -6,9 +6,9 @@ import { describe, expect, it } from "@jest/globals";
 import { encodeIntegers } from "../../src/circuit/bitVector/bitPlanes.js";
 import type { Backend } from "../../src/circuit/backend.js";
 import { PlaintextBackend } from "../../src/circuit/plaintextBackend.js";
-import { runGarbled } from "../../src/circuit/twoParty.js";
+import { runCounting, runGarbled, runGarbledOverChannel, runPlaintext } from "../../src/circuit/twoParty.js";
 import type { WireVector } from "../../src/circuit/wireVector.js";
-import { discloseRows } from "../../src/operators/output.js";
+import { discloseRows } from "../../src/operators/disclosure.js";
 import type { Relation } from "../../src/operators/relation.js";
 import type { BoundColumn } from "../../src/operators/sql/binder.js";
 
@@ -86,6 +86,47 @@ describe("discloseRows", () => {
     counts.forEach((values, index) => {
       const expected = values.map((value, lane) => (released[lane] && !small(value) ? value : 0n));
       same(disclosed.columns[index].value.wires, encodeIntegers(expected, width));
+    });
+  });
+
+  describe("on share-wire rows, a chunk of lanes at a time", () => {
+    // 500 lanes of 4 + 8 + 8 + 1 bits: chunks of 2,000 wires are 96 lanes, the last one short.
+    const lanes = 500, threshold = 3;
+    const random = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const next = random(11);
+    const small = () => BigInt(Math.floor(next() * 2 * threshold));
+    const valid = Array.from({ length: lanes }, () => (next() < 0.85 ? 1 : 0));
+    const strata = Array.from({ length: lanes }, () => BigInt(Math.floor(next() * 16)));
+    const patients = Array.from({ length: lanes }, () => (next() < 0.5 ? small() : BigInt(Math.floor(next() * 128))));
+    const diabetic = Array.from({ length: lanes }, () => (next() < 0.5 ? small() : BigInt(Math.floor(next() * 128))));
+    const diabeticNull = Array.from({ length: lanes }, () => (next() < 0.2 ? 1 : 0));
+    const given = [Uint8Array.from(valid), encodeIntegers(strata, 4), encodeIntegers(patients, 8), encodeIntegers(diabetic, 8), Uint8Array.from(diabeticNull)];
+    const nullable: BoundColumn[] = [columns[0], columns[1], { ...columns[2], nullable: true }];
+    const disclose = (asShareWires: boolean) => async (backend: Backend, [validWires, stratum, patientCount, diabeticCount, isNull]: WireVector[]) => {
+      const relation: Relation = {
+        lanes, valid: validWires, ownsStorage: true,
+        columns: [{ value: { wires: stratum, width: 4, lanes } }, { value: { wires: patientCount, width: 8, lanes } }, { value: { wires: diabeticCount, width: 8, lanes }, isNull }],
+      };
+      const disclosed = await discloseRows(backend, relation, nullable, threshold, { columnsAsShareWires: asShareWires, chunkWires: 2000 });
+      return [disclosed.valid, ...disclosed.columns.flatMap((column) => [column.value.wires, ...(column.isNull ? [column.isNull] : [])])];
+    };
+
+    it("gives the rows the labels give, garbled and in the clear", async () => {
+      const expected = await runPlaintext(disclose(false), given);
+      // Some rows are released, some dropped, and some cells suppressed: the test sees every rule.
+      expect(expected[0].filter((bit) => bit === 1).length).toBeGreaterThan(50);
+      expect(expected[0].filter((bit, lane) => bit === 0 && valid[lane] === 1).length).toBeGreaterThan(50);
+      expect(expected[6].some((bit) => bit === 1)).toBe(true);
+      expect(await runPlaintext(disclose(true), given)).toEqual(expected);
+      const shareWireInputs = new Set([1, 2, 3, 4]);
+      expect((await runGarbledOverChannel(disclose(true), given, { shareWireInputs })).outputs).toEqual(expected);
+    });
+
+    it("takes each wire up once, with the gates of labels", async () => {
+      const [labels, shareWires] = [await runCounting(disclose(false), given.map((bits) => bits.length)), await runCounting(disclose(true), given.map((bits) => bits.length))];
+      expect(shareWires.and).toBe(labels.and);
+      expect(labels.reinputOts).toBe(0);
+      expect(shareWires.reinputOts).toBe(lanes * (4 + 8 + 8 + 1));
     });
   });
 });
