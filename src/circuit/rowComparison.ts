@@ -24,6 +24,12 @@ export class RowComparisonScratch {
   }
 }
 
+/**
+ * Wires of one side's copied rows per batch of pairs: the scratch stays tens of megabytes, where a shuffle
+ * sort's first level (a quarter of the lanes per round) at pilot scale held gigabytes of it for the whole run.
+ */
+const COPIED_WIRES_PER_BATCH = 1 << 21;
+
 /** For rows of `width` wires each: the bit rows[first[i]] < rows[second[i]] (unsigned, plane 0 lowest), one per pair. */
 export async function lessThanOfRows(rows: WireVector, width: number, first: ArrayLike<number>, second: ArrayLike<number>, andInto: AndInto, scratch: RowComparisonScratch): Promise<WireVector> {
   const count = first.length;
@@ -32,6 +38,25 @@ export async function lessThanOfRows(rows: WireVector, width: number, first: Arr
   if (size !== 16 && size !== 1) throw new RangeError("lessThanOfRows needs wires with storage");
   const borrow = WireVector.allocate(count, size);
   if (width === 0) return borrow;
+  const pairsPerBatch = Math.max(1, Math.floor(COPIED_WIRES_PER_BATCH / width));
+  for (let start = 0; start < count; start += pairsPerBatch) {
+    const end = Math.min(count, start + pairsPerBatch);
+    const batchBorrow = new WireVector(end - start, size, borrow.data.subarray(start * size, end * size));
+    await rippleOfRows(rows, width, subarrayOf(first, start, end), subarrayOf(second, start, end), batchBorrow, andInto, scratch);
+  }
+  return borrow;
+}
+
+/** The pairs [start, end) of a list of lanes, as a view where it is a typed array. */
+function subarrayOf(lanes: ArrayLike<number>, start: number, end: number): ArrayLike<number> {
+  if (start === 0 && end === lanes.length) return lanes;
+  return lanes instanceof Int32Array ? lanes.subarray(start, end) : Array.prototype.slice.call(lanes, start, end);
+}
+
+/** The ripple over one batch of pairs, its borrows (zero to begin with) written into `borrow`. */
+async function rippleOfRows(rows: WireVector, width: number, first: ArrayLike<number>, second: ArrayLike<number>, borrow: WireVector, andInto: AndInto, scratch: RowComparisonScratch): Promise<void> {
+  const count = first.length;
+  const size = rows.bytesPerWire;
   // Each side's rows copied whole, one block per row: the ripple then reads them from the cache, plane by plane.
   const xs = copyRows(rows, width, first, scratch.take(0, count * width * size)), ys = copyRows(rows, width, second, scratch.take(1, count * width * size));
   const [a, b, product] = [2, 3, 4].map((slot) => new WireVector(count, size, scratch.take(slot, count * size)));
@@ -44,7 +69,6 @@ export async function lessThanOfRows(rows: WireVector, width: number, first: Arr
     if (size === 16) xorThree(borrow.words(), b.words(), product.words());
     else xorThree(borrow.data, b.data, product.data);
   }
-  return borrow;
 }
 
 /** The given rows (`width` wires each) one after another into `copy`, in the rows' own storage layout. */
