@@ -56,6 +56,12 @@ export interface MessageChannel {
    * The channel takes ownership of `message`: do not modify it afterwards.
    */
   send(message: Uint8Array): Promise<void>;
+  /**
+   * `send`, for a sender that fills the same buffers again (the garbled-table stream): the channel takes the
+   * whole of `message`'s buffer and hands it back through `released` once nothing reads it any more, so that
+   * no buffer is allocated per message. Channels that cannot tell when that is leave this out.
+   */
+  sendReleasing?(message: Uint8Array, released: (buffer: ArrayBuffer) => void): Promise<void>;
   /** Pushes coalesced small frames to the stream now (they are also flushed on the next turn of the loop). */
   flush(): void;
   /** The next message from the peer. */

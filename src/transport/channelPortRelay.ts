@@ -50,7 +50,13 @@ export class ChannelPortRelay {
       case "frame": {
         // The frame is written to the real channel now, in order; its credit returns once the channel has accepted it.
         const cost = windowBytes(request.length);
-        this.channel.send(new Uint8Array(request.buffer, request.offset, request.length)).then(
+        const message = new Uint8Array(request.buffer, request.offset, request.length);
+        const { returnAs } = request;
+        // A buffer the worker fills again goes back once written, where the real channel can tell when that is.
+        const sent = returnAs !== undefined && this.channel.sendReleasing
+          ? this.channel.sendReleasing(message, (buffer) => this.post({ kind: "returned", returnAs, buffer }, [buffer]))
+          : this.channel.send(message);
+        sent.then(
           () => this.post({ kind: "credit", bytes: cost }),
           (error: Error) => this.fail(error),
         );

@@ -23,6 +23,8 @@ export interface PortFrame {
   buffer: ArrayBuffer;
   offset: number;
   length: number;
+  /** Set by `sendReleasing`: the relay hands the buffer back under this number once it is written. */
+  returnAs?: number;
 }
 
 /** Worker → relay. */
@@ -39,6 +41,8 @@ export type PortChannelEvent =
   | PortFrame
   /** Frames the real channel accepted, in window bytes: the worker may post that much more. */
   | { kind: "credit"; bytes: number }
+  /** The buffer of the frame sent with `returnAs`, written out and the sender's to fill again. */
+  | { kind: "returned"; returnAs: number; buffer: ArrayBuffer }
   | { kind: "failed"; error: TransferredError }
   | { kind: "closed" };
 
@@ -129,15 +133,41 @@ export class MessagePortChannel implements MessageChannel {
 
   async send(message: Uint8Array): Promise<void> {
     this.assertUsable();
+    this.checkFrameSize(message);
+    // Read before posting: a transferred message's view is empty afterwards.
+    const length = message.length;
+    const { frame, transfer } = portFrame(message, this.options.transferMinBytes);
+    this.port.postMessage(frame satisfies PortChannelRequest, transfer);
+    await this.posted(length);
+  }
+
+  /** The whole buffer goes to the relay with the message, and comes back through `released` once written. */
+  async sendReleasing(message: Uint8Array, released: (buffer: ArrayBuffer) => void): Promise<void> {
+    this.assertUsable();
+    this.checkFrameSize(message);
+    const { buffer, byteOffset: offset, length } = message;
+    const returnAs = this.nextReturn++;
+    this.releasing.set(returnAs, released);
+    this.port.postMessage({ kind: "frame", buffer: buffer as ArrayBuffer, offset, length, returnAs } satisfies PortChannelRequest, [buffer as ArrayBuffer]);
+    await this.posted(length);
+  }
+
+  /** Buffers sent with `sendReleasing` that the relay has not handed back yet, by their `returnAs`. */
+  private readonly releasing = new Map<number, (buffer: ArrayBuffer) => void>();
+  private nextReturn = 0;
+
+  private checkFrameSize(message: Uint8Array): void {
     if (message.length > this.options.maxFrameBytes) {
       throw new FrameTooLargeError(`${this.label}: refusing to send a frame of ${message.length} bytes (limit ${this.options.maxFrameBytes})`);
     }
-    const { frame, transfer } = portFrame(message, this.options.transferMinBytes);
-    this.port.postMessage(frame satisfies PortChannelRequest, transfer);
+  }
+
+  /** Counts a posted message of `length` bytes and waits while the send window is full. */
+  private async posted(length: number): Promise<void> {
     this.unflushed = true;
-    this.traffic.bytesSent += windowBytes(message.length);
+    this.traffic.bytesSent += windowBytes(length);
     this.traffic.framesSent += 1;
-    this.sendInFlightBytes += windowBytes(message.length);
+    this.sendInFlightBytes += windowBytes(length);
     while (this.sendInFlightBytes >= this.options.sendWindowBytes) await this.waitForCredit();
   }
 
@@ -213,6 +243,12 @@ export class MessagePortChannel implements MessageChannel {
         const waiters = this.creditWaiters;
         this.creditWaiters = [];
         for (const waiter of waiters) waiter.resolve();
+        return;
+      }
+      case "returned": {
+        const released = this.releasing.get(event.returnAs);
+        this.releasing.delete(event.returnAs);
+        released?.(event.buffer);
         return;
       }
       case "failed":

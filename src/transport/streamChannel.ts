@@ -93,7 +93,16 @@ export class StreamChannel implements MessageChannel {
 
   // ---------------------------------------------------------------- sending
 
-  async send(message: Uint8Array): Promise<void> {
+  send(message: Uint8Array): Promise<void> {
+    return this.sendFrame(message);
+  }
+
+  /** A small message is copied, so its buffer comes back at once; a large one once the stream has written it. */
+  sendReleasing(message: Uint8Array, released: (buffer: ArrayBuffer) => void): Promise<void> {
+    return this.sendFrame(message, () => released(message.buffer as ArrayBuffer));
+  }
+
+  private async sendFrame(message: Uint8Array, released?: () => void): Promise<void> {
     this.assertUsable();
     const length = message.length;
     if (length > this.options.maxFrameBytes) {
@@ -107,13 +116,14 @@ export class StreamChannel implements MessageChannel {
       this.coalesceBuffer.set(message, this.coalesceUsed);
       this.coalesceUsed += length;
       this.scheduleFlush();
+      released?.();
     } else {
       // Large payload: header joins the coalesced bytes, payload goes by reference, both in one writev.
       if (this.coalesceUsed + FRAME_HEADER_BYTES > capacity) this.writeCoalesced();
       this.writeHeader(length);
       this.stream.cork();
       this.writeCoalesced();
-      this.stream.write(Buffer.from(message.buffer, message.byteOffset, length));
+      this.stream.write(Buffer.from(message.buffer, message.byteOffset, length), released && ((error) => { if (!error) released(); }));
       this.stream.uncork();
     }
     this.traffic.bytesSent += frameBytes;

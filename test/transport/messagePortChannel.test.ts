@@ -99,6 +99,60 @@ describe("MessagePortChannel relayed to TCP", () => {
     }
   });
 
+  it("counts a transferred frame against the send window by its length, not by its emptied view", async () => {
+    const window = 1 << 20;
+    const { channel, peer, cleanup } = await relayed({ sendWindowBytes: window });
+    try {
+      // 256 KB frames own their buffers, so they are transferred to the relay (transferMinBytes is 64 KB).
+      const frame = 256 * 1024, count = 40;
+      let maxInFlight = 0, minInFlight = 0;
+      const sending = (async () => {
+        for (let index = 0; index < count; index++) {
+          await channel.send(new Uint8Array(frame).fill(index));
+          maxInFlight = Math.max(maxInFlight, channel.bufferedBytes().toSend);
+          minInFlight = Math.min(minInFlight, channel.bufferedBytes().toSend);
+        }
+        channel.flush();
+      })();
+      for (let index = 0; index < count; index++) expect((await peer.receive())[0]).toBe(index);
+      await sending;
+      expect(minInFlight).toBeGreaterThanOrEqual(0);
+      expect(maxInFlight).toBeGreaterThanOrEqual(frame);
+      expect(maxInFlight).toBeLessThan(window + 2 * frame);
+      expect(channel.counters().bytesSent).toBe(count * (frame + 4));
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it("hands a buffer sent with sendReleasing back once written, to be filled again without the peer seeing it change", async () => {
+    const { channel, peer, cleanup } = await relayed({ sendWindowBytes: 1 << 20 });
+    try {
+      const frame = 128 * 1024, count = 60;
+      const spares: ArrayBuffer[] = [];
+      let allocated = 0;
+      const sending = (async () => {
+        for (let index = 0; index < count; index++) {
+          const buffer = spares.pop() ?? (allocated++, new ArrayBuffer(frame));
+          // The whole buffer is filled anew, and only part of it sent: the rest must stay the sender's concern.
+          const bytes = new Uint8Array(buffer).fill(index);
+          await channel.sendReleasing!(bytes.subarray(0, frame - index), (returned) => spares.push(returned));
+        }
+        channel.flush();
+      })();
+      for (let index = 0; index < count; index++) {
+        const received = await peer.receive();
+        expect(received.length).toBe(frame - index);
+        expect(received.every((byte) => byte === index)).toBe(true);
+      }
+      await sending;
+      // Buffers came back while sending went on: far fewer were made than frames sent.
+      expect(allocated).toBeLessThan(count / 2);
+    } finally {
+      await cleanup();
+    }
+  });
+
   it("a peer that hangs up fails the worker's pending receive with PeerClosedError, after the frames it sent", async () => {
     const { channel, peer, failures, cleanup } = await relayed();
     try {
