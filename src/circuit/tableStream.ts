@@ -4,6 +4,11 @@ import { IntegrityError } from "../share/errors.js";
 /** Where the garbler writes; a returned promise is awaited before more is written (back-pressure). */
 export interface ByteSink {
   write(chunk: Uint8Array): void | Promise<void>;
+  /**
+   * A buffer of `bytes` bytes the sink has finished with, for the writer to fill again, if it has one. A sink
+   * that offers spares takes the whole buffer of every chunk it is given: the writer starts a new one after each.
+   */
+  spareChunk?(bytes: number): Uint8Array | undefined;
   /** Called once after the last chunk. */
   end?(): void | Promise<void>;
 }
@@ -36,6 +41,9 @@ export class UnalignedTableStreamError extends IntegrityError {
 
 export const DEFAULT_CHUNK_BYTES = 1 << 20;
 
+/** Where the writer stands once a recycling sink has its buffer: the next reserve takes another. */
+const EMPTY_CHUNK = new Uint8Array(0);
+
 /** Hands out regions of a chunk for the garbler to fill in place, and passes full chunks to the sink. */
 export class TableWriter {
   private current: Uint8Array;
@@ -62,8 +70,9 @@ export class TableWriter {
   reserve(byteCount: number): Uint8Array {
     if (this.used + byteCount > this.current.length) {
       this.seal();
-      // Each chunk is a fresh buffer because the sink may keep (or transfer) it.
-      this.current = new Uint8Array(Math.max(this.chunkBytes, byteCount));
+      // Each chunk is a buffer of its own, because the sink may keep (or transfer) it: a spare it gave back, or a new one.
+      const size = Math.max(this.chunkBytes, byteCount);
+      this.current = this.sink.spareChunk?.(size) ?? new Uint8Array(size);
       this.start = this.used = 0;
     }
     const region = this.current.subarray(this.used, this.used + byteCount);
@@ -84,6 +93,8 @@ export class TableWriter {
   private seal(): void {
     if (this.used > this.start) this.sealed.push(this.current.subarray(this.start, this.used));
     this.start = this.used;
+    // A sink that recycles takes the whole buffer with the chunk: the next bytes go into another.
+    if (this.sink.spareChunk && this.sealed.length > 0 && this.sealed[this.sealed.length - 1].buffer === this.current.buffer) this.current = EMPTY_CHUNK;
   }
 
   /** Writes every full chunk to the sink; with `final`, also the partial one and ends the sink. */

@@ -51,4 +51,34 @@ describe("table stream", () => {
     expect(written.map((chunk) => Array.from(chunk))).toEqual([[1, 1, 1, 1, 1], [2, 2, 2, 2], Array(10).fill(3)]);
     expect(writer.bytesProduced).toBe(19);
   });
+
+  it("with a sink that recycles, gives it each buffer whole, one chunk per buffer, and fills its spares again", async () => {
+    const written: Array<{ bytes: number[]; buffer: ArrayBufferLike; offset: number }> = [];
+    const spares: Uint8Array[] = [];
+    const allocated = new Set<ArrayBufferLike>();
+    const sink = {
+      write: (chunk: Uint8Array) => {
+        written.push({ bytes: Array.from(chunk), buffer: chunk.buffer, offset: chunk.byteOffset });
+        allocated.add(chunk.buffer);
+        // Handed back at once, as a channel would once the bytes are out.
+        spares.push(new Uint8Array(chunk.buffer));
+      },
+      spareChunk: (bytes: number) => (spares.length > 0 && spares[0].length === bytes ? spares.shift() : undefined),
+    };
+    const writer = new TableWriter(sink, 16);
+    writer.reserve(5).fill(1);
+    await writer.flushAll();
+    writer.reserve(4).fill(2);
+    await writer.flushAll();
+    writer.reserve(12).fill(3);
+    writer.reserve(8).fill(4);
+    await writer.flush(true);
+    expect(written.map((chunk) => chunk.bytes)).toEqual([[1, 1, 1, 1, 1], [2, 2, 2, 2], Array(12).fill(3), Array(8).fill(4)]);
+    // Every chunk starts its buffer (the rest of a flushed one is not written into again). One buffer, handed
+    // back each time, served the first three; the fourth needed another while the third waited to be written.
+    expect(written.every((chunk) => chunk.offset === 0)).toBe(true);
+    expect(new Set(written.slice(0, 3).map((chunk) => chunk.buffer)).size).toBe(1);
+    expect(allocated.size).toBe(2);
+    expect(writer.bytesProduced).toBe(29);
+  });
 });
