@@ -23,6 +23,12 @@ import { computeQueriesInWorker } from "./computeInWorker.js";
 import type { FinishedQuery, TableInput } from "./computeQueries.js";
 import type { SessionProgress } from "./session.js";
 
+/**
+ * Bytes the compute worker may post before the socket has taken them: the garbler runs this far ahead of the
+ * evaluator (about a third of a second of tables), which smooths the two parties' uneven paces, and no further.
+ */
+const WORKER_SEND_WINDOW_BYTES = 32 << 20;
+
 export interface ComputeOptions {
   study: Study;
   role: Role;
@@ -181,7 +187,7 @@ export async function runCompute(options: ComputeOptions, callbacks: ComputeCall
     finished = await computeQueriesInWorker(
       { study, role, queries: queries.map(({ query, tables }) => ({ name: query.name, tables })), inputs: [...inputs.values()] },
       channel,
-      { label: channelLabel(role), idleTimeoutMs: options.idleTimeoutSeconds * 1000 },
+      { label: channelLabel(role), idleTimeoutMs: options.idleTimeoutSeconds * 1000, sendWindowBytes: WORKER_SEND_WINDOW_BYTES },
       { onQueryStarted: (query) => { current = query; }, onPhase, onProgress: callbacks.onProgress },
     );
   } catch (error) {
