@@ -52,12 +52,17 @@ export class ChannelPortRelay {
         const cost = windowBytes(request.length);
         const message = new Uint8Array(request.buffer, request.offset, request.length);
         const { returnAs } = request;
-        // A buffer the worker fills again goes back once written, where the real channel can tell when that is.
-        const sent = returnAs !== undefined && this.channel.sendReleasing
-          ? this.channel.sendReleasing(message, (buffer) => this.post({ kind: "returned", returnAs, buffer }, [buffer]))
+        // A buffer the worker fills again goes back once written, where the real channel can tell when that is;
+        // elsewhere the worker only hears that it will not come back.
+        const releasing = returnAs !== undefined && this.channel.sendReleasing !== undefined;
+        const sent = releasing
+          ? this.channel.sendReleasing!(message, (buffer) => this.post({ kind: "returned", returnAs, buffer }, [buffer]))
           : this.channel.send(message);
         sent.then(
-          () => this.post({ kind: "credit", bytes: cost }),
+          () => {
+            if (returnAs !== undefined && !releasing) this.post({ kind: "returned", returnAs });
+            this.post({ kind: "credit", bytes: cost });
+          },
           (error: Error) => this.fail(error),
         );
         return;

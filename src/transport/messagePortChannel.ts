@@ -41,8 +41,8 @@ export type PortChannelEvent =
   | PortFrame
   /** Frames the real channel accepted, in window bytes: the worker may post that much more. */
   | { kind: "credit"; bytes: number }
-  /** The buffer of the frame sent with `returnAs`, written out and the sender's to fill again. */
-  | { kind: "returned"; returnAs: number; buffer: ArrayBuffer }
+  /** The frame sent with `returnAs` is written out: its buffer is the sender's to fill again (none where the real channel cannot tell when that is). */
+  | { kind: "returned"; returnAs: number; buffer?: ArrayBuffer }
   | { kind: "failed"; error: TransferredError }
   | { kind: "closed" };
 
@@ -92,6 +92,9 @@ export class MessagePortChannel implements MessageChannel {
   private uncreditedBytes = 0;
 
   private sendInFlightBytes = 0;
+  /** Buffers sent with `sendReleasing` that the relay has not handed back yet, by their `returnAs`. */
+  private readonly releasing = new Map<number, (buffer: ArrayBuffer) => void>();
+  private nextReturn = 0;
   private creditWaiters: Array<Waiter<void>> = [];
   private unflushed = false;
 
@@ -151,10 +154,6 @@ export class MessagePortChannel implements MessageChannel {
     this.port.postMessage({ kind: "frame", buffer: buffer as ArrayBuffer, offset, length, returnAs } satisfies PortChannelRequest, [buffer as ArrayBuffer]);
     await this.posted(length);
   }
-
-  /** Buffers sent with `sendReleasing` that the relay has not handed back yet, by their `returnAs`. */
-  private readonly releasing = new Map<number, (buffer: ArrayBuffer) => void>();
-  private nextReturn = 0;
 
   private checkFrameSize(message: Uint8Array): void {
     if (message.length > this.options.maxFrameBytes) {
@@ -248,7 +247,7 @@ export class MessagePortChannel implements MessageChannel {
       case "returned": {
         const released = this.releasing.get(event.returnAs);
         this.releasing.delete(event.returnAs);
-        released?.(event.buffer);
+        if (event.buffer) released?.(event.buffer);
         return;
       }
       case "failed":
