@@ -16,7 +16,8 @@ const MOST_SPARES = 32;
 export function channelByteSink(channel: MessageChannel): { write(chunk: Uint8Array): Promise<void>; end(): Promise<void>; spareChunk?(bytes: number): Uint8Array | undefined } {
   if (channel.sendReleasing) {
     const spares: ArrayBuffer[] = [];
-    const release = (buffer: ArrayBuffer) => { if (spares.length < MOST_SPARES) spares.push(buffer); };
+    // The oldest spare makes way: one of an odd size (a large reveal's) is never asked for again.
+    const release = (buffer: ArrayBuffer) => { if (spares.push(buffer) > MOST_SPARES) spares.shift(); };
     return {
       write: (chunk) => (chunk.length === 0 ? Promise.resolve() : channel.sendReleasing!(chunk, release)),
       spareChunk: (bytes) => {
