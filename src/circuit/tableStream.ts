@@ -91,10 +91,12 @@ export class TableWriter {
   }
 
   private seal(): void {
-    if (this.used > this.start) this.sealed.push(this.current.subarray(this.start, this.used));
+    if (this.used > this.start) {
+      this.sealed.push(this.current.subarray(this.start, this.used));
+      // A sink that recycles takes the whole buffer with the chunk: the next bytes go into another.
+      if (this.sink.spareChunk) this.current = EMPTY_CHUNK;
+    }
     this.start = this.used;
-    // A sink that recycles takes the whole buffer with the chunk: the next bytes go into another.
-    if (this.sink.spareChunk && this.sealed.length > 0 && this.sealed[this.sealed.length - 1].buffer === this.current.buffer) this.current = EMPTY_CHUNK;
   }
 
   /** Writes every full chunk to the sink; with `final`, also the partial one and ends the sink. */

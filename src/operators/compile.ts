@@ -25,7 +25,7 @@ import { layoutOutput, outputColumns } from "./output.js";
 import { deadColumn, gatherRelation, scanInput, typeBits, unionAll, type Relation } from "./relation.js";
 import { liveColumns } from "./liveColumns.js";
 import { isPartialMerge, tablesRead, widthRows, withPushdown } from "./pushdown.js";
-import { bindQuery, SITE_COLUMN, UNKNOWN_TABLE_ROWS, type PlanNode } from "./sql/binder.js";
+import { bindQuery, SITE_COLUMN, UNKNOWN_TABLE_ROWS, type BoundExpression, type PlanNode } from "./sql/binder.js";
 import type { SqlType } from "./sql/types.js";
 import { parseQuery } from "./sql/parser.js";
 import { columnOrWidening, eachNode, lastReaders } from "./planWalk.js";
@@ -339,17 +339,27 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
       inputsCost = parentInputs;
       return result;
     };
-    // The union inputs that are projections, and the narrower types some of them were made in (see "project").
+    // The projections a UNION ALL reads, through projections of plain columns (a select list over a fused GROUP
+    // BY), which the union takes as they are and so pass the narrow values on.
     const unionInputs = new Set<PlanNode>();
-    // A projection of plain columns in between (a select list over a fused GROUP BY) passes the narrow values on.
     eachNode(plan, (node) => {
       if (node.kind !== "union") return;
       for (let input of node.inputs) {
-        while (input.kind === "project" && input.expressions.every((expression) => columnOrWidening(expression) !== undefined)) { unionInputs.add(input); input = input.input; }
+        while (input.kind === "project" && input.expressions.every((expression) => columnOrWidening(expression) !== undefined)) input = input.input;
         if (input.kind === "project") unionInputs.add(input);
       }
     });
-    const narrowedTypes = new Map<PlanNode, SqlType[]>();
+    /**
+     * Under a UNION ALL, a row value that is a BOOL cast to an integer or an integer literal is made only as wide
+     * as it needs: the union widens it as it copies, with views of its top plane. A fused GROUP BY's per-row
+     * counts would otherwise stand as whole columns of zero planes (gigabytes at pilot scale). Undefined where
+     * no expression of the projection narrows.
+     */
+    const narrowedExpressions = (node: PlanNode): BoundExpression[] | undefined => {
+      if (node.kind !== "project" || !unionInputs.has(node)) return undefined;
+      const narrowed = node.expressions.map(narrowRowValue);
+      return narrowed.some((expression) => expression !== undefined) ? node.expressions.map((expression, index) => narrowed[index] ?? expression) : undefined;
+    };
     /**
      * A UNION ALL's input. A projection of plain columns and integer widenings (how pushdown brings partials to
      * the merged types) is left to the union, which widens as it copies: the rows are copied once, not twice.
@@ -358,7 +368,7 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
       const picks = input.kind === "project" ? input.expressions.map(columnOrWidening) : [];
       if (input.kind !== "project" || picks.some((pick) => pick === undefined)) {
         const relation = new HandOver(await run(input));
-        return { relation, types: narrowedTypes.get(input) ?? input.columns.map((column) => column.type) };
+        return { relation, types: narrowedExpressions(input)?.map((expression) => expression.type) ?? input.columns.map((column) => column.type) };
       }
       const relation = await run(input.input);
       const columns = picks.map((pick) => relation.columns[pick!.index]);
@@ -389,17 +399,13 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
         }
         case "project": {
           const relation = await run(node.input);
-          // Under a UNION ALL, a row value that is a BOOL cast to an integer or an integer literal is made only as
-          // wide as it needs: the union widens it as it copies, with views of its top plane. A fused GROUP BY's
-          // per-row counts would otherwise stand as whole columns of zero planes (gigabytes at pilot scale).
-          const narrowed = unionInputs.has(node) ? node.expressions.map(narrowRowValue) : [];
-          if (narrowed.some((expression) => expression !== undefined)) narrowedTypes.set(node, node.expressions.map((expression, index) => (narrowed[index] ?? expression).type));
+          const expressions = narrowedExpressions(node) ?? node.expressions;
           // Each input column goes once the last expression that reads it is made: a cast (a new vector) would
           // otherwise keep its input beside it until the whole projection is done, two copies of the rows.
           const lastReader = lastReaders(node.expressions);
           const columns = [];
-          for (const [index, expression] of node.expressions.entries()) {
-            columns.push(await evaluate(backend, narrowed[index] ?? expression, relation));
+          for (const [index, expression] of expressions.entries()) {
+            columns.push(await evaluate(backend, expression, relation));
             let released = 0;
             for (const [column, last] of lastReader) {
               if (last !== index) continue;

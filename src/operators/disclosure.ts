@@ -121,7 +121,7 @@ async function discloseShareWireRows(backend: Backend, relation: Relation, colum
   const results = sources.map((source) => ({ value: resultFor(source.value.wires), isNull: source.isNull ? resultFor(source.isNull) : undefined }));
   const flagResults: WireVector[] = [];
   const valids: WireVector[] = [];
-  const rowWidth = vectors.reduce((sum, wires) => sum + wires.length / Math.max(1, lanes), 0);
+  const rowWidth = sources.reduce((sum, source) => sum + source.value.width + (source.isNull ? 1 : 0), 0);
   const step = Math.max(1, Math.floor(chunkWires / Math.max(1, rowWidth)));
   for (let start = 0; start < lanes; start += step) {
     const chunk = laneRange(start, Math.min(lanes, start + step));

@@ -1,5 +1,6 @@
 /** Plan rewrite: an inner GROUP BY whose groups an outer GROUP BY only re-sums (or re-takes MIN/MAX of) becomes a per-row projection, since aggregating aggregates is associative and the inner oblivious sort and scans are about 30% of the pilot's rollup circuit. */
 import type { BoundAggregate, BoundColumn, BoundExpression, PlanNode } from "./sql/binder.js";
+import { bitsForInteger } from "./sql/types.js";
 
 /**
  * How an outer aggregate reads a column: as (part of) a group key, or as the argument of SUM, MIN or MAX.
@@ -179,8 +180,8 @@ export function narrowRowValue(expression: BoundExpression): BoundExpression | u
   if (expression.type.kind !== "int") return undefined;
   if (expression.kind === "cast" && expression.operand.type.kind === "bool" && expression.type.bits > 2) return { ...expression, type: { kind: "int", bits: 2 } };
   if (expression.kind === "literal" && typeof expression.value === "bigint") {
-    const value: bigint = expression.value;
-    const bits = (value < 0n ? -value - 1n : value).toString(2).length + 1;
+    // At least two bits, as the cast's.
+    const bits = Math.max(2, bitsForInteger(expression.value));
     if (bits < expression.type.bits) return { ...expression, type: { kind: "int", bits } };
   }
   return undefined;

@@ -14,28 +14,21 @@ const MOST_SPARES = 32;
  * scale was hundreds of thousands of allocations freed on another thread.
  */
 export function channelByteSink(channel: MessageChannel): { write(chunk: Uint8Array): Promise<void>; end(): Promise<void>; spareChunk?(bytes: number): Uint8Array | undefined } {
-  if (channel.sendReleasing) {
-    const spares: ArrayBuffer[] = [];
-    // The oldest spare makes way: one of an odd size (a large reveal's) is never asked for again.
-    const release = (buffer: ArrayBuffer) => { if (spares.push(buffer) > MOST_SPARES) spares.shift(); };
-    return {
-      write: (chunk) => (chunk.length === 0 ? Promise.resolve() : channel.sendReleasing!(chunk, release)),
-      spareChunk: (bytes) => {
-        const index = spares.findIndex((buffer) => buffer.byteLength === bytes);
-        return index < 0 ? undefined : new Uint8Array(spares.splice(index, 1)[0]);
-      },
-      end: async () => {
-        await channel.send(new Uint8Array(0));
-        channel.flush();
-      },
-    };
-  }
+  const end = async () => {
+    await channel.send(new Uint8Array(0));
+    channel.flush();
+  };
+  if (!channel.sendReleasing) return { write: (chunk) => (chunk.length === 0 ? Promise.resolve() : channel.send(chunk)), end };
+  const spares: ArrayBuffer[] = [];
+  // The oldest spare makes way: one of an odd size (a large reveal's) is never asked for again.
+  const release = (buffer: ArrayBuffer) => { if (spares.push(buffer) > MOST_SPARES) spares.shift(); };
   return {
-    write: (chunk) => (chunk.length === 0 ? Promise.resolve() : channel.send(chunk)),
-    end: async () => {
-      await channel.send(new Uint8Array(0));
-      channel.flush();
+    write: (chunk) => (chunk.length === 0 ? Promise.resolve() : channel.sendReleasing!(chunk, release)),
+    spareChunk: (bytes) => {
+      const index = spares.findIndex((buffer) => buffer.byteLength === bytes);
+      return index < 0 ? undefined : new Uint8Array(spares.splice(index, 1)[0]);
     },
+    end,
   };
 }
 
