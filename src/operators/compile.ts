@@ -108,6 +108,10 @@ export interface PlanCost {
   /** Round trips the circuit waits for mid-stream. */
   rounds: number;
   operators: OperatorCost[];
+  /** Joins this query parks for later readers (sharedJoins.ts), with the ANDs spent before each is parked. */
+  joinsParked: Array<{ text: string; afterAndGates: number }>;
+  /** How many times this query takes up each join parked before it (or earlier in itself). */
+  joinsTakenUp: Record<string, number>;
 }
 
 
@@ -193,10 +197,18 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
       const backend = new CountingBackend();
       const operators: OperatorCost[] = [];
       const total = () => backend.counts.and + backend.counts.andWithGarblerKnown;
+      const joinsParked: PlanCost["joinsParked"] = [];
+      const joinsTakenUp: PlanCost["joinsTakenUp"] = {};
       await execute(backend, inputWires.map((count) => backend.input(count)), parked, (operator, lanes, depth, own) => {
         operators.push({ operator, depth, lanes, andGates: own });
-      }, total);
-      return { andGates: total(), tableBytes: backend.counts.tableBytes, interactionBytes: backend.counts.interactionBytes, rounds: backend.counts.rounds, operators: operators.reverse() };
+      }, total, (event, text) => {
+        if (event === "park") joinsParked.push({ text, afterAndGates: total() });
+        else joinsTakenUp[text] = (joinsTakenUp[text] ?? 0) + 1;
+      });
+      return {
+        andGates: total(), tableBytes: backend.counts.tableBytes, interactionBytes: backend.counts.interactionBytes, rounds: backend.counts.rounds,
+        operators: operators.reverse(), joinsParked, joinsTakenUp,
+      };
     },
     circuit: async (backend, inputs) => backend.concat(await execute(backend, inputs)),
     circuitParts: (backend, inputs, trace, parked) => {
@@ -294,8 +306,14 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
     return runs;
   }
 
-  /** Runs the plan; `observe` hears each operator's own AND count, inputs first (post-order). */
-  async function execute(backend: Backend, inputs: TableInput[], parked?: ParkedJoins, observe?: (operator: string, lanes: number, depth: number, ownAndGates: number) => void, andGates?: () => number): Promise<WireVector[]> {
+  /**
+   * Runs the plan; `observe` hears each operator's own AND count, inputs first (post-order), and `onSharedJoin`
+   * each join parked or taken up.
+   */
+  async function execute(
+    backend: Backend, inputs: TableInput[], parked?: ParkedJoins, observe?: (operator: string, lanes: number, depth: number, ownAndGates: number) => void, andGates?: () => number,
+    onSharedJoin?: (event: "park" | "takeUp", text: string) => void,
+  ): Promise<WireVector[]> {
     // execute takes the input wires (the array is emptied), so each table's labels can go once its last scan
     // has copied or taken them: they are a whole copy of the inputs, held otherwise for the whole query.
     const scans = new Map(tables.map((table, index) => [table, { taken: Array.isArray(inputs[index]), planes: inputPlanesOf(table, inputs[index]) }]));
@@ -421,7 +439,10 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
         }
         case "join": {
           const role = roles.get(node);
-          if (role?.role === "takeUp") return parked!.takeUp(backend, role.text);
+          if (role?.role === "takeUp") {
+            onSharedJoin?.("takeUp", role.text);
+            return parked!.takeUp(backend, role.text);
+          }
           let left: Relation | undefined = await run(node.left);
           let right: Relation | undefined = await run(node.right);
           const keys = [];
@@ -440,7 +461,10 @@ export function compileQuery(study: Study, query: Query, sizes: InputSizes, opti
           const pruned = await joinRelations(backend, sides[0], sides[1], keys, node.type, { sidesSorted: sidesSorted(node), ...sortOptions(node) });
           const keptColumns = pruned.columns.values();
           const joined = { ...pruned, columns: kept.map((isKept) => (isKept ? keptColumns.next().value! : deadColumn(backend, pruned.lanes))) };
-          if (role?.role === "park") parked!.park(backend, role.text, joined, role.readers, kept);
+          if (role?.role === "park") {
+            parked!.park(backend, role.text, joined, role.readers, kept);
+            onSharedJoin?.("park", role.text);
+          }
           return joined;
         }
         case "aggregate": {
