@@ -3,15 +3,15 @@
  * public sizes, compile the query for them, and run it as this party (session.ts). It runs in a worker
  * thread (computeWorker.ts) so the thread that owns the socket is never busy with the circuit.
  */
-import type { Column } from "../share/schema.js";
+import { rowBits, type Column } from "../share/schema.js";
 import { InputError } from "../share/errors.js";
 import { randomBytes } from "../share/random.js";
-import type { Role, Study } from "../share/study.js";
+import { findTable, type Role, type Study } from "../share/study.js";
 import type { MessageChannel } from "../transport/channel.js";
 import { exchangeProtocolHeaders, PROTOCOL_NAME, PROTOCOL_VERSION } from "../transport/protocolHeader.js";
-import type { OperatorRun } from "./compile.js";
+import type { CompiledQuery, OperatorRun, PlanCost } from "./compile.js";
 import { compileSession } from "./compileSession.js";
-import { ParkedJoins } from "./parkedJoins.js";
+import { ParkedJoins, type ParkedJoinSharing } from "./parkedJoins.js";
 import { runQueryAsParty, type SessionProgress } from "./session.js";
 
 /** One input table as this party holds it: public sizes and its share's bits. */
@@ -31,8 +31,11 @@ export interface TableInput {
 export interface ComputeTask {
   study: Study;
   role: Role;
-  /** The queries to run in order, with the tables each reads. */
+  /** The session's queries in order, with the tables each reads. */
   queries: Array<{ name: string; tables: string[] }>;
+  /** With several worker pairs (querySchedule.ts): the queries this pair runs, as indices into `queries`. All by default. */
+  runs?: number[];
+  /** The tables the runs read; another pair's tables may come without their share bits. */
   inputs: TableInput[];
 }
 
@@ -64,25 +67,31 @@ export interface ComputeEvents {
 }
 
 /**
- * Runs every query of `task` over `channel`; a query is finished once both sides have committed to it. It
- * empties each input's share bits after the last query that reads them.
+ * Runs the queries of `task` (its `runs`) over `channel`; a query is finished once both sides have committed to
+ * it. It empties each input's share bits after the last query here that reads them. `sharing` connects the
+ * parked joins with the session's other worker pairs.
  */
-export async function computeQueries(task: ComputeTask, channel: MessageChannel, events: ComputeEvents = {}): Promise<FinishedQuery[]> {
+export async function computeQueries(task: ComputeTask, channel: MessageChannel, events: ComputeEvents = {}, sharing?: ParkedJoinSharing): Promise<FinishedQuery[]> {
   const { study, role } = task;
   const inputs = new Map(task.inputs.map((input) => [input.table, input]));
+  const runs = task.runs ?? task.queries.map((_, index) => index);
   const finished: FinishedQuery[] = [];
-  // Compiled together, so that a join several queries read is computed once and parked as shares between them.
-  const sortedInputs = Object.fromEntries(task.inputs.flatMap((input) => (input.sortedBy ? [[input.table, input.sortedBy]] : [])));
-  const session = compileSession(study, task.queries.map(({ name }) => study.queries.find((candidate) => candidate.name === name)!),
-    Object.fromEntries(task.inputs.map((input) => [input.table, input.parts])), { sortedInputs });
-  const parked = new ParkedJoins();
-  // The counting backend's own store: each query's cost is counted, in run order, before it runs.
-  const parkedForCost = new ParkedJoins();
+  const session = compileTask(task);
+  const parked = new ParkedJoins(sharing);
+  const costOf = sessionCosts(task, session);
   // A table's share bits go with the last query that reads them: at pilot scale they are hundreds of MB,
   // held otherwise beside the labels made from them until the session ends.
   const lastReader = new Map<string, number>();
-  for (const [index, { tables }] of session.entries()) for (const table of tables) lastReader.set(table, index);
-  for (const [queryIndex, { name, tables }] of task.queries.entries()) {
+  for (const index of runs) for (const table of session[index].tables) lastReader.set(table, index);
+  const parkedHere = new Set<string>();
+  for (const queryIndex of runs) {
+    const { name, tables } = task.queries[queryIndex];
+    if (sharing) {
+      // Joins another pair parks arrive before the query starts, on both parties' pairs alike.
+      const cost = await costOf(queryIndex);
+      for (const { text } of cost.joinsParked) parkedHere.add(text);
+      await parked.awaitArrivals(Object.keys(cost.joinsTakenUp).filter((text) => !parkedHere.has(text)));
+    }
     events.onQueryStarted?.(name);
     const tableInputs = tables.map((table) => inputs.get(table)!);
     const queryOrders = Object.fromEntries(tableInputs.flatMap((input) => (input.sortedBy ? [[input.table, input.sortedBy]] : [])));
@@ -102,7 +111,7 @@ export async function computeQueries(task: ComputeTask, channel: MessageChannel,
     }
     const compiled = session[queryIndex];
     const ordered = compiled.tables.map((table) => inputs.get(table)!);
-    const cost = await compiled.cost(ordered.map((input) => input.shareBits.length), parkedForCost);
+    const cost = await costOf(queryIndex);
     const inputRows = ordered.reduce((sum, input) => sum + input.rows, 0);
     events.onPhase?.(`query ${name}: ${inputRows} input rows, ${cost.andGates.toLocaleString("en-US")} AND gates`);
     const shareBits = ordered.map((input) => input.shareBits);
@@ -120,4 +129,30 @@ export async function computeQueries(task: ComputeTask, channel: MessageChannel,
     events.onQueryFinished?.(done);
   }
   return finished;
+}
+
+/** The session's queries compiled together, so that a join several of them read is computed once and parked as shares between them. */
+export function compileTask(task: Pick<ComputeTask, "study" | "queries" | "inputs">): CompiledQuery[] {
+  const { study } = task;
+  const sortedInputs = Object.fromEntries(task.inputs.flatMap((input) => (input.sortedBy ? [[input.table, input.sortedBy]] : [])));
+  return compileSession(study, task.queries.map(({ name }) => study.queries.find((candidate) => candidate.name === name)!),
+    Object.fromEntries(task.inputs.map((input) => [input.table, input.parts])), { sortedInputs });
+}
+
+/**
+ * Each query's exact cost, counted on demand in session order: a query that takes up a join needs the earlier
+ * queries' counted runs, which park it in the counting backend's own store.
+ */
+export function sessionCosts(task: Pick<ComputeTask, "study" | "inputs">, session: readonly CompiledQuery[]): (index: number) => Promise<PlanCost> {
+  const rowsOf = new Map(task.inputs.map((input) => [input.table, input.rows]));
+  const parkedForCost = new ParkedJoins();
+  const costs: PlanCost[] = [];
+  return async (index) => {
+    while (costs.length <= index) {
+      const compiled = session[costs.length];
+      // Wires from public sizes: another pair's input may come here without its share bits.
+      costs.push(await compiled.cost(compiled.tables.map((table) => rowsOf.get(table)! * rowBits(findTable(task.study, table).columns)), parkedForCost));
+    }
+    return costs[index];
+  };
 }

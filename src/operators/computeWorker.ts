@@ -7,6 +7,7 @@ import { transferableError, type TransferredError } from "../transport/errorTran
 import { MessagePortChannel, type MessagePortChannelOptions } from "../transport/messagePortChannel.js";
 import { computeQueries, type ComputeTask, type FinishedQuery } from "./computeQueries.js";
 import { enableGarbageCollection } from "./garbageCollection.js";
+import type { ParkedJoin, ParkedJoinSharing } from "./parkedJoins.js";
 import type { SessionProgress } from "./session.js";
 
 export interface ComputeWorkerData {
@@ -14,6 +15,15 @@ export interface ComputeWorkerData {
   /** This thread's end of the channel; the other end is relayed to the real channel. */
   port: MessagePort;
   channel: MessagePortChannelOptions;
+  /** With several worker pairs: how many take-ups of each shared join run on this one (querySchedule.ts). */
+  readers?: Record<string, number>;
+}
+
+/** A join parked on one worker pair, on its way through the main thread to the pairs that take it up. */
+export interface ParkedJoinMessage {
+  type: "parked";
+  text: string;
+  join: ParkedJoin;
 }
 
 export type ComputeWorkerMessage =
@@ -22,7 +32,8 @@ export type ComputeWorkerMessage =
   | { type: "progress"; query: string; progress: SessionProgress }
   | { type: "finished"; query: FinishedQuery }
   | { type: "done" }
-  | { type: "failed"; error: TransferredError };
+  | { type: "failed"; error: TransferredError }
+  | ParkedJoinMessage;
 
 // The circuit replaces whole columns of labels; collecting them between operators keeps the process's memory near what is live.
 enableGarbageCollection();
@@ -32,13 +43,14 @@ const post = (message: ComputeWorkerMessage, transfer: ArrayBuffer[] = []) => pa
 const channel = new MessagePortChannel(data.port, data.channel);
 let outcome: ComputeWorkerMessage;
 try {
+  const sharing = data.readers ? parkedJoinSharing(data.readers) : undefined;
   await computeQueries(data.task, channel, {
     onQueryStarted: (query) => post({ type: "started", query }),
     onPhase: (text) => post({ type: "phase", text }),
     onProgress: (query, progress) => post({ type: "progress", query, progress }),
     // The share is not needed here again: move it rather than copy it.
     onQueryFinished: (query) => post({ type: "finished", query }, query.share.byteLength === query.share.buffer.byteLength ? [query.share.buffer as ArrayBuffer] : []),
-  });
+  }, sharing);
   outcome = { type: "done" };
 } catch (error) {
   outcome = { type: "failed", error: transferableError(error) };
@@ -49,3 +61,24 @@ try {
 await channel.close().catch(() => undefined);
 post(outcome);
 data.port.close();
+parent.removeAllListeners("message");
+
+/** Joins go out to the main thread, which passes them on to the pairs that read them, and come in from it. */
+function parkedJoinSharing(readers: Record<string, number>): ParkedJoinSharing {
+  const arrived = new Map<string, ParkedJoin>();
+  const waiting = new Map<string, (join: ParkedJoin) => void>();
+  parent.on("message", (message: ParkedJoinMessage) => {
+    if (message.type !== "parked") return;
+    const resolve = waiting.get(message.text);
+    if (resolve) { waiting.delete(message.text); resolve(message.join); } else arrived.set(message.text, message.join);
+  });
+  return {
+    readersHere: (text) => readers[text] ?? 0,
+    publish: (text, join) => post({ type: "parked", text, join }),
+    arrival: (text) => {
+      const join = arrived.get(text);
+      if (join) { arrived.delete(text); return Promise.resolve(join); }
+      return new Promise((resolve) => waiting.set(text, resolve));
+    },
+  };
+}

@@ -11,9 +11,31 @@ export class UnparkedJoinError extends Error {
   }
 }
 
-/** One store per party per session; the counting backend's cost runs keep one of their own. */
+/** One parked join: plain data (shares and flags), so it can be posted to another worker thread. */
+export interface ParkedJoin {
+  rows: ParkedColumns;
+  live: boolean[];
+  zeroWhereNull: boolean[];
+}
+
+/**
+ * How a store shares joins with the stores of the session's other worker pairs (querySchedule.ts): each pair
+ * keeps a join for its own readers only, and a join parked by another pair arrives as its shares.
+ */
+export interface ParkedJoinSharing {
+  /** How many of the join's take-ups run on this worker (the plan's count is the whole session's). */
+  readersHere(text: string): number;
+  /** Hands a join parked here to the workers whose queries take it up. */
+  publish(text: string, join: ParkedJoin): void;
+  /** A join another worker parks, once it has arrived. */
+  arrival(text: string): Promise<ParkedJoin>;
+}
+
+/** One store per party per session (per worker pair with --workers); the counting backend's cost runs keep one of their own. */
 export class ParkedJoins {
-  private readonly parked = new Map<string, { rows: ParkedColumns; live: boolean[]; zeroWhereNull: boolean[]; readersLeft: number }>();
+  private readonly parked = new Map<string, ParkedJoin & { readersLeft: number }>();
+
+  constructor(private readonly sharing?: ParkedJoinSharing) {}
 
   /**
    * Keeps the relation's shares for `readers` later occurrences; nothing here holds its wires afterwards. Only
@@ -22,12 +44,15 @@ export class ParkedJoins {
   park(backend: Backend, text: string, relation: Relation, readers: number, live: readonly boolean[]): void {
     // The valid flags go first, as a column of one plane.
     const rows = parkColumns(backend, [{ value: { wires: relation.valid, width: 1, lanes: relation.lanes } }, ...relation.columns.filter((_, index) => live[index])], relation.lanes);
-    this.parked.set(text, { rows, live: [...live], zeroWhereNull: relation.columns.map((column) => column.zeroWhereNull === true), readersLeft: readers });
+    const join: ParkedJoin = { rows, live: [...live], zeroWhereNull: relation.columns.map((column) => column.zeroWhereNull === true) };
+    this.sharing?.publish(text, join);
+    const readersLeft = this.sharing ? this.sharing.readersHere(text) : readers;
+    if (readersLeft > 0) this.parked.set(text, { ...join, readersLeft });
   }
 
   /** The parked rows as wires again (both parties at the same point); the last reader lets the shares go. */
   async takeUp(backend: Backend, text: string): Promise<Relation> {
-    const entry = this.parked.get(text);
+    const entry = this.parked.get(text) ?? (await this.arrived(text));
     if (!entry) throw new UnparkedJoinError("a query takes up a join no earlier query of this session parked");
     if (--entry.readersLeft === 0) this.parked.delete(text);
     const [valid, ...parkedColumns] = await unparkColumns(backend, entry.rows);
@@ -37,5 +62,21 @@ export class ParkedJoins {
       return entry.zeroWhereNull[index] ? { ...column, zeroWhereNull: true } : column;
     });
     return { lanes, valid: valid.value.wires, columns };
+  }
+
+  /**
+   * Waits for joins that other worker pairs park. A query calls it before it starts, so that neither party's
+   * pair waits for a join in mid-protocol while its peer's pair waits on the channel.
+   */
+  async awaitArrivals(texts: Iterable<string>): Promise<void> {
+    for (const text of texts) if (!this.parked.has(text)) await this.arrived(text);
+  }
+
+  /** A join another worker parked, kept here for this worker's readers. */
+  private async arrived(text: string): Promise<(ParkedJoin & { readersLeft: number }) | undefined> {
+    if (!this.sharing) return undefined;
+    const entry = { ...(await this.sharing.arrival(text)), readersLeft: this.sharing.readersHere(text) };
+    this.parked.set(text, entry);
+    return entry;
   }
 }
