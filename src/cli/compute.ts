@@ -30,7 +30,11 @@ interface ComputeFlags {
   connectTimeout: string;
   idleTimeout: string;
   timeout: string;
+  workers: string;
 }
+
+/** Each pair is a worker thread with its own circuit memory: more than a server's cores gains nothing. */
+const MAX_WORKERS = 64;
 
 /** Node timers cannot wait longer than 2^31−1 ms (about 24.8 days). */
 const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
@@ -72,19 +76,22 @@ export function registerCompute(program: Command): void {
     .option("--connect-timeout <seconds>", "how long to wait for the peer to appear", "120")
     .option("--idle-timeout <seconds>", "how long the peer may stay silent before it counts as gone", "60")
     .option("--timeout <seconds>", "give up if the whole session (after connecting) takes longer than this", "86400")
+    .option("--workers <count>", "worker pairs that run queries side by side, one channel each; both parties must give the same", "1")
     .action(action<ComputeFlags>(async (flags, reporter) => {
       if (flags.party !== "garbler" && flags.party !== "evaluator") throw new UsageError(`--party must be garbler or evaluator, got "${flags.party}"`);
       const role = flags.party as Role;
       if (flags.ssh && !flags.sshKey) throw new UsageError("--ssh needs --ssh-key FILE");
+      const workers = Number(flags.workers);
+      if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) throw new UsageError(`--workers expects a whole number from 1 to ${MAX_WORKERS}, got "${flags.workers}"`);
       const study = await loadStudy(flags.study);
       const key = await loadSecretKey(flags.key);
       const keyRole = computeRoleOf(study, key.publicKey, flags.key);
       if (keyRole !== role) throw new UsageError(`--party=${role}, but ${flags.key} is the ${keyRole}'s key (${partyOf(study, keyRole).name})`);
       const progress = reporter.progress(`${role}: starting`);
       const started = performance.now();
-      // The ETA is per query: each query's AND total is known in advance, the session's is not summed.
-      let currentQuery = "";
-      let queryStarted = started;
+      // The ETA is per query: each query's AND total is known in advance, the session's is not summed. With
+      // several worker pairs, queries run side by side and the line shows whichever reported last.
+      const queryStarts = new Map<string, number>();
       const summary = await audited(flags, reporter, { action: "compute", study, actingAs: `${role} ${partyOf(study, role).name}` }, async () => {
         try {
           const inbox = await localInbox(flags.inbox, flags.out, study, role, reporter);
@@ -96,10 +103,12 @@ export function registerCompute(program: Command): void {
             connectTimeoutSeconds: seconds(flags.connectTimeout, "--connect-timeout"),
             idleTimeoutSeconds: seconds(flags.idleTimeout, "--idle-timeout"),
             timeoutSeconds: seconds(flags.timeout, "--timeout"),
+            workers,
           }, {
             onPhase: (text) => { progress.update(`${role}: ${text}`); reporter.note(`${role}: ${text}`); },
             onProgress: (query, state) => {
-              if (query !== currentQuery) { currentQuery = query; queryStarted = performance.now(); }
+              if (!queryStarts.has(query)) queryStarts.set(query, performance.now());
+              const queryStarted = queryStarts.get(query)!;
               const done = state.andGatesTotal > 0 ? state.andGatesDone / state.andGatesTotal : 0;
               const elapsed = (performance.now() - queryStarted) / 1000;
               const eta = done > 0.01 ? ` ETA ${Math.max(0, elapsed / done - elapsed).toFixed(0)} s` : "";

@@ -13,13 +13,14 @@ import { resultFileName, writeResultShare } from "../share/resultFile.js";
 import { rowBits, rowBytes } from "../share/schema.js";
 import { openShareFile, shareFileName } from "../share/shareFile.js";
 import { findTable, partyOf, uploadedTables, type Role, type Study } from "../share/study.js";
-import type { MessageChannel } from "../transport/channel.js";
+import type { ChannelOptions, MessageChannel } from "../transport/channel.js";
 import { TransportError } from "../transport/errors.js";
+import { exchangePairHellos, PeerMismatchError, PROTOCOL_NAME, PROTOCOL_VERSION, type PairHello } from "../transport/protocolHeader.js";
 import { parseSshTarget, SshConnectError, SshTunnel } from "../transport/sshTunnel.js";
 import { StreamChannel } from "../transport/streamChannel.js";
 import { connect, listen } from "../transport/tcp.js";
 import { queryTables } from "./compile.js";
-import { computeQueriesInWorker } from "./computeInWorker.js";
+import { computeQueriesInWorkers } from "./computeInWorker.js";
 import type { FinishedQuery, TableInput } from "./computeQueries.js";
 import type { SessionProgress } from "./session.js";
 
@@ -45,6 +46,8 @@ export interface ComputeOptions {
   idleTimeoutSeconds: number;
   /** Seconds the whole session may take once connected. */
   timeoutSeconds?: number;
+  /** Worker pairs, one channel each, that run the queries side by side (querySchedule.ts); both parties give the same. Default 1. */
+  workers?: number;
 }
 
 /** A finished query as `--json` reports it: where its result file went, without the share itself. */
@@ -105,24 +108,55 @@ async function loadTableInput(study: Study, role: Role, secretKey: Uint8Array, i
 /** The peer's name in channel errors, the same on both threads. */
 const channelLabel = (role: Role) => `${role}↔peer`;
 
-async function openChannel(options: ComputeOptions, onPhase: (text: string) => void): Promise<{ channel: MessageChannel; close: () => Promise<void> }> {
+/**
+ * The session's channels, one per worker pair, each opened with a pair hello: the garbler accepts them on its
+ * listener, the evaluator opens them through one SSH connection (one forwarded stream each) or over direct TCP.
+ */
+async function openChannels(options: ComputeOptions, onPhase: (text: string) => void): Promise<{ channels: MessageChannel[]; close: () => Promise<void> }> {
+  const workers = options.workers ?? 1;
+  const hello = (pair: number): PairHello => ({ protocol: PROTOCOL_NAME, version: PROTOCOL_VERSION, role: options.role, workers, pair });
   // No idle timeout here: the relay to the compute worker always has a read pending; the worker's channel times out instead.
   const channelOptions = { idleTimeoutMs: 0, deadlineMs: (options.timeoutSeconds ?? 0) * 1000, label: channelLabel(options.role) };
-  if (options.role === "garbler") {
-    if (!options.listen) throw new UsageError("the garbler needs --listen HOST:PORT");
-    if (options.connect || options.ssh) throw new UsageError("the garbler listens: --connect and --ssh are for the evaluator");
-    const { host, port } = parseHostPort(options.listen, "--listen");
-    const listener = await listen(host, port);
-    onPhase(`listening on ${listener.host}:${listener.port} for the evaluator${host === "127.0.0.1" || host === "localhost" ? "" : " (direct TCP is not encrypted: use the SSH tunnel across sites)"}`);
-    try {
-      const channel = await listener.accept({ ...channelOptions, timeoutMs: options.connectTimeoutSeconds * 1000 });
-      return { channel, close: async () => { channel.destroy(); await listener.close(); } };
-    } catch (error) {
-      await listener.close();
-      throw error;
+  const opened: MessageChannel[] = [];
+  let closeTransport = async () => {};
+  const close = async () => { for (const channel of opened) channel.destroy(); await closeTransport(); };
+  try {
+    if (options.role === "garbler") {
+      if (!options.listen) throw new UsageError("the garbler needs --listen HOST:PORT");
+      if (options.connect || options.ssh) throw new UsageError("the garbler listens: --connect and --ssh are for the evaluator");
+      const { host, port } = parseHostPort(options.listen, "--listen");
+      const listener = await listen(host, port);
+      closeTransport = () => listener.close();
+      onPhase(`listening on ${listener.host}:${listener.port} for the evaluator${host === "127.0.0.1" || host === "localhost" ? "" : " (direct TCP is not encrypted: use the SSH tunnel across sites)"}`);
+      const channels: MessageChannel[] = [];
+      while (opened.length < workers) {
+        const channel = await listener.accept({ ...channelOptions, timeoutMs: options.connectTimeoutSeconds * 1000 });
+        opened.push(channel);
+        const pair = await exchangePairHellos(channel, hello(-1));
+        if (channels[pair]) throw new PeerMismatchError(`the peer opened worker pair ${pair} twice`);
+        channels[pair] = channel;
+      }
+      return { channels, close };
     }
+    if (options.listen) throw new UsageError("the evaluator connects: --listen is for the garbler");
+    const transport = await evaluatorTransport(options, channelOptions, onPhase);
+    closeTransport = async () => transport.close();
+    for (let pair = 0; pair < workers; pair++) {
+      const channel = await transport.open();
+      opened.push(channel);
+      await exchangePairHellos(channel, hello(pair));
+    }
+    return { channels: opened, close };
+  } catch (error) {
+    // A refused peer still gets our hello, in order before the end, so that it can name the mismatch too.
+    if (error instanceof PeerMismatchError) await Promise.all(opened.map((channel) => channel.close().catch(() => undefined)));
+    await close();
+    throw error;
   }
-  if (options.listen) throw new UsageError("the evaluator connects: --listen is for the garbler");
+}
+
+/** How the evaluator reaches the garbler: streams forwarded through one SSH connection, or direct TCP. */
+async function evaluatorTransport(options: ComputeOptions, channelOptions: ChannelOptions, onPhase: (text: string) => void): Promise<{ open: () => Promise<MessageChannel>; close: () => void }> {
   if (options.ssh) {
     const target = parseSshTarget(options.ssh.target);
     const forward = options.connect ? parseHostPort(options.connect, "--connect") : { host: "127.0.0.1", port: DEFAULT_COMPUTE_PORT };
@@ -135,24 +169,30 @@ async function openChannel(options: ComputeOptions, onPhase: (text: string) => v
       hostFingerprint: options.ssh.fingerprint,
     });
     onPhase(`SSH tunnel to ${target.user}@${target.host}:${target.port} (host key ${tunnel.hostKeyFingerprint}) → ${forward.host}:${forward.port}`);
-    // The garbler may not be listening yet: retry the forward until the connect timeout.
-    const giveUpAt = performance.now() + options.connectTimeoutSeconds * 1000;
-    for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
-      try {
-        const stream = await tunnel.forward(forward.host, forward.port);
-        const channel = new StreamChannel(stream, channelOptions);
-        return { channel, close: async () => { channel.destroy(); tunnel.close(); } };
-      } catch (error) {
-        if (!(error instanceof SshConnectError) || performance.now() + delay > giveUpAt) { tunnel.close(); throw error; }
-        await new Promise((resolve) => setTimeout(resolve, delay));
+    const open = async () => {
+      // The garbler may not be listening yet: retry the forward until the connect timeout.
+      const giveUpAt = performance.now() + options.connectTimeoutSeconds * 1000;
+      for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
+        try {
+          return new StreamChannel(await tunnel.forward(forward.host, forward.port), channelOptions);
+        } catch (error) {
+          if (!(error instanceof SshConnectError) || performance.now() + delay > giveUpAt) throw error;
+          await new Promise((resolve) => setTimeout(resolve, delay));
+        }
       }
-    }
+    };
+    return { open, close: () => tunnel.close() };
   }
   if (!options.connect) throw new UsageError("the evaluator needs --connect HOST:PORT or --ssh USER@HOST[:PORT]");
   const { host, port } = parseHostPort(options.connect, "--connect");
-  const channel = await connect(host, port, { ...channelOptions, retryForMs: options.connectTimeoutSeconds * 1000 });
-  onPhase(`connected to the garbler at ${host}:${port} (direct TCP)`);
-  return { channel, close: async () => channel.destroy() };
+  let reported = false;
+  const open = async () => {
+    const channel = await connect(host, port, { ...channelOptions, retryForMs: options.connectTimeoutSeconds * 1000 });
+    if (!reported) onPhase(`connected to the garbler at ${host}:${port} (direct TCP)`);
+    reported = true;
+    return channel;
+  };
+  return { open, close: () => {} };
 }
 
 export interface ComputeSummary {
@@ -179,14 +219,14 @@ export async function runCompute(options: ComputeOptions, callbacks: ComputeCall
     for (const table of tables) if (!inputs.has(table)) inputs.set(table, await loadTableInput(study, role, options.secretKey, options.inbox, table));
   }
 
-  const { channel, close } = await openChannel(options, onPhase);
+  const { channels, close } = await openChannels(options, onPhase);
   // Result shares stay in memory until every query has finished on both sides; only then are files written.
   let finished: FinishedQuery[];
   let current = "";
   try {
-    finished = await computeQueriesInWorker(
+    finished = await computeQueriesInWorkers(
       { study, role, queries: queries.map(({ query, tables }) => ({ name: query.name, tables })), inputs: [...inputs.values()] },
-      channel,
+      channels,
       { label: channelLabel(role), idleTimeoutMs: options.idleTimeoutSeconds * 1000, sendWindowBytes: WORKER_SEND_WINDOW_BYTES },
       { onQueryStarted: (query) => { current = query; }, onPhase, onProgress: callbacks.onProgress },
     );
@@ -195,7 +235,8 @@ export async function runCompute(options: ComputeOptions, callbacks: ComputeCall
   } finally {
     await close();
   }
-  const traffic = channel.counters();
+  const counters = channels.map((channel) => channel.counters());
+  const traffic = { bytesSent: counters.reduce((sum, each) => sum + each.bytesSent, 0), bytesReceived: counters.reduce((sum, each) => sum + each.bytesReceived, 0) };
   const resultFile = (query: string) => join(options.out, resultFileName({ query, role }, study));
   const files: AtomicFile[] = [];
   try {

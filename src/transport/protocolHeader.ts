@@ -13,8 +13,9 @@ export const PROTOCOL_NAME = "catalyst-2pc";
  * 4: a shuffle's switch sends one message of two rows, not two (the OT pad is the straight switch's message).
  * 5: share-wire inputs (operators/shareWireInputs.ts) get no input OT, and a join may sort by shuffling.
  * 6: a join several queries read is computed by the first and taken up by the others (operators/sharedJoins.ts).
+ * 7: a session runs over one or more channels, one per worker pair, each opened with a `PairHello`.
  */
-export const PROTOCOL_VERSION = 6;
+export const PROTOCOL_VERSION = 7;
 
 export interface ProtocolHeader {
   protocol: string;
@@ -71,6 +72,38 @@ export function findMismatch(ours: ProtocolHeader, theirs: ProtocolHeader): stri
   const sortedTheirs = JSON.stringify(theirs.sortedInputs ?? {});
   if (sortedOurs !== sortedTheirs) return `the two inboxes' shares were sorted differently (here ${sortedOurs}, at the peer ${sortedTheirs}): were they made by different catalyst versions?`;
   return undefined;
+}
+
+/**
+ * The first message on each channel of a session: how many worker pairs each side runs, and (from the
+ * evaluator, which opens the channels) which pair this channel carries. The garbler accepts the channels in
+ * whatever order they arrive and sorts them by it.
+ */
+export interface PairHello {
+  protocol: string;
+  version: number;
+  role: "garbler" | "evaluator";
+  workers: number;
+  /** The evaluator's pair index on this channel; the garbler sends -1 and adopts it. */
+  pair: number;
+}
+
+/** Exchanges pair hellos; returns the channel's pair index. Fails with PeerMismatchError on any disagreement. */
+export async function exchangePairHellos(channel: MessageChannel, ours: PairHello): Promise<number> {
+  const reply = await exchangeFirstMessages(channel, new TextEncoder().encode(JSON.stringify(ours)));
+  let theirs: Partial<PairHello>;
+  try {
+    theirs = JSON.parse(new TextDecoder().decode(reply));
+  } catch {
+    throw new PeerMismatchError(`the peer's first message is not a ${PROTOCOL_NAME} hello (is something else listening on that port?)`);
+  }
+  if (theirs.protocol !== PROTOCOL_NAME) throw new PeerMismatchError(`the peer does not speak ${PROTOCOL_NAME} (is something else listening on that port?)`);
+  if (theirs.version !== ours.version) throw new PeerMismatchError(`the peer runs protocol version ${theirs.version}, we run ${ours.version}: upgrade the older side`);
+  if (theirs.role === ours.role) throw new PeerMismatchError(`both sides are the ${ours.role}: one must run --party=garbler and the other --party=evaluator`);
+  if (theirs.workers !== ours.workers) throw new PeerMismatchError(`the peer runs ${theirs.workers} worker pair(s), we run ${ours.workers}: give both sides the same --workers`);
+  const pair = ours.role === "evaluator" ? ours.pair : theirs.pair;
+  if (!Number.isInteger(pair) || pair! < 0 || pair! >= ours.workers) throw new PeerMismatchError(`the peer names worker pair ${pair} of ${ours.workers}`);
+  return pair!;
 }
 
 /** Sends our header, reads the peer's, and fails with PeerMismatchError on any disagreement. */

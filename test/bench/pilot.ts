@@ -5,7 +5,9 @@
  * reveal. Prints time, ANDs, bytes and peak RSS per phase, for the pushdown plan and the all-in-MPC plan, and
  * whether each revealed result equals the cleartext answer (DuckDB over the same CSVs, with the same
  * suppression; at S ≤ 0.1 also `catalyst verify`, which adds the plaintext circuit).
- * Usage: npm run bench:pilot -- --scale 0.01 [--plan pushdown|all-in-mpc|both] [--pushdown-sites all|row-level] [--query NAME …] [--predict-only] [--operators] [--keep] [--profile DIR]
+ * Usage: npm run bench:pilot -- --scale 0.01 [--plan pushdown|all-in-mpc|both] [--pushdown-sites all|row-level] [--query NAME …] [--workers N] [--predict-only] [--operators] [--keep] [--profile DIR]
+ * `--workers N` runs N garbler/evaluator worker pairs side by side (`catalyst compute --workers`), each over its
+ * own channel through the one SSH connection.
  * `--predict-only` stops after share and upload and prints `catalyst plan`'s prediction per query (ANDs, bytes,
  * estimated time), for scales this machine cannot compute. `--keep` leaves the work folder behind and prints where.
  * In the pushdown plan every site pushes down (aggregate-only sites their rollup's outer GROUP BYs), or with
@@ -36,6 +38,7 @@ const listOperators = process.argv.includes("--operators");
 const keep = process.argv.includes("--keep");
 // Profiles both compute processes (node --cpu-prof) into DIR/<plan>/.
 const profileDir = flag("--profile", "");
+const workers = flag("--workers", "1");
 const onlyQueries = process.argv.flatMap((value, index) => (process.argv[index - 1] === "--query" ? [value] : []));
 /** The pilot's row-level sites (1, 2, 4, 5) and aggregate-only sites (3, 6), whose rollups total about 238k rows at S = 1. */
 const PILOT_PATIENTS = [203_832, 423_852, 160_000, 284_142, 1_275_051, 160_000];
@@ -145,7 +148,7 @@ try {
     }
     const port = await freePort();
     const started = performance.now();
-    const common = ["--json", "compute", "--study", study, "--idle-timeout", "1200"];
+    const common = ["--json", "compute", "--study", study, "--idle-timeout", "1200", "--workers", workers];
     const profiling = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${join(profileDir, plan)}`] : [];
     const garbler = startParty([...common, "--party=garbler", "--key", join(dir, "keys", "nm.key"), "--inbox", join(run, "in-nm"), "--out", join(run, "out-nm"), "--listen", `127.0.0.1:${port}`], {}, profiling);
     const evaluator = startParty([...common, "--party=evaluator", "--key", join(dir, "keys", "ac.key"), "--inbox", join(run, "in-ac"), "--out", join(run, "out-ac"),
@@ -161,7 +164,7 @@ try {
     console.log(`\n${plan}: ${uploadedRows.toLocaleString("en-US")} rows uploaded (public)`);
     console.log(`  share   ${shareSeconds.toFixed(1)} s, all partners at once (${perSiteShare}), peak RSS ${mb(sharePeak)} MB`);
     console.log(`  upload  ${uploadSeconds.toFixed(1)} s, peak RSS ${mb(uploadPeak)} MB`);
-    console.log(`  compute ${computeSeconds.toFixed(1)} s wall: OT ${ot.toFixed(1)} s, circuit ${circuit.toFixed(1)} s, ${ands.toLocaleString("en-US")} ANDs; garbler sent ${gb(g.json.bytesSent)} GB, evaluator ${gb(e.json.bytesSent)} GB; peak RSS garbler ${gb(g.json.peakRssBytes)} GB, evaluator ${gb(e.json.peakRssBytes)} GB`);
+    console.log(`  compute ${computeSeconds.toFixed(1)} s wall${workers === "1" ? "" : ` on ${workers} worker pairs (OT and circuit summed over the queries)`}: OT ${ot.toFixed(1)} s, circuit ${circuit.toFixed(1)} s, ${ands.toLocaleString("en-US")} ANDs; garbler sent ${gb(g.json.bytesSent)} GB, evaluator ${gb(e.json.bytesSent)} GB; peak RSS garbler ${gb(g.json.peakRssBytes)} GB, evaluator ${gb(e.json.peakRssBytes)} GB`);
     const studyValue = parseStudy(await readFile(study, "utf8"), study);
     const csvOf = (partner: string, table: string) => join(dir, "data", manifest.sites.find((site) => site.name === partner)!.tables[table].file);
     let revealSeconds = 0;

@@ -175,6 +175,31 @@ describe("catalyst compute", () => {
     expect(await revealAll("ssh")).toEqual(expected);
   });
 
+  it("runs the queries on two worker pairs, each over its own stream of one SSH connection, with the same answers", async () => {
+    const port = await freePort();
+    const [garbler, evaluator] = parties("ssh-pairs");
+    const g = startParty(["compute", "--party=garbler", "--study", study, "--key", garbler.key, "--inbox", garbler.inbox, "--out", garbler.out, "--listen", `127.0.0.1:${port}`, "--workers", "2"]);
+    const e = startParty(["compute", "--party=evaluator", "--study", study, "--key", evaluator.key, "--inbox", evaluator.inbox, "--out", evaluator.out, "--workers", "2",
+      "--ssh", `${sshd.user}@127.0.0.1:${sshd.port}`, "--ssh-key", sshd.clientKey, "--known-hosts", sshd.knownHosts, "--connect", `127.0.0.1:${port}`]);
+    const [garblerRun, evaluatorRun] = await Promise.all([g.done, e.done]);
+    expect([garblerRun.code, evaluatorRun.code]).toEqual([0, 0]);
+    expect(evaluatorRun.stderr.match(/SSH tunnel to /g)).toHaveLength(1);
+    // Both parties schedule the same queries on the same pairs, from public sizes.
+    const schedule = (stderr: string) => /2 worker pairs: (pair 1 runs [^;\n]+; pair 2 runs [^\n]+)/.exec(stderr)?.[1];
+    expect(schedule(garblerRun.stderr)).toBeDefined();
+    expect(schedule(evaluatorRun.stderr)).toBe(schedule(garblerRun.stderr));
+    expect(await revealAll("ssh-pairs")).toEqual(expected);
+  });
+
+  it("stops both sides when they run different numbers of worker pairs, and a rerun succeeds", async () => {
+    const run = await computeOverTcp(...parties("pair-mismatch", { garbler: ["--workers", "2"] }));
+    expect([run.garbler.code, run.evaluator.code]).toEqual([4, 4]);
+    expect(run.garbler.stderr).toMatch(/the peer runs 1 worker pair\(s\), we run 2: give both sides the same --workers/);
+    expect(run.evaluator.stderr).toMatch(/the peer runs 2 worker pair\(s\), we run 1: give both sides the same --workers/);
+    expect(await listFiles(join(dir, "pair-mismatch"))).toEqual([]);
+    await expectRerunSucceeds("pair-mismatch");
+  });
+
   it("stops both sides when they run different studies, and a rerun succeeds", async () => {
     const otherStudy = await makeStudy("another study");
     const otherInboxes = await shareAndUpload(otherStudy, "other");
