@@ -246,9 +246,16 @@ async function orderOfRows(backend: Backend, rows: WireVector, width: number, la
     const below = await backend.lessThanOfRows(rows, width, first, second);
     // Not awaited: the next group's comparisons are made while these outcomes travel. The counting backend
     // sees no values: any consistent order costs the same, so it takes the lanes'.
-    const outcomes = backend.reveal(below).then((bits) => bits ?? Uint8Array.from(first, (lane, index) => (lane < second[index] ? 1 : 0)));
+    const outcomes = backend.reveal(below).then((bits) => bits ?? lanesInOrder(first, second));
     return { outcomes };
   });
+}
+
+/** 1 where the first lane of a pair comes before the second: a loop, as Uint8Array.from with a map was a sixth of counting's time. */
+function lanesInOrder(first: ArrayLike<number>, second: ArrayLike<number>): Uint8Array {
+  const bits = new Uint8Array(first.length);
+  for (let index = 0; index < bits.length; index++) bits[index] = first[index] < second[index] ? 1 : 0;
+  return bits;
 }
 
 /**
