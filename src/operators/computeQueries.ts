@@ -12,6 +12,7 @@ import { exchangeProtocolHeaders, PROTOCOL_NAME, PROTOCOL_VERSION } from "../tra
 import type { CompiledQuery, OperatorRun, PlanCost } from "./compile.js";
 import { compileSession } from "./compileSession.js";
 import { ParkedJoins, type ParkedJoinSharing } from "./parkedJoins.js";
+import type { QueryLoad } from "./querySchedule.js";
 import { runQueryAsParty, type SessionProgress } from "./session.js";
 
 /** One input table as this party holds it: public sizes and its share's bits. */
@@ -34,8 +35,10 @@ export interface ComputeTask {
   /** The session's queries in order, with the tables each reads. */
   queries: Array<{ name: string; tables: string[] }>;
   /** With several worker pairs (querySchedule.ts): the queries this pair runs, as indices into `queries`. All by default. */
-  runs?: number[];
-  /** The tables the runs read; another pair's tables may come without their share bits. */
+  scheduled?: number[];
+  /** Every query's counted load, when the schedule has counted them already (counting the pilot takes minutes). */
+  loads?: QueryLoad[];
+  /** Every table of the session; a table none of the scheduled queries scans may come without its share bits. */
   inputs: TableInput[];
 }
 
@@ -67,24 +70,24 @@ export interface ComputeEvents {
 }
 
 /**
- * Runs the queries of `task` (its `runs`) over `channel`; a query is finished once both sides have committed to
+ * Runs the queries of `task` (those `scheduled`) over `channel`; a query is finished once both sides have committed to
  * it. It empties each input's share bits after the last query here that reads them. `sharing` connects the
  * parked joins with the session's other worker pairs.
  */
 export async function computeQueries(task: ComputeTask, channel: MessageChannel, events: ComputeEvents = {}, sharing?: ParkedJoinSharing): Promise<FinishedQuery[]> {
   const { study, role } = task;
   const inputs = new Map(task.inputs.map((input) => [input.table, input]));
-  const runs = task.runs ?? task.queries.map((_, index) => index);
+  const scheduled = task.scheduled ?? task.queries.map((_, index) => index);
   const finished: FinishedQuery[] = [];
   const session = compileTask(task);
   const parked = new ParkedJoins(sharing);
-  const costOf = sessionCosts(task, session);
+  const costOf = task.loads ? async (index: number) => task.loads![index] : sessionCosts(task, session);
   // A table's share bits go with the last query that reads them: at pilot scale they are hundreds of MB,
   // held otherwise beside the labels made from them until the session ends.
   const lastReader = new Map<string, number>();
-  for (const index of runs) for (const table of session[index].tables) lastReader.set(table, index);
+  for (const index of scheduled) for (const table of session[index].tables) lastReader.set(table, index);
   const parkedHere = new Set<string>();
-  for (const queryIndex of runs) {
+  for (const queryIndex of scheduled) {
     const { name, tables } = task.queries[queryIndex];
     if (sharing) {
       // Joins another pair parks arrive before the query starts, on both parties' pairs alike.

@@ -14,14 +14,15 @@ import { rowBits, rowBytes } from "../share/schema.js";
 import { openShareFile, shareFileName } from "../share/shareFile.js";
 import { findTable, partyOf, uploadedTables, type Role, type Study } from "../share/study.js";
 import type { ChannelOptions, MessageChannel } from "../transport/channel.js";
-import { TransportError } from "../transport/errors.js";
+import { IdleTimeoutError, TransportError } from "../transport/errors.js";
 import { exchangePairHellos, PeerMismatchError, PROTOCOL_NAME, PROTOCOL_VERSION, type PairHello } from "../transport/protocolHeader.js";
 import { parseSshTarget, SshConnectError, SshTunnel } from "../transport/sshTunnel.js";
 import { StreamChannel } from "../transport/streamChannel.js";
 import { connect, listen } from "../transport/tcp.js";
 import { queryTables } from "./compile.js";
-import { computeQueriesInWorkers } from "./computeInWorker.js";
-import type { FinishedQuery, TableInput } from "./computeQueries.js";
+import { computeQueriesInWorker } from "./computeInWorker.js";
+import type { ComputeEvents, ComputeTask, FinishedQuery, TableInput } from "./computeQueries.js";
+import { computeQueriesOnPairs, planPairs, scheduledNames } from "./workerPairs.js";
 import type { SessionProgress } from "./session.js";
 
 /**
@@ -112,9 +113,18 @@ const channelLabel = (role: Role) => `${role}↔peer`;
  * The session's channels, one per worker pair, each opened with a pair hello: the garbler accepts them on its
  * listener, the evaluator opens them through one SSH connection (one forwarded stream each) or over direct TCP.
  */
-async function openChannels(options: ComputeOptions, onPhase: (text: string) => void): Promise<{ channels: MessageChannel[]; close: () => Promise<void> }> {
-  const workers = options.workers ?? 1;
-  const hello = (pair: number): PairHello => ({ protocol: PROTOCOL_NAME, version: PROTOCOL_VERSION, role: options.role, workers, pair });
+async function openChannels(options: ComputeOptions, hello: PairHello, onPhase: (text: string) => void): Promise<{ channels: MessageChannel[]; close: () => Promise<void> }> {
+  const { workers } = hello;
+  // The main thread's channels have no idle timeout of their own (see below), so the hello gets one here.
+  const exchangeHello = async (channel: MessageChannel, pair: number) => {
+    const seconds = options.idleTimeoutSeconds;
+    const timer = setTimeout(() => channel.destroy(new IdleTimeoutError(`${channel.label}: the peer connected but sent no hello for ${seconds} s (is something else connecting to this port?)`)), seconds * 1000);
+    try {
+      return await exchangePairHellos(channel, { ...hello, pair });
+    } finally {
+      clearTimeout(timer);
+    }
+  };
   // No idle timeout here: the relay to the compute worker always has a read pending; the worker's channel times out instead.
   const channelOptions = { idleTimeoutMs: 0, deadlineMs: (options.timeoutSeconds ?? 0) * 1000, label: channelLabel(options.role) };
   const opened: MessageChannel[] = [];
@@ -132,7 +142,7 @@ async function openChannels(options: ComputeOptions, onPhase: (text: string) => 
       while (opened.length < workers) {
         const channel = await listener.accept({ ...channelOptions, timeoutMs: options.connectTimeoutSeconds * 1000 });
         opened.push(channel);
-        const pair = await exchangePairHellos(channel, hello(-1));
+        const pair = await exchangeHello(channel, -1);
         if (channels[pair]) throw new PeerMismatchError(`the peer opened worker pair ${pair} twice`);
         channels[pair] = channel;
       }
@@ -144,7 +154,7 @@ async function openChannels(options: ComputeOptions, onPhase: (text: string) => 
     for (let pair = 0; pair < workers; pair++) {
       const channel = await transport.open();
       opened.push(channel);
-      await exchangePairHellos(channel, hello(pair));
+      await exchangeHello(channel, pair);
     }
     return { channels: opened, close };
   } catch (error) {
@@ -219,19 +229,27 @@ export async function runCompute(options: ComputeOptions, callbacks: ComputeCall
     for (const table of tables) if (!inputs.has(table)) inputs.set(table, await loadTableInput(study, role, options.secretKey, options.inbox, table));
   }
 
-  const { channels, close } = await openChannels(options, onPhase);
+  const task: ComputeTask = { study, role, queries: queries.map(({ query, tables }) => ({ name: query.name, tables })), inputs: [...inputs.values()] };
+  const workers = options.workers ?? 1;
+  // Counted before connecting: at pilot scale that takes minutes, which the peer would otherwise spend waiting on an open channel.
+  const pairPlan = workers > 1 ? await planPairs(task, workers) : undefined;
+  if (pairPlan) onPhase(`${workers} worker pairs: ${scheduledNames(task, pairPlan).map((names, pair) => `pair ${pair + 1} runs ${names.join(", ") || "nothing"}`).join("; ")}`);
+  const hello: PairHello = {
+    protocol: PROTOCOL_NAME, version: PROTOCOL_VERSION, role, study: study.id, studyDigest: study.digest, query: "", run: "",
+    inputs: Object.assign({}, ...task.inputs.map((input) => input.sizes)),
+    sortedInputs: Object.fromEntries(task.inputs.flatMap((input) => (input.sortedBy ? [[input.table, input.sortedBy]] : []))),
+    session: task.queries.map((query) => query.name), workers, pair: -1, schedule: pairPlan && scheduledNames(task, pairPlan),
+  };
+  const { channels, close } = await openChannels(options, hello, onPhase);
   // Result shares stay in memory until every query has finished on both sides; only then are files written.
   let finished: FinishedQuery[];
-  let current = "";
+  const running = new Set<string>();
   try {
-    finished = await computeQueriesInWorkers(
-      { study, role, queries: queries.map(({ query, tables }) => ({ name: query.name, tables })), inputs: [...inputs.values()] },
-      channels,
-      { label: channelLabel(role), idleTimeoutMs: options.idleTimeoutSeconds * 1000, sendWindowBytes: WORKER_SEND_WINDOW_BYTES },
-      { onQueryStarted: (query) => { current = query; }, onPhase, onProgress: callbacks.onProgress },
-    );
+    const channelOptions = { label: channelLabel(role), idleTimeoutMs: options.idleTimeoutSeconds * 1000, sendWindowBytes: WORKER_SEND_WINDOW_BYTES };
+    const events: ComputeEvents = { onQueryStarted: (query) => running.add(query), onQueryFinished: (query) => running.delete(query.query), onPhase, onProgress: callbacks.onProgress };
+    finished = pairPlan ? await computeQueriesOnPairs(task, channels, pairPlan, channelOptions, events) : await computeQueriesInWorker(task, channels[0], channelOptions, events);
   } catch (error) {
-    throw describeFailure(error, role, current);
+    throw describeFailure(error, role, [...running]);
   } finally {
     await close();
   }
@@ -255,10 +273,10 @@ export async function runCompute(options: ComputeOptions, callbacks: ComputeCall
   return { queries: summaries, bytesSent: traffic.bytesSent, bytesReceived: traffic.bytesReceived };
 }
 
-/** Says which query was running when the peer vanished; other errors keep their own wording. */
-function describeFailure(error: unknown, role: Role, query: string): unknown {
-  if (error instanceof TransportError && query) {
-    const wrapped = new TransportError(`${role}: query ${query} stopped: ${error.message}; no result was written`, error.code);
+/** Says which queries were running when the peer vanished; other errors keep their own wording. */
+function describeFailure(error: unknown, role: Role, queries: string[]): unknown {
+  if (error instanceof TransportError && queries.length > 0) {
+    const wrapped = new TransportError(`${role}: ${queries.length > 1 ? "queries" : "query"} ${queries.join(", ")} stopped: ${error.message}; no result was written`, error.code);
     return wrapped;
   }
   if (error instanceof CatalystError || !(error instanceof Error)) return error;

@@ -17,6 +17,8 @@ export interface ComputeWorkerData {
   channel: MessagePortChannelOptions;
   /** With several worker pairs: how many take-ups of each shared join run on this one (querySchedule.ts). */
   readers?: Record<string, number>;
+  /** With several worker pairs: the joins parked here that other pairs take up. */
+  published?: string[];
 }
 
 /** A join parked on one worker pair, on its way through the main thread to the pairs that take it up. */
@@ -43,7 +45,7 @@ const post = (message: ComputeWorkerMessage, transfer: ArrayBuffer[] = []) => pa
 const channel = new MessagePortChannel(data.port, data.channel);
 let outcome: ComputeWorkerMessage;
 try {
-  const sharing = data.readers ? parkedJoinSharing(data.readers) : undefined;
+  const sharing = data.readers ? parkedJoinSharing(data.readers, new Set(data.published)) : undefined;
   await computeQueries(data.task, channel, {
     onQueryStarted: (query) => post({ type: "started", query }),
     onPhase: (text) => post({ type: "phase", text }),
@@ -64,7 +66,7 @@ data.port.close();
 parent.removeAllListeners("message");
 
 /** Joins go out to the main thread, which passes them on to the pairs that read them, and come in from it. */
-function parkedJoinSharing(readers: Record<string, number>): ParkedJoinSharing {
+function parkedJoinSharing(readers: Record<string, number>, published: ReadonlySet<string>): ParkedJoinSharing {
   const arrived = new Map<string, ParkedJoin>();
   const waiting = new Map<string, (join: ParkedJoin) => void>();
   parent.on("message", (message: ParkedJoinMessage) => {
@@ -74,7 +76,7 @@ function parkedJoinSharing(readers: Record<string, number>): ParkedJoinSharing {
   });
   return {
     readersHere: (text) => readers[text] ?? 0,
-    publish: (text, join) => post({ type: "parked", text, join }),
+    publish: (text, join) => { if (published.has(text)) post({ type: "parked", text, join }); },
     arrival: (text) => {
       const join = arrived.get(text);
       if (join) { arrived.delete(text); return Promise.resolve(join); }

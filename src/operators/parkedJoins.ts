@@ -52,7 +52,8 @@ export class ParkedJoins {
 
   /** The parked rows as wires again (both parties at the same point); the last reader lets the shares go. */
   async takeUp(backend: Backend, text: string): Promise<Relation> {
-    const entry = this.parked.get(text) ?? (await this.arrived(text));
+    // A join from another pair has arrived by now (awaitArrivals): waiting here, in mid-protocol, could hang both parties.
+    const entry = this.parked.get(text);
     if (!entry) throw new UnparkedJoinError("a query takes up a join no earlier query of this session parked");
     if (--entry.readersLeft === 0) this.parked.delete(text);
     const [valid, ...parkedColumns] = await unparkColumns(backend, entry.rows);
@@ -69,14 +70,9 @@ export class ParkedJoins {
    * pair waits for a join in mid-protocol while its peer's pair waits on the channel.
    */
   async awaitArrivals(texts: Iterable<string>): Promise<void> {
-    for (const text of texts) if (!this.parked.has(text)) await this.arrived(text);
-  }
-
-  /** A join another worker parked, kept here for this worker's readers. */
-  private async arrived(text: string): Promise<(ParkedJoin & { readersLeft: number }) | undefined> {
-    if (!this.sharing) return undefined;
-    const entry = { ...(await this.sharing.arrival(text)), readersLeft: this.sharing.readersHere(text) };
-    this.parked.set(text, entry);
-    return entry;
+    if (!this.sharing) throw new UnparkedJoinError("joins from other worker pairs were awaited by a store that shares none");
+    for (const text of texts) {
+      if (!this.parked.has(text)) this.parked.set(text, { ...(await this.sharing.arrival(text)), readersLeft: this.sharing.readersHere(text) });
+    }
   }
 }

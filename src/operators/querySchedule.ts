@@ -10,7 +10,7 @@ export type QueryLoad = Pick<PlanCost, "andGates" | "joinsParked" | "joinsTakenU
 
 export interface QuerySchedule {
   /** Each worker pair's queries, as session indices in session order. */
-  workers: number[][];
+  pairs: number[][];
   /** When the last pair should finish, in ANDs of one pair: the schedule's critical path. */
   spanAndGates: number;
 }
@@ -20,29 +20,29 @@ export interface QuerySchedule {
  * index on a tie), starting once that pair is free and every join it takes up has been parked. A query only
  * waits for earlier ones, so the pairs cannot wait on each other in a cycle.
  */
-export function scheduleQueries(loads: readonly QueryLoad[], workers: number): QuerySchedule {
-  if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`a session needs at least one worker pair, not ${workers}`);
-  const freeAt = new Array<number>(workers).fill(0);
+export function scheduleQueries(loads: readonly QueryLoad[], pairs: number): QuerySchedule {
+  if (!Number.isInteger(pairs) || pairs < 1) throw new RangeError(`a session needs at least one worker pair, not ${pairs}`);
+  const freeAt = new Array<number>(pairs).fill(0);
   const parkedAt = new Map<string, number>();
-  const assigned = Array.from({ length: workers }, () => [] as number[]);
+  const assigned = Array.from({ length: pairs }, () => [] as number[]);
   for (const [index, load] of loads.entries()) {
     // A join the query parks itself and takes up again later is not in parkedAt yet: it waits for nothing.
     const ready = Math.max(0, ...Object.keys(load.joinsTakenUp).map((text) => parkedAt.get(text) ?? 0));
     let chosen = 0;
-    for (let worker = 1; worker < workers; worker++) {
-      if (Math.max(freeAt[worker], ready) < Math.max(freeAt[chosen], ready)) chosen = worker;
+    for (let pair = 1; pair < pairs; pair++) {
+      if (Math.max(freeAt[pair], ready) < Math.max(freeAt[chosen], ready)) chosen = pair;
     }
     const start = Math.max(freeAt[chosen], ready);
     for (const { text, afterAndGates } of load.joinsParked) parkedAt.set(text, start + afterAndGates);
     freeAt[chosen] = start + load.andGates;
     assigned[chosen].push(index);
   }
-  return { workers: assigned, spanAndGates: Math.max(...freeAt) };
+  return { pairs: assigned, spanAndGates: Math.max(...freeAt) };
 }
 
 /** How many take-ups of each shared join run on each worker pair: what each pair's store keeps a join for. */
-export function readersByWorker(loads: readonly QueryLoad[], schedule: QuerySchedule): Array<Map<string, number>> {
-  return schedule.workers.map((queries) => {
+export function readersByPair(loads: readonly QueryLoad[], schedule: QuerySchedule): Array<Map<string, number>> {
+  return schedule.pairs.map((queries) => {
     const readers = new Map<string, number>();
     for (const index of queries) {
       for (const [text, count] of Object.entries(loads[index].joinsTakenUp)) readers.set(text, (readers.get(text) ?? 0) + count);

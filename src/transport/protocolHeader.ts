@@ -13,7 +13,8 @@ export const PROTOCOL_NAME = "catalyst-2pc";
  * 4: a shuffle's switch sends one message of two rows, not two (the OT pad is the straight switch's message).
  * 5: share-wire inputs (operators/shareWireInputs.ts) get no input OT, and a join may sort by shuffling.
  * 6: a join several queries read is computed by the first and taken up by the others (operators/sharedJoins.ts).
- * 7: a session runs over one or more channels, one per worker pair, each opened with a `PairHello`.
+ * 7: a session runs over one or more channels, one per worker pair, each opened with a `PairHello` that
+ *    carries the session's header: the whole session is agreed on before any query runs.
  */
 export const PROTOCOL_VERSION = 7;
 
@@ -75,35 +76,40 @@ export function findMismatch(ours: ProtocolHeader, theirs: ProtocolHeader): stri
 }
 
 /**
- * The first message on each channel of a session: how many worker pairs each side runs, and (from the
- * evaluator, which opens the channels) which pair this channel carries. The garbler accepts the channels in
- * whatever order they arrive and sorts them by it.
+ * The first message on each channel of a session, before any query: the session's header (every table's
+ * sizes, the query list; `query` and `run` empty), how many worker pairs each side runs and how it scheduled
+ * the queries on them, and (from the evaluator, which opens the channels) which pair this channel carries. The
+ * garbler accepts the channels in whatever order they arrive and sorts them by it.
  */
-export interface PairHello {
-  protocol: string;
-  version: number;
-  role: "garbler" | "evaluator";
+export interface PairHello extends ProtocolHeader {
   workers: number;
   /** The evaluator's pair index on this channel; the garbler sends -1 and adopts it. */
   pair: number;
+  /** With several pairs: each pair's queries by name. */
+  schedule?: string[][];
 }
 
 /** Exchanges pair hellos; returns the channel's pair index. Fails with PeerMismatchError on any disagreement. */
 export async function exchangePairHellos(channel: MessageChannel, ours: PairHello): Promise<number> {
   const reply = await exchangeFirstMessages(channel, new TextEncoder().encode(JSON.stringify(ours)));
-  let theirs: Partial<PairHello>;
+  let theirs: PairHello;
   try {
     theirs = JSON.parse(new TextDecoder().decode(reply));
   } catch {
     throw new PeerMismatchError(`the peer's first message is not a ${PROTOCOL_NAME} hello (is something else listening on that port?)`);
   }
-  if (theirs.protocol !== PROTOCOL_NAME) throw new PeerMismatchError(`the peer does not speak ${PROTOCOL_NAME} (is something else listening on that port?)`);
-  if (theirs.version !== ours.version) throw new PeerMismatchError(`the peer runs protocol version ${theirs.version}, we run ${ours.version}: upgrade the older side`);
-  if (theirs.role === ours.role) throw new PeerMismatchError(`both sides are the ${ours.role}: one must run --party=garbler and the other --party=evaluator`);
-  if (theirs.workers !== ours.workers) throw new PeerMismatchError(`the peer runs ${theirs.workers} worker pair(s), we run ${ours.workers}: give both sides the same --workers`);
+  const mismatch = findMismatch(ours, theirs) ?? findPairMismatch(ours, theirs);
+  if (mismatch) throw new PeerMismatchError(mismatch);
+  return ours.role === "evaluator" ? ours.pair : theirs.pair;
+}
+
+function findPairMismatch(ours: PairHello, theirs: PairHello): string | undefined {
+  if (theirs.workers !== ours.workers) return `the peer runs ${theirs.workers} worker pair(s), we run ${ours.workers}: give both sides the same --workers`;
+  const [scheduleOurs, scheduleTheirs] = [JSON.stringify(ours.schedule ?? []), JSON.stringify(theirs.schedule ?? [])];
+  if (scheduleOurs !== scheduleTheirs) return `the two sides scheduled the queries on worker pairs differently (here ${scheduleOurs}, at the peer ${scheduleTheirs}): were they made by different catalyst versions?`;
   const pair = ours.role === "evaluator" ? ours.pair : theirs.pair;
-  if (!Number.isInteger(pair) || pair! < 0 || pair! >= ours.workers) throw new PeerMismatchError(`the peer names worker pair ${pair} of ${ours.workers}`);
-  return pair!;
+  if (!Number.isInteger(pair) || pair < 0 || pair >= ours.workers) return `the peer names worker pair ${pair} of ${ours.workers}`;
+  return undefined;
 }
 
 /** Sends our header, reads the peer's, and fails with PeerMismatchError on any disagreement. */

@@ -10,6 +10,7 @@ import { SeededRandom } from "../../src/share/synthetic/seededRandom.js";
 import { listFiles, removeFolder, runCli, temporaryFolder } from "../helpers/cli.js";
 import { computeOverTcp, startParty, type PartyArguments } from "../helpers/computeParties.js";
 import { freePort, startSshd, type TestSshServer } from "../helpers/sshd.js";
+import { connectSocket } from "../../src/transport/tcp.js";
 
 const QUERIES: Record<string, string> = {
   q_count: "SELECT COUNT(*) FROM visits",
@@ -200,6 +201,21 @@ describe("catalyst compute", () => {
     await expectRerunSucceeds("pair-mismatch");
   });
 
+  it("stops a garbler whose peer connects but never says hello, within its idle timeout", async () => {
+    const port = await freePort();
+    const [garbler] = parties("silent");
+    const g = startParty(["compute", "--party=garbler", "--study", study, "--key", garbler.key, "--inbox", garbler.inbox, "--out", garbler.out, "--listen", `127.0.0.1:${port}`, "--idle-timeout", "2"]);
+    const silent = await connectSocket("127.0.0.1", port, { retryForMs: 30_000 });
+    try {
+      const run = await g.done;
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/the peer connected but sent no hello for 2 s/);
+    } finally {
+      silent.destroy();
+    }
+    expect(await listFiles(join(dir, "silent"))).toEqual([]);
+  });
+
   it("stops both sides when they run different studies, and a rerun succeeds", async () => {
     const otherStudy = await makeStudy("another study");
     const otherInboxes = await shareAndUpload(otherStudy, "other");
@@ -223,6 +239,12 @@ describe("catalyst compute", () => {
       expect(run.evaluator.stderr).toMatch(/siteB\/visits is missing here but the peer has 500 rows/);
       expect(run.garbler.stderr).toMatch(/siteB\/visits is missing at the peer \(we have 500 rows\)/);
       expect(await listFiles(join(dir, "missing"))).toEqual([]);
+      // On two worker pairs, both sides see it in the pair hellos, before either schedules a query on a pair.
+      const paired = await computeOverTcp(...parties("missing-pairs", { garbler: ["--workers", "2"], evaluator: ["--workers", "2"] }));
+      expect([paired.garbler.code, paired.evaluator.code]).toEqual([4, 4]);
+      expect(paired.evaluator.stderr).toMatch(/siteB\/visits is missing here but the peer has 500 rows/);
+      expect(paired.garbler.stderr).toMatch(/siteB\/visits is missing at the peer \(we have 500 rows\)/);
+      expect(await listFiles(join(dir, "missing-pairs"))).toEqual([]);
     } finally {
       await rename(moved, join(inboxes.evaluator, "siteB", "visits.ac.share"));
     }
