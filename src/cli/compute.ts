@@ -1,6 +1,7 @@
 /** `catalyst compute`: run the study's queries in MPC as the garbler or the evaluator. */
 import type { Command } from "commander";
 import { UsageError } from "../share/errors.js";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { partyOf, type Role, type Study } from "../share/study.js";
 import { openBucket } from "../transport/bucket.js";
@@ -33,7 +34,7 @@ interface ComputeFlags {
   workers: string;
 }
 
-/** Each pair is a worker thread with its own circuit memory: more than a server's cores gains nothing. */
+/** A sanity bound on --workers, far above any useful count (each pair keeps about a core busy per party). */
 const MAX_WORKERS = 64;
 
 /** Node timers cannot wait longer than 2^31−1 ms (about 24.8 days). */
@@ -83,6 +84,7 @@ export function registerCompute(program: Command): void {
       if (flags.ssh && !flags.sshKey) throw new UsageError("--ssh needs --ssh-key FILE");
       const workers = Number(flags.workers);
       if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) throw new UsageError(`--workers expects a whole number from 1 to ${MAX_WORKERS}, got "${flags.workers}"`);
+      if (workers > availableParallelism()) reporter.warn(`--workers ${workers} on ${availableParallelism()} cores: each pair keeps about a core busy and holds a circuit in memory of its own, so more pairs than cores only add memory`);
       const study = await loadStudy(flags.study);
       const key = await loadSecretKey(flags.key);
       const keyRole = computeRoleOf(study, key.publicKey, flags.key);

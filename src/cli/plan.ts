@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import type { InputSizes } from "../operators/compile.js";
 import { compileSession } from "../operators/compileSession.js";
 import { ParkedJoins } from "../operators/parkedJoins.js";
+import { scheduleQueries } from "../operators/querySchedule.js";
 import { studySortOrders } from "../operators/joinKeys.js";
 import { InputError, UsageError } from "../share/errors.js";
 import { rowBits } from "../share/schema.js";
@@ -19,6 +20,7 @@ interface PlanOptions {
   key?: string;
   andRate: string;
   allInMpc?: boolean;
+  workers: string;
 }
 
 /**
@@ -63,6 +65,7 @@ export function registerPlan(program: Command): void {
     .option("--key <file>", "the compute party's key, to open the inbox")
     .option("--all-in-mpc", "plan as if no partner pushed down (then --rows counts every partner that holds a table, pushdown partners too)")
     .option("--and-rate <n>", "AND gates per second to estimate time with", String(MEASURED_AND_RATE))
+    .option("--workers <count>", "also schedule the queries on this many worker pairs, as catalyst compute --workers does", "1")
     .action(action<PlanOptions>(async (options, reporter) => {
       const study = await loadStudy(options.study);
       let sizes: InputSizes = sizesFromFlags(study, options.rows ?? [], options.allInMpc === true);
@@ -85,6 +88,8 @@ export function registerPlan(program: Command): void {
         sizes = { ...fromInbox, ...sizes };
       }
       const rate = Number(options.andRate);
+      const workers = Number(options.workers);
+      if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`--workers expects a whole number of at least 1, got "${options.workers}"`);
       const selected = options.query?.length ? options.query : study.queries.map((query) => query.name);
       const plans = [];
       const queries = selected.map((name) => {
@@ -96,12 +101,14 @@ export function registerPlan(program: Command): void {
       // As compute runs them: together, a join several queries read computed once (sharedJoins.ts).
       const session = compileSession(study, queries, Object.fromEntries(allTables.map((table) => [table.name, sizes[table.name] ?? []])), { sortedInputs, pushdown: !options.allInMpc });
       const parked = new ParkedJoins();
+      const loads = [];
       for (const [index, name] of selected.entries()) {
         const compiled = session[index];
         const missing = compiled.tables.filter((table) => !sizes[table]);
         if (missing.length > 0) throw new UsageError(`no row count for ${missing.join(", ")}: give --rows TABLE=N or --inbox DIR --key FILE`);
         const inputWires = compiled.tables.map((table) => sizes[table].reduce((sum, part) => sum + part.rows, 0) * rowBits(findTable(study, table).columns));
         const cost = await compiled.cost(inputWires, parked);
+        loads.push(cost);
         // Share-wire tables go in without OT (shareWireInputs.ts).
         const inputBits = inputWires.reduce((sum, wires, index) => sum + (compiled.inputLayouts[index].shareWires ? 0 : wires), 0);
         plans.push({
@@ -111,7 +118,10 @@ export function registerPlan(program: Command): void {
           rounds: 4 + cost.rounds, estimatedSeconds: (cost.andGates + cost.interactionBytes / 32) / rate + inputBits / 10_000_000, operators: cost.operators,
         });
       }
-      reporter.result({ study: study.id, andRate: rate, queries: plans });
+      // Each pair at the full rate: a pair keeps about one core busy on each party.
+      const schedule = scheduleQueries(loads, workers);
+      const pairs = { workers, queries: schedule.pairs.map((indices) => indices.map((index) => selected[index])), estimatedSeconds: schedule.spanAndGates / rate };
+      reporter.result({ study: study.id, andRate: rate, queries: plans, ...(workers > 1 ? { pairs } : {}) });
       for (const plan of plans) {
         const interaction = plan.interactionBytes > 0 ? ` + ${(plan.interactionBytes / 1e6).toFixed(1)} MB of shuffles and revealed comparisons` : "";
         reporter.line(reporter.style.bold(`${plan.query}`) + `: ${plan.andGates.toLocaleString("en-US")} AND gates, ${(plan.tableBytes / 1e6).toFixed(1)} MB of tables + ${(plan.otBytes / 1e6).toFixed(1)} MB of OT for ${plan.inputBits.toLocaleString("en-US")} input bits${interaction}, ${plan.rounds} rounds, about ${plan.estimatedSeconds.toFixed(1)} s at ${(rate / 1e6).toFixed(1)} M AND/s`);
@@ -119,6 +129,9 @@ export function registerPlan(program: Command): void {
           reporter.line(`  ${"  ".repeat(operator.depth)}${operator.operator}  [${operator.lanes} lanes]  ${operator.andGates.toLocaleString("en-US")} ANDs`);
         }
         reporter.line(`  → ${plan.outputRows} output rows (released and dummy): ${plan.outputColumns.join(", ")}`);
+      }
+      if (workers > 1) {
+        reporter.line(`on ${workers} worker pairs (a core per pair on each party): ${pairs.queries.map((names, pair) => `pair ${pair + 1} runs ${names.join(", ") || "nothing"}`).join("; ")}; the last ends after about ${pairs.estimatedSeconds.toFixed(1)} s of ANDs at ${(rate / 1e6).toFixed(1)} M AND/s, against ${(loads.reduce((sum, load) => sum + load.andGates, 0) / rate).toFixed(1)} s on one`);
       }
     }));
 }

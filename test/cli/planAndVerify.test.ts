@@ -68,6 +68,14 @@ describe("pilot queries through the CLI", () => {
       expect(operatorsOf(query).find((operator) => operator.operator.includes("join"))).toEqual(expect.objectContaining({ operator: "left join computed earlier in the session, taken up from its shares (one OT per wire)", andGates: 0 }));
       expect(operatorsOf(query).some((operator) => operator.operator.startsWith("scan phame_demographic"))).toBe(false);
     }
+    // On three worker pairs the two later rollups run beside the first once its join is parked.
+    const paired = await runCli(["--json", "plan", "--study", study, "--inbox", join(dir, "in-nm"), "--key", join(dir, "keys", "nm.key"), "--workers", "3"]);
+    const pairOf = (query: string) => (paired.json.pairs.queries as string[][]).findIndex((names) => names.includes(query));
+    expect(paired.json.pairs.queries[pairOf("diagnosis_rollup")]).toEqual(["diagnosis_rollup"]);
+    expect(new Set(["diagnosis_rollup", "rollup_by_age_gender", "rollup_by_zip"].map(pairOf)).size).toBe(3);
+    const sessionAnds = [...plannedAnds.values()].reduce((sum, ands) => sum + ands, 0);
+    expect(paired.json.pairs.estimatedSeconds).toBeGreaterThanOrEqual(plannedAnds.get("diagnosis_rollup")! / paired.json.andRate);
+    expect(paired.json.pairs.estimatedSeconds).toBeLessThan(0.8 * sessionAnds / paired.json.andRate);
     const hypothetical = await runCli(["plan", "--study", study, "--query", "cohort_counts", "--rows", "phame_cohort_counts=90"]);
     expect(hypothetical.code).toBe(0);
     expect(hypothetical.stdout).toMatch(/cohort_counts: [\d,]+ AND gates/);
