@@ -91,13 +91,7 @@ export interface PairHello extends ProtocolHeader {
 
 /** Exchanges pair hellos; returns the channel's pair index. Fails with PeerMismatchError on any disagreement. */
 export async function exchangePairHellos(channel: MessageChannel, ours: PairHello): Promise<number> {
-  const reply = await exchangeFirstMessages(channel, new TextEncoder().encode(JSON.stringify(ours)));
-  let theirs: PairHello;
-  try {
-    theirs = JSON.parse(new TextDecoder().decode(reply));
-  } catch {
-    throw new PeerMismatchError(`the peer's first message is not a ${PROTOCOL_NAME} hello (is something else listening on that port?)`);
-  }
+  const theirs = await exchangeJson(channel, ours, "hello");
   const mismatch = findMismatch(ours, theirs) ?? findPairMismatch(ours, theirs);
   if (mismatch) throw new PeerMismatchError(mismatch);
   return ours.role === "evaluator" ? ours.pair : theirs.pair;
@@ -114,14 +108,18 @@ function findPairMismatch(ours: PairHello, theirs: PairHello): string | undefine
 
 /** Sends our header, reads the peer's, and fails with PeerMismatchError on any disagreement. */
 export async function exchangeProtocolHeaders(channel: MessageChannel, ours: ProtocolHeader): Promise<ProtocolHeader> {
-  const reply = await exchangeFirstMessages(channel, new TextEncoder().encode(JSON.stringify(ours)));
-  let theirs: ProtocolHeader;
-  try {
-    theirs = JSON.parse(new TextDecoder().decode(reply));
-  } catch {
-    throw new PeerMismatchError(`the peer's first message is not a ${PROTOCOL_NAME} header (is something else listening on that port?)`);
-  }
+  const theirs = await exchangeJson(channel, ours, "header");
   const mismatch = findMismatch(ours, theirs);
   if (mismatch) throw new PeerMismatchError(mismatch);
   return theirs;
+}
+
+/** Sends ours as JSON and parses the peer's; anything but JSON is someone else on the port. */
+async function exchangeJson<Message>(channel: MessageChannel, ours: Message, what: string): Promise<Message> {
+  const reply = await exchangeFirstMessages(channel, new TextEncoder().encode(JSON.stringify(ours)));
+  try {
+    return JSON.parse(new TextDecoder().decode(reply)) as Message;
+  } catch {
+    throw new PeerMismatchError(`the peer's first message is not a ${PROTOCOL_NAME} ${what} (is something else listening on that port?)`);
+  }
 }
