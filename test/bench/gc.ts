@@ -21,10 +21,12 @@ import { bitonicSort } from "../../src/circuit/bitVector/bitonicSort.js";
 import type { CorrelatedOtReceiver, CorrelatedOtSender } from "../../src/circuit/correlatedOt.js";
 import { Evaluator } from "../../src/circuit/evaluator.js";
 import { Garbler } from "../../src/circuit/garbler.js";
-import { messagePortSink, messagePortSource } from "../../src/circuit/messagePortStream.js";
-import { relayPortToSocket, relaySocketToPort } from "../../src/circuit/streamRelay.js";
 import type { ByteSink, ByteSource } from "../../src/circuit/tableStream.js";
 import type { WireVector } from "../../src/circuit/wireVector.js";
+import { channelByteSink, channelByteSource } from "../../src/transport/channelByteStream.js";
+import { ChannelPortRelay } from "../../src/transport/channelPortRelay.js";
+import { MessagePortChannel } from "../../src/transport/messagePortChannel.js";
+import { StreamChannel } from "../../src/transport/streamChannel.js";
 
 const argument = (name: string) => {
   const index = process.argv.indexOf(name);
@@ -102,7 +104,7 @@ interface PhaseReport {
 
 /**
  * One phase in a child process; prints its report as the last stdout line. For end to end, the main thread
- * only relays the socket and a worker thread computes (see streamRelay.ts).
+ * only relays the socket and a worker thread computes, over the channels catalyst compute uses.
  */
 async function runPhase(phase: Phase, circuitName: CircuitName, ands: number, rows: number, seed: string, socketPath: string): Promise<void> {
   let computed: Omit<PhaseReport, "peakRssBytes" | "cpuSeconds">;
@@ -114,23 +116,27 @@ async function runPhase(phase: Phase, circuitName: CircuitName, ands: number, ro
     const chunk = new Uint8Array(randomBytes(1 << 20));
     computed = await compute(phase, circuitName, ands, rows, seed, { read: async () => chunk });
   } else {
-    const channel = new MessageChannel();
-    let relayed: Promise<void>;
+    // As catalyst compute runs: the worker's port channel relayed onto the socket's channel by this thread.
+    const ports = new MessageChannel();
     let server: ReturnType<typeof createServer> | undefined;
+    let socket: Socket;
     if (phase === "garbler") {
-      relayed = relayPortToSocket(channel.port2, await connectWithRetry(socketPath));
+      socket = await connectWithRetry(socketPath);
     } else {
       const connected = new Promise<Socket>((resolve) => { server = createServer(resolve); });
       server!.listen(socketPath);
       console.log("ready");
-      relayed = relaySocketToPort(await connected, channel.port2);
+      socket = await connected;
     }
-    const worker = new Worker(process.argv[1], { workerData: { phase, circuitName, ands, rows, seed, port: channel.port1 }, transferList: [channel.port1] });
+    const real = new StreamChannel(socket, { label: phase, idleTimeoutMs: 0 });
+    const relay = new ChannelPortRelay(real, ports.port2);
+    const worker = new Worker(process.argv[1], { workerData: { phase, circuitName, ands, rows, seed, port: ports.port1 }, transferList: [ports.port1] });
     computed = await new Promise((resolve, reject) => { worker.once("message", resolve); worker.once("error", reject); });
-    await relayed;
+    relay.stop();
+    real.destroy();
     await worker.terminate();
     server?.close();
-    channel.port2.close();
+    ports.port2.close();
   }
   const report: PhaseReport = { ...computed, peakRssBytes: process.resourceUsage().maxRSS * 1024, cpuSeconds: cpuSeconds() };
   console.log(JSON.stringify(report));
@@ -159,11 +165,15 @@ async function compute(phase: Phase, circuitName: CircuitName, ands: number, row
   return { phase, seconds: (performance.now() - started) / 1000, andGates: evaluator.andGates, streamBytes: evaluator.streamBytes };
 }
 
-/** The compute thread of an end-to-end child. */
+/** The compute thread of an end-to-end child, with compute's send window. */
 async function computeInWorker(): Promise<void> {
   const data = workerData as { phase: Phase; circuitName: CircuitName; ands: number; rows: number; seed: string; port: MessagePort };
-  const stream = data.phase === "garbler" ? messagePortSink(data.port) : messagePortSource(data.port);
-  parentPort!.postMessage(await compute(data.phase, data.circuitName, data.ands, data.rows, data.seed, stream));
+  const channel = new MessagePortChannel(data.port, { label: data.phase, idleTimeoutMs: 0, sendWindowBytes: 32 << 20 });
+  const stream = data.phase === "garbler" ? channelByteSink(channel) : channelByteSource(channel);
+  const computed = await compute(data.phase, data.circuitName, data.ands, data.rows, data.seed, stream);
+  // Everything sent is written before the report; the peer may have hung up first, which is no error by now.
+  await channel.close().catch(() => undefined);
+  parentPort!.postMessage(computed);
 }
 
 function cpuSeconds(): number {
