@@ -185,7 +185,7 @@ try {
       allMatch &&= matches;
       const plan = predicted.queries.find((entry: { query: string }) => entry.query === query.query);
       const measuredSeconds = query.seconds.ot + query.seconds.circuit;
-      outcomes.push(`    ${query.query}: ${query.andGates.toLocaleString("en-US")} ANDs (plan ${plan.andGates.toLocaleString("en-US")}), OT ${query.seconds.ot.toFixed(1)} s, circuit ${query.seconds.circuit.toFixed(1)} s (${(query.andGates / Math.max(query.seconds.circuit, 1e-9) / 1e6).toFixed(2)} M AND/s; OT and circuit ${measuredSeconds.toFixed(1)} s against the plan's ${plan.estimatedSeconds.toFixed(1)} s), ${reference.rows} released rows, equals cleartext: ${matches}`);
+      outcomes.push(`    ${query.query}: ${query.andGates.toLocaleString("en-US")} ANDs (plan ${plan.andGates.toLocaleString("en-US")}), OT ${query.seconds.ot.toFixed(1)} s, circuit ${query.seconds.circuit.toFixed(1)} s (${(query.andGates / Math.max(query.seconds.circuit, 1e-9) / 1e6).toFixed(2)} M AND/s; OT and circuit ${measuredSeconds.toFixed(1)} s against the plan's ${plan.estimatedSeconds.toFixed(1)} s for ${plan.interactionBytes.toLocaleString("en-US")} interaction bytes, ${plan.rounds} rounds, ${plan.inputBits.toLocaleString("en-US")} input bits), ${reference.rows} released rows, equals cleartext: ${matches}`);
     }
     for (const [party, json] of [["garbler", g.json], ["evaluator", e.json]] as const) {
       console.log(`  ${party}: ${whereThePeakWasSet(json.queries)}`);
