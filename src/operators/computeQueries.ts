@@ -70,9 +70,9 @@ export interface ComputeEvents {
 }
 
 /**
- * Runs the queries of `task` (those `scheduled`) over `channel`; a query is finished once both sides have committed to
- * it. It empties each input's share bits after the last query here that reads them. `sharing` connects the
- * parked joins with the session's other worker pairs.
+ * Runs the queries of `task` (those `scheduled`) over `channel`; a query is finished once both sides have
+ * committed to it. It empties each input's share bits after the last query here that reads them. `sharing`
+ * connects the parked joins with the session's other worker pairs.
  */
 export async function computeQueries(task: ComputeTask, channel: MessageChannel, events: ComputeEvents = {}, sharing?: ParkedJoinSharing): Promise<FinishedQuery[]> {
   const { study, role } = task;

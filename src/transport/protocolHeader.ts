@@ -102,7 +102,7 @@ function findPairMismatch(ours: PairHello, theirs: PairHello): string | undefine
   const [scheduleOurs, scheduleTheirs] = [JSON.stringify(ours.schedule ?? []), JSON.stringify(theirs.schedule ?? [])];
   if (scheduleOurs !== scheduleTheirs) return `the two sides scheduled the queries on worker pairs differently (here ${scheduleOurs}, at the peer ${scheduleTheirs}): were they made by different catalyst versions?`;
   const pair = ours.role === "evaluator" ? ours.pair : theirs.pair;
-  if (!Number.isInteger(pair) || pair < 0 || pair >= ours.workers) return `the peer names worker pair ${pair} of ${ours.workers}`;
+  if (!Number.isInteger(pair) || pair < 0 || pair >= ours.workers) return `${ours.role === "evaluator" ? "we name" : "the peer names"} worker pair ${pair} of ${ours.workers}`;
   return undefined;
 }
 
