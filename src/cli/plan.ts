@@ -4,6 +4,7 @@ import type { InputSizes } from "../operators/compile.js";
 import { compileSession } from "../operators/compileSession.js";
 import { ParkedJoins } from "../operators/parkedJoins.js";
 import { scheduleQueries } from "../operators/querySchedule.js";
+import { describePairs } from "../operators/workerPairs.js";
 import { studySortOrders } from "../operators/joinKeys.js";
 import { InputError, UsageError } from "../share/errors.js";
 import { rowBits } from "../share/schema.js";
@@ -131,7 +132,7 @@ export function registerPlan(program: Command): void {
         reporter.line(`  → ${plan.outputRows} output rows (released and dummy): ${plan.outputColumns.join(", ")}`);
       }
       if (workers > 1) {
-        reporter.line(`on ${workers} worker pairs (a core per pair on each party): ${pairs.queries.map((names, pair) => `pair ${pair + 1} runs ${names.join(", ") || "nothing"}`).join("; ")}; the last ends after about ${pairs.estimatedSeconds.toFixed(1)} s of ANDs at ${(rate / 1e6).toFixed(1)} M AND/s, against ${(loads.reduce((sum, load) => sum + load.andGates, 0) / rate).toFixed(1)} s on one`);
+        reporter.line(`on ${workers} worker pairs (a core per pair on each party): ${describePairs(pairs.queries)}; the last ends after about ${pairs.estimatedSeconds.toFixed(1)} s of ANDs at ${(rate / 1e6).toFixed(1)} M AND/s, against ${(loads.reduce((sum, load) => sum + load.andGates, 0) / rate).toFixed(1)} s on one`);
       }
     }));
 }

@@ -22,7 +22,7 @@ import { connect, listen } from "../transport/tcp.js";
 import { queryTables } from "./compile.js";
 import { computeQueriesInWorker } from "./computeInWorker.js";
 import type { ComputeEvents, ComputeTask, FinishedQuery, TableInput } from "./computeQueries.js";
-import { computeQueriesOnPairs, planPairs, scheduledNames } from "./workerPairs.js";
+import { computeQueriesOnPairs, describePairs, planPairs, scheduledNames } from "./workerPairs.js";
 import type { SessionProgress } from "./session.js";
 
 /**
@@ -233,12 +233,13 @@ export async function runCompute(options: ComputeOptions, callbacks: ComputeCall
   const workers = options.workers ?? 1;
   // Counted before connecting: at pilot scale that takes minutes, which the peer would otherwise spend waiting on an open channel.
   const pairPlan = workers > 1 ? await planPairs(task, workers) : undefined;
-  if (pairPlan) onPhase(`${workers} worker pairs: ${scheduledNames(task, pairPlan).map((names, pair) => `pair ${pair + 1} runs ${names.join(", ") || "nothing"}`).join("; ")}`);
+  const schedule = pairPlan && scheduledNames(task, pairPlan);
+  if (schedule) onPhase(`${workers} worker pairs: ${describePairs(schedule)}`);
   const hello: PairHello = {
     protocol: PROTOCOL_NAME, version: PROTOCOL_VERSION, role, study: study.id, studyDigest: study.digest, query: "", run: "",
     inputs: Object.assign({}, ...task.inputs.map((input) => input.sizes)),
     sortedInputs: Object.fromEntries(task.inputs.flatMap((input) => (input.sortedBy ? [[input.table, input.sortedBy]] : []))),
-    session: task.queries.map((query) => query.name), workers, pair: -1, schedule: pairPlan && scheduledNames(task, pairPlan),
+    session: task.queries.map((query) => query.name), workers, pair: -1, schedule,
   };
   const { channels, close } = await openChannels(options, hello, onPhase);
   // Result shares stay in memory until every query has finished on both sides; only then are files written.

@@ -37,6 +37,11 @@ export function scheduledNames(task: Pick<ComputeTask, "queries">, plan: QuerySc
   return plan.pairs.map((indices) => indices.map((index) => task.queries[index].name));
 }
 
+/** A schedule in words, as compute and plan print it: "pair 1 runs a, b; pair 2 runs c". */
+export function describePairs(names: string[][]): string {
+  return names.map((queries, pair) => `pair ${pair + 1} runs ${queries.join(", ") || "nothing"}`).join("; ");
+}
+
 /**
  * computeQueries on the plan's pairs, one channel each (`channels[i]` reaches the peer's pair i). The finished
  * queries come back in session order. If a pair fails, the others get a moment to fail too, and the error that
